@@ -1,5 +1,10 @@
 /**
  * Runs once before every test run. Generates the OpenStack bindings in `.gen/` when the committed
- * provider schema changed (the stacks helper fills this in).
+ * provider schema changed (offline, without terraform; see stacks/tooling/bindings.ts).
  */
-export default async function setup(): Promise<void> {}
+import { ensureBindings } from '../stacks/tooling/bindings.js';
+
+export default async function setup(): Promise<void> {
+  process.env.CHECKPOINT_DISABLE = '1';
+  await ensureBindings();
+}
