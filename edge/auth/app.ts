@@ -1,0 +1,84 @@
+/**
+ * The meet-auth Hono app: middleware factories, one router per resource, one onError with the closed set of
+ * error codes. No `serve` here: server.ts runs it, tests call app.request().
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AuthEnv } from './context.js';
+import type { AppDeps } from './deps.js';
+import { AppError, type ErrorCode } from './errors.js';
+import { clientAddress, socketPeer } from './middleware/client-address.js';
+import { negotiate } from './middleware/negotiate.js';
+import { requestLog } from './middleware/request-log.js';
+import { errorPage } from './pages/create.js';
+import { accountRoutes } from './routes/accounts.js';
+import { opsRoutes } from './routes/ops.js';
+import { ticketRoutes } from './routes/tickets.js';
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 403: 'cross_origin', 404: 'not_found', 413: 'payload_too_large' };
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AuthEnv>();
+
+  app.use(requestId({ generator: () => crypto.randomUUID() }));
+  app.use(clientAddress({ trustedProxies: deps.config.trustedProxies, remoteAddress: deps.remoteAddress ?? socketPeer }));
+  app.use(requestLog(deps.log, deps.metrics));
+  app.use(negotiate());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+    }),
+  );
+  // Answers carry tickets or per-person state: no cache may keep them (the stylesheet overrides this).
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
+  });
+  app.use(bodyLimit({ maxSize: deps.config.bodyLimitBytes }));
+  app.use(csrf({ origin: deps.config.publicUrl }));
+  app.use(async (c, next) => {
+    if (c.req.method === 'POST' && deps.isShuttingDown?.()) throw new AppError('shutting_down');
+    await next();
+  });
+
+  app.route('/', opsRoutes(deps));
+  app.route('/generate_token', ticketRoutes(deps));
+  app.route('/', accountRoutes(deps));
+
+  const renderError = (c: Context<AuthEnv>, known: AppError) => {
+    if (known.retryAfter) c.header('Retry-After', String(known.retryAfter));
+    c.header('Cache-Control', 'no-store');
+    if (c.get('wantsJson') ?? (c.req.header('accept') ?? '').includes('application/json')) {
+      return c.json({ error: known.message, ...(known.field ? { field: known.field } : {}) }, known.status);
+    }
+    return c.html(errorPage(known.code === 'not_found' ? 'Not found' : 'Something is wrong', known.message), known.status);
+  };
+
+  app.notFound((c) => renderError(c, new AppError('not_found')));
+
+  app.onError((error, c) => {
+    let known: AppError;
+    if (error instanceof AppError) known = error;
+    else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status]) known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
+    else {
+      (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
+      known = new AppError('internal');
+    }
+    return renderError(c, known);
+  });
+
+  return app;
+}
+
+export type AuthApp = ReturnType<typeof createApp>;

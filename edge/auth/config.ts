@@ -1,0 +1,176 @@
+/**
+ * meet-auth's configuration, read from the environment once at start and validated with zod. Every problem
+ * is listed at once; secrets are never echoed (not even a fragment in a JSON parse error).
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseSigningSecrets } from '../shared/signing.js';
+import { sealingKeyId } from '../shared/sealing.js';
+
+export interface AgentConfig {
+  readonly name: string;
+  readonly url: string;
+  readonly sealingPublicKey: string;
+  /** Signing keys, newest first; every request is signed with all of them (rotation). */
+  readonly signingKeys: readonly Buffer[];
+}
+
+export interface RateLimitConfig {
+  /** Failed verifications allowed per client address (IPv6: per /64) in `windowSeconds`. */
+  readonly addressFailures: number;
+  /** Failed verifications allowed per credential (ticket selector, ticketmaster id) in `windowSeconds`. */
+  readonly credentialFailures: number;
+  readonly windowSeconds: number;
+}
+
+export interface DispatchConfig {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** How long one delivery may take; the agent holds its answer up to its own hold time (1.5 s). */
+  readonly requestTimeoutMs: number;
+  /** How often the dispatcher looks for due jobs (retries, and jobs an admin put back). */
+  readonly pollIntervalMs: number;
+  /** How long a dead job keeps its sealed password so it can be retried. */
+  readonly deadSealRetentionMs: number;
+}
+
+export interface AuthConfig {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly trustedProxies: readonly string[];
+  readonly agents: readonly AgentConfig[];
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly holdMs: number;
+  readonly xmppDomain: string;
+  readonly bodyLimitBytes: number;
+  readonly rateLimits: RateLimitConfig;
+  readonly dispatch: DispatchConfig;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { addressFailures: 20, credentialFailures: 10, windowSeconds: 600 };
+export const DEFAULT_DISPATCH: DispatchConfig = {
+  maxAttempts: 12,
+  baseDelayMs: 1000,
+  maxDelayMs: 5 * 60_000,
+  requestTimeoutMs: 5000,
+  pollIntervalMs: 1000,
+  deadSealRetentionMs: 7 * 24 * 3_600_000,
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid meet-auth configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Parses JSON without letting the parser's message (which quotes the input) escape. */
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
+
+const agentSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'agent name: lower-case letters, digits, ". _ -", up to 63 characters'),
+  url: z.url({ protocol: /^https?$/, error: 'agent url must be an http(s) URL' }),
+  sealingPublicKey: z.string().refine(
+    (key) => {
+      try {
+        sealingKeyId(key);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'sealingPublicKey must be an X25519 public key, 32 bytes in base64url' },
+  ),
+});
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const envSchema = z
+  .object({
+    MEET_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.meet')),
+    MEET_AUTH_HOST: z.preprocess(emptyAsUndefined, z.string().refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name').default('127.0.0.1')),
+    MEET_AUTH_PORT: int(0, 65535, 8080),
+    MEET_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' }).optional()),
+    MEET_TRUSTED_PROXIES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('')
+        .transform((list) => list.split(',').map((item) => item.trim()).filter(Boolean))
+        .refine((list) => list.every((item) => isIP(item) !== 0), 'must be a comma-separated list of IP addresses'),
+    ),
+    MEET_AGENTS: z.preprocess(
+      emptyAsUndefined,
+      jsonText.pipe(z.array(agentSchema, { error: 'must be a JSON array of {"name","url","sealingPublicKey"}' }).min(1, 'must list at least one agent')),
+    ),
+    MEET_AGENT_SIGNING_SECRETS: z.preprocess(
+      emptyAsUndefined,
+      jsonText.pipe(z.record(z.string(), z.string(), { error: 'must be a JSON object {"<agent name>": "whsec_... [whsec_...]"}' })),
+    ),
+    MEET_TLS_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
+    MEET_TLS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    MEET_LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+    MEET_HOLD_MS: int(0, 30_000, 2000),
+    MEET_XMPP_DOMAIN: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default('meet.jitsi')),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.MEET_TLS_CERT) !== Boolean(env.MEET_TLS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['MEET_TLS_KEY'], message: 'MEET_TLS_CERT and MEET_TLS_KEY must be set together' });
+    }
+    const names = env.MEET_AGENTS.map((agent) => agent.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['MEET_AGENTS'], message: 'agent names must be unique' });
+    for (const name of names) {
+      const secrets = env.MEET_AGENT_SIGNING_SECRETS[name];
+      if (secrets === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['MEET_AGENT_SIGNING_SECRETS'], message: `has no signing secret for agent "${name}"` });
+        continue;
+      }
+      try {
+        parseSigningSecrets(secrets);
+      } catch (error) {
+        // decodeSigningSecret's messages name the rule, never the value.
+        ctx.addIssue({ code: 'custom', path: ['MEET_AGENT_SIGNING_SECRETS'], message: `agent "${name}": ${(error as Error).message}` });
+      }
+    }
+  });
+
+/** Reads and validates the environment; throws ConfigError listing every problem. */
+export function loadAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const publicUrl = new URL(e.MEET_PUBLIC_URL ?? `${e.MEET_TLS_CERT ? 'https' : 'http'}://${e.MEET_AUTH_HOST.includes(':') ? `[${e.MEET_AUTH_HOST}]` : e.MEET_AUTH_HOST}:${e.MEET_AUTH_PORT}`).origin;
+  return Object.freeze({
+    dataDir: e.MEET_DATA_DIR,
+    host: e.MEET_AUTH_HOST,
+    port: e.MEET_AUTH_PORT,
+    publicUrl,
+    trustedProxies: Object.freeze(e.MEET_TRUSTED_PROXIES),
+    agents: Object.freeze(
+      e.MEET_AGENTS.map((agent) =>
+        Object.freeze({ ...agent, url: agent.url.replace(/\/+$/, ''), signingKeys: parseSigningSecrets(e.MEET_AGENT_SIGNING_SECRETS[agent.name]!) }),
+      ),
+    ),
+    tls: e.MEET_TLS_CERT && e.MEET_TLS_KEY ? { certFile: e.MEET_TLS_CERT, keyFile: e.MEET_TLS_KEY } : null,
+    logLevel: e.MEET_LOG_LEVEL,
+    holdMs: e.MEET_HOLD_MS,
+    xmppDomain: e.MEET_XMPP_DOMAIN,
+    bodyLimitBytes: 16 * 1024,
+    rateLimits: DEFAULT_RATE_LIMITS,
+    dispatch: DEFAULT_DISPATCH,
+  });
+}

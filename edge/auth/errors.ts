@@ -1,0 +1,47 @@
+/**
+ * The closed set of errors meet-auth answers with. Each code has one status; the message is written for the
+ * person at the form. Anything else is an internal error: logged with its stack, answered with a generic 500.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  bad_credentials: 403,
+  cross_origin: 403,
+  not_found: 404,
+  username_taken: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  shutting_down: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorField = 'user' | 'password' | 'token' | 'uses' | 'expires_in_hours';
+
+/** One message for every bad, used, expired or revoked ticket or ticketmaster token. */
+export const BAD_CREDENTIALS_MESSAGE = 'That ticket or token is not valid: it may be mistyped, used up, expired or revoked.';
+
+export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  bad_request: 'The request was not understood.',
+  bad_credentials: BAD_CREDENTIALS_MESSAGE,
+  cross_origin: 'This form must be sent from this site.',
+  not_found: 'Nothing is here.',
+  username_taken: 'That username is already taken. Choose another; your ticket is still valid.',
+  payload_too_large: 'The request is too large.',
+  rate_limited: 'Too many failed attempts from here. Wait a little and try again.',
+  shutting_down: 'The service is restarting. Try again in a moment.',
+  internal: 'Something went wrong on our side. Try again later.',
+};
+
+export class AppError extends Error {
+  readonly status: (typeof ERROR_STATUS)[ErrorCode];
+  constructor(
+    readonly code: ErrorCode,
+    message: string = DEFAULT_MESSAGES[code],
+    readonly field?: ErrorField,
+    /** Seconds, for rate_limited. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}

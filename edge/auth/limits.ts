@@ -1,0 +1,62 @@
+/**
+ * Rate limits that count only failed verifications (bad, used, expired or revoked tickets; bad ticketmaster
+ * tokens), per client address and per credential. A request with a valid credential never consults them, so
+ * a flood from one address cannot lock out the people who share it (a conference NAT) and nobody sleeps.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimitConfig } from './config.js';
+
+export type LimitVerdict = { readonly limited: false } | { readonly limited: true; readonly retryAfterSeconds: number };
+
+/** IPv6 clients get a /64 each (one subscriber), IPv4 clients their address. */
+export function addressKey(address: string): string {
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = address.includes('::') ? 8 - headGroups.length - tailGroups.length : 0;
+  const groups = [...headGroups, ...Array(Math.max(0, missing)).fill('0'), ...tailGroups];
+  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+export class FailureLimiter {
+  private readonly byAddress: RateLimiterMemory;
+  private readonly byCredential: RateLimiterMemory;
+
+  constructor(readonly config: RateLimitConfig) {
+    this.byAddress = new RateLimiterMemory({ keyPrefix: 'addr', points: config.addressFailures, duration: config.windowSeconds });
+    this.byCredential = new RateLimiterMemory({ keyPrefix: 'cred', points: config.credentialFailures, duration: config.windowSeconds });
+  }
+
+  /** Counts one failed verification; limited once either budget is spent. */
+  async fail(address: string, credential: string | null): Promise<LimitVerdict> {
+    const results = await Promise.all([
+      consume(this.byAddress, addressKey(address)),
+      credential ? consume(this.byCredential, credential) : Promise.resolve(null),
+    ]);
+    const waits = results.filter((wait): wait is number => wait !== null);
+    return waits.length === 0 ? { limited: false } : { limited: true, retryAfterSeconds: Math.max(...waits) };
+  }
+
+  /** Whether a credential has spent its budget (checked before an expensive bcrypt verify). */
+  async credentialBlocked(credential: string): Promise<LimitVerdict> {
+    const state = await this.byCredential.get(credential);
+    if (!state || state.consumedPoints < this.config.credentialFailures) return { limited: false };
+    return { limited: true, retryAfterSeconds: seconds(state.msBeforeNext) };
+  }
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** Consumes one point; the wait in seconds when the budget was already spent, else null. */
+async function consume(limiter: RateLimiterMemory, key: string): Promise<number | null> {
+  try {
+    await limiter.consume(key);
+    return null;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return seconds(rejection.msBeforeNext);
+    throw rejection;
+  }
+}

@@ -1,0 +1,84 @@
+/** `/create` (redeem a ticket for an account) and `/status/:id` (how far the account got on each server). */
+import { Hono } from 'hono';
+import { seal } from '../../shared/sealing.js';
+import { checkPassword } from '../../shared/passwords.js';
+import { normaliseUsername } from '../../shared/usernames.js';
+import type { AuthEnv } from '../context.js';
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { readFields } from '../middleware/fields.js';
+import { createPage, statusPage } from '../pages/create.js';
+import { randomId } from '../store/ids.js';
+import { getRequest, isUsernameTaken, redeem } from '../store/requests.js';
+import { checkTicket } from '../store/tickets.js';
+import { credentialFailure, renderFormError } from './respond.js';
+
+const REQUEST_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export function accountRoutes(deps: AppDeps) {
+  const now = deps.now ?? Date.now;
+  return new Hono<AuthEnv>()
+    .get('/create', (c) => c.html(createPage()))
+    .post('/create', async (c) => {
+      let user: string | undefined;
+      let keepToken: string | undefined;
+      try {
+        const fields = await readFields(c, ['user', 'password', 'token']);
+        user = fields.user;
+        const token = fields.token?.trim();
+        if (!token) throw new AppError('bad_request', 'Enter the ticket a ticketmaster gave you.', 'token');
+        // The ticket first: nobody without one learns anything about usernames.
+        const ticket = checkTicket(deps.db, token, now());
+        if (!ticket.ok) {
+          deps.metrics.redemptions.inc({ outcome: 'bad_ticket' });
+          return await credentialFailure(c, deps, 'ticket', ticket.credential);
+        }
+        keepToken = token;
+        const name = normaliseUsername(fields.user);
+        if (!name.ok) throw new AppError('bad_request', name.error, 'user');
+        const password = checkPassword(fields.password, name.username);
+        if (!password.ok) throw new AppError('bad_request', password.error, 'password');
+        if (isUsernameTaken(deps.db, name.username)) throw new AppError('username_taken', undefined, 'user');
+
+        const requestId = randomId(16);
+        const jobs = deps.config.agents.map((agent) => {
+          const id = randomId(16);
+          return { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, fields.password!, `${id}\n${name.username}`) };
+        });
+        const outcome = redeem(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
+        if (!outcome.ok) {
+          // Lost a race: another request took the ticket's last use or the name a moment ago.
+          deps.metrics.redemptions.inc({ outcome: outcome.reason === 'taken' ? 'taken' : 'raced' });
+          throw outcome.reason === 'taken' ? new AppError('username_taken', undefined, 'user') : new AppError('bad_credentials', undefined, 'token');
+        }
+        deps.metrics.redemptions.inc({ outcome: 'accepted' });
+        c.get('log').info({ request: requestId, username: name.username, selector: ticket.selector, issuer: ticket.issuer }, 'ticket redeemed');
+        deps.dispatcher.kick(jobs.map((job) => job.id));
+        const status = await deps.dispatcher.waitForRequest(requestId, deps.config.holdMs);
+        if (c.get('wantsJson')) return c.json({ request: requestId, status: status === 'created' ? 'created' : 'pending' }, 202);
+        return c.redirect(`/status/${requestId}`, 303);
+      } catch (error) {
+        return renderFormError(c, error, (e) =>
+          c.html(
+            createPage({
+              error: e.message,
+              ...(e.field ? { field: e.field } : {}),
+              ...(user !== undefined ? { user } : {}),
+              // Only a ticket that was fine is put back in the form.
+              ...(keepToken !== undefined && e.code !== 'bad_credentials' ? { token: keepToken } : {}),
+            }),
+            e.status,
+          ),
+        );
+      }
+    })
+    .get('/status/:id', (c) => {
+      const id = c.req.param('id');
+      const request = REQUEST_ID.test(id) ? getRequest(deps.db, id) : null;
+      if (!request) throw new AppError('not_found', 'No account request has that id.');
+      if (c.get('wantsJson')) {
+        return c.json({ status: request.status, servers: request.servers.map(({ name, status }) => ({ name, status })) });
+      }
+      return c.html(statusPage(request, deps.config.xmppDomain));
+    });
+}

@@ -1,0 +1,48 @@
+/** The audit trail: ticketmaster → ticket → username, with timestamps. Callers pass no secrets, only names and selectors. */
+import type { Db } from './db.js';
+
+export type AuditEvent =
+  | 'ticketmaster-added'
+  | 'ticketmaster-revoked'
+  | 'ticket-minted'
+  | 'ticket-revoked'
+  | 'ticket-redeemed'
+  | 'account-created'
+  | 'request-failed'
+  | 'ticket-use-returned'
+  | 'job-dead'
+  | 'job-retried';
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly event: AuditEvent;
+  readonly ticketmaster?: string | null;
+  readonly ticketSelector?: string | null;
+  readonly username?: string | null;
+  readonly requestId?: string | null;
+  readonly detail?: string | null;
+}
+
+export function audit(db: Db, entry: AuditEntry): void {
+  db.prepare(
+    `INSERT INTO audit (at, event, ticketmaster, ticket_selector, username, request_id, detail)
+     VALUES (@at, @event, @ticketmaster, @ticketSelector, @username, @requestId, @detail)`,
+  ).run({
+    at: entry.at,
+    event: entry.event,
+    ticketmaster: entry.ticketmaster ?? null,
+    ticketSelector: entry.ticketSelector ?? null,
+    username: entry.username ?? null,
+    requestId: entry.requestId ?? null,
+    detail: entry.detail ?? null,
+  });
+}
+
+export function listAudit(db: Db, limit = 1000): AuditEntry[] {
+  return db
+    .prepare(
+      `SELECT at, event, ticketmaster, ticket_selector AS ticketSelector, username, request_id AS requestId, detail
+       FROM audit ORDER BY id DESC LIMIT ?`,
+    )
+    .all(limit) as AuditEntry[];
+}

@@ -1,0 +1,46 @@
+/**
+ * Opens meet-auth's SQLite store: `$MEET_DATA_DIR/meet-auth.sqlite`, WAL, foreign keys, migrated.
+ * The directory is made 0700 and the files 0600: they hold hashes and sealed blobs, not plaintext,
+ * but nobody else needs to read them.
+ */
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const DB_FILE = 'meet-auth.sqlite';
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, DB_FILE);
+}
+
+export function openDatabase(dataDir: string): Db {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = databasePath(dataDir);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  // Admin CLIs write while the server runs: wait for the lock instead of failing.
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+  }
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this meet-auth (${MIGRATIONS.length})`);
+  }
+  db.transaction(() => {
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  }).immediate();
+}
