@@ -1,0 +1,118 @@
+/**
+ * cloud-init user data for the hosts: Debian's docker.io, the docker group for the deploying account, the
+ * directories the containers mount (owned by uid 1000, which the rootless Jitsi images and our images run as)
+ * and the systemd timers. Emitted as `#cloud-config` + JSON (JSON is YAML), so nothing needs YAML quoting.
+ */
+import { CONTAINER_UID, containerNames, jitsiDirectories, paths } from './layout.js';
+
+/** A systemd timer that runs one command (an argv, never a shell string) on a schedule. */
+export interface Timer {
+  /** Unit name without suffix, e.g. "meet-account-worker". */
+  readonly name: string;
+  readonly description: string;
+  /** systemd OnCalendar expression. */
+  readonly onCalendar: string;
+  /** Random delay so many hosts do not fire at once. @default none */
+  readonly randomizedDelaySec?: number;
+  readonly command: readonly string[];
+}
+
+export interface CloudInitProps {
+  /** Account that the docker providers ssh in as; added to the docker group. */
+  readonly dockerUser: string;
+  /** Directories to create owned by uid/gid 1000, mode 0750. @default none */
+  readonly directories?: readonly string[];
+  /** Timers to install and enable. @default none */
+  readonly timers?: readonly Timer[];
+}
+
+export type HostRole = 'jitsi' | 'meet-auth' | 'jvb';
+
+const UNIT_NAME = /^[a-z][a-z0-9-]*$/;
+
+function systemdQuote(arg: string): string {
+  // systemd splits ExecStart on whitespace and honours double quotes with C-style escapes.
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function timerFiles(timer: Timer) {
+  if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
+  if (timer.command.length === 0) throw new Error(`timer "${timer.name}" has an empty command`);
+  const service = [
+    '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
+    '[Service]', 'Type=oneshot', `ExecStart=${timer.command.map(systemdQuote).join(' ')}`, '',
+  ].join('\n');
+  const schedule = [
+    '[Unit]', `Description=${timer.description} (schedule)`, '',
+    '[Timer]', `OnCalendar=${timer.onCalendar}`, 'Persistent=true',
+    ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []), '',
+    '[Install]', 'WantedBy=timers.target', '',
+  ].join('\n');
+  return [
+    { path: `/etc/systemd/system/${timer.name}.service`, permissions: '0644', content: service },
+    { path: `/etc/systemd/system/${timer.name}.timer`, permissions: '0644', content: schedule },
+  ];
+}
+
+/** Renders the user data; deterministic (same props, same bytes). */
+export function renderCloudInit(props: CloudInitProps): string {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(props.dockerUser)) throw new Error(`docker user "${props.dockerUser}" is not a valid account name`);
+  const directories = [...new Set(props.directories ?? [])].sort();
+  for (const dir of directories) {
+    if (!dir.startsWith('/') || dir.includes('..')) throw new Error(`directory "${dir}" must be an absolute path without ".."`);
+  }
+  const timers = props.timers ?? [];
+  const runcmd: string[][] = [['usermod', '-aG', 'docker', props.dockerUser]];
+  if (directories.length > 0) {
+    runcmd.push(['install', '-d', '-o', String(CONTAINER_UID), '-g', String(CONTAINER_UID), '-m', '0750', ...directories]);
+  }
+  runcmd.push(['systemctl', 'enable', '--now', 'docker.service']);
+  if (timers.length > 0) {
+    runcmd.push(['systemctl', 'daemon-reload']);
+    runcmd.push(['systemctl', 'enable', '--now', ...timers.map((timer) => `${timer.name}.timer`)]);
+  }
+  const config = {
+    package_update: true,
+    packages: ['docker.io'],
+    write_files: timers.flatMap(timerFiles),
+    runcmd,
+  };
+  return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
+}
+
+const accountWorker: Timer = {
+  name: 'meet-account-worker',
+  description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
+  onCalendar: 'minutely',
+  command: ['/usr/bin/docker', 'exec', containerNames.agent, 'tsx', 'scripts/create-accounts.mts'],
+};
+
+function certRenewal(container: string): Timer {
+  return {
+    name: 'meet-cert-renewal',
+    description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
+    onCalendar: 'daily',
+    randomizedDelaySec: 3600,
+    command: ['/usr/bin/docker', 'exec', container, 'tsx', 'scripts/certs.mts', 'renew'],
+  };
+}
+
+/** The user data of each kind of host. */
+export function hostCloudInit(role: HostRole, dockerUser: string): string {
+  switch (role) {
+    case 'jitsi':
+      return renderCloudInit({
+        dockerUser,
+        directories: [...jitsiDirectories, paths.certs, paths.acmeChallenge, paths.agentData],
+        timers: [accountWorker, certRenewal(containerNames.agent)],
+      });
+    case 'meet-auth':
+      return renderCloudInit({
+        dockerUser,
+        directories: [paths.certs, paths.acmeChallenge, paths.edgeData],
+        timers: [certRenewal(containerNames.edge)],
+      });
+    case 'jvb':
+      return renderCloudInit({ dockerUser, directories: [paths.jitsiConfig('jvb')] });
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The typed configuration of one deployment environment, validated once at start-up (stacks/main.ts).
+ * An environment is two stacks, `<name>-cloud` and `<name>-services`. Nothing secret lives here: secrets are
+ * sensitive Terraform variables (see secrets.ts), OpenStack and S3 credentials come from OS_* / AWS_* at deploy time.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** Oldest Jitsi release with the rootless layout this deployment mounts (storage dirs, web on 8000/8443). */
+export const MIN_JITSI_RELEASE = { build: 11146, patch: 2 } as const;
+const JITSI_TAG = /^stable-(\d+)(?:-(\d+))?$/;
+
+/** Why a Jitsi image tag is unacceptable, or undefined when it is a pinned release ≥ MIN_JITSI_RELEASE. */
+export function jitsiTagProblem(tag: string): string | undefined {
+  const match = JITSI_TAG.exec(tag);
+  if (!match) return `Jitsi image tag "${tag}" is not a pinned release like "stable-11146-2" (floating tags are refused)`;
+  const build = Number(match[1]);
+  const patch = Number(match[2] ?? 0);
+  const { build: minBuild, patch: minPatch } = MIN_JITSI_RELEASE;
+  if (build < minBuild || (build === minBuild && patch < minPatch)) {
+    return `Jitsi image tag "${tag}" is older than stable-${minBuild}-${minPatch}, the first release with the rootless layout`;
+  }
+  return undefined;
+}
+
+/** True for an IPv4 or IPv6 CIDR such as "172.16.0.0/21" or "2a02:ec80::/32". */
+export function isCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || address === undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const family = isIP(address);
+  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const hostname = z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as meet.wmcloud.org');
+const zoneName = z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, 'must be a DNS zone ending in "." such as meet.wmcloud.org.');
+const resourceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain OpenStack name');
+const cidr = z.string().refine(isCidr, 'must be an IPv4 or IPv6 CIDR such as 172.16.0.0/21');
+
+const s3State = z.strictObject({
+  kind: z.literal('s3'),
+  /** Bucket, e.g. "meet:tofu-state" (Cloud VPS object storage is `<project>:<bucket>`). */
+  bucket: z.string().min(1),
+  /** S3 endpoint, e.g. https://object.eqiad1.wikimediacloud.org */
+  endpoint: z.url({ protocol: /^https$/ }),
+  region: z.string().min(1).default('eqiad1'),
+  /** Prefix of the state object keys; each stack adds `<stack>.tfstate`. */
+  keyPrefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]*$/).default('meet'),
+});
+const localState = z.strictObject({ kind: z.literal('local') });
+
+export const environmentSchema = z.strictObject({
+  /** Environment name; the stacks are `<name>-cloud` and `<name>-services`. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
+  openstack: z.strictObject({
+    /** Keystone v3 endpoint. */
+    authUrl: z.url({ protocol: /^https$/ }),
+    region: z.string().min(1),
+    /** The Cloud VPS project (tenant) name. */
+    project: z.string().min(1),
+  }),
+  /** Where Terraform keeps this environment's state. @default local files beside the synthesized stacks */
+  state: z.discriminatedUnion('kind', [s3State, localState]).default({ kind: 'local' }),
+  network: z.strictObject({
+    /** Instance network, looked up by name. */
+    name: resourceName,
+    /** External network (pool) the floating IPs come from. */
+    floatingIpPool: resourceName,
+  }),
+  /** Base image of every host, looked up by name (most recent). */
+  image: z.string().min(1).default('debian-12.0-bookworm'),
+  /** Who may reach ssh (22/tcp) on every host: on Cloud VPS, the bastions' range. */
+  adminCidrs: z.array(cidr).min(1, 'needs at least one CIDR (the bastions\' range)'),
+  ssh: z.strictObject({
+    /**
+     * Account the docker providers log in as (cloud-init adds it to the docker group); its key comes from the
+     * OpenStack keypair, whose public key is the deploy-time variable `ssh_public_key`.
+     */
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default('debian'),
+    /** ProxyJump target for the docker providers, e.g. "bastion.wmcloud.org". */
+    bastion: z.string().regex(/^([a-z0-9_.-]+@)?[a-z0-9.-]+(:\d+)?$/, 'must be [user@]host[:port]'),
+  }),
+  domains: z.strictObject({
+    /** Public name of Jitsi Meet. */
+    meet: hostname,
+    /** Public name of meet-auth. */
+    auth: hostname,
+  }),
+  dns: z.strictObject({
+    /** Designate zones owned by (or delegated to) the project; each domain must fall in one of them. */
+    zones: z.array(zoneName).min(1),
+    ttl: z.number().int().min(60).max(86_400).default(300),
+  }),
+  hosts: z.strictObject({
+    jitsi: z.strictObject({ flavor: resourceName }),
+    meetAuth: z.strictObject({ flavor: resourceName }),
+    /** Extra JVB hosts for scale-out. @default none */
+    jvb: z.strictObject({ count: z.number().int().min(0).max(100).default(0), flavor: resourceName.optional() }).default({ count: 0 }),
+  }),
+  jitsi: z.strictObject({
+    /** Pinned release tag (stable-NNNNN[-N]); floating tags are refused. */
+    imageTag: z.string().superRefine((tag, ctx) => {
+      const problem = jitsiTagProblem(tag);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    imageRepository: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/).default('ghcr.io/jitsi'),
+    /** Let guests join a room once an authenticated user opened it. */
+    enableGuests: z.boolean().default(true),
+    timezone: z.string().min(1).default('UTC'),
+  }).default({ imageTag: 'stable-11146-2', imageRepository: 'ghcr.io/jitsi', enableGuests: true, timezone: 'UTC' }),
+  edge: z.strictObject({
+    /**
+     * A registry image for the edge/agent containers. @default built on each host from this repository
+     * (edge/Dockerfile) and tagged with a hash of its sources
+     */
+    image: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[a-f0-9]{64}$/, 'must be pinned by digest (…@sha256:<64 hex>)').optional(),
+    /** Serve HTTPS (needs the certificate under /srv/meet/certs; see the certs tooling). @default false */
+    tls: z.boolean().default(false),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  }).default({ tls: false, logLevel: 'info' }),
+}).superRefine((env, ctx) => {
+  for (const key of ['meet', 'auth'] as const) {
+    const fqdn = `${env.domains[key]}.`;
+    if (!env.dns.zones.some((zone) => fqdn === zone || fqdn.endsWith(`.${zone}`))) {
+      ctx.addIssue({ code: 'custom', path: ['domains', key], message: `"${env.domains[key]}" is in none of the zones ${env.dns.zones.join(', ')}` });
+    }
+  }
+  if (env.domains.meet === env.domains.auth) {
+    ctx.addIssue({ code: 'custom', path: ['domains', 'auth'], message: 'must differ from domains.meet' });
+  }
+  if (env.hosts.jvb.count > 0 && !env.hosts.jvb.flavor) {
+    ctx.addIssue({ code: 'custom', path: ['hosts', 'jvb', 'flavor'], message: 'is required when hosts.jvb.count > 0' });
+  }
+});
+
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type EnvironmentConfig = Readonly<z.output<typeof environmentSchema>>;
+
+export class EnvironmentConfigError extends Error {
+  constructor(readonly environment: string, readonly problems: readonly string[]) {
+    super(`invalid environment "${environment}":\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvironmentConfigError';
+  }
+}
+
+/** Validates an environment and lists every problem at once. */
+export function parseEnvironment(input: unknown): EnvironmentConfig {
+  const result = environmentSchema.safeParse(input);
+  if (result.success) return Object.freeze(result.data);
+  const name = typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
+    ? (input as { name: string }).name
+    : '?';
+  const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  throw new EnvironmentConfigError(name, problems);
+}

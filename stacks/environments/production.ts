@@ -1,0 +1,36 @@
+/**
+ * meet.wmcloud.org: Cloud VPS project "meet" in eqiad1, one large Jitsi instance (web, prosody, jicofo, jvb and
+ * the account agent) and a small meet-auth host, as the original deployment had. Ids change; names are looked up.
+ */
+import type { EnvironmentInput } from '../config.js';
+
+export const production: EnvironmentInput = {
+  name: 'production',
+  openstack: {
+    authUrl: 'https://openstack.eqiad1.wikimediacloud.org:25000/v3',
+    region: 'eqiad1-r',
+    project: 'meet',
+  },
+  state: {
+    kind: 's3',
+    bucket: 'meet:tofu-state',
+    endpoint: 'https://object.eqiad1.wikimediacloud.org',
+    region: 'eqiad1',
+    keyPrefix: 'meet',
+  },
+  network: { name: 'lan-flat-cloudinstances2b', floatingIpPool: 'wan-transport-eqiad' },
+  image: 'debian-12.0-bookworm',
+  // The eqiad1 instance network, where the Cloud VPS bastions live; nothing else may reach ssh.
+  adminCidrs: ['172.16.0.0/21'],
+  ssh: { user: 'debian', bastion: 'bastion.wmcloud.org' },
+  domains: { meet: 'meet.wmcloud.org', auth: 'auth.meet.wmcloud.org' },
+  // meet.wmcloud.org. is delegated to the project by the Cloud VPS admins (outside the project's own zone).
+  dns: { zones: ['meet.wmcloud.org.'], ttl: 300 },
+  hosts: {
+    jitsi: { flavor: 'g4.cores8.ram16.disk20' },
+    meetAuth: { flavor: 'g4.cores1.ram2.disk20' },
+    jvb: { count: 0 },
+  },
+  jitsi: { imageTag: 'stable-11146-2', enableGuests: true, timezone: 'UTC' },
+  edge: { tls: true, logLevel: 'info' },
+};

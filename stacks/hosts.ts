@@ -1,0 +1,69 @@
+/**
+ * One Cloud VPS host: a port on the instance network (carrying the security groups), the instance booted from
+ * that port with cloud-init user data, and a floating IP associated through the port
+ * (networking_floatingip_associate_v2: provider 3.0 removed the compute association).
+ */
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2/index.js';
+import { NetworkingFloatingipAssociateV2 } from '../.gen/providers/openstack/networking-floatingip-associate-v2/index.js';
+import { NetworkingFloatingipV2 } from '../.gen/providers/openstack/networking-floatingip-v2/index.js';
+import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2/index.js';
+
+export interface MeetHostProps {
+  /** Instance name; on Cloud VPS it resolves as `<name>.<project>.eqiad1.wikimedia.cloud`. */
+  readonly name: string;
+  readonly flavorId: string;
+  readonly imageId: string;
+  readonly networkId: string;
+  readonly securityGroupIds: readonly string[];
+  readonly keyPairName: string;
+  /** External network the floating IP comes from. */
+  readonly floatingIpPool: string;
+  /** cloud-init user data. @default none */
+  readonly userData?: string;
+  /** Instance metadata. @default none */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export class MeetHost extends Construct {
+  readonly instance: ComputeInstanceV2;
+  readonly port: NetworkingPortV2;
+  readonly floatingIp: NetworkingFloatingipV2;
+  /** The address on the instance network (what the docker providers and the agent use). */
+  readonly privateIp: string;
+  /** The floating (public) IPv4 address. */
+  readonly publicIp: string;
+
+  constructor(scope: Construct, id: string, props: MeetHostProps) {
+    super(scope, id);
+    if (!INSTANCE_NAME.test(props.name)) throw new Error(`host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`);
+    if (props.securityGroupIds.length === 0) throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
+    if (props.userData !== undefined && Buffer.byteLength(props.userData) > 65_535) {
+      throw new Error(`user data of host "${props.name}" is ${Buffer.byteLength(props.userData)} bytes; Nova accepts at most 65535`);
+    }
+
+    this.port = new NetworkingPortV2(this, 'port', {
+      name: props.name,
+      networkId: props.networkId,
+      securityGroupIds: [...props.securityGroupIds],
+      adminStateUp: true,
+    });
+    this.instance = new ComputeInstanceV2(this, 'instance', {
+      name: props.name,
+      flavorId: props.flavorId,
+      imageId: props.imageId,
+      keyPair: props.keyPairName,
+      userData: props.userData,
+      metadata: props.metadata ? { ...props.metadata } : undefined,
+      // The provider replaces the instance when its user data changes (cloud-init only runs at first boot).
+      network: [{ port: this.port.id }],
+    });
+    this.floatingIp = new NetworkingFloatingipV2(this, 'floating-ip', { pool: props.floatingIpPool, description: `${props.name} public address` });
+    new NetworkingFloatingipAssociateV2(this, 'floating-ip-association', { floatingIp: this.floatingIp.address, portId: this.port.id });
+    this.privateIp = Fn.element(this.port.allFixedIps, 0);
+    this.publicIp = this.floatingIp.address;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Where things live on the hosts, shared by cloud-init (which creates the directories and timers) and the
+ * containers (which mount them). Container names are fixed because the timers `docker exec` into them.
+ */
+
+/** Jitsi's rootless images run as this uid/gid and refuse to start when their storage is not writable by it. */
+export const CONTAINER_UID = 1000;
+
+export const JITSI_ROOT = '/srv/jitsi';
+export const MEET_ROOT = '/srv/meet';
+
+export const paths = {
+  jitsiConfig: (service: 'web' | 'jicofo' | 'jvb') => `${JITSI_ROOT}/${service}`,
+  prosodyConfig: `${JITSI_ROOT}/prosody/config`,
+  prosodyPlugins: `${JITSI_ROOT}/prosody/prosody-plugins-custom`,
+  /** Prosody's data (accounts, and its admin socket under data/); the agent shares it. */
+  prosodyStorage: `${JITSI_ROOT}/storage/prosody`,
+  webStorage: `${JITSI_ROOT}/storage/web`,
+  transcripts: `${JITSI_ROOT}/storage/transcripts`,
+  /** Our certificate: cert.crt (full chain) and cert.key, written by the certificate tooling. */
+  certs: `${MEET_ROOT}/certs`,
+  /** HTTP-01 challenge files, served by nginx in the web container (read-only there). */
+  acmeChallenge: `${MEET_ROOT}/acme-challenge`,
+  agentData: `${MEET_ROOT}/agent`,
+  edgeData: `${MEET_ROOT}/edge`,
+} as const;
+
+/** Directories the Jitsi containers need on a host that runs the whole Jitsi set (11146+ layout). */
+export const jitsiDirectories: readonly string[] = [
+  paths.jitsiConfig('web'), paths.jitsiConfig('jicofo'), paths.jitsiConfig('jvb'), paths.prosodyConfig,
+  paths.prosodyPlugins, paths.prosodyStorage, paths.webStorage, paths.transcripts,
+  `${JITSI_ROOT}/storage/jibri`, `${JITSI_ROOT}/tmp/web-crontabs`, `${JITSI_ROOT}/tmp/web-load-test`,
+];
+
+/** Inside the containers. */
+export const containerPaths = {
+  prosodyData: '/var/lib/prosody',
+  prosodySocket: '/var/lib/prosody/data/prosody.sock',
+  data: '/data',
+  certs: '/certs',
+  acmeChallenge: '/acme-challenge',
+  webKeys: '/config/keys',
+  webChallenge: '/usr/share/jitsi-meet/.well-known/acme-challenge',
+} as const;
+
+export const containerNames = {
+  web: 'jitsi-web',
+  prosody: 'jitsi-prosody',
+  jicofo: 'jitsi-jicofo',
+  jvb: 'jitsi-jvb',
+  agent: 'meet-agent',
+  edge: 'meet-edge',
+} as const;
+
+/** The docker network the Jitsi containers share; named as in docker-jitsi-meet's compose file. */
+export const JITSI_NETWORK = 'meet.jitsi';
+/** Prosody's network alias, the default XMPP_SERVER of the Jitsi images. */
+export const XMPP_SERVER_ALIAS = 'xmpp.meet.jitsi';
+/** The XMPP domain of the Jitsi images' main virtual host (where user accounts live). */
+export const XMPP_DOMAIN = 'meet.jitsi';
+
+export const ports = {
+  http: 80,
+  https: 443,
+  jvbMedia: 10_000,
+  xmppClient: 5222,
+  agent: 4000,
+  edge: 8080,
+  ssh: 22,
+} as const;

@@ -1,0 +1,150 @@
+/**
+ * The account provisioning layer. On the Jitsi host: the agent, bound to the private address, running as
+ * uid 1000 and sharing Prosody's data volume so it reaches Prosody's admin socket without the Docker socket
+ * (the account worker timer runs `docker exec meet-agent tsx scripts/create-accounts.mts`). On the meet-auth
+ * host: the public edge. Both run the image built from this repository (edge/Dockerfile) unless a
+ * digest-pinned registry image is configured.
+ */
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { Image } from '@cdktf/provider-docker/lib/image/index.js';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
+import { deepFunctionSafe } from './hcl.js';
+import { bind } from './jitsi-images.js';
+import { CONTAINER_UID, containerNames, containerPaths, paths, ports, XMPP_DOMAIN } from './layout.js';
+import { ReplacedContainer } from './replaced-container.js';
+
+/** Where the edge/agent image comes from. */
+export type EdgeImageSource =
+  | { readonly kind: 'build'; /** Build context (the repository root), relative to the stack's directory. */ readonly context: string; /** Hash of the files that go into the image. */ readonly sourceHash: string }
+  | { readonly kind: 'registry'; /** name[:tag]@sha256:<digest> */ readonly reference: string };
+
+export interface EdgeImageRef {
+  readonly name: string;
+  readonly id: string;
+}
+
+/** The image on one host: built there from the repository (tagged by source hash) or pulled by digest. */
+export function edgeImage(scope: Construct, id: string, provider: DockerProvider, source: EdgeImageSource): EdgeImageRef {
+  if (source.kind === 'registry') {
+    if (!/@sha256:[a-f0-9]{64}$/.test(source.reference)) throw new Error(`edge image "${source.reference}" must be pinned by digest`);
+    const image = new Image(scope, id, { provider, name: source.reference, keepLocally: true });
+    return { name: source.reference, id: image.imageId };
+  }
+  if (!/^[a-f0-9]{16,64}$/.test(source.sourceHash)) throw new Error(`edge image source hash "${source.sourceHash}" is not a hex digest`);
+  // The tag changes with the sources, so new code means a new image and, through it, new containers.
+  const name = `wikimedia-meet/edge:${source.sourceHash.slice(0, 16)}`;
+  const image = new Image(scope, id, {
+    provider,
+    name,
+    buildAttribute: { context: source.context, dockerfile: 'edge/Dockerfile', label: { 'org.wikimedia.meet.source': source.sourceHash } },
+  });
+  return { name, id: image.imageId };
+}
+
+const runtime = {
+  restart: 'unless-stopped',
+  readOnly: true,
+  user: `${CONTAINER_UID}:${CONTAINER_UID}`,
+  tmpfs: { '/tmp': 'size=64M,mode=1777' },
+  logDriver: 'json-file',
+  logOpts: { 'max-size': '20m', 'max-file': '5' },
+} as const;
+
+export interface MeetAgentProps {
+  readonly provider: DockerProvider;
+  readonly image: EdgeImageRef;
+  /** The Jitsi host's private address; the agent port is published there only. */
+  readonly privateIp: string;
+  readonly signingSecrets: string;
+  readonly sealingPrivateKeys: string;
+  /** @default 4000 */
+  readonly port?: number;
+  /** @default "meet.jitsi" */
+  readonly xmppDomain?: string;
+  /** @default "info" */
+  readonly logLevel?: string;
+}
+
+export class MeetAgent extends Construct {
+  readonly agent: ReplacedContainer;
+  readonly port: number;
+
+  constructor(scope: Construct, id: string, props: MeetAgentProps) {
+    super(scope, id);
+    this.port = props.port ?? ports.agent;
+    if (!Number.isInteger(this.port) || this.port < 1024 || this.port > 65_535) throw new Error(`agent port ${this.port} must be between 1024 and 65535`);
+    const xmppDomain = props.xmppDomain ?? XMPP_DOMAIN;
+    if (!/^[a-z0-9.-]+$/.test(xmppDomain)) throw new Error(`xmppDomain "${xmppDomain}" is not a domain name`);
+    this.agent = new ReplacedContainer(this, 'agent', {
+      provider: props.provider, ...runtime, name: containerNames.agent, image: props.image.id, imageName: props.image.name,
+      command: ['tsx', 'edge/agent/main.ts'],
+      env: [
+        `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AGENT_HOST=0.0.0.0', `MEET_AGENT_PORT=${this.port}`,
+        `MEET_AGENT_SIGNING_SECRETS=${props.signingSecrets}`, `MEET_AGENT_SEALING_KEYS=${props.sealingPrivateKeys}`,
+        `MEET_PROSODY_SOCKET=${containerPaths.prosodySocket}`, `MEET_XMPP_DOMAIN=${xmppDomain}`, 'MEET_PROSODY_MODE=socket',
+        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+      ],
+      mounts: [
+        bind(paths.prosodyStorage, containerPaths.prosodyData),
+        bind(paths.agentData, containerPaths.data),
+        bind(paths.certs, containerPaths.certs),
+        bind(paths.acmeChallenge, containerPaths.acmeChallenge),
+      ],
+      ports: [{ internal: this.port, external: this.port, ip: props.privateIp }],
+    });
+  }
+}
+
+/** One agent the edge sends jobs to. */
+export interface AgentEndpoint {
+  readonly name: string;
+  readonly url: string;
+  readonly sealingPublicKey: string;
+  readonly signingSecrets: string;
+}
+
+export interface MeetEdgeProps {
+  readonly provider: DockerProvider;
+  readonly image: EdgeImageRef;
+  /** Public origin, e.g. https://auth.meet.wmcloud.org */
+  readonly publicUrl: string;
+  readonly agents: readonly AgentEndpoint[];
+  /** Serve HTTPS with /srv/meet/certs/cert.{crt,key} on 443 instead of HTTP on 80. @default false */
+  readonly tls?: boolean;
+  /** @default "info" */
+  readonly logLevel?: string;
+}
+
+export class MeetEdge extends Construct {
+  readonly edge: ReplacedContainer;
+
+  constructor(scope: Construct, id: string, props: MeetEdgeProps) {
+    super(scope, id);
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an http(s) origin without a path`);
+    if (props.agents.length === 0) throw new Error('the edge needs at least one agent');
+    const names = props.agents.map((agent) => agent.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) throw new Error(`agent name "${duplicate}" is given twice`);
+    const tls = props.tls ?? false;
+    // The JSON documents are built by Terraform, because they hold secrets and cross-stack addresses.
+    const agents = Fn.jsonencode(deepFunctionSafe(props.agents.map(({ name, url, sealingPublicKey }) => ({ name, url, sealingPublicKey }))));
+    const secrets = Fn.jsonencode(Object.fromEntries(props.agents.map((agent) => [agent.name, agent.signingSecrets])));
+    this.edge = new ReplacedContainer(this, 'edge', {
+      provider: props.provider, ...runtime, name: containerNames.edge, image: props.image.id, imageName: props.image.name,
+      command: ['tsx', 'edge/auth/main.ts'],
+      env: [
+        `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AUTH_HOST=0.0.0.0', `MEET_AUTH_PORT=${ports.edge}`,
+        `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
+        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+        ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`] : []),
+      ],
+      mounts: [
+        bind(paths.edgeData, containerPaths.data),
+        bind(paths.certs, containerPaths.certs),
+        bind(paths.acmeChallenge, containerPaths.acmeChallenge),
+      ],
+      ports: [{ internal: ports.edge, external: tls ? ports.https : ports.http }],
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `<env>-services`: everything Docker, over ssh to each host's private address through the bastion. Reads the
+ * hosts' addresses from `<env>-cloud` (cross-stack references; cdktf deploys the cloud stack first).
+ */
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
+import { configureBackend } from './backend.js';
+import type { CloudStack, HostAddresses } from './cloud-stack.js';
+import type { EnvironmentConfig } from './config.js';
+import { Jitsi } from './jitsi.js';
+import { ExtraJvb } from './jvb.js';
+import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource } from './provisioning.js';
+import { declareSecrets } from './secrets.js';
+
+export interface ServicesStackProps {
+  readonly env: EnvironmentConfig;
+  readonly cloud: CloudStack;
+  readonly edgeImage: EdgeImageSource;
+}
+
+export class ServicesStack extends TerraformStack {
+  constructor(scope: Construct, id: string, { env, cloud, edgeImage: imageSource }: ServicesStackProps) {
+    super(scope, id);
+    configureBackend(this, id, env.state);
+    const secrets = declareSecrets(this);
+    const docker = (host: HostAddresses) =>
+      new DockerProvider(this, `docker-${host.name}`, {
+        alias: host.name,
+        host: `ssh://${env.ssh.user}@${host.privateIp}`,
+        // Cloud VPS instances take ssh only from the bastions; trust a host key on first use, then pin it.
+        sshOpts: ['-o', `ProxyJump=${env.ssh.bastion}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ServerAliveInterval=30'],
+      });
+
+    const jitsiDocker = docker(cloud.jitsi);
+    const meetUrl = `https://${env.domains.meet}`;
+    new Jitsi(this, 'jitsi', {
+      provider: jitsiDocker,
+      imageTag: env.jitsi.imageTag,
+      imageRepository: env.jitsi.imageRepository,
+      publicUrl: meetUrl,
+      advertiseIp: cloud.jitsi.publicIp,
+      privateIp: cloud.jitsi.privateIp,
+      publishXmpp: cloud.jvbHosts.length > 0,
+      enableGuests: env.jitsi.enableGuests,
+      timezone: env.jitsi.timezone,
+      jicofoAuthPassword: secrets.jicofoAuthPassword,
+      jvbAuthPassword: secrets.jvbAuthPassword,
+    });
+    cloud.jvbHosts.forEach((host, index) => {
+      new ExtraJvb(this, host.name, {
+        provider: docker(host),
+        imageTag: env.jitsi.imageTag,
+        imageRepository: env.jitsi.imageRepository,
+        nickname: `jvb-${index + 1}`,
+        xmppServer: cloud.jitsi.privateIp,
+        advertiseIp: host.publicIp,
+        jvbAuthPassword: secrets.jvbAuthPassword,
+        publicUrl: meetUrl,
+        timezone: env.jitsi.timezone,
+      });
+    });
+
+    const agent = new MeetAgent(this, 'agent', {
+      provider: jitsiDocker,
+      image: edgeImage(this, 'edge-image-jitsi', jitsiDocker, imageSource),
+      privateIp: cloud.jitsi.privateIp,
+      signingSecrets: secrets.agentSigningSecrets,
+      sealingPrivateKeys: secrets.agentSealingPrivateKeys,
+      logLevel: env.edge.logLevel,
+    });
+    const authDocker = docker(cloud.meetAuth);
+    const authUrl = `${env.edge.tls ? 'https' : 'http'}://${env.domains.auth}`;
+    new MeetEdge(this, 'edge', {
+      provider: authDocker,
+      image: edgeImage(this, 'edge-image-meet-auth', authDocker, imageSource),
+      publicUrl: authUrl,
+      tls: env.edge.tls,
+      logLevel: env.edge.logLevel,
+      agents: [{
+        name: cloud.jitsi.name,
+        url: `http://${cloud.jitsi.privateIp}:${agent.port}`,
+        sealingPublicKey: secrets.agentSealingPublicKey,
+        signingSecrets: secrets.agentSigningSecrets,
+      }],
+    });
+
+    new TerraformOutput(this, 'meet-url', { value: meetUrl, description: 'Jitsi Meet' });
+    new TerraformOutput(this, 'auth-url', { value: authUrl, description: 'meet-auth (tickets and accounts)' });
+    new TerraformOutput(this, 'jitsi-public-ip', { value: cloud.jitsi.publicIp });
+    new TerraformOutput(this, 'meet-auth-public-ip', { value: cloud.meetAuth.publicIp });
+  }
+}
