@@ -17,6 +17,12 @@ export const USERNAME_RULES =
 
 /** Letters (with their combining marks) and digits of any script, plus . _ - inside. */
 const SHAPE = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u;
+/**
+ * RFC 3454 B.1 "commonly mapped to nothing": nodeprep deletes these, so `a\u034Fb` would be the account `ab`
+ * in Prosody while our registry saw another name. Some are combining marks (U+034F, variation selectors)
+ * that SHAPE would let through, so they are refused outright.
+ */
+const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/u;
 const ENDS_WELL = /[\p{L}\p{M}\p{N}]$/u;
 /** Right-to-left scripts: RFC 3454 §6 (nodeprep's bidi rule) forbids mixing them with left-to-right letters. */
 const RTL = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
@@ -44,6 +50,9 @@ export function normaliseUsername(raw: unknown): UsernameResult {
   const chars = [...username].length;
   if (chars > USERNAME_MAX_CHARS || encodedLength(username) > MAX_ENCODED_BYTES) {
     return { ok: false, error: `That username is too long. ${USERNAME_RULES}` };
+  }
+  if (MAPPED_TO_NOTHING.test(username)) {
+    return { ok: false, error: `That username contains invisible characters, which are not allowed. ${USERNAME_RULES}` };
   }
   if (!SHAPE.test(username) || !ENDS_WELL.test(username)) {
     return { ok: false, error: `That username contains characters that are not allowed. ${USERNAME_RULES}` };

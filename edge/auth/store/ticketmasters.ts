@@ -4,6 +4,7 @@
  * ticket of theirs that still has uses left.
  */
 import { hash, verify } from '@node-rs/bcrypt';
+import { SqliteError } from 'better-sqlite3';
 import { audit } from './audit.js';
 import type { Db } from './db.js';
 import { idLength, randomId } from './ids.js';
@@ -45,10 +46,16 @@ export async function addTicketmaster(db: Db, rawName: string, cost = DEFAULT_BC
   const id = randomId(ID_BYTES);
   const secret = randomId(SECRET_BYTES);
   const secretHash = await hash(secret, { cost });
-  db.transaction(() => {
-    db.prepare('INSERT INTO ticketmasters (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)').run(id, name, secretHash, now);
-    audit(db, { at: now, event: 'ticketmaster-added', ticketmaster: name });
-  })();
+  try {
+    db.transaction(() => {
+      db.prepare('INSERT INTO ticketmasters (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)').run(id, name, secretHash, now);
+      audit(db, { at: now, event: 'ticketmaster-added', ticketmaster: name });
+    })();
+  } catch (error) {
+    // Someone added the same name while we were hashing.
+    if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new TicketmasterError(`A ticketmaster named "${name}" already exists.`);
+    throw error;
+  }
   return `tm_${id}.${secret}`;
 }
 

@@ -88,7 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     remoteAddress: (c) => c.req.header('x-test-peer') ?? '198.51.100.7',
     ...(options.now ? { now: options.now } : {}),
   });
-  let tmToken: string | undefined;
+  let tmToken: Promise<string> | undefined;
   const harness: Harness = {
     dataDir,
     db,
@@ -99,8 +99,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLines,
     async ticketmasterToken(name = 'Ada') {
       if (name !== 'Ada') return addTicketmaster(db, name, TEST_BCRYPT_COST);
-      tmToken ??= await addTicketmaster(db, name, TEST_BCRYPT_COST);
-      return tmToken;
+      tmToken ??= addTicketmaster(db, name, TEST_BCRYPT_COST);
+      return await tmToken;
     },
     async ticket(mint = {}) {
       const token = await harness.ticketmasterToken();

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { addressKey } from '../../../edge/auth/limits.js';
+import { GOOD_PASSWORD, startHarness, type Harness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const junkTicket = (i: number) => `${'Q'.repeat(15)}${'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[i % 26]}.${'v'.repeat(43)}`;
+
+describe('addressKey', () => {
+  it('keys IPv4 by address and IPv6 by /64', () => {
+    expect(addressKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2::ff')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8:0001:0002:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+  });
+});
+
+describe('failed-verification limits', () => {
+  it('gives a flooding address 429 with Retry-After after its budget, and only that address', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 5, credentialFailures: 100, windowSeconds: 60 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) }, { from: '203.0.113.66' })).status);
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429, 429]);
+    const limited = await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(9) }, { from: '203.0.113.66' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toHaveProperty('error');
+    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '203.0.113.67' })).status).toBe(403);
+  });
+
+  it('never limits a valid ticket by address: 50 people behind one NAT all get accounts while it is flooded', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 5, credentialFailures: 100, windowSeconds: 600 } });
+    const nat = '198.51.100.200';
+    for (let i = 0; i < 20; i++) await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) }, { from: nat });
+    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(0) }, { from: nat })).status).toBe(429);
+    const tickets = await Promise.all(Array.from({ length: 50 }, () => h!.ticket()));
+    const answers = await Promise.all(tickets.map((token, i) => h!.post('/create', { user: `attendee${i}`, password: GOOD_PASSWORD, token }, { from: nat })));
+    expect(answers.map((res) => res.status)).toEqual(Array(50).fill(202));
+    expect(h.db.prepare('SELECT count(*) AS n FROM usernames').get()).toEqual({ n: 50 });
+  });
+
+  it('limits per credential across addresses, yet the genuine ticket still works', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 100, credentialFailures: 3, windowSeconds: 60 } });
+    const ticket = await h.ticket();
+    const [selector] = ticket.split('.');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: `${selector}.${'w'.repeat(43)}` }, { from: `192.0.2.${i + 1}` })).status);
+    expect(statuses).toEqual([403, 403, 403, 429, 429]);
+    expect((await h.post('/create', { user: 'genuine', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.1' })).status).toBe(202);
+  });
+
+  it('refuses a ticketmaster id under attack before running bcrypt, and counts bad tokens per address', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 100, credentialFailures: 2, windowSeconds: 60 } });
+    const token = await h.ticketmasterToken();
+    const wrong = `${token.slice(0, token.indexOf('.') + 1)}${'z'.repeat(43)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await h.post('/generate_token', { token: wrong }, { from: `192.0.2.${i + 10}` })).status);
+    expect(statuses).toEqual([403, 403, 429, 429]);
+    // Another ticketmaster is not affected.
+    expect((await h.post('/generate_token', { token: await h.ticketmasterToken('Bob') }, { from: '192.0.2.10' })).status).toBe(200);
+  });
+
+  it('a valid ticketmaster token works from an address that is over its failure budget', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 2, credentialFailures: 100, windowSeconds: 60 } });
+    for (let i = 0; i < 3; i++) await h.post('/generate_token', { token: 'tm_junk' }, { from: '192.0.2.99' });
+    expect((await h.post('/generate_token', { token: 'tm_junk' }, { from: '192.0.2.99' })).status).toBe(429);
+    expect((await h.post('/generate_token', { token: await h.ticketmasterToken() }, { from: '192.0.2.99' })).status).toBe(200);
+  });
+
+  it('does not count 400s (bad username with a valid ticket) as failures', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 2, credentialFailures: 2, windowSeconds: 60 } });
+    const ticket = await h.ticket();
+    for (let i = 0; i < 6; i++) expect((await h.post('/create', { user: 'bad name', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.77' })).status).toBe(400);
+    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(3) }, { from: '192.0.2.77' })).status).toBe(403);
+  });
+});
+
+describe('client address behind trusted proxies', () => {
+  it('uses X-Forwarded-For only from a trusted proxy, right-most untrusted hop', async () => {
+    h = await startHarness({ trustedProxies: ['10.0.0.1'], rateLimits: { addressFailures: 1, credentialFailures: 100, windowSeconds: 60 } });
+    const viaProxy = (xff: string) =>
+      h!.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '10.0.0.1', headers: { 'x-forwarded-for': xff } });
+    expect((await viaProxy('203.0.113.1')).status).toBe(403);
+    expect((await viaProxy('203.0.113.1')).status).toBe(429);
+    // A client-written left part of the header does not change its bucket …
+    expect((await viaProxy('203.0.113.99, 203.0.113.1')).status).toBe(429);
+    // … and another client behind the proxy has its own bucket.
+    expect((await viaProxy('203.0.113.2')).status).toBe(403);
+    // An untrusted peer's X-Forwarded-For is ignored: it is keyed by its own address.
+    const direct = (xff: string) => h!.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '198.51.100.9', headers: { 'x-forwarded-for': xff } });
+    expect((await direct('203.0.113.50')).status).toBe(403);
+    expect((await direct('203.0.113.51')).status).toBe(429);
+  });
+});
