@@ -1,0 +1,53 @@
+/**
+ * The agent's Hono app: `POST /jobs` (signed job protocol) and `GET /healthz`. One onError with the closed set
+ * of error codes in errors.ts. No `serve` here: server.ts runs it, tests call app.request().
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from '../shared/log.js';
+import { AgentError } from './errors.js';
+import type { Inbox } from './inbox.js';
+import { jobRoutes } from './routes/jobs.js';
+import type { AccountWorker } from './worker.js';
+
+export interface AgentAppDeps {
+  readonly inbox: Inbox;
+  readonly worker: AccountWorker;
+  readonly signingKeys: readonly Buffer[];
+  readonly holdMs: number;
+  readonly log: Logger;
+  /** Clock for signature timestamps (tests). */
+  readonly now?: () => Date;
+}
+
+/** A job is ~500 bytes; anything much bigger is not one. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export function createAgentApp(deps: AgentAppDeps) {
+  const app = new Hono();
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AgentError('payload_too_large', `a job is at most ${BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+  app.get('/healthz', (c) => c.json({ status: 'ok', inbox: deps.inbox.counts() }));
+  app.route('/jobs', jobRoutes(deps));
+
+  app.notFound((c) => c.json({ error: 'not_found', message: 'no such route' }, 404));
+  app.onError((error, c) => {
+    let known: AgentError;
+    if (error instanceof AgentError) known = error;
+    else if (error instanceof HTTPException && error.status === 413) known = new AgentError('payload_too_large', 'too large');
+    else {
+      deps.log.error({ err: error }, 'unhandled error');
+      known = new AgentError('internal', 'internal error');
+    }
+    if (known.code === 'unauthorized') deps.log.warn({ path: c.req.path }, known.message);
+    return c.json({ error: known.code, message: known.message }, known.status);
+  });
+  return app;
+}

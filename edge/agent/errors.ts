@@ -1,0 +1,18 @@
+/** The closed set of errors the agent answers with (JSON `{ "error": code, "message" }`). */
+export const AGENT_ERROR_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  payload_too_large: 413,
+  internal: 500,
+} as const;
+
+export type AgentErrorCode = keyof typeof AGENT_ERROR_STATUS;
+
+export class AgentError extends Error {
+  readonly status: (typeof AGENT_ERROR_STATUS)[AgentErrorCode];
+  constructor(readonly code: AgentErrorCode, message: string) {
+    super(message);
+    this.status = AGENT_ERROR_STATUS[code];
+  }
+}

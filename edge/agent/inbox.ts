@@ -1,0 +1,226 @@
+/**
+ * The agent's inbox: every job it accepts, stored durably (SQLite, WAL, synchronous=FULL) before it answers,
+ * and shared by the agent process and the cron run of scripts/create-accounts.mts.
+ *
+ * Claiming is a lease: inside BEGIN IMMEDIATE (one writer at a time) a worker takes due jobs, marks them
+ * "attempting" (before any create is tried) and stamps them with its owner id and a lease deadline. Nobody
+ * else takes a leased job until the lease runs out or its owner process is gone, so two runs never work on
+ * one job at once. The sealed password is deleted as soon as a job is finished (secure_delete zeroes it).
+ */
+import Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+
+export type JobStatus = 'pending' | 'attempting' | 'created' | 'conflict' | 'failed';
+export type FinalStatus = 'created' | 'conflict' | 'failed';
+
+export interface StoredJob {
+  readonly id: string;
+  readonly username: string;
+  readonly status: JobStatus;
+  readonly detail: string | null;
+  readonly attempts: number;
+}
+
+export interface ClaimedJob {
+  readonly id: string;
+  readonly username: string;
+  readonly sealedPassword: string;
+  readonly attempts: number;
+  readonly receivedAt: number;
+}
+
+export interface NewJob {
+  readonly id: string;
+  readonly username: string;
+  readonly sealedPassword: string;
+}
+
+export type ReceiveResult =
+  | { readonly kind: 'stored'; readonly job: StoredJob; readonly isNew: boolean }
+  /** The id is known with another username: a forged or corrupted repeat, refused. */
+  | { readonly kind: 'mismatch' };
+
+const MIGRATIONS = [
+  `CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL,
+     sealed_password TEXT,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'attempting', 'created', 'conflict', 'failed')),
+     detail TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_owner TEXT,
+     lease_until INTEGER,
+     received_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('pending', 'attempting');`,
+];
+
+/** A worker's identity in lease columns: host, pid and a random part (pids are reused). */
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** A lease held by a process that no longer exists on this host is free at once (after kill -9, a crash). */
+function ownerIsGone(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+interface Row {
+  id: string;
+  username: string;
+  sealed_password: string | null;
+  status: JobStatus;
+  detail: string | null;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  received_at: number;
+}
+
+const toStored = (row: Row): StoredJob => ({
+  id: row.id,
+  username: row.username,
+  status: row.status,
+  detail: row.detail,
+  attempts: row.attempts,
+});
+
+export class Inbox {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { timeout: 10_000 });
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('secure_delete = ON');
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      if (index < version) continue;
+      this.#db
+        .transaction(() => {
+          this.#db.exec(sql);
+          this.#db.pragma(`user_version = ${index + 1}`);
+        })
+        .immediate();
+    }
+  }
+
+  /** Stores a new job, or returns the stored one when its id is known (a retry). */
+  receive(job: NewJob, now = Date.now()): ReceiveResult {
+    return this.#db
+      .transaction((): ReceiveResult => {
+        const inserted = this.#db
+          .prepare(
+            `INSERT INTO jobs (id, username, sealed_password, status, next_attempt_at, received_at, updated_at)
+           VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+          )
+          .run(job.id, job.username, job.sealedPassword, now, now, now);
+        const stored = this.get(job.id)!;
+        if (stored.username !== job.username) return { kind: 'mismatch' };
+        return { kind: 'stored', job: stored, isNew: inserted.changes === 1 };
+      })
+      .immediate();
+  }
+
+  get(id: string): StoredJob | undefined {
+    const row = this.#db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    return row && toStored(row);
+  }
+
+  /**
+   * Takes up to `limit` due jobs for `owner` and marks them attempting. Skips a job whose username another live
+   * lease holds, so one name is never created by two workers at once.
+   */
+  claim(owner: string, limit: number, leaseMs: number, now = Date.now()): ClaimedJob[] {
+    return this.#db
+      .transaction((): ClaimedJob[] => {
+        const candidates = this.#db
+          .prepare(
+            `SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND next_attempt_at <= ?
+           ORDER BY next_attempt_at, received_at LIMIT ?`,
+          )
+          .all(now, limit * 4 + 16) as Row[];
+        const leased = (row: Row) =>
+          row.lease_owner !== null && row.lease_until !== null && row.lease_until > now && !ownerIsGone(row.lease_owner);
+        const busyNames = new Set(
+          (this.#db.prepare(`SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND lease_until > ?`).all(now) as Row[])
+            .filter(leased)
+            .map((row) => row.username),
+        );
+        const take = this.#db.prepare(
+          `UPDATE jobs SET status = 'attempting', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
+         WHERE id = ?`,
+        );
+        const claimed: ClaimedJob[] = [];
+        for (const row of candidates) {
+          if (claimed.length >= limit) break;
+          if (row.sealed_password === null || leased(row) || busyNames.has(row.username)) continue;
+          busyNames.add(row.username);
+          take.run(owner, now + leaseMs, now, row.id);
+          claimed.push({
+            id: row.id,
+            username: row.username,
+            sealedPassword: row.sealed_password,
+            attempts: row.attempts + 1,
+            receivedAt: row.received_at,
+          });
+        }
+        return claimed;
+      })
+      .immediate();
+  }
+
+  /** Records a final result and deletes the sealed password. Only the lease holder may; false otherwise. */
+  finish(id: string, owner: string, status: FinalStatus, detail: string | null, now = Date.now()): boolean {
+    const result = this.#db
+      .prepare(
+        `UPDATE jobs SET status = ?, detail = ?, sealed_password = NULL, lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'attempting'`,
+      )
+      .run(status, detail, now, id, owner);
+    return result.changes === 1;
+  }
+
+  /** Gives a job back after a transient failure, due again at `retryAt`. */
+  retryLater(id: string, owner: string, detail: string, retryAt: number, now = Date.now()): boolean {
+    const result = this.#db
+      .prepare(
+        `UPDATE jobs SET detail = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE id = ? AND lease_owner = ? AND status = 'attempting'`,
+      )
+      .run(detail, retryAt, now, id, owner);
+    return result.changes === 1;
+  }
+
+  /** When the next unleased job falls due (ms epoch), or undefined when nothing waits. */
+  nextDueAt(): number | undefined {
+    const row = this.#db
+      .prepare(`SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) AS due FROM jobs WHERE status IN ('pending', 'attempting')`)
+      .get() as { due: number | null };
+    return row.due ?? undefined;
+  }
+
+  counts(): Record<JobStatus, number> {
+    const counts: Record<JobStatus, number> = { pending: 0, attempting: 0, created: 0, conflict: 0, failed: 0 };
+    for (const row of this.#db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as {
+      status: JobStatus;
+      n: number;
+    }[]) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Creating accounts in Prosody without ever overwriting one, and checking a password without a network login.
+ *
+ * - `AdminSocketAccounts` (Prosody 13, the default): `user:create("USER@HOST")` over the admin socket on
+ *   long-lived connections; Prosody refuses an existing name and asks for the password separately.
+ * - `ProsodyctlAccounts` (Prosody 0.12 fallback): `prosodyctl adduser USER@HOST`, password twice on stdin;
+ *   it refuses an existing name too. Never `prosodyctl register`: it silently replaces an existing password.
+ *
+ * Both check a password with Prosody's own `usermanager.test_password`, evaluated in the admin shell from a Lua
+ * expression in which EVERY byte of the name and password is a `\ddd` escape, so no value can become code.
+ */
+import { spawn } from 'node:child_process';
+import { AdminSocketConnection, ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
+
+export { ProsodyUnavailableError };
+
+export type CreateOutcome =
+  | { readonly kind: 'created' }
+  | { readonly kind: 'exists' }
+  /** Prosody refused for good (e.g. the name or password is not acceptable to it). */
+  | { readonly kind: 'rejected'; readonly detail: string };
+
+export interface ProsodyAccounts {
+  /** Creates `username@domain` unless it exists. Throws ProsodyUnavailableError when worth retrying. */
+  create(username: string, password: string): Promise<CreateOutcome>;
+  /** Whether `password` is the password of the existing account `username`. */
+  verify(username: string, password: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A Lua string literal with every byte as a decimal escape: nothing inside it can end the string. */
+export function luaLiteral(value: string): string {
+  let literal = '"';
+  for (const byte of Buffer.from(value, 'utf8')) literal += `\\${byte.toString().padStart(3, '0')}`;
+  return `${literal}"`;
+}
+
+/** The admin-shell line that checks a password (`>` runs it in the server's global environment). */
+export function testPasswordLine(username: string, domain: string, password: string): string {
+  return `>require"core.usermanager".test_password(${luaLiteral(username)}, ${luaLiteral(domain)}, ${luaLiteral(password)})`;
+}
+
+const WRONG_PASSWORD = /^Error: (Auth failed|Account disabled|Password fails SASLprep)/;
+
+function verdictOf(result: ReplResult): boolean {
+  if (result.ok && result.text.trim() === 'Result: true') return true;
+  if (!result.ok && WRONG_PASSWORD.test(result.text.trim())) return false;
+  throw new ProsodyUnavailableError(`unexpected answer to a password check: ${result.text.slice(0, 200)}`);
+}
+
+/** Prosody's short error text, safe to record (it never contains the password, which is not in the command). */
+function detailOf(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+export interface AdminSocketAccountsOptions {
+  readonly socketPath: string;
+  /** @default "meet.jitsi" */
+  readonly domain?: string;
+  /** Parallel admin connections (Prosody answers each one command at a time). @default 4 */
+  readonly connections?: number;
+  readonly commandTimeoutMs?: number;
+}
+
+export class AdminSocketAccounts implements ProsodyAccounts {
+  readonly #domain: string;
+  readonly #pool: AdminSocketConnection[];
+
+  constructor(options: AdminSocketAccountsOptions) {
+    this.#domain = options.domain ?? 'meet.jitsi';
+    this.#pool = Array.from(
+      { length: options.connections ?? 4 },
+      () => new AdminSocketConnection({ socketPath: options.socketPath, commandTimeoutMs: options.commandTimeoutMs }),
+    );
+  }
+
+  #run(line: string, password?: string): Promise<ReplResult> {
+    const idlest = this.#pool.reduce((best, connection) => (connection.load < best.load ? connection : best));
+    return idlest.run(line, password);
+  }
+
+  async create(username: string, password: string): Promise<CreateOutcome> {
+    const result = await this.#run(`user:create(${luaLiteral(`${username}@${this.#domain}`)})`, password);
+    const text = result.text.trim();
+    if (result.ok && text.startsWith('OK: Created')) return { kind: 'created' };
+    if (text === 'Error: User exists') return { kind: 'exists' };
+    // Storage trouble inside Prosody is worth another try; anything else is Prosody saying no.
+    if (/^Error: Could not create user: (?!Failed to set password)/.test(text)) throw new ProsodyUnavailableError(detailOf(text));
+    return { kind: 'rejected', detail: detailOf(text) || 'Prosody refused the account' };
+  }
+
+  async verify(username: string, password: string): Promise<boolean> {
+    return verdictOf(await this.#run(testPasswordLine(username, this.#domain, password)));
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.#pool) connection.close();
+  }
+}
+
+export interface ProsodyctlAccountsOptions {
+  /** Prosody's config file, passed as `--config`. */
+  readonly configPath?: string;
+  /** @default "prosodyctl" */
+  readonly prosodyctl?: string;
+  /** @default "meet.jitsi" */
+  readonly domain?: string;
+  /** @default 30 s */
+  readonly timeoutMs?: number;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class ProsodyctlAccounts implements ProsodyAccounts {
+  readonly #options: ProsodyctlAccountsOptions;
+  readonly #domain: string;
+
+  constructor(options: ProsodyctlAccountsOptions) {
+    this.#options = options;
+    this.#domain = options.domain ?? 'meet.jitsi';
+  }
+
+  /** Runs prosodyctl with `input` on stdin: secrets go there, never into argv. */
+  #prosodyctl(args: readonly string[], input: string): Promise<Run> {
+    const argv = [...(this.#options.configPath ? ['--config', this.#options.configPath] : []), ...args];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.#options.prosodyctl ?? 'prosodyctl', argv, {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: this.#options.timeoutMs ?? 30_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+      child.stdin.on('error', () => undefined);
+      child.once('error', (error) => reject(new ProsodyUnavailableError(`cannot run prosodyctl: ${error.message}`)));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
+    });
+  }
+
+  async create(username: string, password: string): Promise<CreateOutcome> {
+    const { code, stdout, stderr } = await this.#prosodyctl(['adduser', `${username}@${this.#domain}`], `${password}\n${password}\n`);
+    const said = detailOf(`${stdout.replace(/(Enter new|Retype new) password: \S*/g, '')} ${stderr}`);
+    if (code === 0) return { kind: 'created' };
+    if (/That user already exists/.test(said)) return { kind: 'exists' };
+    if (/invalid|does not exist in the config|SASLprep/i.test(said)) return { kind: 'rejected', detail: said };
+    throw new ProsodyUnavailableError(`prosodyctl adduser failed (exit ${code}): ${said}`);
+  }
+
+  async verify(username: string, password: string): Promise<boolean> {
+    const { stdout } = await this.#prosodyctl(['shell'], `${testPasswordLine(username, this.#domain, password)}\n`);
+    // The shell prints each result as "| text" (success) or "! text" (error).
+    const answer = stdout
+      .split('\n')
+      .map((line) => line.replace(/^prosody> /, ''))
+      .find((line) => /^[|!] /.test(line));
+    if (!answer) throw new ProsodyUnavailableError(`prosodyctl shell gave no answer: ${detailOf(stdout)}`);
+    return verdictOf({ ok: answer.startsWith('|'), text: answer.slice(2), output: [] });
+  }
+
+  async close(): Promise<void> {}
+}

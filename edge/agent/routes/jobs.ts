@@ -1,0 +1,88 @@
+/**
+ * `POST /jobs`: the job protocol. A signed job is stored in the inbox before anything else happens; then the
+ * worker is woken and the answer held (up to holdMs) until the job is finished, so the happy path answers
+ * "created" in one round trip. A repeat of a job id gets the stored (or by then updated) result.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { normaliseUsername } from '../../shared/usernames.js';
+import { AgentError } from '../errors.js';
+import type { Inbox, JobStatus, StoredJob } from '../inbox.js';
+import { signedRequest } from '../middleware/signed-request.js';
+import type { AccountWorker, Settled } from '../worker.js';
+
+export interface JobRoutesDeps {
+  readonly inbox: Inbox;
+  readonly worker: AccountWorker;
+  readonly signingKeys: readonly Buffer[];
+  readonly holdMs: number;
+  readonly now?: () => Date;
+}
+
+const jobSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+  username: z.string().refine((name) => {
+    const result = normaliseUsername(name);
+    return result.ok && result.username === name;
+  }),
+  sealedPassword: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/),
+});
+
+type Answer = 'created' | 'pending' | 'conflict' | 'failed';
+const ANSWER: Record<JobStatus, Answer> = {
+  pending: 'pending',
+  attempting: 'pending',
+  created: 'created',
+  conflict: 'conflict',
+  failed: 'failed',
+};
+const isFinal = (status: JobStatus) => ANSWER[status] !== 'pending';
+
+function answer(job: StoredJob) {
+  return { id: job.id, status: ANSWER[job.status], ...(job.detail && isFinal(job.status) ? { detail: job.detail } : {}) };
+}
+
+/** Waits until this job is finished or `holdMs` passes, whichever is first. */
+function settledWithin(worker: AccountWorker, id: string, holdMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const onSettled = (settled: Settled) => {
+      if (settled.id === id && settled.status !== 'retry') done();
+    };
+    const timer = setTimeout(() => done(), holdMs);
+    function done() {
+      clearTimeout(timer);
+      worker.off('settled', onSettled);
+      resolve();
+    }
+    worker.on('settled', onSettled);
+  });
+}
+
+export function jobRoutes(deps: JobRoutesDeps) {
+  return new Hono().post('/', signedRequest(deps.signingKeys, deps.now), async (c) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(c.var.rawBody);
+    } catch {
+      throw new AgentError('bad_request', 'the body is not JSON');
+    }
+    const parsed = jobSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new AgentError(
+        'bad_request',
+        `malformed job: ${parsed.error.issues.map((issue) => issue.path.join('.') || 'body').join(', ')}`,
+      );
+    }
+    const job = parsed.data;
+    if (job.id !== c.var.webhookId) throw new AgentError('bad_request', 'webhook-id must equal the job id');
+
+    const received = deps.inbox.receive(job);
+    if (received.kind === 'mismatch') throw new AgentError('bad_request', 'this job id is already stored for another username');
+    if (isFinal(received.job.status)) return c.json(answer(received.job));
+
+    const finished = settledWithin(deps.worker, job.id, deps.holdMs);
+    deps.worker.wake();
+    await finished;
+    return c.json(answer(deps.inbox.get(job.id)!));
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Runs the agent: opens the inbox, starts the worker in the background, serves the app on the configured
+ * private address. close() is graceful: stop accepting, let held requests finish, let the worker finish the
+ * creates in flight, then close the Prosody connections and the inbox.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createLogger, type Logger } from '../shared/log.js';
+import { createAgentApp } from './app.js';
+import type { AgentConfig } from './config.js';
+import { openAgentParts } from './setup.js';
+
+export interface AgentServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface AgentServerOptions {
+  readonly log?: Logger;
+}
+
+export async function startAgentServer(config: AgentConfig, options: AgentServerOptions = {}): Promise<AgentServer> {
+  const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-agent' });
+  const { inbox, accounts, worker } = openAgentParts(config, log);
+  const app = createAgentApp({ inbox, worker, signingKeys: config.signingKeys, holdMs: config.holdMs, log });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const started = serve(
+        { fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000 } },
+        () => resolve(started),
+      );
+      started.once('error', reject);
+    });
+  } catch (error) {
+    await accounts.close();
+    inbox.close();
+    throw error;
+  }
+  // Jobs left by a previous run (or a crash) are picked up at once.
+  worker.start();
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url, prosody: config.prosody.mode }, 'agent listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        });
+        await worker.stop();
+        await accounts.close();
+        inbox.close();
+        log.info('agent stopped');
+      })();
+      return closing;
+    },
+  };
+}

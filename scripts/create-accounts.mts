@@ -1,0 +1,74 @@
+#!/usr/bin/env tsx
+/**
+ * `npm run create-accounts`: the account worker's safety net, run by cron or a systemd timer every minute
+ * beside the agent (same environment as the agent, minus the signing secrets). It works through every job in
+ * the agent's inbox that is due now, the agent process's own worker being free to run at the same time (jobs
+ * are claimed under a lease, so no job is worked on twice), prints one line per job and a summary.
+ *
+ * Exit 0 when every due job got a result (created, conflict or failed), 75 (EX_TEMPFAIL) when some were put
+ * back for a later try (e.g. Prosody was down), 1 on a configuration or inbox error.
+ */
+import { minimist } from 'zx';
+import { AgentConfigError, loadAgentConfig } from '../edge/agent/config.js';
+import { openAgentParts } from '../edge/agent/setup.js';
+import { createLogger } from '../edge/shared/log.js';
+
+const HELP = `usage: npm run create-accounts [-- --quiet]
+
+Creates the Prosody accounts waiting in the agent's inbox ($MEET_DATA_DIR/agent.sqlite), once, then exits.
+Meant for cron / a systemd timer every minute, beside the agent.
+
+Environment (as for the agent): MEET_DATA_DIR (.meet), MEET_AGENT_SEALING_KEYS (required),
+MEET_PROSODY_MODE (socket | prosodyctl), MEET_PROSODY_SOCKET (socket mode), MEET_PROSODYCTL_CONFIG,
+MEET_PROSODYCTL (prosodyctl mode), MEET_XMPP_DOMAIN (meet.jitsi).
+
+Options:
+  --quiet   print only the summary
+  --help    show this help
+
+Exit status: 0 all due jobs done, 75 some put back to retry later, 1 error.`;
+
+const args = minimist(process.argv.slice(2), {
+  boolean: ['help', 'quiet'],
+  unknown: (flag) => (flag.startsWith('-') && !['--help', '--quiet'].includes(flag) ? fail(`unknown option ${flag}`) : true),
+});
+
+function fail(message: string): never {
+  console.error(`create-accounts: ${message}\n\n${HELP}`);
+  process.exit(1);
+}
+
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (args._.length > 0) fail(`unexpected argument ${args._[0]}`);
+
+let config;
+try {
+  config = loadAgentConfig(process.env, { requireSigningSecrets: false });
+} catch (error) {
+  fail(error instanceof AgentConfigError ? error.message : (error as Error).message);
+}
+
+// Worker log lines go to stderr only for warnings; stdout carries the progress lines and the summary.
+const log = createLogger({ level: 'warn', name: 'create-accounts', destination: process.stderr as never });
+const { inbox, accounts, worker } = openAgentParts(config, log);
+try {
+  const started = Date.now();
+  const summary = await worker.drain((settled) => {
+    if (!args.quiet) console.log(`${settled.id}\t${settled.status}${settled.detail ? `\t${settled.detail}` : ''}`);
+  });
+  const left = inbox.counts();
+  console.log(
+    `created ${summary.created}, conflict ${summary.conflict}, failed ${summary.failed}, put back ${summary.retry} ` +
+      `(${left.pending + left.attempting} waiting in the inbox) in ${Date.now() - started} ms`,
+  );
+  process.exitCode = summary.retry > 0 ? 75 : 0;
+} catch (error) {
+  console.error(`create-accounts: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await accounts.close();
+  inbox.close();
+}

@@ -1,0 +1,188 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentApp } from '../../../edge/agent/app.js';
+import { Inbox } from '../../../edge/agent/inbox.js';
+import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
+import { AccountWorker } from '../../../edge/agent/worker.js';
+import { createLogger } from '../../../edge/shared/log.js';
+import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
+import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
+import { makeJob, signedInit } from '../../support/jobs.js';
+import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import { xmppLogin } from '../../support/xmpp.js';
+
+const sealing = generateSealingKeyPair();
+const [oldKey, newKey] = [parseSigningSecrets(generateSigningSecret()), parseSigningSecrets(generateSigningSecret())];
+const stranger = parseSigningSecrets(generateSigningSecret());
+
+let prosody: TestProsody;
+let dir: string;
+let inbox: Inbox;
+let accounts: AdminSocketAccounts;
+let worker: AccountWorker;
+let app: ReturnType<typeof createAgentApp>;
+
+beforeAll(async () => {
+  prosody = await startTestProsody();
+  dir = await mkdtemp(join(tmpdir(), 'agent-app-'));
+  inbox = new Inbox(join(dir, 'agent.sqlite'));
+  accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath });
+  const log = createLogger({ level: 'silent' });
+  worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
+  worker.start();
+  // Rotation: the agent accepts both the old and the new key.
+  app = createAgentApp({ inbox, worker, signingKeys: [...newKey, ...oldKey], holdMs: 3000, log });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await accounts?.close();
+  inbox?.close();
+  await prosody?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const post = (init: RequestInit) => app.request('/jobs', init);
+
+describe('POST /jobs', () => {
+  it('creates the account in one round trip and answers created', async () => {
+    const job = makeJob(sealing.publicKey, 'alice', 'alice password 1');
+    const response = await post(signedInit(newKey, job));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ id: job.id, status: 'created' });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'alice', password: 'alice password 1' })).toBe(true);
+  });
+
+  it('accepts the old key during a rotation, and a sender signing with both', async () => {
+    const viaOld = makeJob(sealing.publicKey, 'rotold', 'rotation password 1');
+    expect(await (await post(signedInit(oldKey, viaOld))).json()).toMatchObject({ status: 'created' });
+    const viaBoth = makeJob(sealing.publicKey, 'rotboth', 'rotation password 2');
+    expect(await (await post(signedInit([...stranger, ...newKey], viaBoth))).json()).toMatchObject({ status: 'created' });
+  });
+
+  it('answers a repeat of a job id with the stored result and creates nothing again', async () => {
+    const job = makeJob(sealing.publicKey, 'repeat', 'repeat password 1');
+    expect(await (await post(signedInit(newKey, job))).json()).toEqual({ id: job.id, status: 'created' });
+    const before = inbox.get(job.id);
+    const again = await post(signedInit(newKey, job));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ id: job.id, status: 'created' });
+    expect(inbox.get(job.id)).toEqual(before);
+  });
+
+  it('answers conflict for a name that exists with another password, and leaves that account alone', async () => {
+    expect(await accounts.create('taken', 'original password 1')).toEqual({ kind: 'created' });
+    const job = makeJob(sealing.publicKey, 'taken', 'intruder password 2');
+    const body = (await (await post(signedInit(newKey, job))).json()) as { detail: string };
+    expect(body).toMatchObject({ id: job.id, status: 'conflict' });
+    expect(body.detail).not.toContain('intruder');
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'taken', password: 'original password 1', mechanism: 'PLAIN' })).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'taken', password: 'intruder password 2', mechanism: 'PLAIN' })).toBe(false);
+  });
+
+  describe('refuses with 401 and changes nothing', () => {
+    const cases: Array<[string, (job: ReturnType<typeof makeJob>) => RequestInit]> = [
+      ['unsigned', (job) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: job.body })],
+      ['signed with an unknown key', (job) => signedInit(stranger, job)],
+      ['tampered body', (job) => ({ ...signedInit(newKey, job), body: job.body.replace('"username":"', '"username":"x') })],
+      ['stale (6 minutes old)', (job) => signedInit(newKey, job, new Date(Date.now() - 360_000))],
+      ['from the future (6 minutes ahead)', (job) => signedInit(newKey, job, new Date(Date.now() + 360_000))],
+      [
+        'signature of another job id',
+        (job) => ({
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signRequest(newKey, 'other-id', job.body), 'webhook-id': job.id },
+          body: job.body,
+        }),
+      ],
+    ];
+    for (const [name, build] of cases) {
+      it(name, async () => {
+        const job = makeJob(sealing.publicKey, `refused${cases.findIndex(([n]) => n === name)}`, 'refused password 1');
+        const counts = inbox.counts();
+        const response = await post(build(job));
+        expect(response.status).toBe(401);
+        expect(await response.json()).toMatchObject({ error: 'unauthorized' });
+        expect(inbox.get(job.id)).toBeUndefined();
+        expect(inbox.counts()).toEqual(counts);
+        expect(await accounts.verify(job.username, 'refused password 1').catch(() => false)).toBe(false);
+      });
+    }
+  });
+
+  it('accepts a request 4 minutes old (inside the ±300 s window)', async () => {
+    const job = makeJob(sealing.publicKey, 'slightlyold', 'slightly old password');
+    expect(await (await post(signedInit(newKey, job, new Date(Date.now() - 240_000)))).json()).toMatchObject({ status: 'created' });
+  });
+
+  describe('refuses a malformed body with 400, stores nothing', () => {
+    const bodies: Array<[string, unknown]> = [
+      ['not JSON', '{nope'],
+      ['missing sealedPassword', { username: 'x1' }],
+      ['username not folded', { username: 'Alice', sealedPassword: 'abc' }],
+      ['username with a space', { username: 'has space', sealedPassword: 'abc' }],
+      ['extra field', { username: 'x2', sealedPassword: 'abc', password: 'plaintext' }],
+    ];
+    for (const [name, shape] of bodies) {
+      it(name, async () => {
+        const id = `malformed-${name.replace(/\W+/g, '-')}`;
+        const body = typeof shape === 'string' ? shape : JSON.stringify({ id, ...(shape as object) });
+        const counts = inbox.counts();
+        const response = await post({
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signRequest(newKey, id, body) },
+          body,
+        });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject({ error: 'bad_request' });
+        expect(inbox.counts()).toEqual(counts);
+      });
+    }
+
+    it('webhook-id differing from the body id', async () => {
+      const job = makeJob(sealing.publicKey, 'idmismatch', 'id mismatch password');
+      const body = job.body;
+      const response = await post({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signRequest(newKey, 'another-id', body) },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(inbox.get(job.id)).toBeUndefined();
+    });
+  });
+
+  it('answers failed for a seal made for another job (a seal cannot be moved)', async () => {
+    const original = makeJob(sealing.publicKey, 'moved', 'moved password 1');
+    const { sealedPassword } = JSON.parse(original.body);
+    const id = 'moved-seal-job';
+    const body = JSON.stringify({ id, username: 'moved', sealedPassword });
+    const response = await post({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(newKey, id, body) },
+      body,
+    });
+    expect(await response.json()).toMatchObject({ id, status: 'failed', detail: expect.stringContaining('does not open') });
+    expect(await accounts.verify('moved', 'moved password 1').catch(() => false)).toBe(false);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const body = JSON.stringify({ id: 'big', username: 'big', sealedPassword: 'a'.repeat(20_000) });
+    const response = await post({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(newKey, 'big', body) },
+      body,
+    });
+    expect(response.status).toBe(413);
+    expect(inbox.get('big')).toBeUndefined();
+  });
+});
+
+describe('GET /healthz', () => {
+  it('answers ok with the inbox counts', async () => {
+    const response = await app.request('/healthz');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', inbox: { created: expect.any(Number) } });
+  });
+});

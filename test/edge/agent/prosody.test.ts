@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminSocketAccounts, luaLiteral, ProsodyctlAccounts, ProsodyUnavailableError } from '../../../edge/agent/prosody.js';
+import { AdminSocketConnection } from '../../../edge/agent/admin-socket.js';
+import { ensureProsody012 } from '../../support/prosody012.js';
+import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import { xmppLogin } from '../../support/xmpp.js';
+
+const TRICKY = [
+  'has spaces in it',
+  `quotes ' and " here`,
+  'xml < & > chars',
+  'shell $(touch /tmp/pwned) `id`',
+  'lua "..os.exit(1)..", ]]--',
+  'Ünïcödé пароль 密码',
+];
+
+describe('luaLiteral', () => {
+  it('escapes every byte, so the literal holds only digits and backslashes', () => {
+    expect(luaLiteral('a"\n')).toBe('"\\097\\034\\010"');
+    expect(luaLiteral('é')).toBe('"\\195\\169"');
+    for (const value of TRICKY) expect(luaLiteral(value)).toMatch(/^"(\\\d{3})+"$/);
+  });
+});
+
+describe('AdminSocketAccounts against Prosody 13', () => {
+  let prosody: TestProsody;
+  let accounts: AdminSocketAccounts;
+  beforeAll(async () => {
+    prosody = await startTestProsody();
+    accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath, connections: 2 });
+  });
+  afterAll(async () => {
+    await accounts?.close();
+    await prosody?.dispose();
+  });
+
+  it('creates an account with the password it gives only when Prosody asks for it', async () => {
+    const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+    const result = await connection.run(`user:create(${luaLiteral('prompted@meet.jitsi')})`, 'prompted password 1');
+    connection.close();
+    expect(result).toMatchObject({ ok: true, text: "OK: Created prompted@meet.jitsi with role 'prosody:member'" });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'prompted', password: 'prompted password 1' })).toBe(true);
+  });
+
+  it('cancels a password request when it has no password, and nothing is created', async () => {
+    const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+    const result = await connection.run(`user:create(${luaLiteral('nopassword@meet.jitsi')})`);
+    connection.close();
+    expect(result.ok).toBe(false);
+    expect(await accounts.create('nopassword', 'a real password 1')).toEqual({ kind: 'created' });
+  });
+
+  it('creates accounts whose tricky passwords log in unchanged', async () => {
+    for (const [index, password] of TRICKY.entries()) {
+      expect(await accounts.create(`tricky${index}`, password)).toEqual({ kind: 'created' });
+      expect(await xmppLogin({ port: prosody.c2sPort, username: `tricky${index}`, password, mechanism: 'PLAIN' })).toBe(true);
+      expect(await accounts.verify(`tricky${index}`, password)).toBe(true);
+      expect(await accounts.verify(`tricky${index}`, `${password}x`)).toBe(false);
+    }
+  });
+
+  it('refuses an existing name and leaves its password alone', async () => {
+    expect(await accounts.create('alice', 'first password 1')).toEqual({ kind: 'created' });
+    expect(await accounts.create('alice', 'second password 2')).toEqual({ kind: 'exists' });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'alice', password: 'first password 1' })).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'alice', password: 'second password 2' })).toBe(false);
+    expect(await accounts.verify('alice', 'first password 1')).toBe(true);
+    expect(await accounts.verify('alice', 'second password 2')).toBe(false);
+  });
+
+  it('a password crafted as Lua stays data', async () => {
+    const password = '"), os.exit(1), ("';
+    expect(await accounts.create('crafted', password)).toEqual({ kind: 'created' });
+    expect(await accounts.verify('crafted', password)).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'crafted', password, mechanism: 'PLAIN' })).toBe(true);
+  });
+
+  it('handles many creates in parallel over its pool', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `parallel${i}`);
+    const outcomes = await Promise.all(names.map((name) => accounts.create(name, `${name} password`)));
+    expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'parallel39', password: 'parallel39 password', mechanism: 'PLAIN' })).toBe(
+      true,
+    );
+  });
+
+  it('says Prosody is unavailable while it is down, and reconnects after a restart', async () => {
+    expect(await accounts.create('before', 'before restart 1')).toEqual({ kind: 'created' });
+    await prosody.kill();
+    await expect(accounts.create('during', 'during restart 1')).rejects.toBeInstanceOf(ProsodyUnavailableError);
+    await prosody.start();
+    expect(await accounts.create('after', 'after restart 1')).toEqual({ kind: 'created' });
+    expect(await accounts.verify('before', 'before restart 1')).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'after', password: 'after restart 1' })).toBe(true);
+  });
+});
+
+describe('ProsodyctlAccounts against Prosody 0.12 (the fallback)', () => {
+  let prosody: TestProsody;
+  let accounts: ProsodyctlAccounts;
+  beforeAll(async () => {
+    const p012 = await ensureProsody012();
+    prosody = await startTestProsody({ prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl });
+    accounts = new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl });
+  }, 120_000);
+  afterAll(async () => {
+    await prosody?.dispose();
+  });
+
+  it('runs a real 0.12', async () => {
+    expect(await prosody.prosodyctl(['about'])).toMatchObject({ stdout: expect.stringMatching(/Prosody 0\.12\./) });
+  });
+
+  it('creates with adduser, refuses an existing name without touching it, and verifies passwords', async () => {
+    const password = TRICKY[3]!;
+    expect(await accounts.create('bob', password)).toEqual({ kind: 'created' });
+    expect(await accounts.create('bob', 'other password 2')).toEqual({ kind: 'exists' });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'bob', password })).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'bob', password: 'other password 2' })).toBe(false);
+    expect(await accounts.verify('bob', password)).toBe(true);
+    expect(await accounts.verify('bob', 'other password 2')).toBe(false);
+  });
+
+  it('handles every tricky password', async () => {
+    for (const [index, password] of TRICKY.entries()) {
+      expect(await accounts.create(`old${index}`, password)).toEqual({ kind: 'created' });
+      expect(await xmppLogin({ port: prosody.c2sPort, username: `old${index}`, password, mechanism: 'PLAIN' })).toBe(true);
+    }
+  });
+});
