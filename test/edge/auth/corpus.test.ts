@@ -124,7 +124,7 @@ interface BadBody {
   label: string;
   path?: string;
   headers: Record<string, string>;
-  body: (ticket: string) => BodyInit | null;
+  body: (ticket: string) => RequestInit['body'];
 }
 const json = { 'content-type': 'application/json' };
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
