@@ -81,7 +81,7 @@ export class Jitsi extends Construct {
         bind(paths.prosodyPlugins, '/prosody-plugins-custom'),
         bind(paths.prosodyStorage, containerPaths.prosodyData),
       ],
-      ports: props.publishXmpp ? [{ internal: ports.xmppClient, external: ports.xmppClient, ip: props.privateIp }] : [],
+      ports: props.publishXmpp ? [{ internal: ports.xmppClient, external: ports.xmppClient, ip: props.privateIp }] : undefined,
       networksAdvanced: onNetwork([XMPP_SERVER_ALIAS]),
     });
 

@@ -1,0 +1,29 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { configureBackend, type StateConfig } from '../../stacks/backend.js';
+import { synthJson } from './helpers.js';
+
+const backendOf = (state: StateConfig) => {
+  const stack = new TerraformStack(Testing.app(), 'prod-cloud');
+  configureBackend(stack, 'prod-cloud', state);
+  return synthJson(stack).terraform!.backend as Record<string, Record<string, unknown>>;
+};
+
+describe('configureBackend', () => {
+  it('S3 on Cloud VPS object storage: path style, no AWS-only checks, and no credentials in the block', () => {
+    const backend = backendOf({ kind: 's3', bucket: 'meet:tofu-state', endpoint: 'https://object.eqiad1.wikimediacloud.org', region: 'eqiad1', keyPrefix: 'meet' });
+    expect(backend).toEqual({
+      s3: {
+        bucket: 'meet:tofu-state', key: 'meet/prod-cloud.tfstate', region: 'eqiad1',
+        endpoints: { s3: 'https://object.eqiad1.wikimediacloud.org' }, use_path_style: true,
+        skip_region_validation: true, skip_credentials_validation: true, skip_requesting_account_id: true,
+        skip_metadata_api_check: true, skip_s3_checksum: true,
+      },
+    });
+    expect(JSON.stringify(backend)).not.toMatch(/access_key|secret_key|token/);
+  });
+
+  it('local state for an environment without S3, beside the repository root', () => {
+    expect(backendOf({ kind: 'local' })).toEqual({ local: { path: '../../../terraform.prod-cloud.tfstate' } });
+  });
+});

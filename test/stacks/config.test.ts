@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { EnvironmentConfigError, isCidr, jitsiTagProblem, parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
+import { environments } from '../../stacks/environments/index.js';
+import { production } from '../../stacks/environments/production.js';
+import { staging } from '../../stacks/environments/staging.js';
+
+const minimal: EnvironmentInput = {
+  name: 'mini',
+  openstack: { authUrl: 'https://keystone.example.org:5000/v3', region: 'r1', project: 'p' },
+  network: { name: 'lan', floatingIpPool: 'wan' },
+  adminCidrs: ['172.16.0.0/21'],
+  ssh: { bastion: 'bastion.example.org' },
+  domains: { meet: 'meet.example.org', auth: 'auth.meet.example.org' },
+  dns: { zones: ['meet.example.org.'] },
+  hosts: { jitsi: { flavor: 'large' }, meetAuth: { flavor: 'small' } },
+};
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    if (error instanceof EnvironmentConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+describe('environment config', () => {
+  it('accepts production: meet.wmcloud.org in project "meet", S3 state on Cloud VPS object storage, one Jitsi host', () => {
+    const env = parseEnvironment(production);
+    expect(env.domains.meet).toBe('meet.wmcloud.org');
+    expect(env.openstack.project).toBe('meet');
+    expect(env.state).toEqual({ kind: 's3', bucket: 'meet:tofu-state', endpoint: 'https://object.eqiad1.wikimediacloud.org', region: 'eqiad1', keyPrefix: 'meet' });
+    expect(env.hosts.jvb.count).toBe(0);
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('accepts the staging example and lists every environment once', () => {
+    expect(parseEnvironment(staging).hosts.jvb.count).toBe(2);
+    const names = environments.map((env) => env.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  describe('defaults, each on its own', () => {
+    const env = parseEnvironment(minimal);
+    it('state: local', () => expect(env.state).toEqual({ kind: 'local' }));
+    it('image: debian-12.0-bookworm', () => expect(env.image).toBe('debian-12.0-bookworm'));
+    it('ssh user: debian', () => expect(env.ssh.user).toBe('debian'));
+    it('dns ttl: 300', () => expect(env.dns.ttl).toBe(300));
+    it('no extra JVB hosts', () => expect(env.hosts.jvb).toEqual({ count: 0 }));
+    it('jitsi: pinned stable-11146-2 from ghcr.io/jitsi, guests on, UTC', () =>
+      expect(env.jitsi).toEqual({ imageTag: 'stable-11146-2', imageRepository: 'ghcr.io/jitsi', enableGuests: true, timezone: 'UTC' }));
+    it('edge: built from the repository, no TLS, log level info', () => expect(env.edge).toEqual({ tls: false, logLevel: 'info' }));
+    it('s3 state: region eqiad1 and key prefix meet', () => {
+      const s3 = parseEnvironment({ ...minimal, state: { kind: 's3', bucket: 'b', endpoint: 'https://s3.example.org' } });
+      expect(s3.state).toEqual({ kind: 's3', bucket: 'b', endpoint: 'https://s3.example.org', region: 'eqiad1', keyPrefix: 'meet' });
+    });
+  });
+
+  describe('validation errors name the bad value', () => {
+    it('refuses a floating Jitsi tag', () => {
+      expect(problemsOf({ ...minimal, jitsi: { imageTag: 'stable' } })).toEqual([
+        'jitsi.imageTag: Jitsi image tag "stable" is not a pinned release like "stable-11146-2" (floating tags are refused)',
+      ]);
+    });
+    it('refuses a pre-rootless Jitsi release', () => {
+      expect(problemsOf({ ...minimal, jitsi: { imageTag: 'stable-11146-1' } })).toEqual([
+        'jitsi.imageTag: Jitsi image tag "stable-11146-1" is older than stable-11146-2, the first release with the rootless layout',
+      ]);
+    });
+    it('refuses a domain outside every zone', () => {
+      expect(problemsOf({ ...minimal, domains: { meet: 'meet.example.org', auth: 'auth.example.net' } })).toEqual([
+        'domains.auth: "auth.example.net" is in none of the zones meet.example.org.',
+      ]);
+    });
+    it('refuses a bad admin CIDR and an empty list', () => {
+      expect(problemsOf({ ...minimal, adminCidrs: ['172.16.0.0/33'] })).toEqual(['adminCidrs.0: must be an IPv4 or IPv6 CIDR such as 172.16.0.0/21']);
+      expect(problemsOf({ ...minimal, adminCidrs: [] })).toEqual(['adminCidrs: needs at least one CIDR (the bastions\' range)']);
+    });
+    it('requires a JVB flavor when JVB hosts are asked for', () => {
+      expect(problemsOf({ ...minimal, hosts: { ...minimal.hosts, jvb: { count: 2 } } })).toEqual(['hosts.jvb.flavor: is required when hosts.jvb.count > 0']);
+    });
+    it('refuses an edge image that is not pinned by digest', () => {
+      expect(problemsOf({ ...minimal, edge: { image: 'ghcr.io/wikimedia/meet-edge:latest' } })).toEqual(['edge.image: must be pinned by digest (…@sha256:<64 hex>)']);
+    });
+    it('refuses unknown keys (typos do not pass silently)', () => {
+      expect(problemsOf({ ...minimal, domain: 'x' })).toEqual(['(root): Unrecognized key: "domain"']);
+    });
+    it('lists every problem at once, naming the environment', () => {
+      let caught: unknown;
+      try {
+        parseEnvironment({ ...minimal, name: 'Bad Name', adminCidrs: ['nope'], jitsi: { imageTag: 'latest' } });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(EnvironmentConfigError);
+      const error = caught as EnvironmentConfigError;
+      expect(error.problems).toHaveLength(3);
+      expect(error.message).toMatch(/^invalid environment "Bad Name":\n {2}- name: /);
+    });
+  });
+
+  it('jitsiTagProblem accepts newer releases and isCidr knows both families', () => {
+    expect(jitsiTagProblem('stable-11146-2')).toBeUndefined();
+    expect(jitsiTagProblem('stable-11200')).toBeUndefined();
+    expect(jitsiTagProblem('unstable-2026-08-01')).toMatch(/not a pinned release/);
+    expect([isCidr('10.0.0.0/8'), isCidr('2a02:ec80::/32'), isCidr('10.0.0.0'), isCidr('::/129')]).toEqual([true, true, false, false]);
+  });
+});

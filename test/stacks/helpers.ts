@@ -1,0 +1,66 @@
+/** Shared helpers for the stacks tests: synth a scope to JSON and pick resources out of it. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testing, TerraformStack, type App } from 'cdktf';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
+import { OpenstackProvider } from '../../.gen/providers/openstack/provider/index.js';
+import { parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
+import { production } from '../../stacks/environments/production.js';
+import type { ProviderSchemas } from '../../stacks/schema-check.js';
+import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
+
+export type TfJson = {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  provider?: Record<string, Array<Record<string, unknown>>>;
+  variable?: Record<string, Record<string, unknown>>;
+  output?: Record<string, Record<string, unknown>>;
+  terraform?: Record<string, unknown>;
+};
+
+export function synthJson(stack: TerraformStack): TfJson {
+  return JSON.parse(Testing.synth(stack)) as TfJson;
+}
+
+/** A stack with an OpenStack provider, for constructs of the cloud stack. */
+export function openstackStack(app: App = Testing.app()): TerraformStack {
+  const stack = new TerraformStack(app, 'test');
+  new OpenstackProvider(stack, 'openstack', {});
+  return stack;
+}
+
+/** A stack with one docker provider, for constructs of the services stack. */
+export function dockerStack(): { stack: TerraformStack; provider: DockerProvider } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  const provider = new DockerProvider(stack, 'docker', { host: 'ssh://debian@10.0.0.1' });
+  return { stack, provider };
+}
+
+export function resourcesOf(json: TfJson, type: string): Array<Record<string, unknown>> {
+  return Object.values(json.resource?.[type] ?? {});
+}
+
+/** The container whose `name` attribute is `name`. */
+export function container(json: TfJson, name: string): Record<string, unknown> & { env: string[] } {
+  const found = resourcesOf(json, 'docker_container').find((item) => item.name === name);
+  if (!found) throw new Error(`no container named ${name}`);
+  return found as Record<string, unknown> & { env: string[] };
+}
+
+/** The terraform_data that replaces `containerName` when it changes (followed through replace_triggered_by). */
+export function triggerInput(json: TfJson, containerName: string): string {
+  const lifecycle = container(json, containerName).lifecycle as { replace_triggered_by: string[] };
+  const address = lifecycle.replace_triggered_by[0]!;
+  const [, name] = address.split('.');
+  const data = json.resource?.terraform_data?.[name!] as { input: { sha256: string } };
+  return data.input.sha256;
+}
+
+export function productionConfig(overrides: (input: EnvironmentInput) => EnvironmentInput = (input) => input): EnvironmentConfig {
+  return parseEnvironment(overrides(structuredClone(production)));
+}
+
+export function openstackSchema(): ProviderSchemas {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'stacks/providers/openstack.schema.json'), 'utf8')) as ProviderSchemas;
+}
+

@@ -1,0 +1,57 @@
+import { TerraformOutput } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { MeetHost, type MeetHostProps } from '../../stacks/hosts.js';
+import { openstackStack, resourcesOf, synthJson } from './helpers.js';
+
+const base: MeetHostProps = {
+  name: 'jitsi', flavorId: 'flavor-id', imageId: 'image-id', networkId: 'net-id',
+  securityGroupIds: ['sg-1'], keyPairName: 'kp', floatingIpPool: 'wan-transport-eqiad',
+};
+
+function synthHost(props: Partial<MeetHostProps> = {}) {
+  const stack = openstackStack();
+  const host = new MeetHost(stack, 'jitsi', { ...base, ...props });
+  return { json: synthJson(stack), host };
+}
+
+describe('MeetHost', () => {
+  it('boots the instance from a port carrying the security groups and associates the floating IP through that port', () => {
+    const { json } = synthHost({ userData: '#cloud-config\n{}\n', metadata: { role: 'jitsi' } });
+    const [port] = resourcesOf(json, 'openstack_networking_port_v2');
+    expect(port).toMatchObject({ name: 'jitsi', network_id: 'net-id', security_group_ids: ['sg-1'], admin_state_up: true });
+    const [instance] = resourcesOf(json, 'openstack_compute_instance_v2');
+    expect(instance).toMatchObject({
+      name: 'jitsi', flavor_id: 'flavor-id', image_id: 'image-id', key_pair: 'kp',
+      user_data: '#cloud-config\n{}\n', metadata: { role: 'jitsi' },
+      network: [{ port: expect.stringMatching(/^\$\{openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.id\}$/) }],
+    });
+    expect(instance).not.toHaveProperty('security_groups');
+    expect(resourcesOf(json, 'openstack_networking_floatingip_v2')).toEqual([expect.objectContaining({ pool: 'wan-transport-eqiad' })]);
+    expect(resourcesOf(json, 'openstack_networking_floatingip_associate_v2')).toEqual([expect.objectContaining({
+      floating_ip: expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/),
+      port_id: expect.stringMatching(/^\$\{openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.id\}$/),
+    })]);
+  });
+
+  it('defaults: no user data and no metadata', () => {
+    const [instance] = resourcesOf(synthHost().json, 'openstack_compute_instance_v2');
+    expect(instance).not.toHaveProperty('user_data');
+    expect(instance).not.toHaveProperty('metadata');
+  });
+
+  it('exposes the private address (first fixed IP of the port) and the floating address', () => {
+    const stack = openstackStack();
+    const host = new MeetHost(stack, 'jitsi', base);
+    new TerraformOutput(stack, 'private', { value: host.privateIp });
+    new TerraformOutput(stack, 'public', { value: host.publicIp });
+    const outputs = synthJson(stack).output!;
+    expect(outputs.private!.value).toMatch(/^\$\{element\(openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips, 0\)\}$/);
+    expect(outputs.public!.value).toMatch(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/);
+  });
+
+  it('validation errors', () => {
+    expect(() => synthHost({ name: 'Jitsi_1' })).toThrow('host name "Jitsi_1" must be lower-case letters, digits and dashes (max 63), starting with a letter');
+    expect(() => synthHost({ securityGroupIds: [] })).toThrow('host "jitsi" has no security group: it would get the project\'s default group');
+    expect(() => synthHost({ userData: 'x'.repeat(70_000) })).toThrow('user data of host "jitsi" is 70000 bytes; Nova accepts at most 65535');
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource, type MeetAgentProps, type MeetEdgeProps } from '../../stacks/provisioning.js';
+import { container, dockerStack, resourcesOf, synthJson } from './helpers.js';
+
+const HASH = 'ab'.repeat(32);
+const built: EdgeImageSource = { kind: 'build', context: '../../..', sourceHash: HASH };
+
+function synthAgent(props: Partial<MeetAgentProps> = {}) {
+  const { stack, provider } = dockerStack();
+  const image = edgeImage(stack, 'image', provider, built);
+  new MeetAgent(stack, 'agent', { provider, image, privateIp: '172.16.1.2', signingSecrets: 'whsec_a', sealingPrivateKeys: 'priv', ...props });
+  return synthJson(stack);
+}
+
+function synthEdge(props: Partial<MeetEdgeProps> = {}) {
+  const { stack, provider } = dockerStack();
+  const image = edgeImage(stack, 'image', provider, built);
+  new MeetEdge(stack, 'edge', {
+    provider, image, publicUrl: 'https://auth.example.org',
+    agents: [{ name: 'jitsi', url: 'http://172.16.1.2:4000', sealingPublicKey: 'pub', signingSecrets: 'whsec_a whsec_b' }],
+    ...props,
+  });
+  return synthJson(stack);
+}
+
+describe('edge image', () => {
+  it('is built from the repository with edge/Dockerfile and tagged by the source hash', () => {
+    const [image] = resourcesOf(synthAgent(), 'docker_image');
+    expect(image).toMatchObject({ name: `wikimedia-meet/edge:${HASH.slice(0, 16)}`, build: { context: '../../..', dockerfile: 'edge/Dockerfile', label: { 'org.wikimedia.meet.source': HASH } } });
+  });
+
+  it('or pulled from a registry by digest', () => {
+    const { stack, provider } = dockerStack();
+    const reference = `ghcr.io/wikimedia/meet-edge@sha256:${'c'.repeat(64)}`;
+    expect(edgeImage(stack, 'image', provider, { kind: 'registry', reference }).name).toBe(reference);
+    expect(() => edgeImage(stack, 'image2', provider, { kind: 'registry', reference: 'ghcr.io/x:1' })).toThrow('edge image "ghcr.io/x:1" must be pinned by digest');
+    expect(() => edgeImage(stack, 'image3', provider, { ...built, sourceHash: 'xyz' })).toThrow('edge image source hash "xyz" is not a hex digest');
+  });
+});
+
+describe('MeetAgent', () => {
+  it('runs the agent as uid 1000 on Prosody\'s data volume, published on the private address only', () => {
+    const agent = container(synthAgent(), 'meet-agent');
+    expect(agent).toMatchObject({ user: '1000:1000', command: ['tsx', 'edge/agent/main.ts'], read_only: true });
+    expect(agent.ports).toEqual([{ internal: 4000, external: 4000, ip: '172.16.1.2' }]);
+    expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: false }]));
+    expect(agent.env).toEqual(expect.arrayContaining([
+      'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=0.0.0.0', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',
+      'MEET_AGENT_SEALING_KEYS=priv', 'MEET_PROSODY_SOCKET=/var/lib/prosody/data/prosody.sock', 'MEET_XMPP_DOMAIN=meet.jitsi', 'MEET_PROSODY_MODE=socket',
+    ]));
+    expect(JSON.stringify(agent)).not.toContain('docker.sock');
+  });
+
+  it('defaults: port 4000, domain meet.jitsi, log level info', () => {
+    expect(container(synthAgent({ port: 4100 }), 'meet-agent').ports).toEqual([{ internal: 4100, external: 4100, ip: '172.16.1.2' }]);
+    expect(container(synthAgent({ xmppDomain: 'x.example' }), 'meet-agent').env).toContain('MEET_XMPP_DOMAIN=x.example');
+    expect(container(synthAgent(), 'meet-agent').env).toContain('MEET_LOG_LEVEL=info');
+  });
+
+  it('validation errors', () => {
+    expect(() => synthAgent({ port: 80 })).toThrow('agent port 80 must be between 1024 and 65535');
+    expect(() => synthAgent({ xmppDomain: 'Bad Domain' })).toThrow('xmppDomain "Bad Domain" is not a domain name');
+  });
+});
+
+describe('MeetEdge', () => {
+  it('serves HTTP on 80 by default with its agents and their signing secrets as JSON built by Terraform', () => {
+    const edge = container(synthEdge(), 'meet-edge');
+    expect(edge).toMatchObject({ command: ['tsx', 'edge/auth/main.ts'], user: '1000:1000' });
+    expect(edge.ports).toEqual([{ internal: 8080, external: 80 }]);
+    expect(edge.env).toEqual(expect.arrayContaining([
+      'MEET_AUTH_HOST=0.0.0.0', 'MEET_AUTH_PORT=8080', 'MEET_PUBLIC_URL=https://auth.example.org', 'MEET_LOG_LEVEL=info',
+      '${jsonencode([{"name" = "jitsi", "url" = "http://172.16.1.2:4000", "sealingPublicKey" = "pub"}])}'.replace(/^/, 'MEET_AGENTS='),
+      'MEET_AGENT_SIGNING_SECRETS=${jsonencode({"jitsi" = "whsec_a whsec_b"})}',
+    ]));
+    expect(edge.env.some((entry) => entry.startsWith('MEET_TLS_'))).toBe(false);
+  });
+
+  it('with TLS: certificate paths set and 443 published', () => {
+    const edge = container(synthEdge({ tls: true }), 'meet-edge');
+    expect(edge.env).toEqual(expect.arrayContaining(['MEET_TLS_CERT=/certs/cert.crt', 'MEET_TLS_KEY=/certs/cert.key']));
+    expect(edge.ports).toEqual([{ internal: 8080, external: 443 }]);
+  });
+
+  it('validation errors', () => {
+    expect(() => synthEdge({ agents: [] })).toThrow('the edge needs at least one agent');
+    expect(() => synthEdge({ publicUrl: 'auth.example.org' })).toThrow('publicUrl "auth.example.org" must be an http(s) origin without a path');
+    const agent = { name: 'a', url: 'http://x:1', sealingPublicKey: 'p', signingSecrets: 's' };
+    expect(() => synthEdge({ agents: [agent, agent] })).toThrow('agent name "a" is given twice');
+  });
+});
