@@ -59,8 +59,12 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
       closing ??= (async () => {
         shuttingDown = true;
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive connections would hold close() open; busy ones finish their request first.
+          // Keep-alive connections would hold close() open: close each one as soon as its request is answered.
+          const reap = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
+          server.close(() => {
+            clearInterval(reap);
+            resolve();
+          });
           if ('closeIdleConnections' in server) server.closeIdleConnections();
         });
         await dispatcher.close();
