@@ -8,6 +8,7 @@
  * one job at once. The sealed password is deleted as soon as a job is finished (secure_delete zeroes it).
  */
 import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 export type JobStatus = 'pending' | 'attempting' | 'created' | 'conflict' | 'failed';
@@ -99,6 +100,8 @@ export class Inbox {
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 10_000 });
+    // Owner-only, set before the WAL exists: SQLite gives the -wal and -shm files the database file's mode.
+    chmodSync(path, 0o600);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('secure_delete = ON');

@@ -1,0 +1,127 @@
+/**
+ * The local stack of the contract, in one process: a throwaway Prosody (under `$MEET_DATA_DIR/prosody`), one
+ * agent and meet-auth, all on 127.0.0.1, with the agent's keys generated on first start under
+ * `$MEET_DATA_DIR/keys/`. `npm start`, the end-to-end tests and the benchmark all run this same stack.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { loadAgentConfig } from '../../edge/agent/config.js';
+import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
+import { loadAuthConfig } from '../../edge/auth/config.js';
+import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
+import { ensureLocalKeys } from '../../edge/shared/keys.js';
+import type { Logger } from '../../edge/shared/log.js';
+import { startLocalProsody, type LocalProsody } from './local-prosody.js';
+
+export const LOCAL_HOST = '127.0.0.1';
+export const AGENT_NAME = 'local';
+
+export interface LocalStackOptions {
+  /** @default ".meet" */
+  readonly dataDir?: string;
+  /** @default 8080 */
+  readonly authPort?: number;
+  /** @default 4000 */
+  readonly agentPort?: number;
+  /** @default 5222 */
+  readonly prosodyPort?: number;
+  /** @default "info" */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long /create waits for the agent (MEET_HOLD_MS of meet-auth). */
+  readonly authHoldMs?: number;
+  /** Loggers to use instead of ones made from logLevel (tests capture lines). */
+  readonly authLog?: Logger;
+  readonly agentLog?: Logger;
+  /** @default "prosody" */
+  readonly prosodyBinary?: string;
+}
+
+export interface LocalStack {
+  readonly dataDir: string;
+  readonly authUrl: string;
+  readonly agentUrl: string;
+  readonly xmppDomain: string;
+  readonly prosody: LocalProsody;
+  readonly keysCreated: boolean;
+  close(): Promise<void>;
+}
+
+export class PortBusyError extends Error {
+  constructor(readonly port: number, readonly variable: string) {
+    super(`port ${port} on ${LOCAL_HOST} (${variable}) is already in use; stop whatever uses it or set ${variable} to another port`);
+  }
+}
+
+function checkPortFree(port: number, variable: string): Promise<void> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortBusyError(port, variable) : error));
+    server.listen({ port, host: LOCAL_HOST, exclusive: true }, () => server.close(() => resolvePort()));
+  });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? '.meet');
+  const ports = { authPort: options.authPort ?? 8080, agentPort: options.agentPort ?? 4000, prosodyPort: options.prosodyPort ?? 5222 };
+  await checkPortFree(ports.prosodyPort, 'MEET_PROSODY_PORT');
+  await checkPortFree(ports.agentPort, 'MEET_AGENT_PORT');
+  await checkPortFree(ports.authPort, 'MEET_AUTH_PORT');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const keys = await ensureLocalKeys(dataDir);
+  const logLevel = options.logLevel ?? 'info';
+
+  const started: Array<{ close(): Promise<void> }> = [];
+  const closeAll = async () => {
+    for (const part of started.splice(0).reverse()) await part.close();
+  };
+  try {
+    const prosody = await startLocalProsody({
+      dir: join(dataDir, 'prosody'),
+      c2sPort: ports.prosodyPort,
+      ...(options.prosodyBinary ? { prosodyBinary: options.prosodyBinary } : {}),
+    });
+    started.push({ close: () => prosody.stop() });
+
+    // Configuration goes in as environment-shaped records, validated by the same loaders production uses.
+    const agentConfig = loadAgentConfig({
+      MEET_DATA_DIR: dataDir,
+      MEET_AGENT_HOST: LOCAL_HOST,
+      MEET_AGENT_PORT: String(ports.agentPort),
+      MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
+      MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
+      MEET_PROSODY_SOCKET: prosody.socketPath,
+      MEET_XMPP_DOMAIN: prosody.domain,
+      MEET_LOG_LEVEL: logLevel,
+    });
+    const agent: AgentServer = await startAgentServer(agentConfig, options.agentLog ? { log: options.agentLog } : {});
+    started.push(agent);
+
+    const authConfig = loadAuthConfig({
+      MEET_DATA_DIR: dataDir,
+      MEET_AUTH_HOST: LOCAL_HOST,
+      MEET_AUTH_PORT: String(ports.authPort),
+      MEET_AGENTS: JSON.stringify([{ name: AGENT_NAME, url: agent.url, sealingPublicKey: keys.sealingPublicKey }]),
+      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [AGENT_NAME]: keys.signingSecret }),
+      MEET_XMPP_DOMAIN: prosody.domain,
+      MEET_LOG_LEVEL: logLevel,
+      ...(options.authHoldMs !== undefined ? { MEET_HOLD_MS: String(options.authHoldMs) } : {}),
+    });
+    const auth: AuthServer = await startAuthServer(authConfig, options.authLog ? { log: options.authLog } : {});
+    started.push(auth);
+
+    let closing: Promise<void> | undefined;
+    return {
+      dataDir,
+      authUrl: auth.url,
+      agentUrl: agent.url,
+      xmppDomain: prosody.domain,
+      prosody,
+      keysCreated: keys.created,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

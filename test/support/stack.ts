@@ -1,0 +1,190 @@
+/**
+ * The whole path for end-to-end tests and the benchmark: a real Prosody, the agent (in this process or as a
+ * child process that can be killed), the cron worker as a child process, and the real meet-auth in this
+ * process, all wired by the same keys and config loaders as `npm start`. Tickets are minted straight into
+ * meet-auth's store (the HTTP path for tickets is covered by its own tests and one e2e test).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAgentConfig } from '../../edge/agent/config.js';
+import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
+import { loadAuthConfig } from '../../edge/auth/config.js';
+import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
+import { openDatabase, type Db } from '../../edge/auth/store/db.js';
+import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
+import { mintTicket } from '../../edge/auth/store/tickets.js';
+import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
+import { createLogger } from '../../edge/shared/log.js';
+import { freePort } from './ports.js';
+import { startTestProsody, type TestProsody } from './prosody.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface Redemption {
+  readonly status: number;
+  readonly body: { request?: string; status?: string; error?: string; field?: string };
+}
+
+export interface RequestStatus {
+  readonly status: 'pending' | 'created' | 'failed';
+  readonly servers: ReadonlyArray<{ name: string; status: string }>;
+}
+
+export interface TestStack {
+  readonly dataDir: string;
+  readonly prosody: TestProsody;
+  readonly keys: LocalKeys;
+  readonly agentUrl: string;
+  readonly authUrl: string;
+  /** Environment for an agent or worker child process (secrets via env, never argv). */
+  readonly agentEnv: Record<string, string>;
+  startAgent(): Promise<void>;
+  stopAgent(): Promise<void>;
+  /** Starts the agent as a child process (`tsx edge/agent/main.ts`); resolves once it listens. */
+  spawnAgent(): Promise<ChildProcess>;
+  /** Starts one run of the cron worker (`tsx scripts/create-accounts.mts`). */
+  spawnWorker(): ChildProcess;
+  /** Mints `count` one-use tickets. */
+  tickets(count: number): string[];
+  redeem(user: string, password: string, ticket: string): Promise<Redemption>;
+  status(requestId: string): Promise<RequestStatus>;
+  /** Polls /status until it is no longer pending (or the deadline passes). */
+  settled(requestId: string, timeoutMs?: number): Promise<RequestStatus>;
+  dispose(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  /** Run the agent in this process from the start. @default true */
+  readonly agentInProcess?: boolean;
+  readonly authHoldMs?: number;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`child did not print ${pattern} in time:\n${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stderr?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited (${code}) before printing ${pattern}:\n${seen}`));
+    });
+  });
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'meet-e2e-'));
+  const prosody = await startTestProsody();
+  const keys = await ensureLocalKeys(dataDir);
+  const agentPort = await freePort();
+  const agentEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    MEET_DATA_DIR: dataDir,
+    MEET_AGENT_HOST: '127.0.0.1',
+    MEET_AGENT_PORT: String(agentPort),
+    MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
+    MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
+    MEET_PROSODY_SOCKET: prosody.socketPath,
+    MEET_LOG_LEVEL: 'warn',
+  };
+  const silent = createLogger({ level: 'silent' });
+  let agent: AgentServer | undefined;
+  const children = new Set<ChildProcess>();
+
+  const auth: AuthServer = await startAuthServer(
+    loadAuthConfig({
+      MEET_DATA_DIR: dataDir,
+      MEET_AUTH_PORT: String(await freePort()),
+      MEET_AGENTS: JSON.stringify([{ name: 'local', url: `http://127.0.0.1:${agentPort}`, sealingPublicKey: keys.sealingPublicKey }]),
+      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
+      MEET_HOLD_MS: String(options.authHoldMs ?? 2000),
+      MEET_LOG_LEVEL: 'silent',
+    }),
+    { log: silent },
+  );
+  const db: Db = openDatabase(dataDir);
+  const token = await addTicketmaster(db, 'E2E', 4);
+  const issuer = { id: ticketmasterIdOf(token)!, name: 'E2E' };
+  const origin = new URL(auth.url).origin;
+
+  const stack: TestStack = {
+    dataDir,
+    prosody,
+    keys,
+    agentUrl: `http://127.0.0.1:${agentPort}`,
+    authUrl: auth.url,
+    agentEnv,
+    async startAgent() {
+      agent ??= await startAgentServer(loadAgentConfig(agentEnv), { log: silent });
+    },
+    async stopAgent() {
+      await agent?.close();
+      agent = undefined;
+    },
+    async spawnAgent() {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'edge/agent/main.ts')], {
+        cwd: ROOT,
+        env: agentEnv,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      await waitForLine(child, /agent listening/);
+      return child;
+    },
+    spawnWorker() {
+      const env = { ...agentEnv };
+      delete env.MEET_AGENT_SIGNING_SECRETS;
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/create-accounts.mts'), '--quiet'], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    tickets(count) {
+      return Array.from({ length: count }, () => mintTicket(db, issuer).ticket);
+    },
+    async redeem(user, password, ticket) {
+      const response = await fetch(`${auth.url}/create`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams({ user, password, token: ticket }),
+      });
+      return { status: response.status, body: (await response.json()) as Redemption['body'] };
+    },
+    async status(requestId) {
+      const response = await fetch(`${auth.url}/status/${requestId}`, { headers: { accept: 'application/json' } });
+      return (await response.json()) as RequestStatus;
+    },
+    async settled(requestId, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await stack.status(requestId);
+        if (current.status !== 'pending' || Date.now() > deadline) return current;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async dispose() {
+      for (const child of children) child.kill('SIGKILL');
+      await agent?.close();
+      await auth.close();
+      db.close();
+      await prosody.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (options.agentInProcess ?? true) await stack.startAgent();
+  return stack;
+}
