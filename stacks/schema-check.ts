@@ -59,7 +59,9 @@ function typeName(type: SchemaType): string {
 
 function checkValue(value: unknown, type: SchemaType, path: string, problems: SchemaProblem[]): void {
   if (isExpression(value) || type === 'dynamic') return;
-  const fail = () => problems.push({ path, message: `expected ${typeName(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}` });
+  const fail = (): void => {
+    problems.push({ path, message: `expected ${typeName(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}` });
+  };
   if (typeof type === 'string') {
     if (type === 'string' ? typeof value !== 'string' : type === 'number' ? typeof value !== 'number' : type === 'bool' ? typeof value !== 'boolean' : true) fail();
     return;

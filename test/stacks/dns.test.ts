@@ -17,9 +17,9 @@ describe('MeetDns', () => {
     const json = synthDns();
     expect(Object.values(json.data?.openstack_dns_zone_v2 ?? {})).toEqual([expect.objectContaining({ name: 'meet.wmcloud.org.' })]);
     const records = Object.values(json.resource?.openstack_dns_recordset_v2 ?? {});
-    expect(records.map(({ name, type, ttl, records: values }) => ({ name, type, ttl, values }))).toEqual([
-      { name: 'meet.wmcloud.org.', type: 'A', ttl: 300, values: ['185.15.56.10'] },
+    expect(records.map(({ name, type, ttl, records: values }) => ({ name, type, ttl, values })).sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual([
       { name: 'auth.meet.wmcloud.org.', type: 'A', ttl: 300, values: ['185.15.56.11'] },
+      { name: 'meet.wmcloud.org.', type: 'A', ttl: 300, values: ['185.15.56.10'] },
     ]);
     for (const record of records) expect(record.zone_id).toMatch(/^\$\{data\.openstack_dns_zone_v2\.dns_zone-meetwmcloudorg_[A-F0-9]+\.id\}$/);
   });

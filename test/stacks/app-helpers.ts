@@ -1,0 +1,44 @@
+/** Synthesizes whole environments into a temporary outdir and reads the stacks back. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'cdktf';
+import { addEnvironment } from '../../stacks/app.js';
+import type { EnvironmentConfig } from '../../stacks/config.js';
+import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
+import type { TfJson } from './helpers.js';
+
+export const SOURCE_HASH = '0123456789abcdef'.repeat(4);
+
+export function synthTo(outdir: string, envs: readonly EnvironmentConfig[]): void {
+  const app = new App({ outdir });
+  for (const env of envs) addEnvironment(app, env, { kind: 'build', repoRoot: REPO_ROOT, sourceHash: SOURCE_HASH });
+  app.synth();
+}
+
+/** Every stack of the given environments, synthesized fresh. */
+export function synthStacks(envs: readonly EnvironmentConfig[]): Record<string, TfJson> {
+  const outdir = mkdtempSync(join(tmpdir(), 'meet-synth-'));
+  try {
+    synthTo(outdir, envs);
+    return readStacks(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+export function readStacks(outdir: string): Record<string, TfJson> {
+  const dir = join(outdir, 'stacks');
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, JSON.parse(readFileSync(join(dir, name, 'cdk.tf.json'), 'utf8')) as TfJson]));
+}
+
+/** Every file under a directory with its bytes, for byte-for-byte comparisons. */
+export function readTree(dir: string, prefix = ''): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const path = join(prefix, entry.name);
+    if (entry.isDirectory()) for (const [key, value] of readTree(dir, path)) files.set(key, value);
+    else files.set(path, readFileSync(join(dir, path)));
+  }
+  return files;
+}

@@ -1,0 +1,175 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseEnvironment } from '../../stacks/config.js';
+import { staging } from '../../stacks/environments/staging.js';
+import { checkStack } from '../../stacks/schema-check.js';
+import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
+import { dockerProviderSchema } from '../../stacks/tooling/docker-schema.js';
+import { readStacks, readTree, synthStacks, synthTo } from './app-helpers.js';
+import { container, openstackSchema, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
+
+const production = synthStacks([productionConfig()]);
+const cloud = production['production-cloud']!;
+const services = production['production-services']!;
+const JITSI = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb'];
+const ALL_CONTAINERS = [...JITSI, 'meet-agent', 'meet-edge'];
+const tmpDirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meet-app-'));
+  tmpDirs.push(dir);
+  return dir;
+};
+afterAll(() => tmpDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('the production app', () => {
+  it('has the two stacks, the services stack depending on the cloud stack', () => {
+    expect(Object.keys(production).sort()).toEqual(['production-cloud', 'production-services']);
+    expect(JSON.stringify(services.data?.terraform_remote_state)).toContain('meet/production-cloud.tfstate');
+  });
+
+  it('the world reaches exactly 80/tcp, 443/tcp and 10000/udp, over IPv4 and IPv6', () => {
+    const open = resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2')
+      .filter((rule) => rule.remote_ip_prefix === '0.0.0.0/0' || rule.remote_ip_prefix === '::/0' || (!rule.remote_ip_prefix && !rule.remote_group_id));
+    expect(new Set(open.map((rule) => `${rule.port_range_min}-${rule.port_range_max}/${rule.protocol}`))).toEqual(new Set(['80-80/tcp', '443-443/tcp', '10000-10000/udp']));
+    for (const port of [80, 443, 10000]) {
+      expect(new Set(open.filter((rule) => rule.port_range_min === port).map((rule) => rule.ethertype))).toEqual(new Set(['IPv4', 'IPv6']));
+    }
+    // Published container ports match: only web (80/443), jvb (10000/udp) and edge face the world.
+    const published = resourcesOf(services, 'docker_container').flatMap((item) => ((item.ports ?? []) as Array<{ external: number; ip?: string; protocol?: string }>)
+      .filter((port) => !port.ip).map((port) => `${port.external}/${port.protocol ?? 'tcp'}`));
+    expect(new Set(published)).toEqual(new Set(['80/tcp', '443/tcp', '10000/udp']));
+  });
+
+  it('sets ENABLE_AUTH, AUTH_TYPE and ENABLE_GUESTS identically on web, prosody and jicofo', () => {
+    const authEnv = (name: string) => container(services, name).env.filter((entry) => /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)=/.test(entry)).sort();
+    expect(authEnv('jitsi-web')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
+    expect(authEnv('jitsi-prosody')).toEqual(authEnv('jitsi-web'));
+    expect(authEnv('jitsi-jicofo')).toEqual(authEnv('jitsi-web'));
+  });
+
+  it('uses no floating image tags', () => {
+    const names = resourcesOf(services, 'docker_image').map((image) => image.name as string);
+    expect(names).toHaveLength(6);
+    for (const name of names) expect(name).toMatch(/^ghcr\.io\/jitsi\/(web|prosody|jicofo|jvb):stable-\d+-\d+$|^wikimedia-meet\/edge:[a-f0-9]{16}$/);
+  });
+
+  it('every openstack_* and docker_* block conforms to the provider schemas', () => {
+    const schemas = [openstackSchema(), dockerProviderSchema()];
+    const all = { ...production, ...synthStacks([parseEnvironment(staging)]) };
+    for (const [name, stack] of Object.entries(all)) {
+      for (const schema of schemas) expect(checkStack(stack, schema), name).toEqual([]);
+    }
+    expect(Object.keys(cloud.resource ?? {}).filter((type) => type.startsWith('openstack_')).length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('outputs the public IPs and the URLs', () => {
+    expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi-public-ip', 'meet-auth-public-ip']));
+    expect(services.output?.['meet-url']?.value).toBe('https://meet.wmcloud.org');
+    expect(services.output?.['auth-url']?.value).toBe('https://auth.meet.wmcloud.org');
+  });
+
+  it('points DNS at the floating IPs', () => {
+    const records = resourcesOf(cloud, 'openstack_dns_recordset_v2');
+    expect(records.map((record) => [record.name, record.records]).sort((a, b) => String(b[0]).localeCompare(String(a[0])))).toEqual([
+      ['meet.wmcloud.org.', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/)]],
+      ['auth.meet.wmcloud.org.', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.meet-auth_floating-ip_[A-F0-9]+\.address\}$/)]],
+    ]);
+  });
+
+  it('synthesizes byte-identical output twice', () => {
+    const outdir = tempDir();
+    synthTo(outdir, [productionConfig()]);
+    const first = readTree(outdir);
+    synthTo(outdir, [productionConfig()]);
+    const second = readTree(outdir);
+    expect([...second.keys()].sort()).toEqual([...first.keys()].sort());
+    for (const [path, bytes] of first) expect(second.get(path)!.equals(bytes), path).toBe(true);
+  });
+});
+
+describe('changing one setting replaces exactly the containers it concerns', () => {
+  const inputs = (stacks: Record<string, TfJson>) =>
+    Object.fromEntries(ALL_CONTAINERS.map((name) => [name, triggerInput(stacks['production-services']!, name)]));
+  const base = inputs(production);
+  const changed = (override: Parameters<typeof productionConfig>[0]) => {
+    const after = inputs(synthStacks([productionConfig(override)]));
+    return ALL_CONTAINERS.filter((name) => after[name] !== base[name]);
+  };
+
+  it('ENABLE_GUESTS: web, prosody, jicofo', () => {
+    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, enableGuests: false } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo']);
+  });
+  it('the Jitsi release: the four Jitsi containers', () => {
+    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, imageTag: 'stable-11200' } }))).toEqual(JITSI);
+  });
+  it('the meet domain (PUBLIC_URL): web, prosody, jvb', () => {
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jvb']);
+  });
+  it('TLS on the edge: the edge only', () => {
+    expect(changed((env) => ({ ...env, edge: { ...env.edge!, tls: false } }))).toEqual(['meet-edge']);
+  });
+  it('the log level: agent and edge', () => {
+    expect(changed((env) => ({ ...env, edge: { ...env.edge!, logLevel: 'debug' } }))).toEqual(['meet-agent', 'meet-edge']);
+  });
+  it('an unrelated setting (DNS ttl): none', () => {
+    expect(changed((env) => ({ ...env, dns: { ...env.dns, ttl: 600 } }))).toEqual([]);
+  });
+  it('secrets count too: the trigger input references them, so a rotated value replaces its users', () => {
+    const users = (variable: string) => ALL_CONTAINERS.filter((name) => base[name]!.includes(`var.${variable}`));
+    expect(users('jvb_auth_password')).toEqual(['jitsi-prosody', 'jitsi-jvb']);
+    expect(users('jicofo_auth_password')).toEqual(['jitsi-prosody', 'jitsi-jicofo']);
+    expect(users('agent_signing_secrets')).toEqual(['meet-agent', 'meet-edge']);
+  });
+});
+
+describe('extra JVB hosts (staging example)', () => {
+  const stacks = synthStacks([parseEnvironment(staging)]);
+  const servicesStack = stacks['staging-services']!;
+  it('each runs its own jvb with a unique nickname against the Jitsi host\'s private address; Prosody publishes 5222 there', () => {
+    const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => item.name === 'jitsi-jvb' && (item.provider as string).startsWith('docker.jvb-'));
+    expect(jvbs.map((item) => item.provider)).toEqual(['docker.jvb-1', 'docker.jvb-2']);
+    const nicknames = jvbs.map((item) => (item.env as string[]).find((entry) => entry.startsWith('JVB_MUC_NICKNAME=')));
+    expect(nicknames).toEqual(['JVB_MUC_NICKNAME=jvb-1', 'JVB_MUC_NICKNAME=jvb-2']);
+    const prosody = container(servicesStack, 'jitsi-prosody');
+    expect((prosody.ports as Array<{ internal: number; ip: string }>)[0]).toMatchObject({ internal: 5222, ip: expect.stringContaining('jitsi_port') });
+    const providers = servicesStack.provider?.docker ?? [];
+    expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', 'jvb-1', 'jvb-2', 'meet-auth']);
+    for (const provider of providers) expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
+  });
+});
+
+describe('npm run synth (stacks/main.ts)', () => {
+  it('works offline without credentials, and no secret set through the variables reaches cdktf.out/', async () => {
+    const outdir = tempDir();
+    const canary = 'CANARY-7f3a9c1e-secret-value';
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
+      TF_VAR_jicofo_auth_password: `${canary}-jicofo`, TF_VAR_jvb_auth_password: `${canary}-jvb`,
+      TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`,
+      AWS_SECRET_ACCESS_KEY: `${canary}-aws`, OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
+    };
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
+    const stacks = readStacks(outdir);
+    expect(Object.keys(stacks).sort()).toEqual(['production-cloud', 'production-services', 'staging-cloud', 'staging-services']);
+    const tree = readTree(outdir);
+    expect(tree.size).toBeGreaterThan(4);
+    for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
+    const secretVariables = Object.entries(stacks['production-services']!.variable ?? {}).filter(([, variable]) => variable.sensitive).map(([name]) => name);
+    expect(secretVariables.sort()).toEqual(['agent_sealing_private_keys', 'agent_signing_secrets', 'jicofo_auth_password', 'jvb_auth_password']);
+  });
+
+  it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {
+    const outdir = tempDir();
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir };
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env: { ...env, MEET_ENVIRONMENTS: 'staging' } });
+    expect(Object.keys(readStacks(outdir)).sort()).toEqual(['staging-cloud', 'staging-services']);
+    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env: { ...env, MEET_ENVIRONMENTS: 'nope' } })
+      .then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging');
+  });
+});
