@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../../edge/agent/config.js';
 import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
-import { loadAuthConfig } from '../../edge/auth/config.js';
+import { loadAuthConfig, type DispatchConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
@@ -59,6 +59,8 @@ export interface TestStackOptions {
   /** Run the agent in this process from the start. @default true */
   readonly agentInProcess?: boolean;
   readonly authHoldMs?: number;
+  /** Overrides of meet-auth's delivery schedule (shorter backoff keeps crash tests quick). */
+  readonly dispatch?: Partial<DispatchConfig>;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
@@ -100,15 +102,16 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   let agent: AgentServer | undefined;
   const children = new Set<ChildProcess>();
 
+  const authConfig = loadAuthConfig({
+    MEET_DATA_DIR: dataDir,
+    MEET_AUTH_PORT: String(await freePort()),
+    MEET_AGENTS: JSON.stringify([{ name: 'local', url: `http://127.0.0.1:${agentPort}`, sealingPublicKey: keys.sealingPublicKey }]),
+    MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
+    MEET_HOLD_MS: String(options.authHoldMs ?? 2000),
+    MEET_LOG_LEVEL: 'silent',
+  });
   const auth: AuthServer = await startAuthServer(
-    loadAuthConfig({
-      MEET_DATA_DIR: dataDir,
-      MEET_AUTH_PORT: String(await freePort()),
-      MEET_AGENTS: JSON.stringify([{ name: 'local', url: `http://127.0.0.1:${agentPort}`, sealingPublicKey: keys.sealingPublicKey }]),
-      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
-      MEET_HOLD_MS: String(options.authHoldMs ?? 2000),
-      MEET_LOG_LEVEL: 'silent',
-    }),
+    { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch } },
     { log: silent },
   );
   const db: Db = openDatabase(dataDir);
