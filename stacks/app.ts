@@ -29,6 +29,5 @@ export function addEnvironment(app: App, env: EnvironmentConfig, image: EdgeImag
           sourceHash: image.sourceHash,
         };
   const services = new ServicesStack(app, servicesId, { env, cloud, edgeImage });
-  services.addDependency(cloud);
   return { cloud, services };
 }

@@ -1,19 +1,19 @@
 /**
- * Where a stack keeps its state: the S3 backend on Cloud VPS object storage (as Cloud VPS projects do), or local
- * files. S3 credentials never appear here: backend blocks cannot take variables, so Terraform/OpenTofu reads
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment at deploy time.
+ * Where a stack keeps its state, and how another stack reads it: the S3 backend on Cloud VPS object storage (as
+ * Cloud VPS projects do), or local files. S3 credentials never appear here: backend blocks cannot take
+ * variables, so Terraform/OpenTofu reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
  */
-import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
+import {
+  DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, LocalBackend, S3Backend,
+  type S3BackendConfig, type TerraformRemoteState, type TerraformStack,
+} from 'cdktf';
+import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config.js';
 
 export type StateConfig = EnvironmentConfig['state'];
 
-export function configureBackend(stack: TerraformStack, stackName: string, state: StateConfig): LocalBackend | S3Backend {
-  if (state.kind === 'local') {
-    // Relative to the synthesized stack directory, so the state survives a fresh `cdktf.out/`.
-    return new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
-  }
-  return new S3Backend(stack, {
+function s3Config(stackName: string, state: Extract<StateConfig, { kind: 's3' }>): S3BackendConfig {
+  return {
     bucket: state.bucket,
     key: `${state.keyPrefix}/${stackName}.tfstate`,
     region: state.region,
@@ -25,5 +25,21 @@ export function configureBackend(stack: TerraformStack, stackName: string, state
     skipRequestingAccountId: true,
     skipMetadataApiCheck: true,
     skipS3Checksum: true,
-  });
+  };
+}
+
+/** Relative to the synthesized stack directory (<outdir>/stacks/<stack>), so state survives a fresh cdktf.out/. */
+const localPath = (stackName: string) => `../../../terraform.${stackName}.tfstate`;
+
+export function configureBackend(stack: TerraformStack, stackName: string, state: StateConfig): LocalBackend | S3Backend {
+  return state.kind === 'local'
+    ? new LocalBackend(stack, { path: localPath(stackName) })
+    : new S3Backend(stack, s3Config(stackName, state));
+}
+
+/** Reads the outputs of `stackName` (kept with the same backend settings). */
+export function remoteState(scope: Construct, id: string, stackName: string, state: StateConfig): TerraformRemoteState {
+  return state.kind === 'local'
+    ? new DataTerraformRemoteStateLocal(scope, id, { path: localPath(stackName) })
+    : new DataTerraformRemoteStateS3(scope, id, s3Config(stackName, state));
 }

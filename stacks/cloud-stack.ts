@@ -1,7 +1,7 @@
 /**
  * `<env>-cloud`: everything OpenStack. Security groups, the keypair, the hosts (jitsi, meet-auth, jvb-N) with
- * their floating IPs, and the DNS records. Its host addresses feed `<env>-services` through cross-stack
- * references (a docker provider cannot be configured from values unknown at plan time within one stack).
+ * their floating IPs, and the DNS records. Its host addresses feed `<env>-services` through its state
+ * outputs (a docker provider cannot be configured from values unknown at plan time within one stack).
  */
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -17,17 +17,25 @@ import { MeetDns } from './dns.js';
 import { MeetHost } from './hosts.js';
 import { MeetNetwork } from './network.js';
 
-/** The addresses of one host, as seen from the services stack. */
+/** The addresses of one host. */
 export interface HostAddresses {
   readonly name: string;
   readonly privateIp: string;
   readonly publicIp: string;
 }
 
+/** Names of the state outputs that carry a host's addresses to the services stack. */
+export function hostOutputNames(host: string): { privateIp: string; publicIp: string } {
+  const base = host.replace(/-/g, '_');
+  return { privateIp: `${base}_private_ip`, publicIp: `${base}_public_ip` };
+}
+
 export class CloudStack extends TerraformStack {
   readonly jitsi: HostAddresses;
   readonly meetAuth: HostAddresses;
   readonly jvbHosts: readonly HostAddresses[];
+  /** Every host, in order: jitsi, meet-auth, jvb-1 … */
+  readonly hostNames: readonly string[];
 
   constructor(scope: Construct, id: string, env: EnvironmentConfig) {
     super(scope, id);
@@ -71,7 +79,9 @@ export class CloudStack extends TerraformStack {
         userData: hostCloudInit(role, env.ssh.user),
         metadata: { environment: env.name, role },
       });
-      new TerraformOutput(this, `${id}-public-ip`, { value: created.publicIp, description: `public address of ${id}` });
+      const outputs = hostOutputNames(id);
+      new TerraformOutput(this, outputs.publicIp, { value: created.publicIp, description: `public address of ${id}` });
+      new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private address of ${id}` });
       return { name: id, privateIp: created.privateIp, publicIp: created.publicIp };
     };
 
@@ -79,6 +89,7 @@ export class CloudStack extends TerraformStack {
     this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id);
     const jvbFlavor = env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor;
     this.jvbHosts = Array.from({ length: jvbCount }, (_, index) => host(`jvb-${index + 1}`, 'jvb', jvbFlavor, groups.jvb!.id));
+    this.hostNames = [this.jitsi, this.meetAuth, ...this.jvbHosts].map((item) => item.name);
 
     new MeetDns(this, 'dns', {
       zones: env.dns.zones,

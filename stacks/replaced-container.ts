@@ -5,7 +5,7 @@
  * (no provider) whose input is sha256(jsonencode(settings)) evaluated by Terraform, so secret values and
  * cross-stack addresses count too; `replace_triggered_by` points the container at it.
  */
-import { DataResource, Fn } from 'cdktf';
+import { Fn, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { Container, type ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
 import { deepFunctionSafe } from './hcl.js';
@@ -35,10 +35,30 @@ export function containerSettings(props: ReplacedContainerProps): Record<string,
   return settings;
 }
 
+/**
+ * A `terraform_data` resource (built into Terraform ≥ 1.4, no provider). Not cdktf's DataResource: that class
+ * adds a validation which runs `terraform version` during synth, once per instance.
+ */
+export class SettingsTrigger extends TerraformResource {
+  static readonly tfResourceType = 'terraform_data';
+
+  constructor(scope: Construct, id: string, private readonly inputValue: Readonly<Record<string, string>>) {
+    super(scope, id, { terraformResourceType: SettingsTrigger.tfResourceType });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return { input: { ...this.inputValue } };
+  }
+
+  protected override synthesizeHclAttributes(): Record<string, unknown> {
+    return { input: { value: { ...this.inputValue }, isBlock: false, type: 'map', storageClassType: 'stringMap' } };
+  }
+}
+
 export class ReplacedContainer extends Construct {
   readonly container: Container;
   /** The terraform_data whose change replaces the container. */
-  readonly trigger: DataResource;
+  readonly trigger: SettingsTrigger;
 
   constructor(scope: Construct, id: string, props: ReplacedContainerProps) {
     super(scope, id);
@@ -47,12 +67,10 @@ export class ReplacedContainer extends Construct {
       throw new Error(`container "${props.name}" uses image "${props.imageName}" without a pinned tag or digest`);
     }
     const { imageName: _imageName, ...config } = props;
-    this.trigger = new DataResource(this, 'settings', {
-      input: { sha256: Fn.sha256(Fn.jsonencode(deepFunctionSafe(containerSettings(props)))) },
-    });
+    this.trigger = new SettingsTrigger(this, 'settings', { sha256: Fn.sha256(Fn.jsonencode(deepFunctionSafe(containerSettings(props)))) });
     // A bare address string: cdktf renders a resource object here as "${...}", which Terraform rejects
     // (hashicorp/terraform-cdk#3196, #3532).
-    const address = `${DataResource.tfResourceType}.${this.trigger.friendlyUniqueId}`;
+    const address = `${SettingsTrigger.tfResourceType}.${this.trigger.friendlyUniqueId}`;
     this.container = new Container(this, 'container', { ...config, lifecycle: { replaceTriggeredBy: [address] } });
   }
 }

@@ -1,12 +1,13 @@
 /**
  * `<env>-services`: everything Docker, over ssh to each host's private address through the bastion. Reads the
- * hosts' addresses from `<env>-cloud` (cross-stack references; cdktf deploys the cloud stack first).
+ * hosts' addresses from the state outputs of `<env>-cloud` (one terraform_remote_state with stable output
+ * names; the stack dependency makes `cdktf deploy` apply the cloud stack first).
  */
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { configureBackend } from './backend.js';
-import type { CloudStack, HostAddresses } from './cloud-stack.js';
+import { configureBackend, remoteState } from './backend.js';
+import { hostOutputNames, type CloudStack, type HostAddresses } from './cloud-stack.js';
 import type { EnvironmentConfig } from './config.js';
 import { Jitsi } from './jitsi.js';
 import { ExtraJvb } from './jvb.js';
@@ -20,9 +21,17 @@ export interface ServicesStackProps {
 }
 
 export class ServicesStack extends TerraformStack {
-  constructor(scope: Construct, id: string, { env, cloud, edgeImage: imageSource }: ServicesStackProps) {
+  constructor(scope: Construct, id: string, { env, cloud: cloudStack, edgeImage: imageSource }: ServicesStackProps) {
     super(scope, id);
     configureBackend(this, id, env.state);
+    this.addDependency(cloudStack);
+    const cloudState = remoteState(this, 'cloud', cloudStack.node.id, env.state);
+    const addresses = (name: string): HostAddresses => {
+      const outputs = hostOutputNames(name);
+      return { name, privateIp: cloudState.getString(outputs.privateIp), publicIp: cloudState.getString(outputs.publicIp) };
+    };
+    const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
+    const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(addresses) };
     const secrets = declareSecrets(this);
     const docker = (host: HostAddresses) =>
       new DockerProvider(this, `docker-${host.name}`, {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,13 @@ afterAll(() => tmpDirs.forEach((dir) => rmSync(dir, { recursive: true, force: tr
 describe('the production app', () => {
   it('has the two stacks, the services stack depending on the cloud stack', () => {
     expect(Object.keys(production).sort()).toEqual(['production-cloud', 'production-services']);
-    expect(JSON.stringify(services.data?.terraform_remote_state)).toContain('meet/production-cloud.tfstate');
+    // The services stack reads the cloud stack's outputs from its state, by stable names.
+    expect(services.data?.terraform_remote_state).toEqual({ cloud: { backend: 's3', config: expect.objectContaining({ key: 'meet/production-cloud.tfstate', bucket: 'meet:tofu-state' }) } });
+    expect(services.provider?.docker?.map((provider) => provider.host)).toEqual([
+      'ssh://debian@${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
+      'ssh://debian@${data.terraform_remote_state.cloud.outputs.meet-auth_private_ip}'.replace('meet-auth', 'meet_auth'),
+    ]);
+    expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi_private_ip', 'meet_auth_private_ip']));
   });
 
   it('the world reaches exactly 80/tcp, 443/tcp and 10000/udp, over IPv4 and IPv6', () => {
@@ -67,7 +73,7 @@ describe('the production app', () => {
   });
 
   it('outputs the public IPs and the URLs', () => {
-    expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi-public-ip', 'meet-auth-public-ip']));
+    expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi_public_ip', 'meet_auth_public_ip']));
     expect(services.output?.['meet-url']?.value).toBe('https://meet.wmcloud.org');
     expect(services.output?.['auth-url']?.value).toBe('https://auth.meet.wmcloud.org');
   });
@@ -135,7 +141,8 @@ describe('extra JVB hosts (staging example)', () => {
     const nicknames = jvbs.map((item) => (item.env as string[]).find((entry) => entry.startsWith('JVB_MUC_NICKNAME=')));
     expect(nicknames).toEqual(['JVB_MUC_NICKNAME=jvb-1', 'JVB_MUC_NICKNAME=jvb-2']);
     const prosody = container(servicesStack, 'jitsi-prosody');
-    expect((prosody.ports as Array<{ internal: number; ip: string }>)[0]).toMatchObject({ internal: 5222, ip: expect.stringContaining('jitsi_port') });
+    expect(prosody.ports).toEqual([{ internal: 5222, external: 5222, ip: '${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}' }]);
+    expect(container(servicesStack, 'jitsi-jvb').env).toContain('JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip}');
     const providers = servicesStack.provider?.docker ?? [];
     expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', 'jvb-1', 'jvb-2', 'meet-auth']);
     for (const provider of providers) expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
@@ -143,11 +150,16 @@ describe('extra JVB hosts (staging example)', () => {
 });
 
 describe('npm run synth (stacks/main.ts)', () => {
-  it('works offline without credentials, and no secret set through the variables reaches cdktf.out/', async () => {
+  it('works offline without credentials or terraform, and no secret set through the variables reaches cdktf.out/', async () => {
     const outdir = tempDir();
+    // A terraform first on PATH that records any call: synth must make none (cdktf's DataResource would).
+    const bin = tempDir();
+    const calls = join(bin, 'calls.log');
+    writeFileSync(join(bin, 'terraform'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`);
+    chmodSync(join(bin, 'terraform'), 0o755);
     const canary = 'CANARY-7f3a9c1e-secret-value';
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
+      PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
       TF_VAR_jicofo_auth_password: `${canary}-jicofo`, TF_VAR_jvb_auth_password: `${canary}-jvb`,
       TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`,
       AWS_SECRET_ACCESS_KEY: `${canary}-aws`, OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
@@ -155,6 +167,7 @@ describe('npm run synth (stacks/main.ts)', () => {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
     const stacks = readStacks(outdir);
     expect(Object.keys(stacks).sort()).toEqual(['production-cloud', 'production-services', 'staging-cloud', 'staging-services']);
+    expect(existsSync(calls)).toBe(false);
     const tree = readTree(outdir);
     expect(tree.size).toBeGreaterThan(4);
     for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
