@@ -7,5 +7,5 @@ export interface BenchPart {
 export const parts: Record<string, () => Promise<BenchPart>> = {
   synth: () => import('./synth.mts'),
   edge: () => import('./edge.mts'),
-  // accounts: () => import('./accounts.mts'),
+  accounts: () => import('./accounts.mts'),
 };

@@ -19,7 +19,7 @@ export function databasePath(dataDir: string): string {
 export function openDatabase(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = databasePath(dataDir);
-  const db = new Database(file);
+  const db = cachePreparedStatements(new Database(file));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
@@ -29,6 +29,25 @@ export function openDatabase(dataDir: string): Db {
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
   }
+  return db;
+}
+
+/**
+ * The store modules prepare their (fixed) SQL inline where it is used, which reads best; compiling it once per
+ * connection instead of once per call is what keeps a redemption cheap. None of our statements use
+ * iterate(), pluck() or raw(), so one shared instance per SQL text is safe.
+ */
+function cachePreparedStatements(db: Db): Db {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = prepare(sql);
+      if (cache.size < 500) cache.set(sql, statement);
+    }
+    return statement;
+  }) as Db['prepare'];
   return db;
 }
 

@@ -91,7 +91,7 @@ export function revokeTicketmaster(db: Db, rawName: string, now = Date.now()): n
 
 export type TokenCheck =
   | { readonly ok: true; readonly ticketmaster: Ticketmaster }
-  /** `credential` is the id part when the token had the right shape: the per-credential rate-limit key. */
+  /** `credential` is the id of an existing ticketmaster: the per-credential rate-limit key (null when unknown). */
   | { readonly ok: false; readonly credential: string | null };
 
 /** Splits a token into its id part, without touching the database; null when malformed. */
@@ -107,7 +107,8 @@ export async function verifyTicketmasterToken(db: Db, token: string): Promise<To
   const row = db
     .prepare('SELECT id, name, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt FROM ticketmasters WHERE id = ?')
     .get(id) as (Ticketmaster & { secretHash: string }) | undefined;
-  if (!row) return { ok: false, credential: id };
+  // An unknown id is not a credential: counting it would let a flood of made-up ones fill memory.
+  if (!row) return { ok: false, credential: null };
   const matches = await verify(secret, row.secretHash);
   if (!matches || row.revokedAt !== null) return { ok: false, credential: id };
   const { secretHash: _omit, ...ticketmaster } = row;

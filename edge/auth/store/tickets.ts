@@ -64,7 +64,7 @@ export function mintTicket(db: Db, issuer: { id: string; name: string }, options
 
 export type TicketCheck =
   | { readonly ok: true; readonly selector: string; readonly issuer: string }
-  /** `credential` is the selector when the ticket had the right shape: the per-credential rate-limit key. */
+  /** `credential` is the selector of an existing ticket: the per-credential rate-limit key (null when unknown). */
   | { readonly ok: false; readonly credential: string | null };
 
 /**
@@ -84,7 +84,8 @@ export function checkTicket(db: Db, ticket: string, now = Date.now()): TicketChe
     .get(selector) as
     | { verifierHash: Buffer; expiresAt: number; uses: number; usesAllowed: number; revokedAt: number | null; issuer: string; issuerRevokedAt: number | null }
     | undefined;
-  if (!row) return { ok: false, credential: selector };
+  // An unknown selector is not a credential: counting it would let a flood of made-up ones fill memory.
+  if (!row) return { ok: false, credential: null };
   const genuine = timingSafeEqual(row.verifierHash, hashVerifier(verifier));
   const usable = row.revokedAt === null && row.issuerRevokedAt === null && row.expiresAt > now && row.uses < row.usesAllowed;
   if (!genuine || !usable) return { ok: false, credential: selector };
