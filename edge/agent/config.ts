@@ -53,75 +53,55 @@ const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema);
 const int = (min: number, max: number, fallback: number) => optional(z.coerce.number().int().min(min).max(max).default(fallback));
 
-const envSchema = (requireSigningSecrets: boolean) =>
-  z
-    .object({
-      MEET_DATA_DIR: optional(z.string().default('.meet')),
-      MEET_AGENT_HOST: optional(
-        z
-          .string()
-          .default('127.0.0.1')
-          .refine(
-            isPrivateAddress,
-            'must be a private IP address (loopback, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); the agent never listens publicly or on all interfaces',
-          ),
+const envSchema = z.object({
+  MEET_DATA_DIR: optional(z.string().default('.meet')),
+  MEET_AGENT_HOST: optional(
+    z
+      .string()
+      .default('127.0.0.1')
+      .refine(
+        isPrivateAddress,
+        'must be a private IP address (loopback, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); the agent never listens publicly or on all interfaces',
       ),
-      MEET_AGENT_PORT: int(0, 65535, 4000),
-      MEET_AGENT_SIGNING_SECRETS: optional(z.string().optional()).transform((list, ctx) => {
-        if (list === undefined) return undefined;
-        try {
-          return parseSigningSecrets(list);
-        } catch (error) {
-          // The parser's messages name the rule, never the value.
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
-      MEET_AGENT_SEALING_KEYS: z
-        .string({ error: 'is required: the X25519 sealing private keys, space separated' })
-        .transform((list, ctx) => {
-          const keys = list.split(/[\s,]+/).filter(Boolean);
-          if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold at least one key' });
-          for (const [index, key] of keys.entries()) {
-            try {
-              sealingPublicKeyOf(key);
-            } catch {
-              ctx.addIssue({ code: 'custom', message: `key ${index + 1} is not an X25519 private key (32 bytes, base64url)` });
-            }
-          }
-          return keys;
-        }),
-      MEET_PROSODY_MODE: optional(
-        z.enum(['socket', 'prosodyctl'], { error: 'must be "socket" (Prosody 13) or "prosodyctl" (Prosody 0.12)' }).default('socket'),
-      ),
-      MEET_PROSODY_SOCKET: optional(z.string().optional()),
-      MEET_PROSODYCTL_CONFIG: optional(z.string().optional()),
-      MEET_PROSODYCTL: optional(z.string().default('prosodyctl')),
-      MEET_XMPP_DOMAIN: optional(
-        z
-          .string()
-          .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
-          .default('meet.jitsi'),
-      ),
-      MEET_HOLD_MS: int(0, 30_000, 1500),
-      MEET_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-    })
-    .superRefine((env, ctx) => {
-      if (requireSigningSecrets && !env.MEET_AGENT_SIGNING_SECRETS) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['MEET_AGENT_SIGNING_SECRETS'],
-          message: 'is required: the signing secrets shared with meet-auth ("whsec_new whsec_old")',
-        });
+  ),
+  MEET_AGENT_PORT: int(0, 65535, 4000),
+  MEET_AGENT_SIGNING_SECRETS: optional(z.string().optional()).transform((list, ctx) => {
+    if (list === undefined) return undefined;
+    try {
+      return parseSigningSecrets(list);
+    } catch (error) {
+      // The parser's messages name the rule, never the value.
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  MEET_AGENT_SEALING_KEYS: z.string({ error: 'is required: the X25519 sealing private keys, space separated' }).transform((list, ctx) => {
+    const keys = list.split(/[\s,]+/).filter(Boolean);
+    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold at least one key' });
+    for (const [index, key] of keys.entries()) {
+      try {
+        sealingPublicKeyOf(key);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `key ${index + 1} is not an X25519 private key (32 bytes, base64url)` });
       }
-      if (env.MEET_PROSODY_MODE === 'socket' && !env.MEET_PROSODY_SOCKET) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['MEET_PROSODY_SOCKET'],
-          message: "is required in socket mode: the path of Prosody's admin socket (e.g. /var/lib/prosody/data/prosody.sock)",
-        });
-      }
-    });
+    }
+    return keys;
+  }),
+  MEET_PROSODY_MODE: optional(
+    z.enum(['socket', 'prosodyctl'], { error: 'must be "socket" (Prosody 13) or "prosodyctl" (Prosody 0.12)' }).default('socket'),
+  ),
+  MEET_PROSODY_SOCKET: optional(z.string().optional()),
+  MEET_PROSODYCTL_CONFIG: optional(z.string().optional()),
+  MEET_PROSODYCTL: optional(z.string().default('prosodyctl')),
+  MEET_XMPP_DOMAIN: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
+      .default('meet.jitsi'),
+  ),
+  MEET_HOLD_MS: int(0, 30_000, 1500),
+  MEET_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
 
 export interface LoadAgentConfigOptions {
   /** The cron worker signs nothing and verifies nothing, so it need not hold the signing secrets. @default true */
@@ -130,10 +110,18 @@ export interface LoadAgentConfigOptions {
 
 /** Reads and validates the environment; throws AgentConfigError listing every problem. */
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env, options: LoadAgentConfigOptions = {}): AgentConfig {
-  const parsed = envSchema(options.requireSigningSecrets ?? true).safeParse(env);
-  if (!parsed.success) {
-    throw new AgentConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+  const parsed = envSchema.safeParse(env);
+  // Checks across variables, made on the raw environment so they are listed together with every other problem.
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  if ((options.requireSigningSecrets ?? true) && !env.MEET_AGENT_SIGNING_SECRETS) {
+    problems.push('MEET_AGENT_SIGNING_SECRETS: is required: the signing secrets shared with meet-auth ("whsec_new whsec_old")');
   }
+  if ((env.MEET_PROSODY_MODE || 'socket') === 'socket' && !env.MEET_PROSODY_SOCKET) {
+    problems.push(
+      "MEET_PROSODY_SOCKET: is required in socket mode: the path of Prosody's admin socket (e.g. /var/lib/prosody/data/prosody.sock)",
+    );
+  }
+  if (!parsed.success || problems.length > 0) throw new AgentConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
     dataDir: e.MEET_DATA_DIR,

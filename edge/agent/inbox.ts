@@ -82,6 +82,7 @@ interface Row {
   status: JobStatus;
   detail: string | null;
   attempts: number;
+  next_attempt_at: number;
   lease_owner: string | null;
   lease_until: number | null;
   received_at: number;
@@ -146,19 +147,19 @@ export class Inbox {
   claim(owner: string, limit: number, leaseMs: number, now = Date.now()): ClaimedJob[] {
     return this.#db
       .transaction((): ClaimedJob[] => {
-        const candidates = this.#db
+        // Live leases are few (workers x concurrency); those of vanished processes are free again.
+        const leasedRows = this.#db
+          .prepare(`SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND lease_until > ?`)
+          .all(now) as Row[];
+        const orphaned = leasedRows.filter((row) => ownerIsGone(row.lease_owner ?? ''));
+        const busyNames = new Set(leasedRows.filter((row) => !orphaned.includes(row)).map((row) => row.username));
+        const free = this.#db
           .prepare(
             `SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND next_attempt_at <= ?
-           ORDER BY next_attempt_at, received_at LIMIT ?`,
+             AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, received_at LIMIT ?`,
           )
-          .all(now, limit * 4 + 16) as Row[];
-        const leased = (row: Row) =>
-          row.lease_owner !== null && row.lease_until !== null && row.lease_until > now && !ownerIsGone(row.lease_owner);
-        const busyNames = new Set(
-          (this.#db.prepare(`SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND lease_until > ?`).all(now) as Row[])
-            .filter(leased)
-            .map((row) => row.username),
-        );
+          .all(now, now, limit * 2 + 8) as Row[];
+        const candidates = [...orphaned.filter((row) => row.next_attempt_at <= now), ...free];
         const take = this.#db.prepare(
           `UPDATE jobs SET status = 'attempting', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ?
          WHERE id = ?`,
@@ -166,7 +167,7 @@ export class Inbox {
         const claimed: ClaimedJob[] = [];
         for (const row of candidates) {
           if (claimed.length >= limit) break;
-          if (row.sealed_password === null || leased(row) || busyNames.has(row.username)) continue;
+          if (row.sealed_password === null || busyNames.has(row.username)) continue;
           busyNames.add(row.username);
           take.run(owner, now + leaseMs, now, row.id);
           claimed.push({

@@ -57,7 +57,7 @@ export interface AdminSocketAccountsOptions {
   readonly socketPath: string;
   /** @default "meet.jitsi" */
   readonly domain?: string;
-  /** Parallel admin connections (Prosody answers each one command at a time). @default 4 */
+  /** Parallel admin connections. Prosody works single-threaded, so more than 2 only adds contention (measured). @default 2 */
   readonly connections?: number;
   readonly commandTimeoutMs?: number;
 }
@@ -69,7 +69,7 @@ export class AdminSocketAccounts implements ProsodyAccounts {
   constructor(options: AdminSocketAccountsOptions) {
     this.#domain = options.domain ?? 'meet.jitsi';
     this.#pool = Array.from(
-      { length: options.connections ?? 4 },
+      { length: options.connections ?? 2 },
       () => new AdminSocketConnection({ socketPath: options.socketPath, commandTimeoutMs: options.commandTimeoutMs }),
     );
   }

@@ -63,6 +63,8 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
   #stopping = false;
   #timer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
+  /** Held requests waiting for one job each (a map, not one listener per request: bursts hold thousands). */
+  readonly #waiters = new Map<string, Set<() => void>>();
 
   constructor(options: WorkerOptions) {
     super();
@@ -87,6 +89,22 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
       this.off('settled', count);
     }
     return summary;
+  }
+
+  /** Resolves when job `id` gets a final result here, or after `timeoutMs`, whichever is first. */
+  whenSettled(id: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(id) ?? new Set();
+      this.#waiters.set(id, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(id) === waiters) this.#waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
+    });
   }
 
   /** Background mode: works whenever woken and whenever a put-back job falls due. */
@@ -153,6 +171,7 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
       }
       log.info({ job: job.id, username: job.username, status, attempts: job.attempts }, `account ${status}`);
       this.emit('settled', { id: job.id, status, detail });
+      for (const done of [...(this.#waiters.get(job.id) ?? [])]) done();
     };
 
     let password: string;
@@ -183,7 +202,7 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
       }
       const base = this.#options.retryBaseMs ?? 500;
       const delay = Math.min(this.#options.retryMaxMs ?? 60_000, base * 2 ** (job.attempts - 1)) * (0.5 + Math.random() / 2);
-      if (inbox.retryLater(job.id, this.owner, detail, Date.now() + delay)) {
+      if (inbox.retryLater(job.id, this.owner, detail, Date.now() + Math.round(delay))) {
         log.warn({ job: job.id, attempts: job.attempts, retryInMs: Math.round(delay), detail }, 'account not created yet, will retry');
         this.emit('settled', { id: job.id, status: 'retry', detail });
       }

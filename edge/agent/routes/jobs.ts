@@ -9,7 +9,7 @@ import { normaliseUsername } from '../../shared/usernames.js';
 import { AgentError } from '../errors.js';
 import type { Inbox, JobStatus, StoredJob } from '../inbox.js';
 import { signedRequest } from '../middleware/signed-request.js';
-import type { AccountWorker, Settled } from '../worker.js';
+import type { AccountWorker } from '../worker.js';
 
 export interface JobRoutesDeps {
   readonly inbox: Inbox;
@@ -42,22 +42,6 @@ function answer(job: StoredJob) {
   return { id: job.id, status: ANSWER[job.status], ...(job.detail && isFinal(job.status) ? { detail: job.detail } : {}) };
 }
 
-/** Waits until this job is finished or `holdMs` passes, whichever is first. */
-function settledWithin(worker: AccountWorker, id: string, holdMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const onSettled = (settled: Settled) => {
-      if (settled.id === id && settled.status !== 'retry') done();
-    };
-    const timer = setTimeout(() => done(), holdMs);
-    function done() {
-      clearTimeout(timer);
-      worker.off('settled', onSettled);
-      resolve();
-    }
-    worker.on('settled', onSettled);
-  });
-}
-
 export function jobRoutes(deps: JobRoutesDeps) {
   return new Hono().post('/', signedRequest(deps.signingKeys, deps.now), async (c) => {
     let json: unknown;
@@ -80,7 +64,7 @@ export function jobRoutes(deps: JobRoutesDeps) {
     if (received.kind === 'mismatch') throw new AgentError('bad_request', 'this job id is already stored for another username');
     if (isFinal(received.job.status)) return c.json(answer(received.job));
 
-    const finished = settledWithin(deps.worker, job.id, deps.holdMs);
+    const finished = deps.worker.whenSettled(job.id, deps.holdMs);
     deps.worker.wake();
     await finished;
     return c.json(answer(deps.inbox.get(job.id)!));

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Inbox, newOwnerId } from '../../../edge/agent/inbox.js';
+
+let dir: string;
+let inbox: Inbox;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inbox-'));
+  inbox = new Inbox(join(dir, 'agent.sqlite'));
+});
+afterEach(async () => {
+  inbox.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const job = (n: number, username = `user${n}`) => ({ id: `job-${n}`, username, sealedPassword: `sealed-${n}` });
+
+describe('Inbox', () => {
+  it('stores a job once; a repeat returns the stored one; another username under the same id is refused', () => {
+    expect(inbox.receive(job(1))).toMatchObject({ kind: 'stored', isNew: true, job: { id: 'job-1', status: 'pending' } });
+    expect(inbox.receive(job(1))).toMatchObject({ kind: 'stored', isNew: false });
+    expect(inbox.receive({ ...job(1), username: 'someone-else' })).toEqual({ kind: 'mismatch' });
+    expect(inbox.counts()).toMatchObject({ pending: 1 });
+  });
+
+  it('keeps its file owner-only', async () => {
+    expect((await stat(join(dir, 'agent.sqlite'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('a claim marks jobs attempting and nobody else gets them while the lease runs', () => {
+    for (let n = 0; n < 5; n++) inbox.receive(job(n));
+    const first = inbox.claim('worker-a', 3, 60_000);
+    expect(first.map((j) => j.id)).toEqual(['job-0', 'job-1', 'job-2']);
+    expect(inbox.get('job-0')).toMatchObject({ status: 'attempting', attempts: 1 });
+    const second = inbox.claim('worker-b', 10, 60_000);
+    expect(second.map((j) => j.id)).toEqual(['job-3', 'job-4']);
+    expect(inbox.claim('worker-c', 10, 60_000)).toEqual([]);
+  });
+
+  it('an expired lease, or one held by a process that is gone, is free again', async () => {
+    inbox.receive(job(1));
+    inbox.receive(job(2));
+    const now = Date.now();
+    expect(inbox.claim('worker-a', 1, 1_000, now)).toHaveLength(1);
+    expect(inbox.claim('worker-b', 1, 1_000, now + 2_000).map((j) => j.id)).toEqual(['job-1']);
+
+    const child = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => child.once('exit', resolve));
+    const deadOwner = `${hostname()}:${child.pid}:x`;
+    const claimed = inbox.claim(deadOwner, 1, 60_000);
+    expect(claimed.map((j) => j.id)).toEqual(['job-2']);
+    expect(inbox.claim(newOwnerId(), 1, 60_000).map((j) => j.id)).toEqual(['job-2']);
+  });
+
+  it('never hands one username to two workers at once', () => {
+    inbox.receive(job(1, 'same'));
+    inbox.receive(job(2, 'same'));
+    expect(inbox.claim('worker-a', 10, 60_000).map((j) => j.id)).toEqual(['job-1']);
+    expect(inbox.claim('worker-b', 10, 60_000)).toEqual([]);
+  });
+
+  it('finish records the result, deletes the sealed password, and only the lease holder may', () => {
+    inbox.receive(job(1));
+    inbox.claim('worker-a', 1, 60_000);
+    expect(inbox.finish('job-1', 'worker-b', 'created', null)).toBe(false);
+    expect(inbox.finish('job-1', 'worker-a', 'created', null)).toBe(true);
+    expect(inbox.get('job-1')).toMatchObject({ status: 'created' });
+    expect(inbox.claim('worker-a', 1, 60_000)).toEqual([]);
+    expect(inbox.receive(job(1))).toMatchObject({ kind: 'stored', isNew: false, job: { status: 'created' } });
+  });
+
+  it('retryLater puts a job back until its time comes', () => {
+    inbox.receive(job(1));
+    const now = Date.now();
+    inbox.claim('worker-a', 1, 60_000, now);
+    expect(inbox.retryLater('job-1', 'worker-a', 'Prosody down', now + 5_000, now)).toBe(true);
+    expect(inbox.get('job-1')).toMatchObject({ status: 'attempting', detail: 'Prosody down' });
+    expect(inbox.claim('worker-a', 1, 60_000, now + 1_000)).toEqual([]);
+    expect(inbox.nextDueAt()).toBe(now + 5_000);
+    expect(inbox.claim('worker-a', 1, 60_000, now + 5_000)).toMatchObject([{ id: 'job-1', attempts: 2 }]);
+  });
+
+  it('two processes claiming at once never get the same job', async () => {
+    for (let n = 0; n < 300; n++) inbox.receive(job(n));
+    const script = `
+      import { Inbox, newOwnerId } from ${JSON.stringify(new URL('../../../edge/agent/inbox.ts', import.meta.url).pathname)};
+      const inbox = new Inbox(process.argv[1]);
+      const owner = newOwnerId();
+      const got = [];
+      for (;;) { const jobs = inbox.claim(owner, 3, 60_000); if (!jobs.length) break; got.push(...jobs.map((j) => j.id)); }
+      // Stay alive a while: a lease whose owner process is gone is free again.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      console.log(JSON.stringify(got));`;
+    const run = () =>
+      new Promise<string[]>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, join(dir, 'agent.sqlite')]);
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exit ${code}`))));
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a.length + b.length).toBe(300);
+    expect(new Set([...a, ...b]).size).toBe(300);
+  });
+});

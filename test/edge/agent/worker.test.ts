@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Inbox } from '../../../edge/agent/inbox.js';
+import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
+import { AccountWorker, sealContext } from '../../../edge/agent/worker.js';
+import { createLogger } from '../../../edge/shared/log.js';
+import { generateSealingKeyPair, seal } from '../../../edge/shared/sealing.js';
+import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import { xmppLogin } from '../../support/xmpp.js';
+
+const oldKeys = generateSealingKeyPair();
+const newKeys = generateSealingKeyPair();
+let prosody: TestProsody;
+let dir: string;
+let inbox: Inbox;
+let accounts: AdminSocketAccounts;
+let worker: AccountWorker;
+
+beforeAll(async () => {
+  prosody = await startTestProsody();
+  dir = await mkdtemp(join(tmpdir(), 'worker-'));
+  inbox = new Inbox(join(dir, 'agent.sqlite'));
+  accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath });
+  worker = new AccountWorker({
+    inbox,
+    accounts,
+    sealingKeys: [newKeys.privateKey, oldKeys.privateKey],
+    log: createLogger({ level: 'silent' }),
+    retryBaseMs: 50,
+  });
+});
+afterAll(async () => {
+  await accounts?.close();
+  inbox?.close();
+  await prosody?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const add = (id: string, username: string, password: string, publicKey = newKeys.publicKey) =>
+  inbox.receive({ id, username, sealedPassword: seal(publicKey, password, sealContext(id, username)) });
+
+it('creates accounts, with seals made for the current or the previous key', async () => {
+  add('w1', 'wone', 'worker password 1');
+  add('w2', 'wtwo', 'worker password 2', oldKeys.publicKey);
+  expect(await worker.drain()).toEqual({ created: 2, conflict: 0, failed: 0, retry: 0 });
+  expect(await xmppLogin({ port: prosody.c2sPort, username: 'wtwo', password: 'worker password 2', mechanism: 'PLAIN' })).toBe(true);
+  expect(inbox.get('w1')).toMatchObject({ status: 'created' });
+});
+
+it('an account already there with the job’s own password (a crash after the create) counts as created', async () => {
+  expect(await accounts.create('crashed', 'crash password 1')).toEqual({ kind: 'created' });
+  add('w3', 'crashed', 'crash password 1');
+  expect(await worker.drain()).toMatchObject({ created: 1 });
+  expect(inbox.get('w3')).toMatchObject({ status: 'created', detail: 'the account already existed with this password' });
+});
+
+it('an account there with another password is a conflict and stays untouched', async () => {
+  expect(await accounts.create('owned', 'owner password 1')).toEqual({ kind: 'created' });
+  add('w4', 'owned', 'intruder password 2');
+  expect(await worker.drain()).toMatchObject({ conflict: 1 });
+  expect(await accounts.verify('owned', 'owner password 1')).toBe(true);
+});
+
+it('a seal that does not open fails the job for good', async () => {
+  inbox.receive({
+    id: 'w5',
+    username: 'sealbad',
+    sealedPassword: seal(generateSealingKeyPair().publicKey, 'pw pw pw pw', sealContext('w5', 'sealbad')),
+  });
+  expect(await worker.drain()).toMatchObject({ failed: 1 });
+  expect(inbox.get('w5')).toMatchObject({ status: 'failed', detail: expect.stringContaining('does not open') });
+});
+
+it('while Prosody is down jobs are put back, and created once it is back', async () => {
+  await prosody.stop();
+  add('w6', 'patient', 'patient password 1');
+  expect(await worker.drain()).toMatchObject({ retry: 1, created: 0 });
+  expect(inbox.get('w6')).toMatchObject({ status: 'attempting', attempts: 1, detail: expect.stringContaining('admin socket') });
+  await prosody.start();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  expect(await worker.drain()).toMatchObject({ created: 1 });
+  expect(inbox.get('w6')).toMatchObject({ status: 'created', attempts: 2 });
+  expect(await xmppLogin({ port: prosody.c2sPort, username: 'patient', password: 'patient password 1', mechanism: 'PLAIN' })).toBe(true);
+});
