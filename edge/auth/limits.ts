@@ -3,8 +3,9 @@
  * tokens), per client address and per credential. A request with a valid credential never consults them, so
  * a flood from one address cannot lock out the people who share it (a conference NAT) and nobody sleeps.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from './config.js';
+import type { Db } from './store/db.js';
 
 export type LimitVerdict = { readonly limited: false } | { readonly limited: true; readonly retryAfterSeconds: number };
 
@@ -19,14 +20,34 @@ export function addressKey(address: string): string {
   return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-export class FailureLimiter {
-  private readonly byAddress: RateLimiterMemory;
-  private readonly byCredential: RateLimiterMemory;
-
-  constructor(readonly config: RateLimitConfig) {
-    this.byAddress = new RateLimiterMemory({ keyPrefix: 'addr', points: config.addressFailures, duration: config.windowSeconds });
-    this.byCredential = new RateLimiterMemory({ keyPrefix: 'cred', points: config.credentialFailures, duration: config.windowSeconds });
+/**
+ * Counters in SQLite (`store`, see openLimitsDatabase) keep memory flat under a flood from many addresses
+ * (an IPv6 attacker has millions of /64s); without a store they are kept in memory (unit tests).
+ */
+export async function openFailureLimiter(config: RateLimitConfig, store?: Db): Promise<FailureLimiter> {
+  if (!store) {
+    return new FailureLimiter(
+      config,
+      new RateLimiterMemory({ keyPrefix: 'addr', points: config.addressFailures, duration: config.windowSeconds }),
+      new RateLimiterMemory({ keyPrefix: 'cred', points: config.credentialFailures, duration: config.windowSeconds }),
+    );
   }
+  const sqlite = (tableName: string, points: number) =>
+    new Promise<RateLimiterSQLite>((resolve, reject) => {
+      const limiter: RateLimiterSQLite = new RateLimiterSQLite(
+        { storeClient: store, storeType: 'better-sqlite3', tableName, points, duration: config.windowSeconds, clearExpiredByTimeout: true },
+        (error?: Error) => (error ? reject(error) : resolve(limiter)),
+      );
+    });
+  return new FailureLimiter(config, await sqlite('failures_by_address', config.addressFailures), await sqlite('failures_by_credential', config.credentialFailures));
+}
+
+export class FailureLimiter {
+  constructor(
+    readonly config: RateLimitConfig,
+    private readonly byAddress: RateLimiterAbstract,
+    private readonly byCredential: RateLimiterAbstract,
+  ) {}
 
   /** Counts one failed verification; limited once either budget is spent. */
   async fail(address: string, credential: string | null): Promise<LimitVerdict> {
@@ -51,7 +72,7 @@ function seconds(ms: number): number {
 }
 
 /** Consumes one point; the wait in seconds when the budget was already spent, else null. */
-async function consume(limiter: RateLimiterMemory, key: string): Promise<number | null> {
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<number | null> {
   try {
     await limiter.consume(key);
     return null;

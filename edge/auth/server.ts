@@ -11,9 +11,9 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { createApp } from './app.js';
 import type { AuthConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
-import { FailureLimiter } from './limits.js';
+import { openFailureLimiter } from './limits.js';
 import { createMetrics } from './metrics.js';
-import { openDatabase } from './store/db.js';
+import { openDatabase, openLimitsDatabase } from './store/db.js';
 
 export interface AuthServer {
   readonly url: string;
@@ -30,8 +30,10 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
   const db = openDatabase(config.dataDir);
   const metrics = createMetrics(db);
   const dispatcher = new Dispatcher({ db, agents: config.agents, config: config.dispatch, log, metrics });
+  const limitsDb = openLimitsDatabase(config.dataDir);
+  const limiter = await openFailureLimiter(config.rateLimits, limitsDb);
   let shuttingDown = false;
-  const app = createApp({ config, db, dispatcher, log, metrics, limiter: new FailureLimiter(config.rateLimits), isShuttingDown: () => shuttingDown });
+  const app = createApp({ config, db, dispatcher, log, metrics, limiter, isShuttingDown: () => shuttingDown });
 
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -69,6 +71,7 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
         });
         await dispatcher.close();
         db.close();
+        limitsDb.close();
         log.info('meet-auth stopped');
       })();
       return closing;

@@ -37,7 +37,7 @@ export function openDatabase(dataDir: string): Db {
  * connection instead of once per call is what keeps a redemption cheap. None of our statements use
  * iterate(), pluck() or raw(), so one shared instance per SQL text is safe.
  */
-function cachePreparedStatements(db: Db): Db {
+export function cachePreparedStatements(db: Db): Db {
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, Database.Statement>();
   db.prepare = ((sql: string) => {
@@ -48,6 +48,25 @@ function cachePreparedStatements(db: Db): Db {
     }
     return statement;
   }) as Db['prepare'];
+  return db;
+}
+
+/**
+ * The rate limiter's counters live in their own file: they change on every failed attempt, are not account
+ * state (a restart may lose them), and on disk their memory stays bounded however many addresses flood us.
+ */
+export const LIMITS_DB_FILE = 'rate-limits.sqlite';
+
+export function openLimitsDatabase(dataDir: string): Db {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, LIMITS_DB_FILE);
+  const db = cachePreparedStatements(new Database(file));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.pragma('busy_timeout = 1000');
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+  }
   return db;
 }
 

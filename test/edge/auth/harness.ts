@@ -9,9 +9,9 @@ import { Writable } from 'node:stream';
 import { createApp } from '../../../edge/auth/app.js';
 import { DEFAULT_DISPATCH, DEFAULT_RATE_LIMITS, loadAuthConfig, type AuthConfig, type DispatchConfig, type RateLimitConfig } from '../../../edge/auth/config.js';
 import { Dispatcher } from '../../../edge/auth/dispatcher.js';
-import { FailureLimiter } from '../../../edge/auth/limits.js';
+import { openFailureLimiter } from '../../../edge/auth/limits.js';
 import { createMetrics } from '../../../edge/auth/metrics.js';
-import { openDatabase, type Db } from '../../../edge/auth/store/db.js';
+import { openDatabase, openLimitsDatabase, type Db } from '../../../edge/auth/store/db.js';
 import { addTicketmaster } from '../../../edge/auth/store/ticketmasters.js';
 import { mintTicket, type MintOptions } from '../../../edge/auth/store/tickets.js';
 import { createLogger } from '../../../edge/shared/log.js';
@@ -75,6 +75,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     }),
   });
   const db = openDatabase(dataDir);
+  const limitsDb = openLimitsDatabase(dataDir);
+  const limiter = await openFailureLimiter(config.rateLimits, limitsDb);
   const metrics = createMetrics(db);
   const dispatcher = new Dispatcher({ db, agents: config.agents, config: config.dispatch, log, metrics, ...(options.now ? { now: options.now } : {}) });
   dispatcher.start();
@@ -84,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dispatcher,
     log,
     metrics,
-    limiter: new FailureLimiter(config.rateLimits),
+    limiter,
     remoteAddress: (c) => c.req.header('x-test-peer') ?? '198.51.100.7',
     ...(options.now ? { now: options.now } : {}),
   });
@@ -128,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await dispatcher.close();
       db.close();
+      limitsDb.close();
       await Promise.all(agents.map((agent) => agent.close()));
       rmSync(dataDir, { recursive: true, force: true });
     },

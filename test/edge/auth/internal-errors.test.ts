@@ -9,9 +9,7 @@ beforeAll(async () => {
   // Break the store under the running app: every query now throws "The database connection is not open".
   h.db.close();
 });
-afterAll(async () => {
-  await Promise.all(h.agents.map((agent) => agent.close()));
-});
+afterAll(() => h.close());
 
 describe('internal errors', () => {
   it('answer 500 with the generic message in JSON, and log the cause', async () => {

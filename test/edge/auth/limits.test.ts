@@ -97,3 +97,28 @@ describe('client address behind trusted proxies', () => {
     expect((await direct('203.0.113.51')).status).toBe(429);
   });
 });
+
+describe('counter storage', () => {
+  it('keeps counters in rate-limits.sqlite (bounded memory, survives a restart), apart from the account store', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openLimitsDatabase } = await import('../../../edge/auth/store/db.js');
+    const { openFailureLimiter } = await import('../../../edge/auth/limits.js');
+    const dir = mkdtempSync(join(tmpdir(), 'meet-limits-'));
+    const config = { addressFailures: 2, credentialFailures: 50, windowSeconds: 60 };
+    const first = openLimitsDatabase(dir);
+    const limiter = await openFailureLimiter(config, first);
+    for (let i = 0; i < 1000; i++) await limiter.fail(`2001:db8:${i.toString(16)}::1`, null);
+    expect(await limiter.fail('203.0.113.5', 'ticket:abc')).toEqual({ limited: false });
+    expect(await limiter.fail('203.0.113.5', 'ticket:abc')).toEqual({ limited: false });
+    expect((first.prepare('SELECT count(*) AS n FROM failures_by_address').get() as { n: number }).n).toBe(1001);
+    first.close();
+    const second = openLimitsDatabase(dir);
+    const restarted = await openFailureLimiter(config, second);
+    expect(await restarted.fail('203.0.113.5', null)).toMatchObject({ limited: true });
+    expect(await restarted.credentialBlocked('ticket:abc')).toEqual({ limited: false });
+    second.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
