@@ -1,13 +1,16 @@
 /**
- * Benchmark of meet-auth (the edge), run as its own process (`node --import tsx edge/auth/main.ts`) so its
- * resident memory is measurable, against the real agent and a real Prosody (falls back to a bench-local signed
- * receiver when Prosody is not installed; the `agent` figure says which).
+ * Benchmark of meet-auth (the edge), run as its own process so its resident memory is measurable, against the
+ * real agent and a real Prosody (falls back to a bench-local signed receiver when Prosody is not installed; the
+ * `agent` figure says which). Two runtimes, same code: `tsx_*` figures run it as the Dockerfile does today
+ * (tsx, whose loader thread alone costs ~45 MB), `compiled_*` from tsc output with capped V8 heap sizes.
  *
  * Phase 1: sustained redemptions, closed loop, CONCURRENCY clients, each /create held until the account exists.
  * Phase 2: legit redemptions (4 clients, own addresses) while another address floods 500 bad tickets per second;
  *          the legit p99 and how the flooder was answered. Peak RSS is the edge's VmHWM over both phases.
+ * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS shorten or lengthen the phases (default 10 s each).
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -174,27 +177,36 @@ function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return match ? Number(match[1]) : NaN;
 }
 
-export async function run(): Promise<BenchFigures> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'meet-bench-edge-'));
-  let agent: Agent;
-  try {
-    if (process.env.MEET_BENCH_EDGE_AGENT === 'receiver') throw new Error('MEET_BENCH_EDGE_AGENT=receiver');
-    agent = await startRealAgent(dataDir);
-  } catch (error) {
-    console.error(`bench edge: real agent unavailable (${(error as Error).message.split('\n')[0]}); using a bench-local signed receiver`);
-    agent = await startLocalReceiver();
-  }
-  const db: Db = openDatabase(dataDir);
-  const tmToken = await addTicketmaster(db, 'Bench', 4);
-  const check = await verifyTicketmasterToken(db, tmToken);
-  if (!check.ok) throw new Error('bench ticketmaster does not verify');
-  const issuer = check.ticketmaster;
-  const tickets = (n: number) => Array.from({ length: n }, () => mintTicket(db, issuer, { expiresInHours: 1 }).ticket);
+/** How the edge process is started: as deployed today (tsx), or from JavaScript compiled by tsc. */
+interface Runtime {
+  readonly label: string;
+  readonly argv: readonly string[];
+}
 
+/** Compiles the edge with tsc into `outDir` (no loader thread at run time), reusing the repository's node_modules. */
+async function compileEdge(outDir: string): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  const { symlinkSync, writeFileSync } = await import('node:fs');
+  execFileSync(
+    join(ROOT, 'node_modules/.bin/tsc'),
+    ['--outDir', outDir, '--rootDir', ROOT, '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2024', '--strict', '--skipLibCheck', '--types', 'node', '--esModuleInterop', join(ROOT, 'edge/auth/main.ts')],
+    { stdio: 'inherit' },
+  );
+  symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'));
+  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  return join(outDir, 'edge/auth/main.js');
+}
+
+interface Context {
+  readonly dataDir: string;
+  readonly agent: Agent;
+  readonly tickets: (n: number) => string[];
+}
+
+async function measure(context: Context, runtime: Runtime, sustainedSeconds: number): Promise<BenchFigures> {
+  const { dataDir, agent, tickets } = context;
   const port = await freePort();
-  const nodeFlags = (process.env.MEET_BENCH_EDGE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const entry = process.env.MEET_BENCH_EDGE_ENTRY ? [process.env.MEET_BENCH_EDGE_ENTRY] : ['--import', 'tsx', join(ROOT, 'edge/auth/main.ts')];
-  const edge = spawn(process.execPath, [...nodeFlags, ...entry], {
+  const edge = spawn(process.execPath, [...runtime.argv], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -221,29 +233,30 @@ export async function run(): Promise<BenchFigures> {
   });
   let peakRssKb = 0;
   const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, memoryKb(edge.pid!, 'VmRSS'))), 100);
-
   let userCounter = 0;
+  const prefix = randomUUID().slice(0, 8);
   const redeem = async (ticket: string, from: string) => {
     const started = performance.now();
     const res = await fetch(`${url}/create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': from },
-      body: JSON.stringify({ user: `bench${userCounter++}`, password: 'bench password 123', token: ticket }),
+      body: JSON.stringify({ user: `b${prefix}n${userCounter++}`, password: 'bench password 123', token: ticket }),
     });
     const body = (await res.json()) as { status?: string };
     return { ms: performance.now() - started, status: res.status, created: body.status === 'created' };
   };
 
   try {
+    const idleRssKb = memoryKb(edge.pid!, 'VmRSS');
     // Warm up (JIT, connections).
     await Promise.all(tickets(20).map((ticket, i) => redeem(ticket, `198.51.100.${i + 1}`)));
 
     // Phase 1: sustained redemptions.
-    const pool = tickets(20_000);
+    const pool = tickets(sustainedSeconds * 600);
     const latencies: number[] = [];
     let ok = 0;
     let createdInHold = 0;
-    const deadline = performance.now() + SUSTAINED_SECONDS * 1000;
+    const deadline = performance.now() + sustainedSeconds * 1000;
     const startedAt = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, worker) => {
@@ -255,13 +268,13 @@ export async function run(): Promise<BenchFigures> {
         }
       }),
     );
-    const sustainedSeconds = (performance.now() - startedAt) / 1000;
+    const elapsed = (performance.now() - startedAt) / 1000;
     latencies.sort((a, b) => a - b);
 
-    // Phase 2: legit redemptions during a flood of bad tickets from one address.
+    // Phase 2: legit redemptions (own addresses) while another address floods bad tickets.
     const legit: number[] = [];
     let legitFailures = 0;
-    const legitPool = tickets(5000);
+    const legitPool = tickets(FLOOD_SECONDS * LEGIT_CLIENTS * 25);
     // The flooder runs on its own thread so that its request churn does not slow the legit clients' timing.
     const flooder = new Worker(FLOODER, { eval: true, workerData: { url, rps: FLOOD_RPS, seconds: FLOOD_SECONDS } });
     const flooded = new Promise<FloodResult>((done, fail) => {
@@ -280,21 +293,16 @@ export async function run(): Promise<BenchFigures> {
       }),
     );
     const flood = await flooded;
+    await flooder.terminate();
     legit.sort((a, b) => a - b);
-    clearInterval(sampler);
-    const vmHwmKb = memoryKb(edge.pid!, 'VmHWM');
-
-    const accounts = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created'`).get() as { n: number };
+    const peakKb = Math.max(memoryKb(edge.pid!, 'VmHWM'), peakRssKb);
     return {
-      agent: agent.kind,
-      redemptions_per_s: round(ok / sustainedSeconds),
+      runtime: runtime.label,
+      redemptions_per_s: round(ok / elapsed),
       redemptions_total: ok,
       redemptions_created_within_hold: createdInHold,
-      redeem_concurrency: CONCURRENCY,
       redeem_p50_ms: round(percentile(latencies, 50)),
       redeem_p99_ms: round(percentile(latencies, 99)),
-      accounts_created_total: accounts.n,
-      flood_rps_offered: FLOOD_RPS,
       flood_rps_sent: round(flood.sent / flood.seconds),
       flood_403: flood.forbidden,
       flood_429: flood.limited,
@@ -304,15 +312,52 @@ export async function run(): Promise<BenchFigures> {
       legit_during_flood_failures: legitFailures,
       legit_during_flood_p50_ms: round(percentile(legit, 50)),
       legit_during_flood_p99_ms: round(percentile(legit, 99)),
-      edge_peak_rss_mb: round(Math.max(vmHwmKb, peakRssKb) / 1024),
+      idle_rss_mb: round(idleRssKb / 1024),
+      peak_rss_mb: round(peakKb / 1024),
       goal_legit_p99_le_500ms: percentile(legit, 99) <= 500,
       goal_flooder_gets_429: flood.limited > 0,
-      goal_peak_rss_le_120mb: Math.max(vmHwmKb, peakRssKb) / 1024 <= 120,
+      goal_peak_rss_le_120mb: peakKb / 1024 <= 120,
     };
   } finally {
     clearInterval(sampler);
     edge.kill('SIGTERM');
     await new Promise((done) => (edge.exitCode !== null ? done(null) : edge.once('exit', done)));
+  }
+}
+
+/** V8 heap limits for a small service: live heap stays near 20 MB, so these cap growth without GC pressure. */
+const HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'];
+
+export async function run(): Promise<BenchFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meet-bench-edge-'));
+  let agent: Agent;
+  try {
+    if (process.env.MEET_BENCH_EDGE_AGENT === 'receiver') throw new Error('MEET_BENCH_EDGE_AGENT=receiver');
+    agent = await startRealAgent(dataDir);
+  } catch (error) {
+    console.error(`bench edge: real agent unavailable (${(error as Error).message.split('\n')[0]}); using a bench-local signed receiver`);
+    agent = await startLocalReceiver();
+  }
+  const db: Db = openDatabase(dataDir);
+  try {
+    const tmToken = await addTicketmaster(db, 'Bench', 4);
+    const check = await verifyTicketmasterToken(db, tmToken);
+    if (!check.ok) throw new Error('bench ticketmaster does not verify');
+    const issuer = check.ticketmaster;
+    const context: Context = { dataDir, agent, tickets: (n) => Array.from({ length: n }, () => mintTicket(db, issuer, { expiresInHours: 1 }).ticket) };
+    const compiled = await compileEdge(join(dataDir, 'compiled'));
+    const deployed = await measure(context, { label: 'node --import tsx edge/auth/main.ts (as the Dockerfile runs it, default heap)', argv: ['--import', 'tsx', join(ROOT, 'edge/auth/main.ts')] }, SUSTAINED_SECONDS);
+    const lean = await measure(context, { label: `node ${HEAP_FLAGS.join(' ')} <tsc-compiled edge/auth/main.js>`, argv: [...HEAP_FLAGS, compiled] }, SUSTAINED_SECONDS);
+    const accounts = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created'`).get() as { n: number };
+    return {
+      agent: agent.kind,
+      redeem_concurrency: CONCURRENCY,
+      flood_rps_offered: FLOOD_RPS,
+      accounts_created_total: accounts.n,
+      ...Object.fromEntries(Object.entries(deployed).map(([key, value]) => [`tsx_${key}`, value])),
+      ...Object.fromEntries(Object.entries(lean).map(([key, value]) => [`compiled_${key}`, value])),
+    };
+  } finally {
     db.close();
     await agent.close();
     rmSync(dataDir, { recursive: true, force: true });
