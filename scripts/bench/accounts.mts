@@ -5,15 +5,16 @@
  * - create_p50_ms / create_p99_ms: one redemption at a time, from `POST /create` until the account exists
  *   (the held answer says "created"; otherwise /status is polled). Each account is then proven by an XMPP
  *   login, outside the timing.
- * - burst_1000_all_created_ms: 1000 redemptions sent at once, until every one is created; then all proven by
- *   XMPP logins, outside the timing.
+ * - burst_1000_all_created_in_prosody_ms: 1000 redemptions sent at once, until every account exists in Prosody;
+ *   burst_1000_all_confirmed_by_meet_auth_ms: until /status says created for all (meet-auth's retry schedule
+ *   for "pending" answers adds to this). All then proven by XMPP logins, outside the timing.
  * - baseline_prosodyctl_shell_p50_ms / p99: a synchronous `prosodyctl shell user create` per account (what a
  *   naive worker would run), against the same Prosody.
  * - verify_admin_socket_p50_ms vs verify_xmpp_scram_login_p50_ms: the two ways to check an existing account's
  *   password; the worker uses the admin socket.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
@@ -85,9 +86,21 @@ export async function run(): Promise<BenchFigures> {
     if (sequentialFailed.length > 0) throw new Error(`${sequentialFailed.length} sequential accounts do not log in`);
 
     const burst = Array.from({ length: BURST }, (_, i) => ({ username: `burst${i}`, password: `burst password ${i}` }));
+    // Two clocks: until every account exists in Prosody (its file storage holds one file per account), and
+    // until meet-auth has heard so from the agent for every request (its retry schedule adds to this one).
+    const accountsDir = join(stack.prosody.dir, 'data', 'meet%2ejitsi', 'accounts');
     const burstStarted = performance.now();
-    await Promise.all(burst.map((user) => createTimed(user.username, user.password, 50)));
+    let burstInProsodyMs = Number.NaN;
+    const watching = (async () => {
+      while (Number.isNaN(burstInProsodyMs)) {
+        const present = (await readdir(accountsDir)).filter((name) => name.startsWith('burst')).length;
+        if (present >= BURST) burstInProsodyMs = performance.now() - burstStarted;
+        else await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    await Promise.all(burst.map((user) => createTimed(user.username, user.password, 250)));
     const burstMs = performance.now() - burstStarted;
+    await watching;
     const burstFailed = await failedLogins(port, burst);
     if (burstFailed.length > 0) throw new Error(`${burstFailed.length} burst accounts do not log in`);
 
@@ -124,7 +137,8 @@ export async function run(): Promise<BenchFigures> {
       create_max_ms: percentile(latencies, 100),
       create_samples: SEQUENTIAL,
       burst_accounts: BURST,
-      burst_1000_all_created_ms: Math.round(burstMs),
+      burst_1000_all_created_in_prosody_ms: Math.round(burstInProsodyMs),
+      burst_1000_all_confirmed_by_meet_auth_ms: Math.round(burstMs),
       baseline_prosodyctl_shell_p50_ms: percentile(baseline, 50),
       baseline_prosodyctl_shell_p99_ms: percentile(baseline, 99),
       verify_admin_socket_p50_ms: percentile(viaSocket, 50),

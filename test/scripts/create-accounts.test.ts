@@ -39,7 +39,8 @@ const env = () => ({ MEET_DATA_DIR: dataDir, MEET_AGENT_SEALING_KEYS: keys.priva
 
 function queue(jobs: Array<[string, string, string]>) {
   const inbox = new Inbox(join(dataDir, 'agent.sqlite'));
-  for (const [id, username, password] of jobs) inbox.receive({ id, username, sealedPassword: seal(keys.publicKey, password, sealContext(id, username)) });
+  for (const [id, username, password] of jobs)
+    inbox.receive({ id, username, sealedPassword: seal(keys.publicKey, password, sealContext(id, username)) });
   inbox.close();
 }
 
@@ -66,7 +67,9 @@ it('creates the waiting accounts, prints one line per job and a summary; a secon
   expect(first.stdout).toMatch(/^c1\tcreated$/m);
   expect(first.stdout).toMatch(/^c3\tconflict\t/m);
   expect(first.stdout).toMatch(/created 2, conflict 1, failed 0, put back 0 \(0 waiting in the inbox\)/);
-  expect(await xmppLogin({ port: prosody.c2sPort, username: 'crontwo', password: `cron "password" $(two)`, mechanism: 'PLAIN' })).toBe(true);
+  expect(await xmppLogin({ port: prosody.c2sPort, username: 'crontwo', password: `cron "password" $(two)`, mechanism: 'PLAIN' })).toBe(
+    true,
+  );
   expect(await xmppLogin({ port: prosody.c2sPort, username: 'cronowned', password: 'owner password 1', mechanism: 'PLAIN' })).toBe(true);
 
   const second = await run([], env());
