@@ -14,7 +14,7 @@ import { AppError, type ErrorCode } from './errors.js';
 import { clientAddress, socketPeer } from './middleware/client-address.js';
 import { negotiate } from './middleware/negotiate.js';
 import { requestLog } from './middleware/request-log.js';
-import { errorPage } from './pages/create.js';
+import { errorPage } from './pages/error.js';
 import { accountRoutes } from './routes/accounts.js';
 import { opsRoutes } from './routes/ops.js';
 import { ticketRoutes } from './routes/tickets.js';

@@ -74,7 +74,3 @@ function describe(status: RequestView['servers'][number]['status']): string {
       return 'could not be reached; an administrator can retry it';
   }
 }
-
-export function errorPage(title: string, message: string): Html {
-  return layout({ title }, html`<h1>${title}</h1><p class="error" role="alert">${message}</p><p><a href="/">Back to the start</a></p>`);
-}
