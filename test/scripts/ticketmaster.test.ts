@@ -56,6 +56,31 @@ describe('npm run ticketmaster', () => {
     }
   });
 
+  it('a token added while meet-auth runs works at once against the running server', async () => {
+    const { startAgentDouble } = await import('../edge/auth/agent-double.js');
+    const { loadAuthConfig } = await import('../../edge/auth/config.js');
+    const { startAuthServer } = await import('../../edge/auth/server.js');
+    const agent = await startAgentDouble('jitsi');
+    const server = await startAuthServer(
+      loadAuthConfig({
+        MEET_DATA_DIR: dataDir,
+        MEET_AUTH_PORT: '0',
+        MEET_LOG_LEVEL: 'silent',
+        MEET_AGENTS: JSON.stringify([{ name: agent.name, url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
+        MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [agent.name]: agent.signingSecrets }),
+      }),
+    );
+    try {
+      const token = (await tm('add', 'Live')).stdout.trim();
+      const res = await fetch(`${server.url}/generate_token`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ token }) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toHaveProperty('ticket');
+    } finally {
+      await server.close();
+      await agent.close();
+    }
+  });
+
   it('refuses a duplicate name, a bad name and a missing name with a clear message and non-zero exit', async () => {
     const duplicate = await tm('add', 'Ada');
     expect(duplicate.code).toBe(1);
