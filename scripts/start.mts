@@ -18,6 +18,7 @@ Environment:
   MEET_AGENT_PORT    agent port (default 4000)
   MEET_PROSODY_PORT  Prosody client port (default 5222)
   MEET_LOG_LEVEL     info (default), debug, warn, error, silent
+  MEET_PROSODY_AUTO_INSTALL  0 = never install Prosody, only say how (default: install it when root on Debian)
 
 Then: npm run ticketmaster -- add <your name>   (prints a ticketmaster token)`;
 

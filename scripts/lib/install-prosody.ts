@@ -18,11 +18,17 @@ export class ProsodyNotInstalledError extends Error {
   }
 }
 
-/** Installs Prosody when missing and allowed (root, Debian bookworm); throws with the instructions otherwise. */
-export async function ensureProsodyInstalled(log: (line: string) => void): Promise<void> {
+/**
+ * Installs Prosody when missing and allowed (root, Debian bookworm, and MEET_PROSODY_AUTO_INSTALL not "0");
+ * throws with the instructions otherwise.
+ */
+export async function ensureProsodyInstalled(
+  log: (line: string) => void,
+  autoInstall = process.env.MEET_PROSODY_AUTO_INSTALL !== '0',
+): Promise<void> {
   if (await prosodyInstalled()) return;
   const debian = existsSync('/etc/debian_version') && existsSync('/usr/bin/apt-get');
-  if (process.getuid?.() !== 0 || !debian) {
+  if (process.getuid?.() !== 0 || !debian || !autoInstall) {
     throw new ProsodyNotInstalledError(
       `Prosody is not installed${debian ? ' (run npm start as root once to install it, or install it yourself)' : ''}.`,
     );
