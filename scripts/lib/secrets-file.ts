@@ -1,0 +1,72 @@
+/**
+ * The operator's secrets file for one environment: shell-sourceable `TF_VAR_*` lines (plus the OpenStack and S3
+ * credentials the operator fills in), created with mode 0600 and never overwritten. Every generated value comes
+ * from node:crypto; nothing is printed, so a secret never reaches a terminal log.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
+import { generateSigningSecret } from '../../edge/shared/signing.js';
+
+/** The variables the stacks declare (stacks/secrets.ts and the cloud stack's ssh_public_key). */
+export interface GeneratedSecrets {
+  readonly jicofo_auth_password: string;
+  readonly jvb_auth_password: string;
+  readonly agent_signing_secrets: string;
+  readonly agent_sealing_private_keys: string;
+  readonly agent_sealing_public_key: string;
+}
+
+export function generateSecrets(): GeneratedSecrets {
+  const sealing = generateSealingKeyPair();
+  return {
+    jicofo_auth_password: randomBytes(24).toString('hex'),
+    jvb_auth_password: randomBytes(24).toString('hex'),
+    agent_signing_secrets: generateSigningSecret(),
+    agent_sealing_private_keys: sealing.privateKey,
+    agent_sealing_public_key: sealing.publicKey,
+  };
+}
+
+/** Single-quotes a value for POSIX sh (every generated value is base64/hex, but be exact anyway). */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+export function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshPublicKey?: string): string {
+  const lines = [
+    `# Wikimedia Meet secrets for the "${environment}" environment. Mode 0600; never commit, never paste.`,
+    `# Use: set -a; . <this file>; set +a; npx cdktf deploy ${environment}-cloud ${environment}-services`,
+    '',
+    ...Object.entries(secrets).map(([name, value]) => `TF_VAR_${name}=${shellQuote(value)}`),
+    sshPublicKey
+      ? `TF_VAR_ssh_public_key=${shellQuote(sshPublicKey)}`
+      : '# TF_VAR_ssh_public_key=\'ssh-ed25519 AAAA... you@example\'   (the key the stacks install on every host)',
+    '',
+    '# OpenStack application credential of the Cloud VPS project (Horizon > Identity > Application Credentials):',
+    '# OS_APPLICATION_CREDENTIAL_ID=',
+    '# OS_APPLICATION_CREDENTIAL_SECRET=',
+    '# S3 keys for the Terraform state on Cloud VPS object storage (an EC2 credential of the project):',
+    '# AWS_ACCESS_KEY_ID=',
+    '# AWS_SECRET_ACCESS_KEY=',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Creates `path` with mode 0600 (refusing to replace an existing file) and writes a fresh secrets file. */
+export async function createSecretsFile(path: string, environment: string, sshPublicKey?: string): Promise<void> {
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(environment)) {
+    throw new Error(`environment "${environment}" must be lower-case letters, digits and dashes`);
+  }
+  if (await stat(path).then(() => true, () => false)) {
+    throw new Error(`${path} already exists; secrets are never overwritten (rotate them instead)`);
+  }
+  // 'wx' fails if the file appeared meanwhile; the mode applies from the first byte.
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(renderSecretsFile(environment, generateSecrets(), sshPublicKey));
+  } finally {
+    await file.close();
+  }
+}
