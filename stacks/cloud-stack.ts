@@ -14,6 +14,7 @@ import { configureBackend } from './backend.js';
 import { hostCloudInit, type HostRole } from './cloud-init.js';
 import type { EnvironmentConfig } from './config.js';
 import { MeetDns } from './dns.js';
+import { MeetHostGroup, type MeetHostGroupProps } from './host-group.js';
 import { MeetHost } from './hosts.js';
 import { MeetNetwork } from './network.js';
 
@@ -30,10 +31,21 @@ export function hostOutputNames(host: string): { privateIp: string; publicIp: st
   return { privateIp: `${base}_private_ip`, publicIp: `${base}_public_ip` };
 }
 
+/** The state outputs that carry the extra JVB hosts' addresses: maps keyed by host name ("jvb-1" …). */
+export const JVB_OUTPUTS = { privateIps: 'jvb_private_ips', publicIps: 'jvb_public_ips' } as const;
+
+/** The extra JVB hosts' names for a count: jvb-1 … jvb-N. */
+export function jvbHostNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
+}
+
 export class CloudStack extends TerraformStack {
   readonly jitsi: HostAddresses;
   readonly meetAuth: HostAddresses;
-  readonly jvbHosts: readonly HostAddresses[];
+  /** The extra JVB hosts' names (one for_each group), in order jvb-1 … */
+  readonly jvbHostNames: readonly string[];
+  /** The extra JVB hosts' group, when there are any. */
+  readonly jvbGroup?: MeetHostGroup;
   /** Every host, in order: jitsi, meet-auth, jvb-1 … */
   readonly hostNames: readonly string[];
 
@@ -87,9 +99,18 @@ export class CloudStack extends TerraformStack {
 
     this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id);
     this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id);
-    const jvbFlavor = env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor;
-    this.jvbHosts = Array.from({ length: jvbCount }, (_, index) => host(`jvb-${index + 1}`, 'jvb', jvbFlavor, groups.jvb!.id));
-    this.hostNames = [this.jitsi, this.meetAuth, ...this.jvbHosts].map((item) => item.name);
+    this.jvbHostNames = jvbHostNames(jvbCount);
+    this.jvbGroup = jvbCount > 0 ? this.addJvbGroup(this.jvbHostNames, {
+      flavorId: flavorId(env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor),
+      imageId: image.id,
+      networkId: network.id,
+      securityGroupIds: [groups.jvb!.id],
+      keyPairName: keypair.name,
+      floatingIpPool: env.network.floatingIpPool,
+      userData: hostCloudInit('jvb', env.ssh.user),
+      metadata: { environment: env.name, role: 'jvb' },
+    }) : undefined;
+    this.hostNames = [this.jitsi.name, this.meetAuth.name, ...this.jvbHostNames];
 
     new MeetDns(this, 'dns', {
       zones: env.dns.zones,
@@ -99,5 +120,13 @@ export class CloudStack extends TerraformStack {
         { name: env.domains.auth, address: this.meetAuth.publicIp },
       ],
     });
+  }
+
+  /** The extra JVB hosts as one for_each group, with two map outputs instead of two outputs per host. */
+  private addJvbGroup(names: readonly string[], props: Omit<MeetHostGroupProps, 'names'>): MeetHostGroup {
+    const group = new MeetHostGroup(this, 'jvb', { ...props, names });
+    new TerraformOutput(this, JVB_OUTPUTS.publicIps, { value: group.publicIps, description: 'public addresses of the extra JVB hosts, by name' });
+    new TerraformOutput(this, JVB_OUTPUTS.privateIps, { value: group.privateIps, description: 'private addresses of the extra JVB hosts, by name' });
+    return group;
   }
 }

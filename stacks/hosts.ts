@@ -26,7 +26,16 @@ export interface MeetHostProps {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The checks every host gets, with messages naming the bad value. */
+export function checkHostProps(props: MeetHostProps): void {
+  if (!INSTANCE_NAME.test(props.name)) throw new Error(`host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`);
+  if (props.securityGroupIds.length === 0) throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
+  if (props.userData !== undefined && Buffer.byteLength(props.userData) > 65_535) {
+    throw new Error(`user data of host "${props.name}" is ${Buffer.byteLength(props.userData)} bytes; Nova accepts at most 65535`);
+  }
+}
 
 export class MeetHost extends Construct {
   readonly instance: ComputeInstanceV2;
@@ -39,11 +48,7 @@ export class MeetHost extends Construct {
 
   constructor(scope: Construct, id: string, props: MeetHostProps) {
     super(scope, id);
-    if (!INSTANCE_NAME.test(props.name)) throw new Error(`host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`);
-    if (props.securityGroupIds.length === 0) throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
-    if (props.userData !== undefined && Buffer.byteLength(props.userData) > 65_535) {
-      throw new Error(`user data of host "${props.name}" is ${Buffer.byteLength(props.userData)} bytes; Nova accepts at most 65535`);
-    }
+    checkHostProps(props);
 
     this.port = new NetworkingPortV2(this, 'port', {
       name: props.name,

@@ -1,7 +1,7 @@
 /** What every Jitsi container shares: pinned images from the Jitsi registry and the rootless runtime settings. */
 import type { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { Image } from '@cdktf/provider-docker/lib/image/index.js';
+import { PlainImage } from './plain-docker.js';
 import { jitsiTagProblem } from './config.js';
 
 export type JitsiService = 'web' | 'prosody' | 'jicofo' | 'jvb';
@@ -20,10 +20,10 @@ export function checkJitsiTag(tag: string): string {
   return tag;
 }
 
-export function jitsiImage(scope: Construct, provider: DockerProvider, repository: string, service: JitsiService, tag: string): JitsiImageRef {
+export function jitsiImage(scope: Construct, provider: DockerProvider, repository: string, service: JitsiService, tag: string, id = `image-${service}`): JitsiImageRef {
   const name = `${repository}/${service}:${checkJitsiTag(tag)}`;
   // keep_locally: a replaced container may still use the old image while the new one is created.
-  const image = new Image(scope, `image-${service}`, { provider, name, keepLocally: true });
+  const image = new PlainImage(scope, id, { provider, name, keepLocally: true });
   return { name, id: image.imageId };
 }
 

@@ -1,24 +1,33 @@
 /**
- * An extra video bridge on its own host: the jvb container only, logging in to the Jitsi host's Prosody over
- * the private network with the shared JVB account, under its own nickname and its own advertised address.
+ * Extra video bridges, one per extra host: the jvb container only, logging in to the Jitsi host's Prosody over
+ * the private network with the shared JVB account, each under its own nickname and its own advertised address.
+ * Terraform cannot for_each providers, so each host keeps its own provider, image and container; what can be
+ * shared is: the replace triggers are one for_each `terraform_data` keyed by nickname, whose input hashes the
+ * same settings the containers get (nickname = each.key, advertised address = each.value.advertise_ip).
  */
+import { ref, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { bind, jitsiImage, rootlessRuntime } from './jitsi-images.js';
+import { bind, checkJitsiTag, jitsiImage, rootlessRuntime } from './jitsi-images.js';
 import { containerNames, paths, ports } from './layout.js';
-import { ReplacedContainer } from './replaced-container.js';
+import { containerSettings, ReplacedContainer, settingsHash, SettingsTrigger, type ReplacedContainerProps } from './replaced-container.js';
 
-export interface ExtraJvbProps {
+export interface ExtraJvbHost {
+  /** Unique name of the bridge in the brewery room, e.g. "jvb-1" (the host's name). */
+  readonly nickname: string;
+  /** The docker provider of that host. */
   readonly provider: DockerProvider;
+  /** That host's public address. */
+  readonly advertiseIp: string;
+}
+
+export interface ExtraJvbsProps {
+  readonly hosts: readonly ExtraJvbHost[];
   readonly imageTag: string;
   /** @default "ghcr.io/jitsi" */
   readonly imageRepository?: string;
-  /** Unique name of this bridge in the brewery room, e.g. "jvb-1". */
-  readonly nickname: string;
   /** The Jitsi host's private address (where Prosody publishes its client port). */
   readonly xmppServer: string;
-  /** This host's public address. */
-  readonly advertiseIp: string;
   readonly jvbAuthPassword: string;
   readonly publicUrl: string;
   /** @default "UTC" */
@@ -27,26 +36,53 @@ export interface ExtraJvbProps {
   readonly jvbMediaPort?: number;
 }
 
-export class ExtraJvb extends Construct {
-  readonly jvb: ReplacedContainer;
+const NICKNAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-  constructor(scope: Construct, id: string, props: ExtraJvbProps) {
+export class ExtraJvbs extends Construct {
+  /** One per host, in the order given. */
+  readonly jvbs: readonly ReplacedContainer[];
+  /** The for_each terraform_data holding every bridge's settings hash, keyed by nickname. */
+  readonly trigger: SettingsTrigger;
+
+  constructor(scope: Construct, id: string, props: ExtraJvbsProps) {
     super(scope, id);
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(props.nickname)) throw new Error(`JVB nickname "${props.nickname}" must be lower-case letters, digits and dashes`);
-    if (props.nickname === 'jvb-main') throw new Error('JVB nickname "jvb-main" is the Jitsi host\'s own bridge');
+    if (props.hosts.length === 0) throw new Error('ExtraJvbs needs at least one host');
+    const nicknames = props.hosts.map((host) => host.nickname);
+    for (const nickname of nicknames) {
+      if (!NICKNAME.test(nickname)) throw new Error(`JVB nickname "${nickname}" must be lower-case letters, digits and dashes`);
+      if (nickname === 'jvb-main') throw new Error('JVB nickname "jvb-main" is the Jitsi host\'s own bridge');
+    }
+    const duplicate = nicknames.find((nickname, index) => nicknames.indexOf(nickname) !== index);
+    if (duplicate !== undefined) throw new Error(`JVB nickname "${duplicate}" is given twice`);
     const mediaPort = props.jvbMediaPort ?? ports.jvbMedia;
     if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535) throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
-    const image = jitsiImage(this, props.provider, props.imageRepository ?? 'ghcr.io/jitsi', 'jvb', props.imageTag);
-    this.jvb = new ReplacedContainer(this, 'jvb', {
-      provider: props.provider, ...rootlessRuntime, name: containerNames.jvb, image: image.id, imageName: image.name,
+    const imageName = `${props.imageRepository ?? 'ghcr.io/jitsi'}/jvb:${checkJitsiTag(props.imageTag)}`;
+
+    // Everything but the provider and the image id: what the container runs, and what its trigger hashes.
+    const settings = (nickname: string, advertiseIp: string) => ({
+      ...rootlessRuntime, name: containerNames.jvb, imageName,
       env: [
         `TZ=${props.timezone ?? 'UTC'}`, `PUBLIC_URL=${props.publicUrl}`,
         `XMPP_SERVER=${props.xmppServer}`, `XMPP_PORT=${ports.xmppClient}`,
-        `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`, `JVB_MUC_NICKNAME=${props.nickname}`,
-        `JVB_ADVERTISE_IPS=${props.advertiseIp}`, `JVB_PORT=${mediaPort}`,
+        `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`, `JVB_MUC_NICKNAME=${nickname}`,
+        `JVB_ADVERTISE_IPS=${advertiseIp}`, `JVB_PORT=${mediaPort}`,
       ],
       mounts: [bind(paths.jitsiConfig('jvb'), '/config')],
       ports: [{ internal: mediaPort, external: mediaPort, protocol: 'udp' }],
+    }) satisfies Omit<ReplacedContainerProps, 'provider' | 'image'>;
+
+    const perHost = TerraformIterator.fromMap(Object.fromEntries(props.hosts.map((host) => [host.nickname, { advertise_ip: host.advertiseIp }])));
+    // Plain references rather than the iterator's key/getString(): those are lazies that make a new token (and
+    // capture a deep stack trace) each time cdktf re-resolves the nested hash expression, dozens of times per synth.
+    const template = settings(Token.asString(ref('each.key')), Token.asString(ref('each.value.advertise_ip')));
+    this.trigger = new SettingsTrigger(this, 'settings', { sha256: settingsHash(containerSettings({ ...template, image: '' })) }, perHost);
+
+    this.jvbs = props.hosts.map((host) => {
+      const image = jitsiImage(this, host.provider, props.imageRepository ?? 'ghcr.io/jitsi', 'jvb', props.imageTag, `image-${host.nickname}`);
+      return new ReplacedContainer(this, host.nickname, {
+        provider: host.provider, image: image.id, ...settings(host.nickname, host.advertiseIp),
+        replacedBy: this.trigger.address(host.nickname),
+      });
     });
   }
 }

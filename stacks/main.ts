@@ -8,6 +8,7 @@ import { App } from 'cdktf';
 import { addEnvironment } from './app.js';
 import { parseEnvironment } from './config.js';
 import { environments } from './environments/index.js';
+import { withPlainStackTraces } from './stack-traces.js';
 import { REPO_ROOT } from './tooling/bindings.js';
 import { imageSourceHash } from './tooling/source-hash.js';
 
@@ -20,10 +21,12 @@ if (unknown.length > 0) {
 }
 try {
   const configs = environments.filter((env) => !wanted || wanted.includes(env.name)).map(parseEnvironment);
-  const app = new App();
   const sourceHash = await imageSourceHash(REPO_ROOT);
-  for (const env of configs) addEnvironment(app, env, { kind: 'build', repoRoot: REPO_ROOT, sourceHash });
-  app.synth();
+  withPlainStackTraces(() => {
+    const app = new App();
+    for (const env of configs) addEnvironment(app, env, { kind: 'build', repoRoot: REPO_ROOT, sourceHash });
+    app.synth();
+  });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

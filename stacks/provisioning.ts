@@ -7,9 +7,9 @@
  */
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { Image } from '@cdktf/provider-docker/lib/image/index.js';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { deepFunctionSafe } from './hcl.js';
+import { PlainImage } from './plain-docker.js';
 import { bind } from './jitsi-images.js';
 import { CONTAINER_UID, containerNames, containerPaths, paths, ports, XMPP_DOMAIN } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
@@ -28,13 +28,13 @@ export interface EdgeImageRef {
 export function edgeImage(scope: Construct, id: string, provider: DockerProvider, source: EdgeImageSource): EdgeImageRef {
   if (source.kind === 'registry') {
     if (!/@sha256:[a-f0-9]{64}$/.test(source.reference)) throw new Error(`edge image "${source.reference}" must be pinned by digest`);
-    const image = new Image(scope, id, { provider, name: source.reference, keepLocally: true });
+    const image = new PlainImage(scope, id, { provider, name: source.reference, keepLocally: true });
     return { name: source.reference, id: image.imageId };
   }
   if (!/^[a-f0-9]{16,64}$/.test(source.sourceHash)) throw new Error(`edge image source hash "${source.sourceHash}" is not a hex digest`);
   // The tag changes with the sources, so new code means a new image and, through it, new containers.
   const name = `wikimedia-meet/edge:${source.sourceHash.slice(0, 16)}`;
-  const image = new Image(scope, id, {
+  const image = new PlainImage(scope, id, {
     provider,
     name,
     buildAttribute: { context: source.context, dockerfile: 'edge/Dockerfile', label: { 'org.wikimedia.meet.source': source.sourceHash } },

@@ -5,18 +5,24 @@
  * (no provider) whose input is sha256(jsonencode(settings)) evaluated by Terraform, so secret values and
  * cross-stack addresses count too; `replace_triggered_by` points the container at it.
  */
-import { Fn, TerraformResource } from 'cdktf';
+import { Fn, TerraformResource, type ITerraformIterator } from 'cdktf';
 import { Construct } from 'constructs';
-import { Container, type ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
+import type { ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
 import { deepFunctionSafe } from './hcl.js';
+import { PlainContainer } from './plain-docker.js';
 
 export type ReplacedContainerProps = Omit<ContainerConfig, 'lifecycle'> & {
   /** The image reference (name:tag), hashed instead of `image` (an id only known after the pull). */
   readonly imageName: string;
+  /**
+   * An existing trigger instance to be replaced by, e.g. `terraform_data.x["jvb-1"]` of a for_each trigger
+   * whose input hashes these same settings. @default a trigger of its own, hashing `containerSettings(props)`
+   */
+  readonly replacedBy?: string;
 };
 
 /** The settings that decide a container's replacement: image, command, user, env, mounts, ports, network, files. */
-export function containerSettings(props: ReplacedContainerProps): Record<string, unknown> {
+export function containerSettings(props: Omit<ReplacedContainerProps, 'provider' | 'replacedBy'>): Record<string, unknown> {
   const settings: Record<string, unknown> = {
     image: props.imageName,
     command: props.command ?? [],
@@ -35,15 +41,28 @@ export function containerSettings(props: ReplacedContainerProps): Record<string,
   return settings;
 }
 
+/** sha256(jsonencode(settings)), evaluated by Terraform (settings may hold secrets and cross-stack values). */
+export function settingsHash(settings: Record<string, unknown>): string {
+  return Fn.sha256(Fn.jsonencode(deepFunctionSafe(settings)));
+}
+
 /**
  * A `terraform_data` resource (built into Terraform ≥ 1.4, no provider). Not cdktf's DataResource: that class
- * adds a validation which runs `terraform version` during synth, once per instance.
+ * adds a validation which runs `terraform version` during synth, once per instance. With `forEach`, one
+ * resource holds the triggers of many containers (address `terraform_data.<id>["<key>"]`).
  */
 export class SettingsTrigger extends TerraformResource {
   static readonly tfResourceType = 'terraform_data';
 
-  constructor(scope: Construct, id: string, private readonly inputValue: Readonly<Record<string, string>>) {
-    super(scope, id, { terraformResourceType: SettingsTrigger.tfResourceType });
+  constructor(scope: Construct, id: string, private readonly inputValue: Readonly<Record<string, string>>, forEach?: ITerraformIterator) {
+    super(scope, id, { terraformResourceType: SettingsTrigger.tfResourceType, forEach });
+  }
+
+  /** The bare address replace_triggered_by needs (cdktf renders a resource object as "${...}", which Terraform
+   * rejects: hashicorp/terraform-cdk#3196, #3532), optionally of one for_each instance. */
+  address(key?: string): string {
+    const base = `${SettingsTrigger.tfResourceType}.${this.friendlyUniqueId}`;
+    return key === undefined ? base : `${base}[${JSON.stringify(key)}]`;
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
@@ -56,9 +75,9 @@ export class SettingsTrigger extends TerraformResource {
 }
 
 export class ReplacedContainer extends Construct {
-  readonly container: Container;
-  /** The terraform_data whose change replaces the container. */
-  readonly trigger: SettingsTrigger;
+  readonly container: PlainContainer;
+  /** The terraform_data whose change replaces the container (absent when given `replacedBy`). */
+  readonly trigger?: SettingsTrigger;
 
   constructor(scope: Construct, id: string, props: ReplacedContainerProps) {
     super(scope, id);
@@ -66,11 +85,12 @@ export class ReplacedContainer extends Construct {
     if (/:(latest|stable|unstable)$/.test(props.imageName) || !/:[^/]+$|@sha256:[a-f0-9]{64}$/.test(props.imageName)) {
       throw new Error(`container "${props.name}" uses image "${props.imageName}" without a pinned tag or digest`);
     }
-    const { imageName: _imageName, ...config } = props;
-    this.trigger = new SettingsTrigger(this, 'settings', { sha256: Fn.sha256(Fn.jsonencode(deepFunctionSafe(containerSettings(props)))) });
-    // A bare address string: cdktf renders a resource object here as "${...}", which Terraform rejects
-    // (hashicorp/terraform-cdk#3196, #3532).
-    const address = `${SettingsTrigger.tfResourceType}.${this.trigger.friendlyUniqueId}`;
-    this.container = new Container(this, 'container', { ...config, lifecycle: { replaceTriggeredBy: [address] } });
+    const { imageName: _imageName, replacedBy, ...config } = props;
+    let address = replacedBy;
+    if (address === undefined) {
+      this.trigger = new SettingsTrigger(this, 'settings', { sha256: settingsHash(containerSettings(props)) });
+      address = this.trigger.address();
+    }
+    this.container = new PlainContainer(this, 'container', { ...config, lifecycle: { replaceTriggeredBy: [address] } });
   }
 }

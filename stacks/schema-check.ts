@@ -2,8 +2,9 @@
  * Checks synthesized Terraform JSON against provider schemas (the `terraform providers schema -json` format),
  * standing in for `terraform validate`, which needs provider binaries and so cannot run offline: every
  * attribute and block name exists, required ones are present, computed-only ones are not set, values have the
- * declared type (expressions are accepted wherever a value is), block counts respect min/max items, and
- * lifecycle/depends_on entries are bare addresses of resources that exist.
+ * declared type (expressions are accepted wherever a value is), block counts respect min/max items,
+ * lifecycle/depends_on entries are bare addresses of resources that exist (instance keys included), and the
+ * for_each / count / each.key / each.value meta-arguments are used where Terraform allows them.
  */
 
 export type SchemaType = string | [string, SchemaType] | ['object', Record<string, SchemaType>] | ['tuple', SchemaType[]];
@@ -47,7 +48,9 @@ export interface SchemaProblem {
 /** Keys Terraform handles itself on every resource/data block; `//` is cdktf's metadata comment. */
 const META_ARGUMENTS = new Set(['//', 'count', 'for_each', 'depends_on', 'lifecycle', 'provider', 'provisioner', 'connection']);
 const PROVIDER_META = new Set(['alias', '//']);
-const BARE_ADDRESS = /^(data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*$/;
+/** `type.name`, optionally with one instance key: `type.name["key"]` (for_each) or `type.name[0]` (count). */
+const BARE_ADDRESS = /^((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)(?:\[("(?:[^"\\]|\\.)*"|\d+)\])?$/;
+const EACH_REFERENCE = /\beach\.(key|value)((?:\.[A-Za-z_][A-Za-z0-9_-]*)?)/g;
 
 const isExpression = (value: unknown): boolean => typeof value === 'string' && value.includes('${');
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -161,13 +164,13 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
   if (!isPlainObject(stack)) return [{ path: '(root)', message: 'not a Terraform JSON document' }];
   const byName = schemaByLocalName(schemas);
   const problems: SchemaProblem[] = [];
-  const declared = new Set<string>();
+  const declared = new Map<string, Record<string, unknown>>();
   for (const [section, prefix] of [['resource', ''], ['data', 'data.']] as const) {
     const types = stack[section];
     if (!isPlainObject(types)) continue;
     for (const [type, instances] of Object.entries(types)) {
       if (!isPlainObject(instances)) continue;
-      for (const name of Object.keys(instances)) declared.add(`${prefix}${type}.${name}`);
+      for (const [name, body] of Object.entries(instances)) declared.set(`${prefix}${type}.${name}`, isPlainObject(body) ? body : {});
       const schema = byName.get(providerOf(type));
       if (!schema) continue;
       const table = section === 'resource' ? schema.resource_schemas : schema.data_source_schemas;
@@ -189,11 +192,54 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
     }
   }
   problems.push(...checkReferences(stack, declared));
+  for (const [address, body] of declared) problems.push(...checkRepetition(body, address));
   return problems;
 }
 
-/** lifecycle.replace_triggered_by and depends_on must be bare addresses of declared resources. */
-function checkReferences(stack: Record<string, unknown>, declared: ReadonlySet<string>): SchemaProblem[] {
+/** Every `${...}` expression in a value (the strings Terraform evaluates), with where it sits. */
+function expressions(value: unknown, path: string, found: Array<{ path: string; text: string }> = []): Array<{ path: string; text: string }> {
+  if (typeof value === 'string') {
+    if (value.includes('${')) found.push({ path, text: value });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => expressions(item, `${path}[${index}]`, found));
+  } else if (isPlainObject(value)) {
+    for (const [key, item] of Object.entries(value)) expressions(item, `${path}.${key}`, found);
+  }
+  return found;
+}
+
+/**
+ * The repetition meta-arguments: for_each takes a map (or an expression; Terraform refuses a list), never
+ * together with count; `each.key` / `each.value` only inside a block with for_each; with a literal for_each
+ * map, `each.value.<attribute>` must exist in every value.
+ */
+function checkRepetition(body: Record<string, unknown>, address: string): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const forEach = body.for_each;
+  if (forEach !== undefined && body.count !== undefined) problems.push({ path: `${address}.count`, message: 'count and for_each cannot both be set' });
+  if (forEach !== undefined && !isPlainObject(forEach) && !isExpression(forEach)) {
+    problems.push({ path: `${address}.for_each`, message: `for_each takes a map or a set of strings, got ${Array.isArray(forEach) ? 'a list' : typeof forEach}` });
+  }
+  const { for_each: _forEach, ...rest } = body;
+  for (const { path, text } of expressions(rest, address)) {
+    for (const [reference, kind, attribute] of text.matchAll(EACH_REFERENCE)) {
+      if (forEach === undefined) {
+        problems.push({ path, message: `uses ${reference} but the block has no for_each` });
+      } else if (kind === 'value' && attribute && isPlainObject(forEach)) {
+        const name = attribute.slice(1);
+        const missing = Object.entries(forEach).filter(([, value]) => !isPlainObject(value) || !(name in value)).map(([key]) => key);
+        if (missing.length > 0) problems.push({ path, message: `uses ${reference}, which the for_each value(s) of ${missing.join(', ')} lack` });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * lifecycle.replace_triggered_by and depends_on must be bare addresses of declared resources; an instance key
+ * needs a for_each (string key) or count (number) on the target, and a literal for_each map must hold the key.
+ */
+function checkReferences(stack: Record<string, unknown>, declared: ReadonlyMap<string, Record<string, unknown>>): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   for (const [section, prefix] of [['resource', ''], ['data', 'data.']] as const) {
     const types = stack[section];
@@ -213,8 +259,24 @@ function checkReferences(stack: Record<string, unknown>, declared: ReadonlySet<s
           }
           list.forEach((entry, index) => {
             const at = `${path}.${key}[${index}]`;
-            if (typeof entry !== 'string' || !BARE_ADDRESS.test(entry)) problems.push({ path: at, message: `must be a bare resource address, got ${JSON.stringify(entry)}` });
-            else if (!declared.has(entry)) problems.push({ path: at, message: `refers to ${entry}, which this stack does not declare` });
+            const match = typeof entry === 'string' ? BARE_ADDRESS.exec(entry) : null;
+            if (!match) {
+              problems.push({ path: at, message: `must be a bare resource address, got ${JSON.stringify(entry)}` });
+              return;
+            }
+            const [, target, instanceKey] = match;
+            const targetBody = declared.get(target!);
+            if (!targetBody) {
+              problems.push({ path: at, message: `refers to ${target}, which this stack does not declare` });
+            } else if (instanceKey !== undefined) {
+              const byKey = instanceKey.startsWith('"');
+              const repetition = byKey ? targetBody.for_each : targetBody.count;
+              if (repetition === undefined) {
+                problems.push({ path: at, message: `indexes ${target} by ${instanceKey}, but it has no ${byKey ? 'for_each' : 'count'}` });
+              } else if (byKey && isPlainObject(repetition) && !((JSON.parse(instanceKey) as string) in repetition)) {
+                problems.push({ path: at, message: `refers to key ${instanceKey}, which the for_each of ${target} does not have` });
+              }
+            }
           });
         }
       }

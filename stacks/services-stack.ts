@@ -7,10 +7,10 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { configureBackend, remoteState } from './backend.js';
-import { hostOutputNames, type CloudStack, type HostAddresses } from './cloud-stack.js';
+import { hostOutputNames, JVB_OUTPUTS, type CloudStack, type HostAddresses } from './cloud-stack.js';
 import type { EnvironmentConfig } from './config.js';
 import { Jitsi } from './jitsi.js';
-import { ExtraJvb } from './jvb.js';
+import { ExtraJvbs } from './jvb.js';
 import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource } from './provisioning.js';
 import { declareSecrets } from './secrets.js';
 
@@ -30,8 +30,14 @@ export class ServicesStack extends TerraformStack {
       const outputs = hostOutputNames(name);
       return { name, privateIp: cloudState.getString(outputs.privateIp), publicIp: cloudState.getString(outputs.publicIp) };
     };
+    // The extra JVB hosts come as two maps keyed by host name.
+    const jvbAddresses = (name: string): HostAddresses => ({
+      name,
+      privateIp: cloudState.getString(`${JVB_OUTPUTS.privateIps}[${JSON.stringify(name)}]`),
+      publicIp: cloudState.getString(`${JVB_OUTPUTS.publicIps}[${JSON.stringify(name)}]`),
+    });
     const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
-    const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(addresses) };
+    const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(jvbAddresses) };
     const secrets = declareSecrets(this);
     const docker = (host: HostAddresses) =>
       new DockerProvider(this, `docker-${host.name}`, {
@@ -56,19 +62,17 @@ export class ServicesStack extends TerraformStack {
       jicofoAuthPassword: secrets.jicofoAuthPassword,
       jvbAuthPassword: secrets.jvbAuthPassword,
     });
-    cloud.jvbHosts.forEach((host, index) => {
-      new ExtraJvb(this, host.name, {
-        provider: docker(host),
+    if (cloud.jvbHosts.length > 0) {
+      new ExtraJvbs(this, 'jvb', {
+        hosts: cloud.jvbHosts.map((host) => ({ nickname: host.name, provider: docker(host), advertiseIp: host.publicIp })),
         imageTag: env.jitsi.imageTag,
         imageRepository: env.jitsi.imageRepository,
-        nickname: `jvb-${index + 1}`,
         xmppServer: cloud.jitsi.privateIp,
-        advertiseIp: host.publicIp,
         jvbAuthPassword: secrets.jvbAuthPassword,
         publicUrl: meetUrl,
         timezone: env.jitsi.timezone,
       });
-    });
+    }
 
     const agent = new MeetAgent(this, 'agent', {
       provider: jitsiDocker,

@@ -11,6 +11,7 @@ import { App } from 'cdktf';
 import { addEnvironment } from '../../stacks/app.js';
 import { parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
+import { withPlainStackTraces } from '../../stacks/stack-traces.js';
 import { ensureBindings, REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import { imageSourceHash } from '../../stacks/tooling/source-hash.js';
 
@@ -27,9 +28,12 @@ async function timeSynth(input: EnvironmentInput, sourceHash: string): Promise<n
     const outdir = mkdtempSync(join(tmpdir(), 'meet-bench-synth-'));
     try {
       const started = performance.now();
-      const app = new App({ outdir });
-      addEnvironment(app, parseEnvironment(input), { kind: 'build', repoRoot: REPO_ROOT, sourceHash });
-      app.synth();
+      // The same path as stacks/main.ts: validate, build every construct, synthesize, write the files.
+      withPlainStackTraces(() => {
+        const app = new App({ outdir });
+        addEnvironment(app, parseEnvironment(input), { kind: 'build', repoRoot: REPO_ROOT, sourceHash });
+        app.synth();
+      });
       if (run > 0) times.push(performance.now() - started); // run 0 warms module caches
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -1,0 +1,100 @@
+/**
+ * docker_container and docker_image written straight from the typed configs of @cdktf/provider-docker, with
+ * that package's own block converters, but without instantiating its generated classes. Each generated
+ * instance builds ~20 nested-list helper objects (each capturing a stack trace) and hands ~80 mostly empty
+ * attributes to cdktf, which resolves them three times during synth; with one container and one image per
+ * extra JVB host that was most of the services stack's cost. Only the attributes we set are synthesized; an
+ * unsupported config key is refused rather than dropped. The synthesized blocks are checked against the docker
+ * provider schema in the tests, like everything else.
+ */
+import { TerraformResource, type ITerraformDependable, type TerraformResourceLifecycle } from 'cdktf';
+import type { Construct } from 'constructs';
+import {
+  containerMountsToTerraform, containerNetworksAdvancedToTerraform, containerPortsToTerraform, containerUploadToTerraform,
+  containerVolumesToTerraform, type ContainerConfig,
+} from '@cdktf/provider-docker/lib/container/index.js';
+import { imageBuildToTerraform, type ImageConfig } from '@cdktf/provider-docker/lib/image/index.js';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
+
+type Converter = (value: never) => unknown;
+const plain: Converter = (value) => value;
+const blocks = (convert: (item: never) => unknown): Converter => (value: unknown) => (value as never[]).map(convert);
+
+/** Terraform attribute name and converter of each config key we support. */
+const CONTAINER_ATTRIBUTES: Readonly<Record<string, readonly [string, Converter]>> = {
+  name: ['name', plain], image: ['image', plain], command: ['command', plain], entrypoint: ['entrypoint', plain],
+  env: ['env', plain], user: ['user', plain], hostname: ['hostname', plain], restart: ['restart', plain],
+  readOnly: ['read_only', plain], tmpfs: ['tmpfs', plain], logDriver: ['log_driver', plain], logOpts: ['log_opts', plain],
+  mounts: ['mounts', blocks(containerMountsToTerraform)], ports: ['ports', blocks(containerPortsToTerraform)],
+  networksAdvanced: ['networks_advanced', blocks(containerNetworksAdvancedToTerraform)],
+  upload: ['upload', blocks(containerUploadToTerraform)], volumes: ['volumes', blocks(containerVolumesToTerraform)],
+};
+const IMAGE_ATTRIBUTES: Readonly<Record<string, readonly [string, Converter]>> = {
+  name: ['name', plain], keepLocally: ['keep_locally', plain], forceRemove: ['force_remove', plain],
+  platform: ['platform', plain], pullTriggers: ['pull_triggers', plain], triggers: ['triggers', plain],
+  build: ['build', imageBuildToTerraform as Converter],
+};
+/** Handled by TerraformResource itself. */
+const META = new Set(['provider', 'dependsOn', 'lifecycle', 'count', 'forEach', 'provisioners', 'connection']);
+
+function toAttributes(kind: string, config: object, table: Readonly<Record<string, readonly [string, Converter]>>): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || META.has(key)) continue;
+    const entry = table[key];
+    if (!entry) throw new Error(`${kind} config "${key}" is not supported by the plain ${kind} (add it to stacks/plain-docker.ts)`);
+    attributes[entry[0]] = entry[1](value as never);
+  }
+  return attributes;
+}
+
+const BLOCKS = new Set(['mounts', 'ports', 'networks_advanced', 'upload', 'volumes', 'build']);
+
+/** Renders attributes for `cdktf synth --hcl` (the generated classes carry this per attribute). */
+function hclAttributes(attributes: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => {
+    const isBlock = BLOCKS.has(key);
+    const storageClassType = isBlock ? `${key}List` : Array.isArray(value) ? 'stringList' : typeof value === 'object' && value !== null ? 'stringMap'
+      : typeof value === 'boolean' ? 'boolean' : typeof value === 'number' ? 'number' : 'string';
+    const type = isBlock || Array.isArray(value) ? 'list' : typeof value === 'object' && value !== null ? 'map' : 'simple';
+    return [key, { value, isBlock, type, storageClassType }];
+  }));
+}
+
+abstract class PlainResource extends TerraformResource {
+  protected constructor(scope: Construct, id: string, type: string, provider: DockerProvider | undefined,
+    meta: { dependsOn?: ITerraformDependable[]; lifecycle?: TerraformResourceLifecycle }, private readonly attributes: Record<string, unknown>) {
+    super(scope, id, { terraformResourceType: type, provider, dependsOn: meta.dependsOn, lifecycle: meta.lifecycle });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return { ...this.attributes };
+  }
+
+  protected override synthesizeHclAttributes(): Record<string, unknown> {
+    return hclAttributes(this.attributes);
+  }
+}
+
+export class PlainContainer extends PlainResource {
+  static readonly tfResourceType = 'docker_container';
+
+  constructor(scope: Construct, id: string, config: ContainerConfig) {
+    super(scope, id, PlainContainer.tfResourceType, config.provider as DockerProvider | undefined, config, toAttributes('container', config, CONTAINER_ATTRIBUTES));
+  }
+}
+
+export class PlainImage extends PlainResource {
+  static readonly tfResourceType = 'docker_image';
+
+  constructor(scope: Construct, id: string, config: ImageConfig) {
+    const { buildAttribute, ...rest } = config;
+    super(scope, id, PlainImage.tfResourceType, config.provider as DockerProvider | undefined, config,
+      toAttributes('image', buildAttribute ? { ...rest, build: buildAttribute } : rest, IMAGE_ATTRIBUTES));
+  }
+
+  /** The pulled or built image's id, for a container's `image`. */
+  get imageId(): string {
+    return this.getStringAttribute('image_id');
+  }
+}
