@@ -186,3 +186,61 @@ describe('npm run synth (stacks/main.ts)', () => {
     expect(failure?.stderr).toContain('MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging');
   });
 });
+
+describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
+  const withJvbs = (count: number) => synthStacks([productionConfig((env) => ({ ...env, hosts: { ...env.hosts, jvb: { count, flavor: 'g4.cores8.ram16.disk20' } } }))]);
+  const names = (count: number) => Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
+
+  it('N = 0: no JVB group, no JVB outputs, no JVB security group, no extra providers', () => {
+    const stacks = withJvbs(0);
+    const cloudStack = stacks['production-cloud']!;
+    expect(Object.keys(cloudStack.output ?? {}).filter((name) => name.startsWith('jvb'))).toEqual([]);
+    expect(resourcesOf(cloudStack, 'openstack_compute_instance_v2').map((item) => item.name)).toEqual(['jitsi', 'meet-auth']);
+    expect(resourcesOf(cloudStack, 'openstack_networking_secgroup_v2').map((group) => group.name)).toEqual(['production-jitsi', 'production-meet-auth']);
+    expect(stacks['production-services']!.provider?.docker?.map((provider) => provider.alias)).toEqual(['jitsi', 'meet-auth']);
+  });
+
+  it.each([1, 3])('N = %i: one for_each resource per kind, per-host providers, nicknames and advertised IPs from the map outputs', (count) => {
+    const stacks = withJvbs(count);
+    const cloudStack = stacks['production-cloud']!;
+    const servicesStack = stacks['production-services']!;
+    const keys = Object.fromEntries(names(count).map((name) => [name, name]));
+    const instances = resourcesOf(cloudStack, 'openstack_compute_instance_v2');
+    expect(instances.map((item) => item.name).sort()).toEqual(['${each.key}', 'jitsi', 'meet-auth']);
+    const ports = resourcesOf(cloudStack, 'openstack_networking_port_v2');
+    const jvbPort = ports.find((port) => port.for_each)!;
+    expect(jvbPort.for_each).toEqual(keys);
+    expect(jvbPort.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/)]);
+    expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_v2').filter((ip) => ip.for_each).map((ip) => ip.for_each)).toEqual([keys]);
+    expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_associate_v2')).toHaveLength(3);
+    expect(Object.keys(cloudStack.output ?? {})).toEqual(expect.arrayContaining(['jvb_private_ips', 'jvb_public_ips']));
+    // The JVB group: media from the world, ssh from the admins, nothing else; Prosody's 5222 opens to it.
+    const rules = resourcesOf(cloudStack, 'openstack_networking_secgroup_rule_v2');
+    const jvbRules = rules.filter((rule) => /network-security_jvb_/.test(rule.security_group_id as string)).map((rule) => `${rule.port_range_min}/${rule.protocol} ${rule.remote_ip_prefix}`);
+    expect(jvbRules.sort()).toEqual(['10000/udp 0.0.0.0/0', '10000/udp ::/0', '22/tcp 172.16.0.0/21']);
+    expect(rules.filter((rule) => rule.port_range_min === 5222).map((rule) => rule.remote_group_id)).toEqual([expect.stringMatching(/network-security_jvb_/)]);
+
+    const providers = servicesStack.provider?.docker ?? [];
+    expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', ...names(count), 'meet-auth']);
+    for (const name of names(count)) {
+      expect(providers.find((provider) => provider.alias === name)!.host).toBe(`ssh://debian@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`);
+    }
+    const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => (item.provider as string).startsWith('docker.jvb-'));
+    expect(jvbs.map((item) => [item.provider, ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry))])).toEqual(
+      names(count).map((name) => [`docker.${name}`, 'XMPP_SERVER=${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}', `JVB_MUC_NICKNAME=${name}`,
+        `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]}`]));
+    const triggers = Object.entries(servicesStack.resource?.terraform_data ?? {}).filter(([, body]) => body.for_each);
+    expect(triggers.map(([, body]) => Object.keys(body.for_each as object))).toEqual([names(count)]);
+    expect(jvbs.map((item) => (item.lifecycle as { replace_triggered_by: string[] }).replace_triggered_by)).toEqual(
+      names(count).map((name) => [`terraform_data.${triggers[0]![0]}["${name}"]`]));
+    for (const [name, stack] of Object.entries(stacks)) {
+      for (const schema of [openstackSchema(), dockerProviderSchema()]) expect(checkStack(stack, schema), name).toEqual([]);
+    }
+  });
+
+  it('the production stacks (N = 0) are the same as before the host groups existed: no for_each anywhere', () => {
+    for (const stack of [cloud, services]) {
+      for (const instances of Object.values(stack.resource ?? {})) for (const body of Object.values(instances)) expect(body).not.toHaveProperty('for_each');
+    }
+  });
+});

@@ -50,6 +50,32 @@ describe('checkStack against the committed OpenStack schema', () => {
     expect(checkStack(stack('terraform_data.missing'), os)[0]!.message).toBe('refers to terraform_data.missing, which this stack does not declare');
   });
 
+  it('understands for_each, count, each.key / each.value and instance keys', () => {
+    const port = (body: Record<string, unknown>) => ({ resource: { openstack_networking_port_v2: { p: { network_id: 'n', ...body } } } });
+    const hosts = { 'jvb-1': { zone: 'a' }, 'jvb-2': { zone: 'b' } };
+    expect(checkStack(port({ for_each: hosts, name: '${each.key}', description: '${each.value.zone}' }), os)).toEqual([]);
+    expect(checkStack(port({ for_each: '${var.hosts}', name: '${each.value.name}' }), os)).toEqual([]);
+    expect(checkStack(port({ name: '${each.key}' }), os)).toEqual([{ path: 'openstack_networking_port_v2.p.name', message: 'uses each.key but the block has no for_each' }]);
+    expect(checkStack(port({ for_each: ['a', 'b'], name: '${each.key}' }), os)).toEqual([{ path: 'openstack_networking_port_v2.p.for_each', message: 'for_each takes a map or a set of strings, got a list' }]);
+    expect(checkStack(port({ for_each: hosts, count: 2 }), os)).toEqual([{ path: 'openstack_networking_port_v2.p.count', message: 'count and for_each cannot both be set' }]);
+    expect(checkStack(port({ for_each: { ...hosts, 'jvb-3': {} }, description: '${each.value.zone}' }), os)).toEqual([
+      { path: 'openstack_networking_port_v2.p.description', message: 'uses each.value.zone, which the for_each value(s) of jvb-3 lack' },
+    ]);
+    // A schema mistake inside a for_each block is still caught.
+    expect(checkStack(port({ for_each: hosts, nmae: '${each.key}' }), os)).toEqual([{ path: 'resource.openstack_networking_port_v2.p.nmae', message: 'is not an attribute or block of this type' }]);
+  });
+
+  it('checks instance keys in replace_triggered_by against the target\'s for_each or count', () => {
+    const stack = (trigger: string, target: Record<string, unknown>) => ({ resource: { terraform_data: { t: target }, openstack_networking_floatingip_v2: { ip: { pool: 'wan', lifecycle: { replace_triggered_by: [trigger] } } } } });
+    const keyed = { for_each: { 'jvb-1': {}, 'jvb-2': {} } };
+    expect(checkStack(stack('terraform_data.t["jvb-2"]', keyed), os)).toEqual([]);
+    expect(checkStack(stack('terraform_data.t[1]', { count: 2 }), os)).toEqual([]);
+    expect(checkStack(stack('terraform_data.t["jvb-3"]', keyed), os)[0]!.message).toBe('refers to key "jvb-3", which the for_each of terraform_data.t does not have');
+    expect(checkStack(stack('terraform_data.t["jvb-1"]', {}), os)[0]!.message).toBe('indexes terraform_data.t by "jvb-1", but it has no for_each');
+    expect(checkStack(stack('terraform_data.t[0]', keyed), os)[0]!.message).toBe('indexes terraform_data.t by 0, but it has no count');
+    expect(checkStack(stack('terraform_data.t[each.key]', keyed), os)[0]!.message).toBe('must be a bare resource address, got "terraform_data.t[each.key]"');
+  });
+
   it('leaves other providers\' types alone', () => {
     expect(checkStack({ resource: { docker_container: { c: { whatever: 1 } } } }, os)).toEqual([]);
   });
