@@ -1,7 +1,11 @@
 /**
  * Delivers outbox jobs to the agents: each job is sent at once, signed (Standard Webhooks, job id as
- * webhook-id and idempotency key), retried with exponential backoff and jitter, and marked dead after
- * `maxAttempts`. A poll picks up retries that came due and jobs an admin put back from the CLI.
+ * webhook-id and idempotency key). Failures (network, timeouts, 5xx, 401, bad answers) are retried with
+ * exponential backoff and jitter and the job is marked dead after `maxAttempts`. "pending" is no failure: the
+ * agent has stored the job and is working on it, so the dispatcher asks again at once (the agent holds that
+ * repeat until the job is done: a long-poll), without counting an attempt. At most `maxInFlightPerAgent`
+ * deliveries per agent are in flight; a finished one makes room for the next due job at once, and a poll picks
+ * up retries that came due and jobs an admin put back from the CLI.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../shared/log.js';
@@ -13,6 +17,7 @@ import {
   dueJobs,
   getJob,
   getRequest,
+  extendJobLease,
   leaseJob,
   purgeDeadSeals,
   recordJobOutcome,
@@ -30,6 +35,22 @@ export interface DispatcherOptions {
   readonly now?: () => number;
   /** Jitter source in [0, 1); tests pin it. */
   readonly random?: () => number;
+  /**
+   * Deliveries in flight per agent at most. Each holds one keep-alive connection while the agent holds its
+   * answer; the agent's worker only needs a queue a little deeper than its own concurrency. @default 128
+   */
+  readonly maxInFlightPerAgent?: number;
+  /**
+   * After "pending" the job is asked for again, no sooner than this after the previous ask went out. The agent
+   * holds a repeat until the job is finished (up to its hold time), so in practice the re-ask is a long-poll
+   * that sees the result at once; this only paces an agent that answers "pending" without holding.
+   * @default config.pollIntervalMs
+   */
+  readonly pendingRecheckMs?: number;
+  /** How long one delivery keeps re-asking a pending job before it hands the slot back. @default 30 s */
+  readonly pendingLoopMs?: number;
+  /** After such a loop, when the job is asked for again (jittered, from the poll). @default 10 s */
+  readonly pendingSlowRecheckMs?: number;
 }
 
 /** Exponential backoff with equal jitter: half the step fixed, half random, capped. */
@@ -39,6 +60,9 @@ export function backoffDelay(attempt: number, config: Pick<DispatchConfig, 'base
 }
 
 type AgentAnswer = { status: 'created' | 'pending' | 'conflict' | 'failed'; detail?: string };
+type AttemptResult = { kind: 'final'; outcome: JobOutcome } | { kind: 'pending' } | { kind: 'retry'; detail: string };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function parseAnswer(body: unknown, jobId: string): AgentAnswer | null {
   if (typeof body !== 'object' || body === null) return null;
@@ -50,41 +74,50 @@ function parseAnswer(body: unknown, jobId: string): AgentAnswer | null {
 export class Dispatcher {
   private readonly agents: Map<string, AgentConfig>;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Deliveries in flight per agent name. */
+  private readonly load = new Map<string, number>();
   private readonly settled = new EventEmitter();
   private timer: NodeJS.Timeout | undefined;
+  private pumpQueued = false;
   private closed = false;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly options: DispatcherOptions) {
     this.agents = new Map(options.agents.map((agent) => [agent.name, agent]));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.maxInFlight = Math.max(1, options.maxInFlightPerAgent ?? 128);
+    // One waiter per held /create: a burst holds thousands, none of them a leak.
     this.settled.setMaxListeners(0);
   }
 
   start(): void {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => this.poll(), this.options.config.pollIntervalMs);
+    this.timer = setInterval(() => void this.poll(), this.options.config.pollIntervalMs);
     this.timer.unref();
-    this.poll();
+    void this.poll();
   }
 
-  /** Sends these jobs now (called right after a redemption commits). */
+  /** Sends these jobs now (called right after a redemption commits); those over an agent's limit wait their turn. */
   kick(jobIds: readonly string[]): void {
     for (const id of jobIds) {
       const job = getJob(this.options.db, id);
-      if (job) this.send(job);
+      if (job && this.hasRoom(job.server)) void this.send(job);
     }
   }
 
-  /** Sends every job that is due; returns once those sends finished (tests await it). */
+  /** Sends every job that is due, as far as the per-agent limits allow; resolves once those sends finished (tests await it). */
   async poll(): Promise<void> {
     if (this.closed) return;
-    const now = this.now();
-    purgeDeadSeals(this.options.db, now - this.options.config.deadSealRetentionMs);
-    const due = dueJobs(this.options.db, now, 200).filter((job) => !this.inFlight.has(job.id));
-    await Promise.all(due.map((job) => this.send(job)));
+    purgeDeadSeals(this.options.db, this.now() - this.options.config.deadSealRetentionMs);
+    await Promise.all(this.pump());
+  }
+
+  /** Deliveries in flight right now (all agents). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   /** Resolves with the request's status once it is no longer pending, or after `ms`, whichever is first. */
@@ -109,29 +142,94 @@ export class Dispatcher {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
+  private hasRoom(server: string): boolean {
+    return (this.load.get(server) ?? 0) < this.maxInFlight;
+  }
+
+  /** Fills every agent's free delivery slots with its due jobs (in-flight ones excluded by the query). */
+  private pump(): Promise<void>[] {
+    const started: Promise<void>[] = [];
+    if (this.closed) return started;
+    const now = this.now();
+    for (const server of this.agents.keys()) {
+      const room = this.maxInFlight - (this.load.get(server) ?? 0);
+      if (room <= 0) continue;
+      for (const job of dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })) started.push(this.send(job));
+    }
+    return started;
+  }
+
+  /** A finished delivery frees a slot: fill it soon (coalesced, so a burst of completions runs one query). */
+  private queuePump(): void {
+    if (this.pumpQueued || this.closed) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private leaseUntil(from: number): number {
+    return from + this.options.config.requestTimeoutMs + this.options.config.baseDelayMs;
+  }
+
   private send(job: DueJob): Promise<void> {
     const existing = this.inFlight.get(job.id);
     if (existing) return existing;
-    const { config } = this.options;
     const now = this.now();
-    if (this.closed || !leaseJob(this.options.db, job.id, now, now + config.requestTimeoutMs + config.baseDelayMs)) return Promise.resolve();
+    if (this.closed || !leaseJob(this.options.db, job.id, now, this.leaseUntil(now))) return Promise.resolve();
+    this.load.set(job.server, (this.load.get(job.server) ?? 0) + 1);
     const delivery = this.deliver(job)
       .catch((error: unknown) => {
         this.options.log.error({ err: error, job: job.id }, 'job delivery crashed');
       })
-      .finally(() => this.inFlight.delete(job.id));
+      .finally(() => {
+        this.inFlight.delete(job.id);
+        this.load.set(job.server, (this.load.get(job.server) ?? 1) - 1);
+        this.queuePump();
+      });
     this.inFlight.set(job.id, delivery);
     return delivery;
   }
 
   private async deliver(job: DueJob): Promise<void> {
     const agent = this.agents.get(job.server);
-    const outcome = agent ? await this.attempt(agent, job) : ({ kind: 'retry', detail: 'no agent of that name is configured' } as const);
-    const attempt = job.attempts + 1;
-    let recorded: JobOutcome;
-    if (outcome.kind === 'final') recorded = outcome.outcome;
-    else if (attempt >= this.options.config.maxAttempts) recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
-    else recorded = { status: 'retry', nextAttemptAt: this.now() + backoffDelay(attempt, this.options.config, this.random), detail: outcome.detail };
+    const { config } = this.options;
+    const recheckMs = this.options.pendingRecheckMs ?? config.pollIntervalMs;
+    const loopStarted = this.now();
+    for (;;) {
+      const asked = this.now();
+      const outcome: AttemptResult = agent ? await this.attempt(agent, job) : { kind: 'retry', detail: 'no agent of that name is configured' };
+      if (outcome.kind === 'pending') {
+        // Not a failure: the agent has stored the job and is working on it. Ask again soon (a long-poll, as the
+        // agent holds the repeat), without counting an attempt; after a long while, hand the slot back and
+        // come back later from the poll, so a stuck agent cannot hold every slot.
+        const now = this.now();
+        const again = Math.max(0, asked + recheckMs - now);
+        if (!this.closed && now - loopStarted < (this.options.pendingLoopMs ?? 30_000) && extendJobLease(this.options.db, job.id, this.leaseUntil(now + again))) {
+          this.options.metrics?.deliveries.inc({ server: job.server, outcome: 'pending' });
+          if (again > 0) await sleep(again);
+          continue;
+        }
+        const slow = this.options.pendingSlowRecheckMs ?? 10_000;
+        this.record(job, job.attempts, {
+          status: 'recheck',
+          nextAttemptAt: now + (this.closed ? 0 : Math.round(slow / 2 + (slow / 2) * this.random())),
+          detail: 'agent stored the job, not finished yet',
+        });
+        return;
+      }
+      const attempt = job.attempts + 1;
+      let recorded: JobOutcome;
+      if (outcome.kind === 'final') recorded = outcome.outcome;
+      else if (attempt >= config.maxAttempts) recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
+      else recorded = { status: 'retry', nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random), detail: outcome.detail };
+      this.record(job, attempt, recorded);
+      return;
+    }
+  }
+
+  private record(job: DueJob, attempt: number, recorded: JobOutcome): void {
     this.options.metrics?.deliveries.inc({ server: job.server, outcome: recorded.status });
     const settlement = recordJobOutcome(this.options.db, job.id, recorded, this.now());
     this.options.log.info(
@@ -141,7 +239,7 @@ export class Dispatcher {
     if (settlement?.changed) this.settled.emit(settlement.requestId, settlement.status);
   }
 
-  private async attempt(agent: AgentConfig, job: DueJob): Promise<{ kind: 'final'; outcome: JobOutcome } | { kind: 'retry'; detail: string }> {
+  private async attempt(agent: AgentConfig, job: DueJob): Promise<AttemptResult> {
     const body = JSON.stringify({ id: job.id, username: job.username, sealedPassword: job.sealedPassword });
     let response: Response;
     try {
@@ -170,7 +268,7 @@ export class Dispatcher {
       case 'failed':
         return { kind: 'final', outcome: { status: 'dead', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
       case 'pending':
-        return { kind: 'retry', detail: 'agent stored the job, not finished yet' };
+        return { kind: 'pending' };
     }
   }
 }

@@ -92,15 +92,27 @@ export interface DueJob {
   readonly attempts: number;
 }
 
-export function dueJobs(db: Db, now: number, limit: number): DueJob[] {
+export interface DueJobFilter {
+  /** Only this agent's jobs. */
+  readonly server: string;
+  /** Jobs being delivered right now (leased in memory), left out by the query itself. */
+  readonly exclude?: readonly string[];
+}
+
+/**
+ * Up to `limit` jobs of one agent that are due now, oldest first. Jobs in flight are excluded in the query (not
+ * filtered afterwards), so a full batch of them can never hide the due jobs behind it.
+ */
+export function dueJobs(db: Db, now: number, limit: number, filter: DueJobFilter): DueJob[] {
   return db
     .prepare(
       `SELECT j.id, j.request_id AS requestId, j.server, r.username, j.sealed_password AS sealedPassword, j.attempts
        FROM jobs j JOIN requests r ON r.id = j.request_id
-       WHERE j.status = 'pending' AND j.next_attempt_at <= ? AND j.sealed_password IS NOT NULL
+       WHERE j.status = 'pending' AND j.next_attempt_at <= ? AND j.sealed_password IS NOT NULL AND j.server = ?
+         AND j.id NOT IN (SELECT value FROM json_each(?))
        ORDER BY j.next_attempt_at LIMIT ?`,
     )
-    .all(now, limit) as DueJob[];
+    .all(now, filter.server, JSON.stringify(filter.exclude ?? []), limit) as DueJob[];
 }
 
 export function getJob(db: Db, jobId: string): DueJob | null {
@@ -123,9 +135,16 @@ export function leaseJob(db: Db, jobId: string, now: number, until: number): boo
   );
 }
 
+/** Keeps a job leased while its delivery goes on (asking again after "pending"); false once it is no longer pending. */
+export function extendJobLease(db: Db, jobId: string, until: number): boolean {
+  return db.prepare(`UPDATE jobs SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`).run(until, jobId).changes === 1;
+}
+
 export type JobOutcome =
   | { readonly status: 'created' | 'conflict' | 'dead'; readonly detail?: string }
-  | { readonly status: 'retry'; readonly nextAttemptAt: number; readonly detail: string };
+  | { readonly status: 'retry'; readonly nextAttemptAt: number; readonly detail: string }
+  /** The agent has the job and is working on it ("pending"): ask again at nextAttemptAt; not a failed attempt. */
+  | { readonly status: 'recheck'; readonly nextAttemptAt: number; readonly detail: string };
 
 export interface Settlement {
   readonly requestId: string;
@@ -142,8 +161,10 @@ export function recordJobOutcome(db: Db, jobId: string, outcome: JobOutcome, now
       | undefined;
     if (!job || job.status !== 'pending') return null;
     const detail = outcome.detail?.slice(0, 200) ?? null;
-    if (outcome.status === 'retry') {
-      db.prepare(`UPDATE jobs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`).run(
+    if (outcome.status === 'retry' || outcome.status === 'recheck') {
+      const counted = outcome.status === 'retry' ? 1 : 0;
+      db.prepare(`UPDATE jobs SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`).run(
+        counted,
         outcome.nextAttemptAt,
         detail,
         now,
