@@ -1,8 +1,11 @@
 /**
  * Creating accounts in Prosody without ever overwriting one, and checking a password without a network login.
  *
- * - `AdminSocketAccounts` (Prosody 13, the default): `user:create("USER@HOST")` over the admin socket on
- *   long-lived connections; Prosody refuses an existing name and asks for the password separately.
+ * - `AdminSocketAccounts` (Prosody 13, the default): over the admin socket on long-lived connections, one Lua
+ *   call that checks the name and creates the account with its password and role in a single step (see
+ *   createUserLine). Prosody runs it without yielding, so nothing can create the same name in between: it never
+ *   overwrites an account, not even one an admin makes at that very moment (`user:create` checks, then yields to
+ *   ask for the password, then creates). It also writes the account once instead of four times.
  * - `ProsodyctlAccounts` (Prosody 0.12 fallback): `prosodyctl adduser USER@HOST`, password twice on stdin;
  *   it refuses an existing name too. Never `prosodyctl register`: it silently replaces an existing password.
  *
@@ -40,6 +43,27 @@ export function testPasswordLine(username: string, domain: string, password: str
   return `>require"core.usermanager".test_password(${luaLiteral(username)}, ${luaLiteral(domain)}, ${luaLiteral(password)})`;
 }
 
+/**
+ * The admin-shell line that creates `username@domain` with `password` unless the name exists: what
+ * `user:create` does (nodeprep, the host's default provisioned role, Prosody's own hashing with its configured
+ * iteration count) in one call that never yields. Every byte of every value is a `\ddd` escape.
+ */
+export function createUserLine(username: string, domain: string, password: string): string {
+  return [
+    `>local um, cm, jid = require"core.usermanager", require"core.configmanager", require"util.jid"`,
+    `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
+    `if not u then return nil, "Invalid username" end`,
+    `if not prosody.hosts[h] then return nil, "No such host" end`,
+    `if um.user_exists(u, h) then return nil, "User exists" end`,
+    `local ok, err = um.create_user(u, ${luaLiteral(password)}, h)`,
+    `if not ok then return nil, "Could not create user: " .. tostring(err) end`,
+    `local role = cm.get("*", "default_provisioned_role") or "prosody:member"`,
+    `local role_ok, role_err = um.set_user_role(u, h, role)`,
+    `if not role_ok then um.delete_user(u, h) return nil, "Could not create user: could not assign role: " .. tostring(role_err) end`,
+    `return true, "Created " .. u .. "@" .. h .. " with role '" .. role .. "'"`,
+  ].join(' ');
+}
+
 const WRONG_PASSWORD = /^Error: (Auth failed|Account disabled|Password fails SASLprep)/;
 
 function verdictOf(result: ReplResult): boolean {
@@ -48,9 +72,10 @@ function verdictOf(result: ReplResult): boolean {
   throw new ProsodyUnavailableError(`unexpected answer to a password check: ${result.text.slice(0, 200)}`);
 }
 
-/** Prosody's short error text, safe to record (it never contains the password, which is not in the command). */
-function detailOf(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+/** Prosody's short error text, safe to record (the password is blanked should Prosody ever echo it). */
+function detailOf(text: string, password?: string): string {
+  const blanked = password ? text.split(password).join('[password]') : text;
+  return blanked.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
 export interface AdminSocketAccountsOptions {
@@ -80,13 +105,13 @@ export class AdminSocketAccounts implements ProsodyAccounts {
   }
 
   async create(username: string, password: string): Promise<CreateOutcome> {
-    const result = await this.#run(`user:create(${luaLiteral(`${username}@${this.#domain}`)})`, password);
+    const result = await this.#run(createUserLine(username, this.#domain, password));
     const text = result.text.trim();
     if (result.ok && text.startsWith('OK: Created')) return { kind: 'created' };
     if (text === 'Error: User exists') return { kind: 'exists' };
-    // Storage trouble inside Prosody is worth another try; anything else is Prosody saying no.
-    if (/^Error: Could not create user: (?!Failed to set password)/.test(text)) throw new ProsodyUnavailableError(detailOf(text));
-    return { kind: 'rejected', detail: detailOf(text) || 'Prosody refused the account' };
+    // Storage trouble inside Prosody is worth another try; a password Prosody's hashing refuses is not.
+    if (/^Error: Could not create user: (?!password fails SASLprep)/i.test(text)) throw new ProsodyUnavailableError(detailOf(text, password));
+    return { kind: 'rejected', detail: detailOf(text, password) || 'Prosody refused the account' };
   }
 
   async verify(username: string, password: string): Promise<boolean> {

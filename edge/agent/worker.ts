@@ -126,7 +126,10 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
   }
 
   #pump(): void {
-    while (!this.#stopping && this.#inFlight < this.#concurrency) {
+    // Claims go in batches, at least half the concurrency at a time (or whatever is due when idle): a claim is a
+    // write transaction, and one per job (woken by every arriving request) would cost more than the job itself.
+    const batch = Math.ceil(this.#concurrency / 2);
+    while (!this.#stopping && this.#concurrency - this.#inFlight >= (this.#inFlight === 0 ? 1 : batch)) {
       let jobs: ClaimedJob[];
       try {
         jobs = this.#options.inbox.claim(this.owner, this.#concurrency - this.#inFlight, this.#options.leaseMs ?? 60_000);

@@ -1,7 +1,9 @@
 /**
  * `POST /jobs`: the job protocol. A signed job is stored in the inbox before anything else happens; then the
  * worker is woken and the answer held (up to holdMs) until the job is finished, so the happy path answers
- * "created" in one round trip. A repeat of a job id gets the stored (or by then updated) result.
+ * "created" in one round trip. A repeat of a job id gets the stored result at once when the job is finished,
+ * and is held the same way while it is not: meet-auth asks again right after "pending", so that repeat is a
+ * long-poll that answers the moment the account exists.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -60,7 +62,7 @@ export function jobRoutes(deps: JobRoutesDeps) {
     const job = parsed.data;
     if (job.id !== c.var.webhookId) throw new AgentError('bad_request', 'webhook-id must equal the job id');
 
-    const received = deps.inbox.receive(job);
+    const received = await deps.inbox.receiveSoon(job);
     if (received.kind === 'mismatch') throw new AgentError('bad_request', 'this job id is already stored for another username');
     if (isFinal(received.job.status)) return c.json(answer(received.job));
 

@@ -186,3 +186,80 @@ describe('GET /healthz', () => {
     expect(await response.json()).toMatchObject({ status: 'ok', inbox: { created: expect.any(Number) } });
   });
 });
+
+describe('held answers (long-poll)', () => {
+  let slowProsody: TestProsody;
+  let slowDir: string;
+  let slowInbox: Inbox;
+  let slowAccounts: AdminSocketAccounts;
+  let slowWorker: AccountWorker;
+  let answerAtOnce: ReturnType<typeof createAgentApp>;
+  let holdLong: ReturnType<typeof createAgentApp>;
+
+  beforeAll(async () => {
+    slowProsody = await startTestProsody();
+    slowDir = await mkdtemp(join(tmpdir(), 'agent-hold-'));
+    slowInbox = new Inbox(join(slowDir, 'agent.sqlite'));
+    slowAccounts = new AdminSocketAccounts({ socketPath: slowProsody.socketPath });
+    const log = createLogger({ level: 'silent' });
+    slowWorker = new AccountWorker({ inbox: slowInbox, accounts: slowAccounts, sealingKeys: [sealing.privateKey], log, retryBaseMs: 20, retryMaxMs: 100 });
+    slowWorker.start();
+    // Two fronts on one inbox and worker: one answers at once, one holds (far longer than any test needs).
+    answerAtOnce = createAgentApp({ inbox: slowInbox, worker: slowWorker, signingKeys: newKey, holdMs: 0, log });
+    holdLong = createAgentApp({ inbox: slowInbox, worker: slowWorker, signingKeys: newKey, holdMs: 60_000, log });
+  });
+  afterAll(async () => {
+    await slowWorker?.stop();
+    await slowAccounts?.close();
+    slowInbox?.close();
+    await slowProsody?.dispose();
+    await rm(slowDir, { recursive: true, force: true });
+  });
+
+  async function until(probe: () => boolean): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!probe() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(probe()).toBe(true);
+  }
+
+  it('holds a repeat of a pending job and answers created as soon as the job is done', async () => {
+    await slowProsody.stop();
+    const job = makeJob(sealing.publicKey, 'longpoll', 'long poll password 1');
+    expect(await (await answerAtOnce.request('/jobs', signedInit(newKey, job))).json()).toEqual({ id: job.id, status: 'pending' });
+    let answered = false;
+    const repeat = Promise.resolve(holdLong.request('/jobs', signedInit(newKey, job))).then((response) => {
+      answered = true;
+      return response;
+    });
+    // The worker keeps failing on the stopped Prosody (each failure puts the job back): the repeat stays held.
+    const attemptsBefore = slowInbox.get(job.id)!.attempts;
+    await until(() => slowInbox.get(job.id)!.attempts >= attemptsBefore + 2);
+    expect(answered).toBe(false);
+    expect(slowInbox.get(job.id)).toMatchObject({ status: 'attempting' });
+    await slowProsody.start();
+    const response = await repeat;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ id: job.id, status: 'created' });
+    expect(await xmppLogin({ port: slowProsody.c2sPort, username: 'longpoll', password: 'long poll password 1' })).toBe(true);
+  });
+
+  it('holds many requests without adding a listener per request to the worker', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      await slowProsody.stop();
+      const jobs = Array.from({ length: 40 }, (_, i) => makeJob(sealing.publicKey, `held${i}`, `held password ${i}`));
+      const answers = jobs.map((job) => Promise.resolve(holdLong.request('/jobs', signedInit(newKey, job))));
+      await until(() => jobs.every((job) => slowInbox.get(job.id) !== undefined));
+      expect(slowWorker.listenerCount('settled')).toBe(0);
+      await slowProsody.start();
+      const bodies = await Promise.all(answers.map(async (answer) => (await answer).json()));
+      expect(bodies).toEqual(jobs.map((job) => ({ id: job.id, status: 'created' })));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.includes('MaxListeners'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,4 +105,49 @@ describe('Inbox', () => {
     expect(a.length + b.length).toBe(300);
     expect(new Set([...a, ...b]).size).toBe(300);
   });
+
+  it('receiveSoon: jobs arriving together share one durable transaction, each with its own answer', async () => {
+    inbox.receive(job(1));
+    const answers = await Promise.all([
+      inbox.receiveSoon(job(1)),
+      inbox.receiveSoon(job(2)),
+      inbox.receiveSoon(job(2)),
+      inbox.receiveSoon({ ...job(3), username: 'someone' }),
+      inbox.receiveSoon({ ...job(1), username: 'someone-else' }),
+    ]);
+    expect(answers).toEqual([
+      { kind: 'stored', isNew: false, job: expect.objectContaining({ id: 'job-1' }) },
+      { kind: 'stored', isNew: true, job: expect.objectContaining({ id: 'job-2', status: 'pending' }) },
+      { kind: 'stored', isNew: false, job: expect.objectContaining({ id: 'job-2' }) },
+      { kind: 'stored', isNew: true, job: expect.objectContaining({ id: 'job-3', username: 'someone' }) },
+      { kind: 'mismatch' },
+    ]);
+    // Durable: another connection (as after a crash) sees them all.
+    const other = new Inbox(join(dir, 'agent.sqlite'));
+    expect(other.counts()).toMatchObject({ pending: 3 });
+    other.close();
+  });
+
+  it('receiveSoon fails cleanly once the inbox is closed', async () => {
+    const arriving = inbox.receiveSoon(job(9));
+    inbox.close();
+    await expect(arriving).rejects.toThrow(/closed/);
+    inbox = new Inbox(join(dir, 'agent.sqlite'));
+    expect(inbox.get('job-9')).toBeUndefined();
+  });
+
+  it('a job finished through the worker connection leaves no trace of its seal in the database files', async () => {
+    const secret = 'SEALED-BLOB-THAT-MUST-VANISH-'.repeat(4);
+    inbox.receive({ id: 'job-s', username: 'sealed', sealedPassword: secret });
+    inbox.claim('worker-a', 1, 60_000);
+    expect(inbox.finish('job-s', 'worker-a', 'created', null)).toBe(true);
+    inbox.close();
+    const bytes = Buffer.concat(
+      await Promise.all(['agent.sqlite', 'agent.sqlite-wal'].map((file) => readFile(join(dir, file)).catch(() => Buffer.alloc(0)))),
+    );
+    // The first copy (from the insert) lives on in the WAL only until the checkpoint on close; none may remain.
+    expect(bytes.includes(Buffer.from(secret))).toBe(false);
+    inbox = new Inbox(join(dir, 'agent.sqlite'));
+  });
 });
+

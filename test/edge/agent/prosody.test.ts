@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminSocketAccounts, luaLiteral, ProsodyctlAccounts, ProsodyUnavailableError } from '../../../edge/agent/prosody.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AdminSocketAccounts, createUserLine, luaLiteral, ProsodyctlAccounts, ProsodyUnavailableError } from '../../../edge/agent/prosody.js';
 import { AdminSocketConnection } from '../../../edge/agent/admin-socket.js';
 import { ensureProsody012 } from '../../support/prosody012.js';
 import { startTestProsody, type TestProsody } from '../../support/prosody.js';
@@ -19,6 +21,16 @@ describe('luaLiteral', () => {
     expect(luaLiteral('a"\n')).toBe('"\\097\\034\\010"');
     expect(luaLiteral('é')).toBe('"\\195\\169"');
     for (const value of TRICKY) expect(luaLiteral(value)).toMatch(/^"(\\\d{3})+"$/);
+  });
+
+  it('the create line carries name and password only as escaped literals', () => {
+    for (const password of TRICKY) {
+      const line = createUserLine('someone', 'meet.jitsi', password);
+      expect(line).toContain(luaLiteral(password));
+      expect(line.replace(luaLiteral(password), '')).not.toContain(password);
+      expect(line).not.toContain('someone');
+      expect(line).not.toMatch(/[\n\r]/);
+    }
   });
 });
 
@@ -73,6 +85,55 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     expect(await accounts.create('crafted', password)).toEqual({ kind: 'created' });
     expect(await accounts.verify('crafted', password)).toBe(true);
     expect(await xmppLogin({ port: prosody.c2sPort, username: 'crafted', password, mechanism: 'PLAIN' })).toBe(true);
+  });
+
+  it('creates in one call what user:create makes: provisioned role, hashed with the default iteration count, no plaintext', async () => {
+    const password = 'single call password 1';
+    expect(await accounts.create('onecall', password)).toEqual({ kind: 'created' });
+    const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+    const role = await connection.run('>require"core.usermanager".get_user_role("onecall", "meet.jitsi").name');
+    const account = await connection.run('>require"core.storagemanager".open("meet.jitsi", "accounts"):get("onecall")');
+    const enabled = await connection.run('>require"core.usermanager".user_is_enabled("onecall", "meet.jitsi")');
+    connection.close();
+    expect(role.text).toBe('Result: prosody:member');
+    expect(enabled.text).toBe('Result: true');
+    expect(account.text).toMatch(/iteration_count = 10000/);
+    expect(account.text).toMatch(/stored_key = "[0-9a-f]{40}"/);
+    expect(account.text).not.toMatch(/password =/);
+    const file = await readFile(join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts', 'onecall.dat'), 'utf8');
+    expect(file).not.toContain(password);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'onecall', password })).toBe(true);
+  });
+
+  it('refuses a name made beforehand with prosodyctl and never touches its password', async () => {
+    const made = await prosody.prosodyctl(['shell', 'user', 'create', 'byhand@meet.jitsi'], 'hand made password 1\nhand made password 1\n');
+    expect(made.code).toBe(0);
+    expect(await accounts.create('byhand', 'redeemed password 2')).toEqual({ kind: 'exists' });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'byhand', password: 'hand made password 1' })).toBe(true);
+    expect(await accounts.verify('byhand', 'redeemed password 2')).toBe(false);
+  });
+
+  it('creates one name exactly once when many creates of it race on several connections', async () => {
+    // user:create checks the name, then yields for the password: two such creates could both pass the check and
+    // the later one would overwrite the earlier. The single call cannot be interleaved.
+    const racing = new AdminSocketAccounts({ socketPath: prosody.socketPath, connections: 4 });
+    const passwords = Array.from({ length: 12 }, (_, i) => `racing password ${i}`);
+    const outcomes = await Promise.all(passwords.map((password) => racing.create('contested', password)));
+    await racing.close();
+    const winners = passwords.filter((_, i) => outcomes[i]!.kind === 'created');
+    expect(winners).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.kind === 'exists')).toHaveLength(11);
+    expect(await accounts.verify('contested', winners[0]!)).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'contested', password: winners[0]! })).toBe(true);
+  });
+
+  it('refuses what Prosody refuses, without retrying and without echoing the password', async () => {
+    // U+0007 BELL is prohibited by SASLprep: Prosody's hashing refuses it.
+    const password = 'bell \u0007 password';
+    const outcome = await accounts.create('belled', password);
+    expect(outcome).toMatchObject({ kind: 'rejected' });
+    expect(JSON.stringify(outcome)).not.toContain(password);
+    expect(await accounts.create('belled', 'a fine password 1')).toEqual({ kind: 'created' });
   });
 
   it('handles many creates in parallel over its pool', async () => {
