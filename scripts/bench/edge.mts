@@ -1,29 +1,35 @@
 /**
- * Benchmark of meet-auth (the edge), run as its own process so its resident memory is measurable, against the
- * real agent and a real Prosody (falls back to a bench-local signed receiver when Prosody is not installed; the
- * `agent` figure says which). Two runtimes, same code: `tsx_*` figures run it as the Dockerfile does today
- * (tsx, whose loader thread alone costs ~45 MB), `compiled_*` from tsc output with capped V8 heap sizes.
+ * Benchmark of meet-auth (the edge) as deployed: built with `npm run build` (first, so the measured code is the
+ * working tree's) and run from dist/ with plain node and the production flags, as its own process so its resident
+ * memory is measurable. Against the real agent, also from dist/ with its production flags in its own process, and a
+ * real Prosody (falls back to a bench-local signed receiver when Prosody is not installed; the `agent` figure says
+ * which). The `runtime` figure prints the exact edge command line measured.
  *
  * Phase 1: sustained redemptions, closed loop, CONCURRENCY clients, each /create held until the account exists.
  * Phase 2: legit redemptions (4 clients, own addresses) while another address floods 500 bad tickets per second;
- *          the legit p99 and how the flooder was answered. Peak RSS is the edge's VmHWM over both phases.
- * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS shorten or lengthen the phases (default 10 s each).
+ *          the legit p99 and how the flooder was answered. `peak_rss_mb` is the edge's VmHWM over phases 1-2.
+ * Phase 3: BURST redemptions sent at once (the heap limits must leave room for them: no OOM, all answered 202).
+ *
+ * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS / MEET_BENCH_EDGE_BURST change the phases (10 s, 10 s, 1000).
+ * To compare: MEET_BENCH_EDGE_RUNTIME=tsx runs the edge from source under tsx instead; MEET_BENCH_EDGE_NODE_FLAGS
+ * (space separated) replaces the edge's node flags; MEET_BENCH_EDGE_STDOUT=<file> keeps the edge's stdout (its log
+ * lines, and e.g. --trace-gc output) in that file. MEET_BENCH_AGENT_NODE_FLAGS / MEET_BENCH_AGENT_STDOUT likewise.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, verifyTicketmasterToken } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { generateSealingKeyPair, openSeal } from '../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, verifyRequest } from '../../edge/shared/signing.js';
+import { freePort } from '../../test/support/ports.js';
 import type { BenchFigures } from './parts.mts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -32,52 +38,113 @@ const CONCURRENCY = 16;
 const FLOOD_RPS = 500;
 const FLOOD_SECONDS = Number(process.env.MEET_BENCH_FLOOD_SECONDS ?? 10);
 const LEGIT_CLIENTS = 4;
+const BURST = Number(process.env.MEET_BENCH_EDGE_BURST ?? 1000);
+
+/**
+ * The production node flags (edge/Dockerfile's CMD and the services stack use the same), chosen with this bench
+ * (--trace-gc runs via MEET_BENCH_*_NODE_FLAGS / _STDOUT). The young generation is what pushes RSS over the goal:
+ * flood peak 129-137 MB with V8's default semi-spaces, 121-127 MB with 8 MB, 104-108 MB with 2 MB (a few % more CPU
+ * in scavenges). The old-space cap costs nothing below it (flood peak the same at 64 and 96) and only guards against
+ * runaway growth: the edge's live heap after a full GC peaks at ~32-36 MB during the 1000-request burst, so 96 MB is
+ * ~2.7x headroom; the agent's peaks at ~16 MB (64 MB = 4x).
+ */
+export const EDGE_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=96'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'];
 
 interface Agent {
   readonly kind: string;
   readonly url: string;
   readonly sealingPublicKey: string;
   readonly signingSecret: string;
+  readonly service?: Service;
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
+/** A node process of ours, sampled for resident memory. */
+interface Service {
+  readonly pid: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** max(VmHWM, sampled VmRSS) so far, in kB. */
+  peakKb(): number;
+  stop(): Promise<void>;
 }
 
-/** The real agent with a real Prosody (the other half of the system), when Prosody is installed. */
+function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : NaN;
+  } catch {
+    return NaN; // exited
+  }
+}
+
+/** Starts `node <argv>` and resolves once it prints "listening on <url>" on stderr. */
+async function startService(name: string, argv: readonly string[], env: Record<string, string>, stdoutFile?: string): Promise<Service> {
+  const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
+  const child = spawn(process.execPath, [...argv], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdout, 'pipe'] });
+  if (typeof stdout === 'number') closeSync(stdout);
+  let stderr = '';
+  child.once('exit', (code, signal) => {
+    if (code !== 0) console.error(`bench edge: ${name} exited (${code ?? signal}): ${stderr.slice(-2000)}`);
+  });
+  const url = await new Promise<string>((done, fail) => {
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /listening on (\S+)/.exec(stderr);
+      if (match) done(match[1]!);
+    });
+    child.once('exit', () => fail(new Error(`${name} exited: ${stderr}`)));
+  });
+  let sampled = 0;
+  const sampler = setInterval(() => (sampled = Math.max(sampled, memoryKb(child.pid!, 'VmRSS') || 0)), 100);
+  return {
+    pid: child.pid!,
+    url,
+    child,
+    peakKb: () => Math.max(sampled, memoryKb(child.pid!, 'VmHWM') || 0),
+    stop: async () => {
+      clearInterval(sampler);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((done) => child.once('exit', done));
+    },
+  };
+}
+
+/** Compiles edge/ and the container scripts into dist/ (`npm run build`), so the measured code is the working tree's. */
+function build(): number {
+  const started = performance.now();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  return (performance.now() - started) / 1000;
+}
+
+/** The real agent from dist/ in its own process, with a real Prosody (the other half of the system). */
 async function startRealAgent(dataDir: string): Promise<Agent> {
   const { startLocalProsody } = await import('../lib/local-prosody.js');
-  const { loadAgentConfig } = await import('../../edge/agent/config.js');
-  const { startAgentServer } = await import('../../edge/agent/server.js');
   const signingSecret = generateSigningSecret();
   const sealing = generateSealingKeyPair();
   const prosody = await startLocalProsody({ dir: join(dataDir, 'prosody'), c2sPort: await freePort() });
   try {
-    const agent = await startAgentServer(
-      loadAgentConfig({
-        MEET_DATA_DIR: dataDir,
-        MEET_AGENT_PORT: '0',
-        MEET_AGENT_SIGNING_SECRETS: signingSecret,
-        MEET_AGENT_SEALING_KEYS: sealing.privateKey,
-        MEET_PROSODY_SOCKET: prosody.socketPath,
-        MEET_XMPP_DOMAIN: prosody.domain,
-        MEET_LOG_LEVEL: 'warn',
-      }),
-      { log: pino({ level: 'warn' }) },
-    );
+    const flags = process.env.MEET_BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? AGENT_NODE_FLAGS;
+    const argv = [...flags, 'dist/edge/agent/main.js'];
+    const service = await startService('agent', argv, {
+      MEET_DATA_DIR: dataDir,
+      MEET_AGENT_PORT: String(await freePort()),
+      MEET_AGENT_SIGNING_SECRETS: signingSecret,
+      MEET_AGENT_SEALING_KEYS: sealing.privateKey,
+      MEET_PROSODY_SOCKET: prosody.socketPath,
+      MEET_XMPP_DOMAIN: prosody.domain,
+      MEET_LOG_LEVEL: 'warn',
+    }, process.env.MEET_BENCH_AGENT_STDOUT);
     return {
-      kind: 'real agent (edge/agent) + Prosody 13',
-      url: agent.url,
+      kind: `real agent (node ${argv.join(' ')}) + Prosody 13`,
+      url: service.url,
       sealingPublicKey: sealing.publicKey,
       signingSecret,
+      service,
       close: async () => {
-        await agent.close();
+        await service.stop();
         await prosody.stop();
       },
     };
@@ -171,30 +238,23 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+const mb = (kb: number) => round(kb / 1024);
 
-function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : NaN;
-}
-
-/** How the edge process is started: as deployed today (tsx), or from JavaScript compiled by tsc. */
-interface Runtime {
-  readonly label: string;
-  readonly argv: readonly string[];
-}
-
-/** Compiles the edge with tsc into `outDir` (no loader thread at run time), reusing the repository's node_modules. */
-async function compileEdge(outDir: string): Promise<string> {
-  const { execFileSync } = await import('node:child_process');
-  const { symlinkSync, writeFileSync } = await import('node:fs');
-  execFileSync(
-    join(ROOT, 'node_modules/.bin/tsc'),
-    ['--outDir', outDir, '--rootDir', ROOT, '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2024', '--strict', '--skipLibCheck', '--types', 'node', '--esModuleInterop', join(ROOT, 'edge/auth/main.ts')],
-    { stdio: 'inherit' },
-  );
-  symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'));
-  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
-  return join(outDir, 'edge/auth/main.js');
+/** Samples the edge's own V8 heap figures from /metrics (prom-client default metrics) once a second. */
+function heapSampler(url: string) {
+  let usedPeak = 0;
+  let totalPeak = 0;
+  const read = (text: string, name: string) => Number(new RegExp(`^meet_auth_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const timer = setInterval(() => {
+    fetch(`${url}/metrics`)
+      .then((res) => res.text())
+      .then((text) => {
+        usedPeak = Math.max(usedPeak, read(text, 'nodejs_heap_size_used_bytes') || 0);
+        totalPeak = Math.max(totalPeak, read(text, 'nodejs_heap_size_total_bytes') || 0);
+      })
+      .catch(() => undefined);
+  }, 1000);
+  return { stop: () => clearInterval(timer), usedPeakMb: () => round(usedPeak / 2 ** 20), totalPeakMb: () => round(totalPeak / 2 ** 20) };
 }
 
 interface Context {
@@ -203,60 +263,47 @@ interface Context {
   readonly tickets: (n: number) => string[];
 }
 
-async function measure(context: Context, runtime: Runtime, sustainedSeconds: number): Promise<BenchFigures> {
+async function measure(context: Context, argv: readonly string[]): Promise<BenchFigures> {
   const { dataDir, agent, tickets } = context;
-  const port = await freePort();
-  const edge = spawn(process.execPath, [...runtime.argv], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      MEET_DATA_DIR: dataDir,
-      MEET_AUTH_PORT: String(port),
-      MEET_TRUSTED_PROXIES: '127.0.0.1',
-      MEET_AGENTS: JSON.stringify([{ name: 'bench', url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
-      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ bench: agent.signingSecret }),
-      MEET_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  edge.once('exit', (code, signal) => {
-    if (code !== 0) console.error(`bench edge: meet-auth exited (${code ?? signal}): ${stderr.slice(-2000)}`);
-  });
-  const url = await new Promise<string>((done, fail) => {
-    edge.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (\S+)/.exec(stderr);
-      if (match) done(match[1]!);
-    });
-    edge.once('exit', () => fail(new Error(`edge exited: ${stderr}`)));
-  });
-  let peakRssKb = 0;
-  const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, memoryKb(edge.pid!, 'VmRSS'))), 100);
+  const edge = await startService('meet-auth', argv, {
+    MEET_DATA_DIR: dataDir,
+    MEET_AUTH_PORT: String(await freePort()),
+    MEET_TRUSTED_PROXIES: '127.0.0.1',
+    MEET_AGENTS: JSON.stringify([{ name: 'bench', url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
+    MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ bench: agent.signingSecret }),
+    MEET_LOG_LEVEL: 'info',
+  }, process.env.MEET_BENCH_EDGE_STDOUT);
+  const url = edge.url;
+  const heap = heapSampler(url);
   let userCounter = 0;
   const prefix = randomUUID().slice(0, 8);
   const redeem = async (ticket: string, from: string) => {
     const started = performance.now();
-    const res = await fetch(`${url}/create`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': from },
-      body: JSON.stringify({ user: `b${prefix}n${userCounter++}`, password: 'bench password 123', token: ticket }),
-    });
-    const body = (await res.json()) as { status?: string };
-    return { ms: performance.now() - started, status: res.status, created: body.status === 'created' };
+    try {
+      const res = await fetch(`${url}/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': from },
+        body: JSON.stringify({ user: `b${prefix}n${userCounter++}`, password: 'bench password 123', token: ticket }),
+      });
+      const body = (await res.json()) as { status?: string };
+      return { ms: performance.now() - started, status: res.status, created: body.status === 'created' };
+    } catch {
+      return { ms: performance.now() - started, status: 0, created: false };
+    }
   };
 
   try {
-    const idleRssKb = memoryKb(edge.pid!, 'VmRSS');
+    await sleep(500);
+    const idleRssKb = memoryKb(edge.pid, 'VmRSS');
     // Warm up (JIT, connections).
     await Promise.all(tickets(20).map((ticket, i) => redeem(ticket, `198.51.100.${i + 1}`)));
 
     // Phase 1: sustained redemptions.
-    const pool = tickets(sustainedSeconds * 600);
+    const pool = tickets(sustainedTickets());
     const latencies: number[] = [];
     let ok = 0;
     let createdInHold = 0;
-    const deadline = performance.now() + sustainedSeconds * 1000;
+    const deadline = performance.now() + SUSTAINED_SECONDS * 1000;
     const startedAt = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, worker) => {
@@ -295,9 +342,19 @@ async function measure(context: Context, runtime: Runtime, sustainedSeconds: num
     const flood = await flooded;
     await flooder.terminate();
     legit.sort((a, b) => a - b);
-    const peakKb = Math.max(memoryKb(edge.pid!, 'VmHWM'), peakRssKb);
+    const peakKb = edge.peakKb();
+    const agentPeakKb = agent.service?.peakKb() ?? NaN;
+
+    // Phase 3: a burst of redemptions all at once (heap headroom: every one answered, the edge still up).
+    const burstTickets = tickets(BURST);
+    const burstStarted = performance.now();
+    const burst = await Promise.all(burstTickets.map((ticket, i) => redeem(ticket, `10.${(i >> 8) & 255}.${i & 255}.1`)));
+    const burstSeconds = (performance.now() - burstStarted) / 1000;
+    const burstLatencies = burst.map((result) => result.ms).sort((a, b) => a - b);
+    await sleep(1500); // let the last deliveries settle before reading the peaks
+
     return {
-      runtime: runtime.label,
+      runtime: `node ${argv.join(' ')}`,
       redemptions_per_s: round(ok / elapsed),
       redemptions_total: ok,
       redemptions_created_within_hold: createdInHold,
@@ -312,23 +369,43 @@ async function measure(context: Context, runtime: Runtime, sustainedSeconds: num
       legit_during_flood_failures: legitFailures,
       legit_during_flood_p50_ms: round(percentile(legit, 50)),
       legit_during_flood_p99_ms: round(percentile(legit, 99)),
-      idle_rss_mb: round(idleRssKb / 1024),
-      peak_rss_mb: round(peakKb / 1024),
+      idle_rss_mb: mb(idleRssKb),
+      peak_rss_mb: mb(peakKb),
+      burst_requests: BURST,
+      burst_202: burst.filter((result) => result.status === 202).length,
+      burst_created_within_hold: burst.filter((result) => result.created).length,
+      burst_seconds: round(burstSeconds),
+      burst_p99_ms: round(percentile(burstLatencies, 99)),
+      burst_peak_rss_mb: mb(edge.peakKb()),
+      edge_alive_after_burst: edge.child.exitCode === null && edge.child.signalCode === null,
+      heap_used_peak_mb: heap.usedPeakMb(),
+      heap_total_peak_mb: heap.totalPeakMb(),
+      agent_peak_rss_mb_during_flood: mb(agentPeakKb),
+      agent_peak_rss_mb_after_burst: mb(agent.service?.peakKb() ?? NaN),
+      agent_alive_after_burst: agent.service ? agent.service.child.exitCode === null && agent.service.child.signalCode === null : 'n/a',
       goal_legit_p99_le_500ms: percentile(legit, 99) <= 500,
       goal_flooder_gets_429: flood.limited > 0,
       goal_peak_rss_le_120mb: peakKb / 1024 <= 120,
     };
   } finally {
-    clearInterval(sampler);
-    edge.kill('SIGTERM');
-    await new Promise((done) => (edge.exitCode !== null ? done(null) : edge.once('exit', done)));
+    heap.stop();
+    await edge.stop();
   }
 }
 
-/** V8 heap limits for a small service: live heap stays near 20 MB, so these cap growth without GC pressure. */
-const HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'];
+function sustainedTickets(): number {
+  return SUSTAINED_SECONDS * 600;
+}
+
+/** The edge's command line: from dist/ with the production flags, or (for comparison) from source under tsx. */
+function edgeArgv(): string[] {
+  const flags = process.env.MEET_BENCH_EDGE_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? EDGE_NODE_FLAGS;
+  if (process.env.MEET_BENCH_EDGE_RUNTIME === 'tsx') return [...flags, '--import', 'tsx', 'edge/auth/main.ts'];
+  return [...flags, 'dist/edge/auth/main.js'];
+}
 
 export async function run(): Promise<BenchFigures> {
+  const buildSeconds = build();
   const dataDir = mkdtempSync(join(tmpdir(), 'meet-bench-edge-'));
   let agent: Agent;
   try {
@@ -345,17 +422,15 @@ export async function run(): Promise<BenchFigures> {
     if (!check.ok) throw new Error('bench ticketmaster does not verify');
     const issuer = check.ticketmaster;
     const context: Context = { dataDir, agent, tickets: (n) => Array.from({ length: n }, () => mintTicket(db, issuer, { expiresInHours: 1 }).ticket) };
-    const compiled = await compileEdge(join(dataDir, 'compiled'));
-    const deployed = await measure(context, { label: 'node --import tsx edge/auth/main.ts (as the Dockerfile runs it, default heap)', argv: ['--import', 'tsx', join(ROOT, 'edge/auth/main.ts')] }, SUSTAINED_SECONDS);
-    const lean = await measure(context, { label: `node ${HEAP_FLAGS.join(' ')} <tsc-compiled edge/auth/main.js>`, argv: [...HEAP_FLAGS, compiled] }, SUSTAINED_SECONDS);
+    const figures = await measure(context, edgeArgv());
     const accounts = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created'`).get() as { n: number };
     return {
       agent: agent.kind,
+      build_seconds: round(buildSeconds),
       redeem_concurrency: CONCURRENCY,
       flood_rps_offered: FLOOD_RPS,
+      ...figures,
       accounts_created_total: accounts.n,
-      ...Object.fromEntries(Object.entries(deployed).map(([key, value]) => [`tsx_${key}`, value])),
-      ...Object.fromEntries(Object.entries(lean).map(([key, value]) => [`compiled_${key}`, value])),
     };
   } finally {
     db.close();
