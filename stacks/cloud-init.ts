@@ -84,7 +84,7 @@ const accountWorker: Timer = {
   name: 'meet-account-worker',
   description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
   onCalendar: 'minutely',
-  command: ['/usr/bin/docker', 'exec', containerNames.agent, 'tsx', 'scripts/create-accounts.mts'],
+  command: ['/usr/bin/docker', 'exec', containerNames.agent, 'node', 'dist/scripts/create-accounts.mjs'],
 };
 
 function certRenewal(container: string): Timer {
@@ -93,7 +93,7 @@ function certRenewal(container: string): Timer {
     description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
     onCalendar: 'daily',
     randomizedDelaySec: 3600,
-    command: ['/usr/bin/docker', 'exec', container, 'tsx', 'scripts/certs.mts', 'renew'],
+    command: ['/usr/bin/docker', 'exec', container, 'node', 'dist/scripts/certs.mjs', 'renew'],
   };
 }
 

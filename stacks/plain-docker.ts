@@ -24,7 +24,7 @@ const blocks = (convert: (item: never) => unknown): Converter => (value: unknown
 const CONTAINER_ATTRIBUTES: Readonly<Record<string, readonly [string, Converter]>> = {
   name: ['name', plain], image: ['image', plain], command: ['command', plain], entrypoint: ['entrypoint', plain],
   env: ['env', plain], user: ['user', plain], hostname: ['hostname', plain], restart: ['restart', plain],
-  readOnly: ['read_only', plain], tmpfs: ['tmpfs', plain], logDriver: ['log_driver', plain], logOpts: ['log_opts', plain],
+  readOnly: ['read_only', plain], tmpfs: ['tmpfs', plain], networkMode: ['network_mode', plain], logDriver: ['log_driver', plain], logOpts: ['log_opts', plain],
   mounts: ['mounts', blocks(containerMountsToTerraform)], ports: ['ports', blocks(containerPortsToTerraform)],
   networksAdvanced: ['networks_advanced', blocks(containerNetworksAdvancedToTerraform)],
   upload: ['upload', blocks(containerUploadToTerraform)], volumes: ['volumes', blocks(containerVolumesToTerraform)],

@@ -33,6 +33,7 @@ export function containerSettings(props: Omit<ReplacedContainerProps, 'provider'
     volumes: props.volumes ?? [],
     ports: props.ports ?? [],
     networks: props.networksAdvanced ?? [],
+    networkMode: props.networkMode ?? '',
     tmpfs: props.tmpfs ?? {},
     readOnly: props.readOnly ?? false,
     upload: props.upload ?? [],

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { AGENT_NODE_FLAGS, EDGE_NODE_FLAGS } from '../../scripts/bench/edge.mts';
+import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -58,6 +59,9 @@ it('edge/Dockerfile runs the built edge with the flags the benchmark measured, a
   expect(dockerfile).toContain(`node ${AGENT_NODE_FLAGS.join(' ')} dist/edge/agent/main.js`);
   const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#'));
   expect(instructions.join('\n')).not.toContain('tsx');
+  // The services stack runs the same command lines.
+  expect([...EDGE_COMMAND]).toEqual(cmd);
+  expect([...AGENT_COMMAND]).toEqual(['node', ...AGENT_NODE_FLAGS, 'dist/edge/agent/main.js']);
 });
 
 it('the built meet-auth and agent start with plain node and answer /healthz', async () => {

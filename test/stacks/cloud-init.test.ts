@@ -19,9 +19,9 @@ describe('cloud-init', () => {
     for (const dir of [...jitsiDirectories, '/srv/meet/certs', '/srv/meet/acme-challenge', '/srv/meet/agent']) expect(dirs).toContain(dir);
     const files = Object.fromEntries(config.write_files.map((file) => [file.path, file.content]));
     expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
-    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent tsx scripts/create-accounts.mts');
+    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/create-accounts.mjs');
     expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
-    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent tsx scripts/certs.mts renew');
+    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/certs.mjs renew');
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'meet-account-worker.timer', 'meet-cert-renewal.timer']);
   });
 

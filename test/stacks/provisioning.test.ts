@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource, type MeetAgentProps, type MeetEdgeProps } from '../../stacks/provisioning.js';
+import { AGENT_COMMAND, EDGE_COMMAND, edgeImage, MeetAgent, MeetEdge, type EdgeImageSource, type MeetAgentProps, type MeetEdgeProps } from '../../stacks/provisioning.js';
 import { container, dockerStack, resourcesOf, synthJson } from './helpers.js';
 
 const HASH = 'ab'.repeat(32);
@@ -39,20 +39,22 @@ describe('edge image', () => {
 });
 
 describe('MeetAgent', () => {
-  it('runs the agent as uid 1000 on Prosody\'s data volume, published on the private address only', () => {
+  it('runs the agent as uid 1000 on Prosody\'s data volume, on the host network bound to the private address only', () => {
     const agent = container(synthAgent(), 'meet-agent');
-    expect(agent).toMatchObject({ user: '1000:1000', command: ['tsx', 'edge/agent/main.ts'], read_only: true });
-    expect(agent.ports).toEqual([{ internal: 4000, external: 4000, ip: '172.16.1.2' }]);
+    expect(agent).toMatchObject({ user: '1000:1000', command: [...AGENT_COMMAND], network_mode: 'host', read_only: true });
+    // No published ports: on the host network the agent binds the private address itself (it refuses 0.0.0.0).
+    expect(agent.ports).toBeUndefined();
     expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: false }]));
     expect(agent.env).toEqual(expect.arrayContaining([
-      'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=0.0.0.0', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',
+      'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=172.16.1.2', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',
       'MEET_AGENT_SEALING_KEYS=priv', 'MEET_PROSODY_SOCKET=/var/lib/prosody/data/prosody.sock', 'MEET_XMPP_DOMAIN=meet.jitsi', 'MEET_PROSODY_MODE=socket',
     ]));
     expect(JSON.stringify(agent)).not.toContain('docker.sock');
   });
 
   it('defaults: port 4000, domain meet.jitsi, log level info', () => {
-    expect(container(synthAgent({ port: 4100 }), 'meet-agent').ports).toEqual([{ internal: 4100, external: 4100, ip: '172.16.1.2' }]);
+    expect(container(synthAgent(), 'meet-agent').env).toContain('MEET_AGENT_PORT=4000');
+    expect(container(synthAgent({ port: 4100 }), 'meet-agent').env).toContain('MEET_AGENT_PORT=4100');
     expect(container(synthAgent({ xmppDomain: 'x.example' }), 'meet-agent').env).toContain('MEET_XMPP_DOMAIN=x.example');
     expect(container(synthAgent(), 'meet-agent').env).toContain('MEET_LOG_LEVEL=info');
   });
@@ -66,7 +68,7 @@ describe('MeetAgent', () => {
 describe('MeetEdge', () => {
   it('serves HTTP on 80 by default with its agents and their signing secrets as JSON built by Terraform', () => {
     const edge = container(synthEdge(), 'meet-edge');
-    expect(edge).toMatchObject({ command: ['tsx', 'edge/auth/main.ts'], user: '1000:1000' });
+    expect(edge).toMatchObject({ command: [...EDGE_COMMAND], user: '1000:1000' });
     expect(edge.ports).toEqual([{ internal: 8080, external: 80 }]);
     expect(edge.env).toEqual(expect.arrayContaining([
       'MEET_AUTH_HOST=0.0.0.0', 'MEET_AUTH_PORT=8080', 'MEET_PUBLIC_URL=https://auth.example.org', 'MEET_LOG_LEVEL=info',

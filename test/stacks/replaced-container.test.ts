@@ -18,19 +18,20 @@ describe('ReplacedContainer', () => {
     expect(triggerInput(json, 'app')).toMatch(/^\$\{sha256\(jsonencode\(\{"image" = "example\.org\/app:1\.2\.3", .*"env" = \["A=1"\]/);
   });
 
-  it('the hash changes with env, mounts, ports and image, and not with env order', () => {
+  it('the hash changes with env, mounts, ports, network mode and image, and not with env order', () => {
     const base = triggerInput(synth(), 'app');
     expect(triggerInput(synth({ env: ['A=2'] }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ mounts: [{ type: 'bind', source: '/a', target: '/b' }] }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ ports: [{ internal: 1, external: 1 }] }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ imageName: 'example.org/app:1.2.4' }), 'app')).not.toBe(base);
+    expect(triggerInput(synth({ networkMode: 'host' }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ env: ['B=1', 'A=1'] }), 'app')).toBe(triggerInput(synth({ env: ['A=1', 'B=1'] }), 'app'));
     expect(triggerInput(synth({ restart: 'always' }), 'app')).toBe(base);
   });
 
   it('settings default to empty values', () => {
     expect(containerSettings({ name: 'x', image: 'i', imageName: 'n:1' })).toEqual({
-      image: 'n:1', command: [], entrypoint: [], user: '', env: [], mounts: [], volumes: [], ports: [], networks: [],
+      image: 'n:1', command: [], entrypoint: [], user: '', env: [], mounts: [], volumes: [], ports: [], networks: [], networkMode: '',
       tmpfs: {}, readOnly: false, upload: [], hostname: '',
     });
   });
