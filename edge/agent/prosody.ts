@@ -9,10 +9,17 @@
  * - `ProsodyctlAccounts` (Prosody 0.12 fallback): `prosodyctl adduser USER@HOST`, password twice on stdin;
  *   it refuses an existing name too. Never `prosodyctl register`: it silently replaces an existing password.
  *
+ * On Prosody 13 with internal_hashed, the agent computes the SCRAM credentials itself (PBKDF2 on libuv's thread
+ * pool, i.e. off Prosody's single thread, where it was most of the time an account took) and Prosody only stores
+ * them, exactly as its own create_user would have (see storeHashedUserLine): the password never enters Prosody.
+ *
  * Both check a password with Prosody's own `usermanager.test_password`, evaluated in the admin shell from a Lua
  * expression in which EVERY byte of the name and password is a `\ddd` escape, so no value can become code.
  */
 import { spawn } from 'node:child_process';
+import { createHash, createHmac, pbkdf2, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { checkPassword } from '../shared/passwords.js';
 import { AdminSocketConnection, ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
 
 export { ProsodyUnavailableError };
@@ -64,6 +71,94 @@ export function createUserLine(username: string, domain: string, password: strin
   ].join(' ');
 }
 
+/** How Prosody hashes passwords for a host (mod_auth_internal_hashed's options). */
+export interface HashingScheme {
+  readonly hash: 'SHA-1' | 'SHA-256';
+  readonly iterations: number;
+}
+
+/** SCRAM credentials as mod_auth_internal_hashed stores them: hex keys, a UUID salt, the iteration count. */
+export interface ScramCredentials extends HashingScheme {
+  readonly storedKey: string;
+  readonly serverKey: string;
+  readonly salt: string;
+}
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/**
+ * RFC 5802's StoredKey and ServerKey for `password`, as Prosody's SCRAM hasher makes them (util.sasl.scram).
+ * Prosody SASLpreps the password first; only call this for passwords SASLprep leaves unchanged (see
+ * hashableOutsideProsody), so hashing the raw UTF-8 bytes gives the same keys a client proves.
+ */
+export async function scramCredentials(password: string, scheme: HashingScheme, salt: string = randomUUID()): Promise<ScramCredentials> {
+  const digest = scheme.hash === 'SHA-1' ? 'sha1' : 'sha256';
+  const length = scheme.hash === 'SHA-1' ? 20 : 32;
+  const salted = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, scheme.iterations, length, digest);
+  const clientKey = createHmac(digest, salted).update('Client Key').digest();
+  return {
+    ...scheme,
+    salt,
+    storedKey: createHash(digest).update(clientKey).digest('hex'),
+    serverKey: createHmac(digest, salted).update('Server Key').digest('hex'),
+  };
+}
+
+/**
+ * Whether the agent may hash `password` itself: our password policy admits only passwords that SASLprep leaves
+ * exactly as they are, so for those the raw bytes are what Prosody would hash. Anything else (which meet-auth
+ * never sends) is left to Prosody's own hashing, SASLprep included.
+ */
+export const hashableOutsideProsody = (password: string) => checkPassword(password, '').ok;
+
+/** Asks Prosody how `domain` hashes passwords; null when it is not internal_hashed (then Prosody must hash). */
+export function hashingSchemeLine(domain: string): string {
+  return [
+    `>local cm, h = require"core.configmanager", ${luaLiteral(domain)}`,
+    `local users = prosody.hosts[h] and prosody.hosts[h].users`,
+    `if not users or users.name ~= "internal_hashed" then return "none" end`,
+    `return tostring(cm.get(h, "password_hash") or "SHA-1") .. " " .. tostring(cm.get(h, "default_iteration_count") or 10000)`,
+  ].join(' ');
+}
+
+/** Parses the answer to hashingSchemeLine. */
+export function parseHashingScheme(text: string): HashingScheme | null {
+  const match = /^Result: (SHA-1|SHA-256) (\d+)$/.exec(text.trim());
+  if (!match) return null;
+  const iterations = Number(match[2]);
+  // Prosody's own minimum; anything odd is left to Prosody.
+  if (!Number.isSafeInteger(iterations) || iterations < 4096) return null;
+  return { hash: match[1] as HashingScheme['hash'], iterations };
+}
+
+/**
+ * The admin-shell line that creates `username@domain` from precomputed SCRAM credentials unless the name exists,
+ * in one call that never yields: the same account record mod_auth_internal_hashed's create_user writes (stored_key,
+ * server_key, salt, iteration_count, created, updated), then the host's default provisioned role, as
+ * createUserLine. It first re-checks that the host still hashes the way the credentials were made (a config
+ * reload in between answers "Hashing changed", and the caller starts over). Every value is a `\ddd` literal.
+ */
+export function storeHashedUserLine(username: string, domain: string, credentials: ScramCredentials): string {
+  return [
+    `>local um, cm, jid, sm = require"core.usermanager", require"core.configmanager", require"util.jid", require"core.storagemanager"`,
+    `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
+    `if not u then return nil, "Invalid username" end`,
+    `if not prosody.hosts[h] then return nil, "No such host" end`,
+    `local users = prosody.hosts[h].users`,
+    `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(credentials.hash)}`,
+    `or (cm.get(h, "default_iteration_count") or 10000) ~= ${credentials.iterations} then return nil, "Hashing changed" end`,
+    `if um.user_exists(u, h) then return nil, "User exists" end`,
+    `local now = os.time()`,
+    `local ok, err = sm.open(h, "accounts"):set(u, { stored_key = ${luaLiteral(credentials.storedKey)}, server_key = ${luaLiteral(credentials.serverKey)},`,
+    `salt = ${luaLiteral(credentials.salt)}, iteration_count = ${credentials.iterations}, created = now, updated = now })`,
+    `if not ok then return nil, "Could not create user: " .. tostring(err) end`,
+    `local role = cm.get("*", "default_provisioned_role") or "prosody:member"`,
+    `local role_ok, role_err = um.set_user_role(u, h, role)`,
+    `if not role_ok then um.delete_user(u, h) return nil, "Could not create user: could not assign role: " .. tostring(role_err) end`,
+    `return true, "Created " .. u .. "@" .. h .. " with role '" .. role .. "'"`,
+  ].join(' ');
+}
+
 const WRONG_PASSWORD = /^Error: (Auth failed|Account disabled|Password fails SASLprep)/;
 
 function verdictOf(result: ReplResult): boolean {
@@ -90,6 +185,7 @@ export interface AdminSocketAccountsOptions {
 export class AdminSocketAccounts implements ProsodyAccounts {
   readonly #domain: string;
   readonly #pool: AdminSocketConnection[];
+  #scheme: Promise<HashingScheme | null> | undefined;
 
   constructor(options: AdminSocketAccountsOptions) {
     this.#domain = options.domain ?? 'meet.jitsi';
@@ -104,8 +200,30 @@ export class AdminSocketAccounts implements ProsodyAccounts {
     return idlest.run(line, password);
   }
 
+  /** How Prosody hashes, asked once per connection generation (a failed ask is asked again next time). */
+  #hashingScheme(): Promise<HashingScheme | null> {
+    this.#scheme ??= this.#run(hashingSchemeLine(this.#domain)).then(
+      (result) => parseHashingScheme(result.text),
+      (error: unknown) => {
+        this.#scheme = undefined;
+        throw error;
+      },
+    );
+    return this.#scheme;
+  }
+
   async create(username: string, password: string): Promise<CreateOutcome> {
-    const result = await this.#run(createUserLine(username, this.#domain, password));
+    let result: ReplResult | undefined;
+    const scheme = hashableOutsideProsody(password) ? await this.#hashingScheme() : null;
+    if (scheme) {
+      result = await this.#run(storeHashedUserLine(username, this.#domain, await scramCredentials(password, scheme)));
+      if (result.text.trim() === 'Error: Hashing changed') {
+        // Prosody was reconfigured since we asked: ask again next time; this once, Prosody hashes.
+        this.#scheme = undefined;
+        result = undefined;
+      }
+    }
+    result ??= await this.#run(createUserLine(username, this.#domain, password));
     const text = result.text.trim();
     if (result.ok && text.startsWith('OK: Created')) return { kind: 'created' };
     if (text === 'Error: User exists') return { kind: 'exists' };

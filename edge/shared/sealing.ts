@@ -22,6 +22,8 @@ import {
 const VERSION = 1;
 const KEY_ID_BYTES = 8;
 const INFO = Buffer.from('meet-auth seal v1');
+/** DER header of an X25519 SubjectPublicKeyInfo (RFC 8410); the 32 raw key bytes follow it. */
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 export interface SealingKeyPair {
   /** X25519 public key, base64url of the raw 32 bytes. */
@@ -45,14 +47,56 @@ function rawBytes(value: string, what: string): Buffer {
   return bytes;
 }
 
-function publicKeyObject(publicKey: string): KeyObject {
-  rawBytes(publicKey, 'sealing public key');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: publicKey }, format: 'jwk' });
+interface Recipient {
+  readonly key: KeyObject;
+  readonly raw: Buffer;
+  readonly keyId: Buffer;
 }
+
+interface OwnKey {
+  readonly key: KeyObject;
+  /** Raw bytes of the matching public key. */
+  readonly publicRaw: Buffer;
+  readonly keyId: Buffer;
+}
+
+/**
+ * Key objects, raw bytes and key ids per key string, built once: parsing a JWK, deriving a public key and hashing
+ * it cost more than the Diffie-Hellman itself, and every seal/open used to redo them. Keyed by the exact key
+ * string, so two keys never share an entry; bounded, as only a handful of keys (rotation) are ever live.
+ */
+const MAX_CACHED_KEYS = 64;
+const recipients = new Map<string, Recipient>();
+const ownKeys = new Map<string, OwnKey>();
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+function recipientOf(publicKey: string): Recipient {
+  const cached = recipients.get(publicKey);
+  if (cached) return cached;
+  const raw = rawBytes(publicKey, 'sealing public key');
+  const key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: publicKey }, format: 'jwk' });
+  return remember(recipients, publicKey, { key, raw, keyId: keyIdOf(raw) });
+}
+
+function ownKeyOf(privateKey: string): OwnKey {
+  const cached = ownKeys.get(privateKey);
+  if (cached) return cached;
+  const publicKey = sealingPublicKeyOf(privateKey);
+  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: privateKey, x: publicKey }, format: 'jwk' });
+  const publicRaw = Buffer.from(publicKey, 'base64url');
+  return remember(ownKeys, privateKey, { key, publicRaw, keyId: keyIdOf(publicRaw) });
+}
+
+const keyIdOf = (publicRaw: Buffer) => createHash('sha256').update(publicRaw).digest().subarray(0, KEY_ID_BYTES);
 
 /** Short id of a public key (first 8 bytes of its SHA-256), so an agent can hold several keys during rotation. */
 export function sealingKeyId(publicKey: string): Buffer {
-  return createHash('sha256').update(rawBytes(publicKey, 'sealing public key')).digest().subarray(0, KEY_ID_BYTES);
+  return Buffer.from(recipientOf(publicKey).keyId);
 }
 
 /** Derives the public key of a private key (both base64url raw). */
@@ -64,10 +108,6 @@ export function sealingPublicKeyOf(privateKey: string): string {
   return x;
 }
 
-function privateKeyObject(privateKey: string, publicKey: string): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: privateKey, x: publicKey }, format: 'jwk' });
-}
-
 function deriveKey(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buffer): Buffer {
   const salt = Buffer.concat([ephemeralPublic, recipientPublic]);
   return Buffer.from(hkdfSync('sha256', shared, salt, INFO, 32));
@@ -75,17 +115,17 @@ function deriveKey(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buf
 
 /** Seals `plaintext` to `publicKey`; `context` (e.g. job id and username) must be given again to open it. */
 export function seal(publicKey: string, plaintext: string, context: string): string {
-  const recipient = publicKeyObject(publicKey);
-  const recipientRaw = rawBytes(publicKey, 'sealing public key');
+  const recipient = recipientOf(publicKey);
   const ephemeral = generateKeyPairSync('x25519');
-  const ephemeralRaw = Buffer.from(ephemeral.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
-  const key = deriveKey(shared, ephemeralRaw, recipientRaw);
+  // The raw key is the last 32 bytes of its SPKI DER form (cheaper than a JWK export).
+  const ephemeralRaw = ephemeral.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.key });
+  const key = deriveKey(shared, ephemeralRaw, recipient.raw);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  const header = Buffer.concat([Buffer.from([VERSION]), sealingKeyId(publicKey), ephemeralRaw, iv, cipher.getAuthTag()]);
+  const header = Buffer.concat([Buffer.from([VERSION]), recipient.keyId, ephemeralRaw, iv, cipher.getAuthTag()]);
   return Buffer.concat([header, ciphertext]).toString('base64url');
 }
 
@@ -106,11 +146,11 @@ export function openSeal(privateKeys: readonly string[], sealed: string, context
   const tag = bytes.subarray(1 + KEY_ID_BYTES + 44, headerLength);
   const ciphertext = bytes.subarray(headerLength);
   for (const privateKey of privateKeys) {
-    const publicKey = sealingPublicKeyOf(privateKey);
-    if (!sealingKeyId(publicKey).equals(keyId)) continue;
-    const ephemeral = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ephemeralRaw.toString('base64url') }, format: 'jwk' });
-    const shared = diffieHellman({ privateKey: privateKeyObject(privateKey, publicKey), publicKey: ephemeral });
-    const key = deriveKey(shared, ephemeralRaw, rawBytes(publicKey, 'sealing public key'));
+    const own = ownKeyOf(privateKey);
+    if (!own.keyId.equals(keyId)) continue;
+    const ephemeral = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, ephemeralRaw]), format: 'der', type: 'spki' });
+    const shared = diffieHellman({ privateKey: own.key, publicKey: ephemeral });
+    const key = deriveKey(shared, ephemeralRaw, own.publicRaw);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(tag);

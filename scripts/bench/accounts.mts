@@ -18,73 +18,183 @@
  * - verify_admin_socket_p50_ms vs verify_xmpp_scram_login_p50_ms: the two ways to check an existing account's
  *   password; the worker uses the admin socket.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AdminSocketConnection } from '../../edge/agent/admin-socket.js';
 import { AdminSocketAccounts, createUserLine, luaLiteral } from '../../edge/agent/prosody.js';
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
+import { ensureLocalKeys } from '../../edge/shared/keys.js';
 import { freePort } from '../../test/support/ports.js';
 import { failedLogins, xmppLogin } from '../../test/support/xmpp.js';
-import { startLocalStack } from '../lib/local-stack.js';
+import { startLocalProsody } from '../lib/local-prosody.js';
+import { AGENT_NODE_FLAGS, EDGE_NODE_FLAGS } from './edge.mts';
 import type { BenchFigures } from './parts.mts';
 
+const ROOT = resolve(import.meta.dirname, '../..');
 const SEQUENTIAL = Number(process.env.MEET_BENCH_ACCOUNTS_SEQUENTIAL ?? 200);
 const BURST = Number(process.env.MEET_BENCH_ACCOUNTS_BURST ?? 1000);
 const BASELINE = Number(process.env.MEET_BENCH_ACCOUNTS_BASELINE ?? 30);
+/** Log level of meet-auth and the agent (their lines go to /dev/null, or to MEET_BENCH_ACCOUNTS_LOG_DIR). */
+const LOG_LEVEL = process.env.MEET_BENCH_ACCOUNTS_LOG_LEVEL ?? 'silent';
+/** Extra node flags for both services, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (space separated). */
+const EXTRA_NODE_FLAGS = (process.env.MEET_BENCH_ACCOUNTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const PROSODY_SAMPLES = 100;
+const XMPP_DOMAIN = 'meet.jitsi';
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
 };
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** meet-auth or the agent as its own node process (as deployed: separate processes, production heap flags). */
+interface Service {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function startService(name: string, entry: string, flags: readonly string[], env: Record<string, string>, healthUrl: string): Promise<Service> {
+  const logDir = process.env.MEET_BENCH_ACCOUNTS_LOG_DIR;
+  const stdout = logDir ? openSync(join(logDir, `${name}.log`), 'w') : 'ignore';
+  const child: ChildProcess = spawn(process.execPath, [...flags, ...EXTRA_NODE_FLAGS, '--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', stdout, 'pipe'],
+  });
+  if (typeof stdout === 'number') closeSync(stdout);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  for (let tries = 0; ; tries++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr.slice(-2000)}`);
+    const up = await fetch(healthUrl).then((response) => response.ok, () => false);
+    if (up) break;
+    if (tries > 300) throw new Error(`${name} did not come up: ${stderr.slice(-2000)}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return {
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The measuring client: plain node:http with keep-alive and no socket limit (one connection per client that is
+ * waiting, as a thousand browsers would have), far lighter per request than fetch, so it is not what is measured.
+ */
+const clientAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
+
+function httpJson(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((done, fail) => {
+    const request = httpRequest(url, { method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, agent: clientAgent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        try {
+          done({ status: response.statusCode ?? 0, json: JSON.parse(text) });
+        } catch (error) {
+          fail(error);
+        }
+      });
+      response.on('error', fail);
+    });
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
 export async function run(): Promise<BenchFigures> {
   const dataDir = await mkdtemp(join(tmpdir(), 'meet-bench-accounts-'));
-  const stack = await startLocalStack({
-    dataDir,
-    authPort: await freePort(),
-    agentPort: await freePort(),
-    prosodyPort: await freePort(),
-    logLevel: 'silent',
-  });
-  const db = openDatabase(dataDir);
-  const accounts = new AdminSocketAccounts({ socketPath: stack.prosody.socketPath, connections: 1 });
+  const started: Array<() => Promise<void>> = [];
   try {
+    const keys = await ensureLocalKeys(dataDir);
+    const prosody = await startLocalProsody({ dir: join(dataDir, 'prosody'), c2sPort: await freePort() });
+    started.push(() => prosody.stop());
+    const [agentPort, authPort] = [await freePort(), await freePort()];
+    const agentUrl = `http://127.0.0.1:${agentPort}`;
+    const agent = await startService(
+      'agent',
+      'edge/agent/main.ts',
+      AGENT_NODE_FLAGS,
+      {
+        MEET_DATA_DIR: dataDir,
+        MEET_AGENT_HOST: '127.0.0.1',
+        MEET_AGENT_PORT: String(agentPort),
+        MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
+        MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
+        MEET_PROSODY_SOCKET: prosody.socketPath,
+        MEET_XMPP_DOMAIN: XMPP_DOMAIN,
+        MEET_LOG_LEVEL: LOG_LEVEL,
+      },
+      `${agentUrl}/healthz`,
+    );
+    started.push(() => agent.stop());
+    const authUrl = `http://127.0.0.1:${authPort}`;
+    const auth = await startService(
+      'meet-auth',
+      'edge/auth/main.ts',
+      EDGE_NODE_FLAGS,
+      {
+        MEET_DATA_DIR: dataDir,
+        MEET_AUTH_HOST: '127.0.0.1',
+        MEET_AUTH_PORT: String(authPort),
+        MEET_AGENTS: JSON.stringify([{ name: 'local', url: agentUrl, sealingPublicKey: keys.sealingPublicKey }]),
+        MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
+        MEET_XMPP_DOMAIN: XMPP_DOMAIN,
+        MEET_LOG_LEVEL: LOG_LEVEL,
+      },
+      `${authUrl}/healthz`,
+    );
+    started.push(() => auth.stop());
+    const db = openDatabase(dataDir);
+    started.push(async () => {
+      db.close();
+    });
+    const accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath, connections: 1 });
+    started.push(() => accounts.close());
+
     const token = await addTicketmaster(db, 'Bench', 4);
     const issuer = { id: ticketmasterIdOf(token)!, name: 'Bench' };
-    const origin = new URL(stack.authUrl).origin;
-    const port = stack.prosody.c2sPort;
+    const origin = new URL(authUrl).origin;
+    const port = prosody.c2sPort;
+    const formHeaders = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin };
 
-    /** Redeems one ticket; resolves with the request id and the status /create answered (after its hold). */
-    async function redeemOne(user: string, password: string): Promise<{ request: string; status: string }> {
-      const ticket = mintTicket(db, issuer).ticket;
-      const response = await fetch(`${stack.authUrl}/create`, {
-        method: 'POST',
-        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin },
-        body: new URLSearchParams({ user, password, token: ticket }),
-      });
-      const body = (await response.json()) as { request?: string; status?: string; error?: string };
+    /** Redeems `ticket`; resolves with the request id and the status /create answered (after its hold). */
+    async function redeemOne(user: string, password: string, ticket: string): Promise<{ request: string; status: string }> {
+      const response = await httpJson(`${authUrl}/create`, 'POST', formHeaders, new URLSearchParams({ user, password, token: ticket }).toString());
+      const body = response.json as { request?: string; status?: string; error?: string };
       if (response.status !== 202 || !body.request || !body.status) throw new Error(`/create answered ${response.status}: ${body.error}`);
       return { request: body.request, status: body.status };
     }
 
-    /** Redeems one ticket and resolves when the account exists (ms since the POST). */
+    /** Redeems one (freshly minted) ticket and resolves when the account exists (ms since the POST). */
     async function createTimed(user: string, password: string, pollMs = 5): Promise<number> {
+      const ticket = mintTicket(db, issuer).ticket;
       const started = performance.now();
-      const { request, status: first } = await redeemOne(user, password);
+      const { request, status: first } = await redeemOne(user, password, ticket);
       let status = first;
       while (status !== 'created') {
         if (status === 'failed') throw new Error(`account ${user} failed`);
         await new Promise((resolve) => setTimeout(resolve, pollMs));
-        status = (
-          (await (await fetch(`${stack.authUrl}/status/${request}`, { headers: { accept: 'application/json' } })).json()) as {
-            status: string;
-          }
-        ).status;
+        status = ((await httpJson(`${authUrl}/status/${request}`, 'GET', { accept: 'application/json' })).json as { status: string }).status;
       }
       return performance.now() - started;
     }
@@ -103,9 +213,14 @@ export async function run(): Promise<BenchFigures> {
     // until meet-auth has recorded every request as created (what /status then shows). Both are read locally
     // (a directory listing, one SQLite count) rather than by a thousand clients polling /status, which would
     // load the very process being measured; each /create still holds its answer up to MEET_HOLD_MS.
-    const accountsDir = join(stack.prosody.dir, 'data', 'meet%2ejitsi', 'accounts');
+    const accountsDir = join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts');
     const countCreated = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created' AND username LIKE 'burst%'`);
     const countFailed = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'failed' AND username LIKE 'burst%'`);
+    // Tickets are minted before the clock starts: the client sends, the system works.
+    const burstTickets = burst.map(() => mintTicket(db, issuer).ticket);
+    const pids = { meetAuth: auth.pid, agent: agent.pid, prosody: prosody.pid()! };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+    const clientCpuBefore = process.cpuUsage();
     const burstStarted = performance.now();
     let burstInProsodyMs = Number.NaN;
     let burstConfirmedMs = Number.NaN;
@@ -117,13 +232,17 @@ export async function run(): Promise<BenchFigures> {
         if (Number.isNaN(burstConfirmedMs) && (countCreated.get() as { n: number }).n >= BURST) burstConfirmedMs = performance.now() - burstStarted;
         if ((countFailed.get() as { n: number }).n > 0) throw new Error('a burst request failed');
         if (performance.now() - burstStarted > 300_000) throw new Error('the burst did not finish within 5 minutes');
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
     watching.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-    const answers = await Promise.all(burst.map((user) => redeemOne(user.username, user.password)));
+    const answers = await Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!)));
     const answeredMs = performance.now() - burstStarted;
     await watching;
+    // CPU seconds each process used during the burst (all its threads: libuv's pool included).
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const burstCpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2(cpuSecondsOf(pid) - cpuBefore[name]!)]));
+    burstCpu.client = round2((clientCpu.user + clientCpu.system) / 1e6);
     const createdAtOnce = answers.filter((answer) => answer.status === 'created').length;
     const burstFailed = await failedLogins(port, burst);
     if (burstFailed.length > 0) throw new Error(`${burstFailed.length} burst accounts do not log in`);
@@ -133,7 +252,7 @@ export async function run(): Promise<BenchFigures> {
     for (let i = 0; i < BASELINE; i++) {
       const started = performance.now();
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn('prosodyctl', ['--config', stack.prosody.configPath, 'shell', 'user', 'create', `base${i}@meet.jitsi`], {
+        const child = spawn('prosodyctl', ['--config', prosody.configPath, 'shell', 'user', 'create', `base${i}@meet.jitsi`], {
           stdio: ['pipe', 'ignore', 'ignore'],
         });
         child.stdin.end(`baseline password ${i}\nbaseline password ${i}\n`);
@@ -147,7 +266,7 @@ export async function run(): Promise<BenchFigures> {
     // `user:create` (create disabled, set role, set password, enable: four writes, and a yield for the password)
     // vs the agent's single call (one write of the hashed account plus the role), vs the PBKDF2 alone.
     const prosodyTimes = { userCreate: [] as number[], singleCall: [] as number[], pbkdf2: [] as number[] };
-    const direct = new AdminSocketConnection({ socketPath: stack.prosody.socketPath });
+    const direct = new AdminSocketConnection({ socketPath: prosody.socketPath });
     const iterations = Number((await direct.run('>require"core.configmanager".get("meet.jitsi", "default_iteration_count") or 10000')).text.replace('Result: ', ''));
     for (let i = 0; i < PROSODY_SAMPLES; i++) {
       const password = `prosody split password ${i}`;
@@ -168,10 +287,10 @@ export async function run(): Promise<BenchFigures> {
     const viaScram: number[] = [];
     for (let i = 0; i < 10; i++) {
       let started = performance.now();
-      if (!(await accounts.verify('seq1', 'sequential password 1'))) throw new Error('verify failed');
+      if (!(await accounts.verify('warm1', 'warm up password 1'))) throw new Error('verify failed');
       viaSocket.push(performance.now() - started);
       started = performance.now();
-      if (!(await xmppLogin({ port, username: 'seq1', password: 'sequential password 1' }))) throw new Error('login failed');
+      if (!(await xmppLogin({ port, username: 'warm1', password: 'warm up password 1' }))) throw new Error('login failed');
       viaScram.push(performance.now() - started);
     }
 
@@ -191,6 +310,11 @@ export async function run(): Promise<BenchFigures> {
       burst_all_confirmed_by_meet_auth_ms: Math.round(burstConfirmedMs),
       burst_all_answered_ms: Math.round(answeredMs),
       burst_answered_created_at_once: createdAtOnce,
+      burst_cpu_meet_auth_s: burstCpu.meetAuth!,
+      burst_cpu_agent_s: burstCpu.agent!,
+      burst_cpu_prosody_s: burstCpu.prosody!,
+      burst_cpu_bench_client_s: burstCpu.client!,
+      burst_cpu_total_s: round2(Object.values(burstCpu).reduce((sum, value) => sum + value, 0)),
       baseline_prosodyctl_shell_p50_ms: percentile(baseline, 50),
       baseline_prosodyctl_shell_p99_ms: percentile(baseline, 99),
       prosody_user_create_p50_ms: percentile(prosodyTimes.userCreate, 50),
@@ -202,9 +326,8 @@ export async function run(): Promise<BenchFigures> {
       all_accounts_log_in: true,
     };
   } finally {
-    await accounts.close();
-    db.close();
-    await stack.close();
+    for (const stop of started.reverse()) await stop().catch((error: unknown) => console.error('bench accounts: stopping failed:', error));
+    clientAgent.destroy();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdminSocketAccounts, createUserLine, luaLiteral, ProsodyctlAccounts, ProsodyUnavailableError } from '../../../edge/agent/prosody.js';
+import {
+  AdminSocketAccounts,
+  createUserLine,
+  hashableOutsideProsody,
+  hashingSchemeLine,
+  luaLiteral,
+  parseHashingScheme,
+  ProsodyctlAccounts,
+  ProsodyUnavailableError,
+  scramCredentials,
+  storeHashedUserLine,
+} from '../../../edge/agent/prosody.js';
 import { AdminSocketConnection } from '../../../edge/agent/admin-socket.js';
 import { ensureProsody012 } from '../../support/prosody012.js';
 import { startTestProsody, type TestProsody } from '../../support/prosody.js';
@@ -31,6 +42,35 @@ describe('luaLiteral', () => {
       expect(line).not.toContain('someone');
       expect(line).not.toMatch(/[\n\r]/);
     }
+  });
+});
+
+describe('SCRAM credentials made by the agent', () => {
+  it('hashes only passwords our policy admits (SASLprep leaves them unchanged); the rest is left to Prosody', () => {
+    expect(hashableOutsideProsody('Ünïcödé пароль 密码')).toBe(true);
+    expect(hashableOutsideProsody('has spaces in it')).toBe(true);
+    expect(hashableOutsideProsody('bell \u0007 password')).toBe(false);
+    expect(hashableOutsideProsody('ﬁne ligature password')).toBe(false); // NFKC changes it
+    expect(hashableOutsideProsody('short')).toBe(false);
+  });
+
+  it('the store line carries no password, only the derived keys as escaped literals', async () => {
+    const password = 'a secret password 1';
+    const credentials = await scramCredentials(password, { hash: 'SHA-1', iterations: 10000 });
+    expect(credentials.salt).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const line = storeHashedUserLine('someone', 'meet.jitsi', credentials);
+    expect(line).not.toContain(luaLiteral(password));
+    expect(line).not.toContain(password);
+    expect(line).toContain(luaLiteral(credentials.storedKey));
+    expect(line).not.toMatch(/[\n\r]/);
+  });
+
+  it('reads a hashing scheme only when it is one we can reproduce', () => {
+    expect(parseHashingScheme('Result: SHA-1 10000')).toEqual({ hash: 'SHA-1', iterations: 10000 });
+    expect(parseHashingScheme('Result: SHA-256 20000')).toEqual({ hash: 'SHA-256', iterations: 20000 });
+    expect(parseHashingScheme('Result: none')).toBeNull();
+    expect(parseHashingScheme('Result: SHA-1 100')).toBeNull();
+    expect(parseHashingScheme('Result: SHA-1 10000.5')).toBeNull();
   });
 });
 
@@ -103,6 +143,63 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     const file = await readFile(join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts', 'onecall.dat'), 'utf8');
     expect(file).not.toContain(password);
     expect(await xmppLogin({ port: prosody.c2sPort, username: 'onecall', password })).toBe(true);
+  });
+
+  it("computes exactly the keys Prosody's own SCRAM hasher makes, for ASCII and non-ASCII passwords", async () => {
+    const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+    const scheme = parseHashingScheme((await connection.run(hashingSchemeLine('meet.jitsi'))).text);
+    expect(scheme).toEqual({ hash: 'SHA-1', iterations: 10000 }); // Prosody's default: never lower
+    for (const password of ['plain ascii password', 'Ünïcödé пароль 密码', ...TRICKY]) {
+      const ours = await scramCredentials(password, scheme!, 'a-fixed-salt');
+      const theirs = await connection.run(
+        `>local ok, s, k = require"util.sasl.scram".hashers["SHA-1"](${luaLiteral(password)}, "a-fixed-salt", 10000) ` +
+          `local hex = require"util.hex".encode return hex(s) .. " " .. hex(k)`,
+      );
+      expect(theirs.text).toBe(`Result: ${ours.storedKey} ${ours.serverKey}`);
+    }
+    connection.close();
+  });
+
+  it('stores agent-made credentials as internal_hashed would: SCRAM logins work, wrong passwords fail, no plaintext', async () => {
+    for (const [name, password] of [
+      ['hashedascii', 'an ascii password 1'],
+      ['hashedutf8', 'Ünïcödé пароль 密码'],
+    ] as const) {
+      expect(await accounts.create(name, password)).toEqual({ kind: 'created' });
+      const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+      const account = await connection.run(`>require"core.storagemanager".open("meet.jitsi", "accounts"):get(${luaLiteral(name)})`);
+      const role = await connection.run(`>require"core.usermanager".get_user_role(${luaLiteral(name)}, "meet.jitsi").name`);
+      connection.close();
+      expect(account.text).toMatch(/iteration_count = 10000/);
+      expect(account.text).toMatch(/salt = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"/);
+      expect(account.text).toMatch(/server_key = "[0-9a-f]{40}"/);
+      expect(account.text).toMatch(/created = \d+/);
+      expect(account.text).not.toMatch(/password =/);
+      expect(role.text).toBe('Result: prosody:member');
+      const file = await readFile(join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts', `${name}.dat`), 'utf8');
+      expect(file).not.toContain(password);
+      // SCRAM-SHA-1, as Jitsi's web client logs in.
+      expect(await xmppLogin({ port: prosody.c2sPort, username: name, password })).toBe(true);
+      expect(await xmppLogin({ port: prosody.c2sPort, username: name, password: `${password}x` })).toBe(false);
+      expect(await accounts.verify(name, password)).toBe(true);
+      expect(await accounts.create(name, 'another password 2')).toEqual({ kind: 'exists' });
+      expect(await accounts.verify(name, password)).toBe(true);
+    }
+  });
+
+  it('never stores credentials made for another hashing setup: "Hashing changed", nothing created', async () => {
+    const credentials = await scramCredentials('stale scheme password', { hash: 'SHA-1', iterations: 20000 });
+    const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
+    const result = await connection.run(storeHashedUserLine('stale', 'meet.jitsi', credentials));
+    const exists = await connection.run('>require"core.usermanager".user_exists("stale", "meet.jitsi")');
+    connection.close();
+    expect(result).toMatchObject({ ok: false, text: 'Error: Hashing changed' });
+    expect(exists.text).not.toBe('Result: true');
+  });
+
+  it('leaves a password outside our policy to Prosody, which hashes (and SASLpreps) it itself', async () => {
+    expect(await accounts.create('shortpw', 'short 1')).toEqual({ kind: 'created' });
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'shortpw', password: 'short 1' })).toBe(true);
   });
 
   it('refuses a name made beforehand with prosodyctl and never touches its password', async () => {

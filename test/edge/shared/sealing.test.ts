@@ -50,4 +50,32 @@ describe('sealing', () => {
     expect(() => seal('short', 'x', context)).toThrow(/32 bytes/);
     expect(() => sealingKeyId(`${agent.publicKey}AA`)).toThrow();
   });
+
+  it('keeps keys apart although key material is cached: two key pairs used in turn, then a rotation', () => {
+    const first = generateSealingKeyPair();
+    const second = generateSealingKeyPair();
+    for (let round = 0; round < 3; round++) {
+      const toFirst = seal(first.publicKey, `for the first ${round}`, context);
+      const toSecond = seal(second.publicKey, `for the second ${round}`, context);
+      expect(sealingKeyId(first.publicKey).equals(sealingKeyId(second.publicKey))).toBe(false);
+      expect(openSeal([first.privateKey], toFirst, context)).toBe(`for the first ${round}`);
+      expect(openSeal([second.privateKey], toSecond, context)).toBe(`for the second ${round}`);
+      expect(() => openSeal([first.privateKey], toSecond, context)).toThrow(/does not hold/);
+      expect(() => openSeal([second.privateKey], toFirst, context)).toThrow(/does not hold/);
+      expect(openSeal([second.privateKey, first.privateKey], toFirst, context)).toBe(`for the first ${round}`);
+    }
+    // Rotation: the agent gets a new key first, keeps the old one a while, then drops it.
+    const rotated = generateSealingKeyPair();
+    const old = seal(first.publicKey, 'sealed before the rotation', context);
+    const fresh = seal(rotated.publicKey, 'sealed after the rotation', context);
+    expect(openSeal([rotated.privateKey, first.privateKey], old, context)).toBe('sealed before the rotation');
+    expect(openSeal([rotated.privateKey, first.privateKey], fresh, context)).toBe('sealed after the rotation');
+    expect(() => openSeal([rotated.privateKey], old, context)).toThrow(/does not hold/);
+  });
+
+  it('opens seals made with a public key given in another spelling of the same bytes (padding) alike', () => {
+    const padded = `${agent.publicKey}=`;
+    expect(() => seal(padded, 'x', context)).not.toThrow();
+    expect(openSeal([agent.privateKey], seal(padded, 'padded key', context), context)).toBe('padded key');
+  });
 });
