@@ -3,8 +3,8 @@
  * of error codes in errors.ts. No `serve` here: server.ts runs it, tests call app.request().
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { nodeBodyLimit } from '../shared/node-body.js';
 import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
@@ -27,7 +27,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 export function createAgentApp(deps: AgentAppDeps) {
   const app = new Hono();
   app.use(
-    bodyLimit({
+    nodeBodyLimit({
       maxSize: BODY_LIMIT_BYTES,
       onError: () => {
         throw new AgentError('payload_too_large', `a job is at most ${BODY_LIMIT_BYTES} bytes`);

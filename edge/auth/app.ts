@@ -3,11 +3,11 @@
  * error codes. No `serve` here: server.ts runs it, tests call app.request().
  */
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { nodeBodyLimit } from '../shared/node-body.js';
 import type { AuthEnv } from './context.js';
 import type { AppDeps } from './deps.js';
 import { AppError, type ErrorCode } from './errors.js';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps) {
     await next();
     if (!c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
   });
-  app.use(bodyLimit({ maxSize: deps.config.bodyLimitBytes }));
+  app.use(nodeBodyLimit({ maxSize: deps.config.bodyLimitBytes }));
   app.use(csrf({ origin: deps.config.publicUrl }));
   app.use(async (c, next) => {
     if (c.req.method === 'POST' && deps.isShuttingDown?.()) throw new AppError('shutting_down');

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../shared/log.js';
 import { signRequest } from '../shared/signing.js';
+import { AgentClient, AgentTimeoutError, type AgentReply } from './agent-client.js';
 import type { AgentConfig, DispatchConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
 import type { Db } from './store/db.js';
@@ -83,12 +84,14 @@ export class Dispatcher {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly maxInFlight: number;
+  private readonly client: AgentClient;
 
   constructor(private readonly options: DispatcherOptions) {
     this.agents = new Map(options.agents.map((agent) => [agent.name, agent]));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.maxInFlight = Math.max(1, options.maxInFlightPerAgent ?? 128);
+    this.client = new AgentClient(this.maxInFlight);
     // One waiter per held /create: a burst holds thousands, none of them a leak.
     this.settled.setMaxListeners(0);
   }
@@ -140,6 +143,7 @@ export class Dispatcher {
     this.closed = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
+    this.client.close();
   }
 
   private hasRoom(server: string): boolean {
@@ -241,24 +245,20 @@ export class Dispatcher {
 
   private async attempt(agent: AgentConfig, job: DueJob): Promise<AttemptResult> {
     const body = JSON.stringify({ id: job.id, username: job.username, sealedPassword: job.sealedPassword });
-    let response: Response;
+    let response: AgentReply;
     try {
-      response = await fetch(`${agent.url}/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...signRequest(agent.signingKeys, job.id, body) },
+      response = await this.client.post(
+        `${agent.url}/jobs`,
+        { 'content-type': 'application/json', ...signRequest(agent.signingKeys, job.id, body) },
         body,
-        signal: AbortSignal.timeout(this.options.config.requestTimeoutMs),
-        redirect: 'error',
-      });
+        this.options.config.requestTimeoutMs,
+      );
     } catch (error) {
-      const name = (error as Error).name;
-      return { kind: 'retry', detail: name === 'TimeoutError' ? 'agent did not answer in time' : 'agent unreachable' };
+      return { kind: 'retry', detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable' };
     }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      return { kind: 'retry', detail: `agent answered HTTP ${response.status}` };
-    }
-    const answer = parseAnswer(await response.json().catch(() => null), job.id);
+    // Redirects are not followed: any status but 200 is a failed attempt.
+    if (response.status !== 200) return { kind: 'retry', detail: `agent answered HTTP ${response.status}` };
+    const answer = parseAnswer(response.json, job.id);
     if (!answer) return { kind: 'retry', detail: 'agent answered with an unexpected body' };
     switch (answer.status) {
       case 'created':

@@ -4,6 +4,7 @@
  * state is touched. The verified raw body is put on `c.var.rawBody` (the signature covers exactly those bytes).
  */
 import { createMiddleware } from 'hono/factory';
+import { bodyText } from '../../shared/node-body.js';
 import { ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyRequest } from '../../shared/signing.js';
 import { AgentError } from '../errors.js';
 
@@ -16,7 +17,7 @@ declare module 'hono' {
 
 export function signedRequest(keys: readonly Buffer[], now: () => Date = () => new Date()) {
   return createMiddleware(async function signedRequest(c, next) {
-    const body = await c.req.text();
+    const body = await bodyText(c);
     const id = c.req.header(ID_HEADER);
     const failure = verifyRequest(
       keys,

@@ -3,6 +3,7 @@
  * Every field must be a plain string; anything else is a 400 that names the field.
  */
 import type { Context } from 'hono';
+import { bodyText } from '../../shared/node-body.js';
 import type { AuthEnv } from '../context.js';
 import { AppError, type ErrorField } from '../errors.js';
 
@@ -12,12 +13,18 @@ export async function readFields<K extends ErrorField>(c: Context<AuthEnv>, name
   const type = (c.req.header('content-type') ?? '').toLowerCase();
   let body: Record<string, unknown>;
   if (type.startsWith('application/json')) {
-    const parsed = await c.req.json<unknown>().catch(() => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await bodyText(c));
+    } catch {
       throw new AppError('bad_request', 'The body is not valid JSON.');
-    });
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('bad_request', 'The body must be a JSON object.');
     body = parsed as Record<string, unknown>;
-  } else if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
+  } else if (type.startsWith('application/x-www-form-urlencoded')) {
+    // What a browser form sends; parsed as parseBody would (a repeated field: the last one counts).
+    body = Object.fromEntries(new URLSearchParams(await bodyText(c)));
+  } else if (type.startsWith('multipart/form-data')) {
     body = await c.req.parseBody().catch(() => {
       throw new AppError('bad_request', 'The form data could not be read.');
     });
