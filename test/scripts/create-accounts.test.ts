@@ -1,5 +1,4 @@
 /** The cron safety net as cron runs it: `tsx scripts/create-accounts.mts` over the agent's inbox. */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +7,9 @@ import { Inbox } from '../../edge/agent/inbox.js';
 import { sealContext } from '../../edge/agent/worker.js';
 import { generateSealingKeyPair, seal } from '../../edge/shared/sealing.js';
 import { startTestProsody, type TestProsody } from '../support/prosody.js';
+import { runScript } from '../support/run-script.js';
 import { xmppLogin } from '../support/xmpp.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const keys = generateSealingKeyPair();
 let prosody: TestProsody;
 let dataDir: string;
@@ -24,16 +23,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'scripts/create-accounts.mts'), ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (args: string[], env: Record<string, string>) => runScript('scripts/create-accounts.mts', args, { env, cleanEnv: true });
 
 const env = () => ({ MEET_DATA_DIR: dataDir, MEET_AGENT_SEALING_KEYS: keys.privateKey, MEET_PROSODY_SOCKET: prosody.socketPath });
 

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSeal, seal, sealingPublicKeyOf } from '../../edge/shared/sealing.js';
 import { parseSigningSecrets } from '../../edge/shared/signing.js';
 import { createSecretsFile, generateSecrets } from '../../scripts/lib/secrets-file.js';
+import { runScript } from '../support/run-script.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -68,11 +68,7 @@ describe('createSecretsFile', () => {
 });
 
 describe('npm run secrets', () => {
-  const run = (args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/secrets.mts'), ...args], { cwd: ROOT }).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
+  const run = (args: string[]) => runScript('scripts/secrets.mts', args);
 
   it('init writes the file and prints no secret', async () => {
     const file = join(await tempDir(), 'staging.env');

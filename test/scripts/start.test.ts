@@ -1,14 +1,14 @@
 /** `npm start` as a user runs it: a child process in the foreground, stopped with Ctrl-C (SIGINT). */
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
+import { ROOT, runScript } from '../support/run-script.js';
 import { xmppLogin } from '../support/xmpp.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -42,16 +42,7 @@ function start(env: Record<string, string>) {
   return { child, exited, ready, output: () => output };
 }
 
-function runCli(script: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, script), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const runCli = (script: string, args: string[], env: Record<string, string>) => runScript(script, args, { env });
 
 const portsFree = async (ports: number[]) => {
   for (const port of ports) {

@@ -1,30 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { recordJobOutcome, redeem } from '../../edge/auth/store/requests.js';
 import { addTicketmaster } from '../../edge/auth/store/ticketmasters.js';
 import { checkTicket, mintTicket } from '../../edge/auth/store/tickets.js';
 
-/** Runs the real script with tsx against a temp MEET_DATA_DIR, as `npm run` does. */
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+import { runScript as runRepoScript } from '../support/run-script.js';
 
-interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runScript(script: string, args: readonly string[], env: Record<string, string>): Promise<RunResult> {
-  return new Promise((done) => {
-    execFile(TSX, [resolve(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs the real script against a temp MEET_DATA_DIR, as `npm run` does. */
+const runScript = (script: string, args: readonly string[], env: Record<string, string>) => runRepoScript(`scripts/${script}`, args, { env });
 
 let dataDir: string;
 let db: Db;
