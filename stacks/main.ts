@@ -26,6 +26,8 @@ try {
     const app = new App();
     for (const env of configs) addEnvironment(app, env, { kind: 'build', repoRoot: REPO_ROOT, sourceHash });
     app.synth();
+    const stacks = configs.flatMap((env) => [`${env.name}-cloud`, `${env.name}-services`]);
+    console.error(`synthesized ${stacks.join(', ')} into ${app.outdir}`);
   });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
