@@ -16,6 +16,8 @@ export interface WorkerLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+  /** Per-job timeline (claimed, stored in Prosody) for finding where time goes; off unless the level is debug. */
+  debug?(fields: object, message: string): void;
 }
 
 export interface WorkerOptions {
@@ -140,6 +142,7 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
       }
       if (jobs.length === 0) break;
       for (const job of jobs) {
+        this.#options.log.debug?.({ job: job.id }, 'job claimed');
         this.#inFlight += 1;
         void this.#process(job)
           .catch((error: unknown) => this.#options.log.error({ err: error, job: job.id }, 'could not record a job result'))
@@ -191,6 +194,7 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
 
     try {
       const outcome = await this.#options.accounts.create(job.username, password);
+      log.debug?.({ job: job.id, outcome: outcome.kind }, 'job stored in prosody');
       if (outcome.kind === 'created') settle('created', null);
       else if (outcome.kind === 'rejected') settle('failed', outcome.detail);
       else if (await this.#options.accounts.verify(job.username, password))

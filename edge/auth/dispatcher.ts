@@ -246,6 +246,7 @@ export class Dispatcher {
   private async attempt(agent: AgentConfig, job: DueJob): Promise<AttemptResult> {
     const body = JSON.stringify({ id: job.id, username: job.username, sealedPassword: job.sealedPassword });
     let response: AgentReply;
+    this.options.log.debug({ job: job.id }, 'job sent');
     try {
       response = await this.client.post(
         `${agent.url}/jobs`,

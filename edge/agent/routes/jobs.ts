@@ -19,6 +19,7 @@ export interface JobRoutesDeps {
   readonly signingKeys: readonly Buffer[];
   readonly holdMs: number;
   readonly now?: () => Date;
+  readonly log?: { debug(fields: object, message: string): void };
 }
 
 const jobSchema = z.strictObject({
@@ -64,11 +65,14 @@ export function jobRoutes(deps: JobRoutesDeps) {
 
     const received = await deps.inbox.receiveSoon(job);
     if (received.kind === 'mismatch') throw new AgentError('bad_request', 'this job id is already stored for another username');
+    deps.log?.debug({ job: job.id, isNew: received.isNew }, 'job received');
     if (isFinal(received.job.status)) return c.json(answer(received.job));
 
     const finished = deps.worker.whenSettled(job.id, deps.holdMs);
     deps.worker.wake();
     await finished;
-    return c.json(answer(deps.inbox.get(job.id)!));
+    const reply = answer(deps.inbox.get(job.id)!);
+    deps.log?.debug({ job: job.id, status: reply.status }, 'job answered');
+    return c.json(reply);
   });
 }

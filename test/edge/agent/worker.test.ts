@@ -84,3 +84,19 @@ it('while Prosody is down jobs are put back, and created once it is back', async
   expect(inbox.get('w6')).toMatchObject({ status: 'created', attempts: 2 });
   expect(await xmppLogin({ port: prosody.c2sPort, username: 'patient', password: 'patient password 1', mechanism: 'PLAIN' })).toBe(true);
 });
+
+it('at debug level, logs each job’s timeline (claimed, then stored in Prosody) without the password', async () => {
+  const lines: Array<{ fields: object; message: string }> = [];
+  const record = (fields: object, message: string) => lines.push({ fields, message });
+  const traced = new AccountWorker({
+    inbox,
+    accounts,
+    sealingKeys: [newKeys.privateKey],
+    log: { info: record, warn: record, error: record, debug: record },
+  });
+  add('wt1', 'wtraced', 'traced password 1');
+  expect(await traced.drain()).toMatchObject({ created: 1 });
+  const timeline = lines.filter(({ fields }) => (fields as { job?: string }).job === 'wt1').map(({ message }) => message);
+  expect(timeline).toEqual(['job claimed', 'job stored in prosody', 'account created']);
+  expect(JSON.stringify(lines)).not.toContain('traced password 1');
+});
