@@ -57,19 +57,31 @@ export function testPasswordLine(username: string, domain: string, password: str
  */
 export function createUserLine(username: string, domain: string, password: string): string {
   return [
-    `>local um, cm, jid = require"core.usermanager", require"core.configmanager", require"util.jid"`,
+    ...openAccountLines(username, domain),
+    `if um.user_exists(u, h) then return nil, "User exists" end`,
+    `local ok, err = um.create_user(u, ${luaLiteral(password)}, h)`,
+    ...finishAccountLines,
+  ].join(' ');
+}
+
+/** The start of both create lines: the modules they use and the prepped, known JID (u, h). */
+function openAccountLines(username: string, domain: string): string[] {
+  return [
+    `>local um, cm, jid, sm = require"core.usermanager", require"core.configmanager", require"util.jid", require"core.storagemanager"`,
     `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
     `if not u then return nil, "Invalid username" end`,
     `if not prosody.hosts[h] then return nil, "No such host" end`,
-    `if um.user_exists(u, h) then return nil, "User exists" end`,
-    `local ok, err = um.create_user(u, ${luaLiteral(password)}, h)`,
-    `if not ok then return nil, "Could not create user: " .. tostring(err) end`,
-    `local role = cm.get("*", "default_provisioned_role") or "prosody:member"`,
-    `local role_ok, role_err = um.set_user_role(u, h, role)`,
-    `if not role_ok then um.delete_user(u, h) return nil, "Could not create user: could not assign role: " .. tostring(role_err) end`,
-    `return true, "Created " .. u .. "@" .. h .. " with role '" .. role .. "'"`,
-  ].join(' ');
+  ];
 }
+
+/** The end of both create lines: given the write's `ok, err`, the host's default provisioned role, as user:create. */
+const finishAccountLines = [
+  `if not ok then return nil, "Could not create user: " .. tostring(err) end`,
+  `local role = cm.get("*", "default_provisioned_role") or "prosody:member"`,
+  `local role_ok, role_err = um.set_user_role(u, h, role)`,
+  `if not role_ok then um.delete_user(u, h) return nil, "Could not create user: could not assign role: " .. tostring(role_err) end`,
+  `return true, "Created " .. u .. "@" .. h .. " with role '" .. role .. "'"`,
+];
 
 /** How Prosody hashes passwords for a host (mod_auth_internal_hashed's options). */
 export interface HashingScheme {
@@ -140,10 +152,7 @@ export function parseHashingScheme(text: string): HashingScheme | null {
  */
 export function storeHashedUserLine(username: string, domain: string, credentials: ScramCredentials): string {
   return [
-    `>local um, cm, jid, sm = require"core.usermanager", require"core.configmanager", require"util.jid", require"core.storagemanager"`,
-    `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
-    `if not u then return nil, "Invalid username" end`,
-    `if not prosody.hosts[h] then return nil, "No such host" end`,
+    ...openAccountLines(username, domain),
     `local users = prosody.hosts[h].users`,
     `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(credentials.hash)}`,
     `or (cm.get(h, "default_iteration_count") or 10000) ~= ${credentials.iterations} then return nil, "Hashing changed" end`,
@@ -151,11 +160,7 @@ export function storeHashedUserLine(username: string, domain: string, credential
     `local now = os.time()`,
     `local ok, err = sm.open(h, "accounts"):set(u, { stored_key = ${luaLiteral(credentials.storedKey)}, server_key = ${luaLiteral(credentials.serverKey)},`,
     `salt = ${luaLiteral(credentials.salt)}, iteration_count = ${credentials.iterations}, created = now, updated = now })`,
-    `if not ok then return nil, "Could not create user: " .. tostring(err) end`,
-    `local role = cm.get("*", "default_provisioned_role") or "prosody:member"`,
-    `local role_ok, role_err = um.set_user_role(u, h, role)`,
-    `if not role_ok then um.delete_user(u, h) return nil, "Could not create user: could not assign role: " .. tostring(role_err) end`,
-    `return true, "Created " .. u .. "@" .. h .. " with role '" .. role .. "'"`,
+    ...finishAccountLines,
   ].join(' ');
 }
 
