@@ -113,7 +113,7 @@ async function startService(name: string, argv: readonly string[], env: Record<s
 }
 
 /** Compiles edge/ and the container scripts into dist/ (`npm run build`), so the measured code is the working tree's. */
-function build(): number {
+export function build(): number {
   const started = performance.now();
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   return (performance.now() - started) / 1000;
