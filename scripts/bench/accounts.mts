@@ -40,6 +40,7 @@ import { ensureLocalKeys } from '../../edge/shared/keys.js';
 import { freePort } from '../../test/support/ports.js';
 import { failedLogins, xmppLogin } from '../../test/support/xmpp.js';
 import { startLocalProsody } from '../lib/local-prosody.js';
+import { localAgentEnv, localAuthEnv } from '../lib/local-stack.js';
 import { AGENT_NODE_FLAGS, build, EDGE_NODE_FLAGS } from './edge.mts';
 import type { BenchFigures } from './parts.mts';
 
@@ -143,16 +144,7 @@ export async function run(): Promise<BenchFigures> {
       'agent',
       'dist/edge/agent/main.js',
       AGENT_NODE_FLAGS,
-      {
-        MEET_DATA_DIR: dataDir,
-        MEET_AGENT_HOST: '127.0.0.1',
-        MEET_AGENT_PORT: String(agentPort),
-        MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
-        MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
-        MEET_PROSODY_SOCKET: prosody.socketPath,
-        MEET_XMPP_DOMAIN: XMPP_DOMAIN,
-        MEET_LOG_LEVEL: LOG_LEVEL,
-      },
+      localAgentEnv({ dataDir, keys, xmppDomain: XMPP_DOMAIN, logLevel: LOG_LEVEL, port: agentPort, prosodySocket: prosody.socketPath }),
       `${agentUrl}/healthz`,
     );
     started.push(() => agent.stop());
@@ -161,15 +153,7 @@ export async function run(): Promise<BenchFigures> {
       'meet-auth',
       'dist/edge/auth/main.js',
       EDGE_NODE_FLAGS,
-      {
-        MEET_DATA_DIR: dataDir,
-        MEET_AUTH_HOST: '127.0.0.1',
-        MEET_AUTH_PORT: String(authPort),
-        MEET_AGENTS: JSON.stringify([{ name: 'local', url: agentUrl, sealingPublicKey: keys.sealingPublicKey }]),
-        MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
-        MEET_XMPP_DOMAIN: XMPP_DOMAIN,
-        MEET_LOG_LEVEL: LOG_LEVEL,
-      },
+      localAuthEnv({ dataDir, keys, xmppDomain: XMPP_DOMAIN, logLevel: LOG_LEVEL, port: authPort, agentUrl }),
       `${authUrl}/healthz`,
     );
     started.push(() => auth.stop());

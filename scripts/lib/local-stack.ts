@@ -10,12 +10,60 @@ import { loadAgentConfig } from '../../edge/agent/config.js';
 import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
 import { loadAuthConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
-import { ensureLocalKeys } from '../../edge/shared/keys.js';
+import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
 import type { Logger } from '../../edge/shared/log.js';
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 export const AGENT_NAME = 'local';
+
+/** What the local agent's and meet-auth's environments are made from. */
+export interface LocalEnvInput {
+  readonly dataDir: string;
+  readonly keys: LocalKeys;
+  /** MEET_XMPP_DOMAIN; left to the services' default (meet.jitsi) when not given. */
+  readonly xmppDomain?: string;
+  /** MEET_LOG_LEVEL; left to the services' default when not given. */
+  readonly logLevel?: string;
+}
+
+function optionalEnv(input: LocalEnvInput): Record<string, string> {
+  return {
+    ...(input.xmppDomain !== undefined ? { MEET_XMPP_DOMAIN: input.xmppDomain } : {}),
+    ...(input.logLevel !== undefined ? { MEET_LOG_LEVEL: input.logLevel } : {}),
+  };
+}
+
+/**
+ * The environment of a local agent on 127.0.0.1, in the variables production sets (edge/agent/config.ts), so the
+ * local stack, the end-to-end tests and the benchmark configure it exactly as the services stack does.
+ */
+export function localAgentEnv(input: LocalEnvInput & { readonly port: number; readonly prosodySocket: string }): Record<string, string> {
+  return {
+    MEET_DATA_DIR: input.dataDir,
+    MEET_AGENT_HOST: LOCAL_HOST,
+    MEET_AGENT_PORT: String(input.port),
+    MEET_AGENT_SIGNING_SECRETS: input.keys.signingSecret,
+    MEET_AGENT_SEALING_KEYS: input.keys.sealingPrivateKey,
+    MEET_PROSODY_SOCKET: input.prosodySocket,
+    ...optionalEnv(input),
+  };
+}
+
+/** The environment of a local meet-auth on 127.0.0.1 with the one local agent at `agentUrl` (edge/auth/config.ts). */
+export function localAuthEnv(
+  input: LocalEnvInput & { readonly port: number; readonly agentUrl: string; readonly holdMs?: number },
+): Record<string, string> {
+  return {
+    MEET_DATA_DIR: input.dataDir,
+    MEET_AUTH_HOST: LOCAL_HOST,
+    MEET_AUTH_PORT: String(input.port),
+    MEET_AGENTS: JSON.stringify([{ name: AGENT_NAME, url: input.agentUrl, sealingPublicKey: input.keys.sealingPublicKey }]),
+    MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [AGENT_NAME]: input.keys.signingSecret }),
+    ...optionalEnv(input),
+    ...(input.holdMs !== undefined ? { MEET_HOLD_MS: String(input.holdMs) } : {}),
+  };
+}
 
 export interface LocalStackOptions {
   /** @default ".meet" */
@@ -84,29 +132,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push({ close: () => prosody.stop() });
 
     // Configuration goes in as environment-shaped records, validated by the same loaders production uses.
-    const agentConfig = loadAgentConfig({
-      MEET_DATA_DIR: dataDir,
-      MEET_AGENT_HOST: LOCAL_HOST,
-      MEET_AGENT_PORT: String(ports.agentPort),
-      MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
-      MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
-      MEET_PROSODY_SOCKET: prosody.socketPath,
-      MEET_XMPP_DOMAIN: prosody.domain,
-      MEET_LOG_LEVEL: logLevel,
-    });
+    const common = { dataDir, keys, xmppDomain: prosody.domain, logLevel };
+    const agentConfig = loadAgentConfig(localAgentEnv({ ...common, port: ports.agentPort, prosodySocket: prosody.socketPath }));
     const agent: AgentServer = await startAgentServer(agentConfig, options.agentLog ? { log: options.agentLog } : {});
     started.push(agent);
 
-    const authConfig = loadAuthConfig({
-      MEET_DATA_DIR: dataDir,
-      MEET_AUTH_HOST: LOCAL_HOST,
-      MEET_AUTH_PORT: String(ports.authPort),
-      MEET_AGENTS: JSON.stringify([{ name: AGENT_NAME, url: agent.url, sealingPublicKey: keys.sealingPublicKey }]),
-      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [AGENT_NAME]: keys.signingSecret }),
-      MEET_XMPP_DOMAIN: prosody.domain,
-      MEET_LOG_LEVEL: logLevel,
-      ...(options.authHoldMs !== undefined ? { MEET_HOLD_MS: String(options.authHoldMs) } : {}),
-    });
+    const authConfig = loadAuthConfig(
+      localAuthEnv({ ...common, port: ports.authPort, agentUrl: agent.url, ...(options.authHoldMs !== undefined ? { holdMs: options.authHoldMs } : {}) }),
+    );
     const auth: AuthServer = await startAuthServer(authConfig, options.authLog ? { log: options.authLog } : {});
     started.push(auth);
 

@@ -17,6 +17,7 @@ import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketm
 import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
 import { createLogger } from '../../edge/shared/log.js';
+import { localAgentEnv, localAuthEnv } from '../../scripts/lib/local-stack.js';
 import { freePort } from './ports.js';
 import { startTestProsody, type TestProsody } from './prosody.js';
 
@@ -90,26 +91,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const agentPort = await freePort();
   const agentEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    MEET_DATA_DIR: dataDir,
-    MEET_AGENT_HOST: '127.0.0.1',
-    MEET_AGENT_PORT: String(agentPort),
-    MEET_AGENT_SIGNING_SECRETS: keys.signingSecret,
-    MEET_AGENT_SEALING_KEYS: keys.sealingPrivateKey,
-    MEET_PROSODY_SOCKET: prosody.socketPath,
-    MEET_LOG_LEVEL: 'warn',
+    ...localAgentEnv({ dataDir, keys, logLevel: 'warn', port: agentPort, prosodySocket: prosody.socketPath }),
   };
   const silent = createLogger({ level: 'silent' });
   let agent: AgentServer | undefined;
   const children = new Set<ChildProcess>();
 
-  const authConfig = loadAuthConfig({
-    MEET_DATA_DIR: dataDir,
-    MEET_AUTH_PORT: String(await freePort()),
-    MEET_AGENTS: JSON.stringify([{ name: 'local', url: `http://127.0.0.1:${agentPort}`, sealingPublicKey: keys.sealingPublicKey }]),
-    MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ local: keys.signingSecret }),
-    MEET_HOLD_MS: String(options.authHoldMs ?? 2000),
-    MEET_LOG_LEVEL: 'silent',
-  });
+  const authConfig = loadAuthConfig(
+    localAuthEnv({ dataDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: options.authHoldMs ?? 2000 }),
+  );
   const auth: AuthServer = await startAuthServer(
     { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch } },
     { log: silent },
