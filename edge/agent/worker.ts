@@ -8,7 +8,7 @@
  * The agent runs one in the background (`start`/`wake`); the cron safety net runs `drain` once.
  */
 import { EventEmitter } from 'node:events';
-import { openSeal, SealError } from '../shared/sealing.js';
+import { openSeal, SealError, sealContext } from '../shared/sealing.js';
 import { newOwnerId, type ClaimedJob, type FinalStatus, type Inbox } from './inbox.js';
 import { ProsodyUnavailableError, type ProsodyAccounts } from './prosody.js';
 
@@ -50,9 +50,6 @@ export interface WorkerSummary {
   failed: number;
   retry: number;
 }
-
-/** The context a seal is bound to: a seal moved to another job or name does not open. */
-export const sealContext = (id: string, username: string) => `${id}\n${username}`;
 
 const CONTROL = /\p{Cc}/u;
 

@@ -162,3 +162,11 @@ export function openSeal(privateKeys: readonly string[], sealed: string, context
   }
   throw new SealError('seal was made for a key this agent does not hold');
 }
+
+/**
+ * The context a job's password is sealed under (the job protocol): its job id and folded username, so a seal moved
+ * to another job or name does not open. meet-auth seals with it, the agent opens with it.
+ */
+export function sealContext(jobId: string, username: string): string {
+  return `${jobId}\n${username}`;
+}

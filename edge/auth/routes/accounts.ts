@@ -1,6 +1,6 @@
 /** `/create` (redeem a ticket for an account) and `/status/:id` (how far the account got on each server). */
 import { Hono } from 'hono';
-import { seal } from '../../shared/sealing.js';
+import { seal, sealContext } from '../../shared/sealing.js';
 import { checkPassword } from '../../shared/passwords.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import type { AuthEnv } from '../context.js';
@@ -43,7 +43,7 @@ export function accountRoutes(deps: AppDeps) {
         const requestId = randomId(16);
         const jobs = deps.config.agents.map((agent) => {
           const id = randomId(16);
-          return { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, fields.password!, `${id}\n${name.username}`) };
+          return { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, fields.password!, sealContext(id, name.username)) };
         });
         const outcome = redeem(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
         if (!outcome.ok) {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Inbox } from '../../../edge/agent/inbox.js';
 import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
-import { AccountWorker, sealContext } from '../../../edge/agent/worker.js';
+import { AccountWorker } from '../../../edge/agent/worker.js';
 import { createLogger } from '../../../edge/shared/log.js';
-import { generateSealingKeyPair, seal } from '../../../edge/shared/sealing.js';
+import { generateSealingKeyPair, seal, sealContext } from '../../../edge/shared/sealing.js';
 import { startTestProsody, type TestProsody } from '../../support/prosody.js';
 import { xmppLogin } from '../../support/xmpp.js';
 

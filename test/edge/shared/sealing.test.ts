@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateSealingKeyPair, openSeal, seal, SealError, sealingKeyId, sealingPublicKeyOf } from '../../../edge/shared/sealing.js';
+import { generateSealingKeyPair, openSeal, seal, SealError, sealingKeyId, sealingPublicKeyOf, sealContext } from '../../../edge/shared/sealing.js';
 
 describe('sealing', () => {
   const agent = generateSealingKeyPair();
@@ -77,5 +77,15 @@ describe('sealing', () => {
     const padded = `${agent.publicKey}=`;
     expect(() => seal(padded, 'x', context)).not.toThrow();
     expect(openSeal([agent.privateKey], seal(padded, 'padded key', context), context)).toBe('padded key');
+  });
+});
+
+describe('sealContext', () => {
+  it('is the job id and the folded username on two lines, as the job protocol fixes it', () => {
+    expect(sealContext('job1', 'alice')).toBe('job1\nalice');
+    const { publicKey, privateKey } = generateSealingKeyPair();
+    const sealed = seal(publicKey, 'a password', sealContext('job1', 'alice'));
+    expect(openSeal([privateKey], sealed, 'job1\nalice')).toBe('a password');
+    expect(() => openSeal([privateKey], sealed, sealContext('job2', 'alice'))).toThrow(SealError);
   });
 });
