@@ -1,0 +1,13 @@
+#!/usr/bin/env tsx
+/**
+ * `npm run certs -- issue|renew|status` (see --help): the host's TLS certificate from Let's Encrypt over HTTP-01.
+ * In production the meet-cert-renewal timer runs `docker exec <meet-agent|meet-edge> node dist/scripts/certs.mjs renew`
+ * daily. Logic: scripts/lib/certs/.
+ */
+import { runCertsCli } from './lib/certs/cli.js';
+
+process.exitCode = await runCertsCli(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+});

@@ -1,0 +1,118 @@
+/** `npm run certs -- issue|renew|status`: the command line over certificates.ts (scripts/certs.mts only calls this). */
+import { minimist } from 'zx';
+import { certificateStatus, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
+import { CertsConfigError, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
+
+export const CERTS_USAGE = `usage: npm run certs -- <command> [options]
+
+commands:
+  issue [--force]  obtain a certificate now, unless a fresh one that covers the names exists (--force: even then)
+  renew            obtain a new certificate only if the current one is missing, does not cover the names, does not
+                   match its key or expires within the renewal window; otherwise say so and leave the CA alone
+                   (run daily by the meet-cert-renewal timer on each host)
+  status [--json]  names, issuer, validity, days left and whether renewal is due
+
+options:
+  --skip-self-check  do not fetch the challenge URL ourselves before the CA validates it (only for test CAs
+                     whose names do not resolve publicly, such as Pebble)
+  --help             show this help
+
+environment:
+  MEET_CERT_DOMAINS        the names to cover, comma-separated (required; the first is the common name)
+  MEET_ACME_DIRECTORY      production (Let's Encrypt, default), staging (Let's Encrypt staging) or an https URL
+  MEET_ACME_EMAIL          contact address for the ACME account (optional)
+  MEET_CERTS_DIR           where cert.crt (chain) and cert.key go (default $MEET_DATA_DIR/certs; /certs in containers)
+  MEET_ACME_CHALLENGE_DIR  where HTTP-01 token files go, served at /.well-known/acme-challenge/
+                           (default $MEET_DATA_DIR/acme-challenge; /acme-challenge in containers)
+  MEET_CERT_RENEW_DAYS     renew when the certificate expires within this many days (default ${DEFAULT_RENEW_DAYS})
+  MEET_DATA_DIR            default .meet; the ACME account key is kept in $MEET_DATA_DIR/acme/account.key
+
+exit status: 0 done (also when nothing was due), 1 failed (the old certificate is untouched), 2 usage or
+configuration error.`;
+
+export interface CertsCliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly env: Record<string, string | undefined>;
+}
+
+const FLAGS: Record<string, readonly string[]> = { issue: ['force', 'skip-self-check'], renew: ['skip-self-check'], status: ['json'] };
+
+class UsageError extends Error {}
+
+function formatStatus(status: CertificateStatus): string {
+  const cert = status.certificate;
+  const lines = [`configured names: ${status.configuredNames.join(', ')}`, `certificate:      ${status.certFile}`];
+  if (cert) {
+    lines.push(
+      `names:            ${cert.names.join(', ')}`,
+      `issuer:           ${cert.issuer}`,
+      `not before:       ${cert.notBefore.toISOString()}`,
+      `not after:        ${cert.notAfter.toISOString()}`,
+      `days left:        ${status.daysLeft}`,
+    );
+  }
+  lines.push(`renewal due:      ${status.due ? 'yes' : 'no'} (${status.reason})`);
+  return lines.join('\n');
+}
+
+function statusJson(status: CertificateStatus): string {
+  const cert = status.certificate;
+  return JSON.stringify(
+    {
+      configuredNames: status.configuredNames,
+      certFile: status.certFile,
+      certificate: cert && { names: cert.names, issuer: cert.issuer, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), chainLength: cert.chainLength },
+      daysLeft: status.daysLeft,
+      renewDays: status.renewDays,
+      renewalDue: status.due,
+      reason: status.reason,
+    },
+    null,
+    2,
+  );
+}
+
+function formatResult(result: RunResult): string {
+  const cert = result.certificate;
+  if (result.action === 'kept') return `nothing to do: ${result.reason}`;
+  return `issued a certificate for ${cert!.names.join(', ')} by ${cert!.issuer}, valid until ${cert!.notAfter.toISOString()}`;
+}
+
+export async function runCertsCli(args: readonly string[], io: CertsCliIo): Promise<number> {
+  const argv = minimist([...args], { boolean: ['help', 'force', 'json', 'skip-self-check'], alias: { h: 'help' } });
+  const [command, ...extra] = argv._.map(String);
+  let config: CertsConfig;
+  try {
+    if (argv.help) {
+      io.out(CERTS_USAGE);
+      return 0;
+    }
+    if (command === undefined) throw new UsageError('a command is required');
+    if (!(command in FLAGS)) throw new UsageError(`unknown command "${command}"`);
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const unknown = Object.keys(argv).filter((key) => !['_', 'help', 'h'].includes(key) && argv[key] !== false && !FLAGS[command]!.includes(key));
+    if (unknown.length > 0) throw new UsageError(`${command} takes no option --${unknown[0]}`);
+    config = loadCertsConfig(io.env);
+  } catch (error) {
+    if (error instanceof UsageError) io.err(`certs: ${error.message}\n\n${CERTS_USAGE}`);
+    else if (error instanceof CertsConfigError) io.err(`certs: ${error.message}\n(see npm run certs -- --help)`);
+    else throw error;
+    return 2;
+  }
+
+  try {
+    if (command === 'status') {
+      const status = await certificateStatus(config);
+      io.out(argv.json ? statusJson(status) : formatStatus(status));
+      return 0;
+    }
+    const options = { progress: (line: string) => io.err(`certs: ${line}`), selfCheck: !argv['skip-self-check'] };
+    const result = command === 'issue' ? await issueCertificate(config, { ...options, force: Boolean(argv.force) }) : await renewCertificate(config, options);
+    io.out(formatResult(result));
+    return 0;
+  } catch (error) {
+    io.err(`certs: ${command} failed, the current certificate (if any) is unchanged: ${(error as Error).message}`);
+    return 1;
+  }
+}

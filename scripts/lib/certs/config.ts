@@ -1,0 +1,122 @@
+/**
+ * Configuration of `npm run certs`, read once from the environment and validated with zod. Every problem is
+ * listed at once, naming the variable and the bad value (none of these values is a secret).
+ *
+ * In the containers (stacks/provisioning.ts) the directories are set to the mounts, /certs and /acme-challenge;
+ * locally they default to directories under MEET_DATA_DIR, where meet-auth serves challenges from.
+ */
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Let's Encrypt's directories; `MEET_ACME_DIRECTORY` takes these names or any https URL (e.g. Pebble's). */
+export const ACME_DIRECTORIES = {
+  production: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+} as const;
+
+export const DEFAULT_RENEW_DAYS = 30;
+
+export interface CertsConfig {
+  /** The names the certificate covers; the first is also its subject common name. */
+  readonly domains: readonly string[];
+  readonly directoryUrl: string;
+  /** Contact for the ACME account (expiry and incident mail). */
+  readonly email: string | null;
+  /** Where cert.crt (leaf + chain) and cert.key are written: the directory the servers mount. */
+  readonly certsDir: string;
+  /** Where HTTP-01 token files are written: the directory nginx / meet-auth serve /.well-known/acme-challenge/ from. */
+  readonly challengeDir: string;
+  /** Where the ACME account key is kept (created once, mode 0600); not mounted into the web server. */
+  readonly accountDir: string;
+  /** Renew when the certificate expires within this many days. */
+  readonly renewDays: number;
+}
+
+export class CertsConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid certificate configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** Why `name` cannot be on a certificate obtained with HTTP-01, or null when it can. */
+export function domainProblem(name: string): string | null {
+  if (name.startsWith('*.')) return `"${name}" is a wildcard name: HTTP-01 cannot prove those (it needs DNS-01)`;
+  if (isIP(name) !== 0) return `"${name}" is an IP address, not a DNS name`;
+  const labels = name.split('.');
+  if (name.length > 253 || labels.length < 2 || !labels.every((label) => LABEL.test(label))) return `"${name}" is not a DNS name`;
+  return null;
+}
+
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const envSchema = z.object({
+  MEET_DATA_DIR: optionalText,
+  MEET_CERT_DOMAINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string({ error: 'is required: the names the certificate covers, comma-separated (e.g. meet.example.org)' })
+      .transform((list) => [...new Set(list.split(/[\s,]+/).filter(Boolean).map((name) => name.toLowerCase().replace(/\.$/, '')))])
+      .superRefine((names, ctx) => {
+        for (const name of names) {
+          const problem = domainProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+        // Let's Encrypt's limit of names per certificate.
+        if (names.length > 100) ctx.addIssue({ code: 'custom', message: `lists ${names.length} names; at most 100 fit on one certificate` });
+      }),
+  ),
+  MEET_ACME_DIRECTORY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('production')
+      .transform((value, ctx) => {
+        if (value in ACME_DIRECTORIES) return ACME_DIRECTORIES[value as keyof typeof ACME_DIRECTORIES];
+        if (URL.canParse(value) && new URL(value).protocol === 'https:') return value;
+        ctx.addIssue({ code: 'custom', message: `"${value}" is neither "production", "staging" nor an https:// URL of an ACME directory` });
+        return z.NEVER;
+      }),
+  ),
+  MEET_ACME_EMAIL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => z.email().safeParse(value).success, { error: (issue) => `"${String(issue.input)}" is not an email address` })
+      .optional(),
+  ),
+  MEET_CERTS_DIR: optionalText,
+  MEET_ACME_CHALLENGE_DIR: optionalText,
+  MEET_CERT_RENEW_DAYS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(String(DEFAULT_RENEW_DAYS))
+      .transform((value, ctx) => {
+        const days = Number(value);
+        if (/^\d+$/.test(value) && days >= 1 && days <= 365) return days;
+        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of days from 1 to 365` });
+        return z.NEVER;
+      }),
+  ),
+});
+
+/** Reads and validates the environment; throws CertsConfigError listing every problem. */
+export function loadCertsConfig(env: Record<string, string | undefined> = process.env): CertsConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new CertsConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  const e = parsed.data;
+  const dataDir = e.MEET_DATA_DIR ?? '.meet';
+  return Object.freeze({
+    domains: Object.freeze(e.MEET_CERT_DOMAINS),
+    directoryUrl: e.MEET_ACME_DIRECTORY,
+    email: e.MEET_ACME_EMAIL ?? null,
+    certsDir: e.MEET_CERTS_DIR ?? join(dataDir, 'certs'),
+    challengeDir: e.MEET_ACME_CHALLENGE_DIR ?? join(dataDir, 'acme-challenge'),
+    accountDir: join(dataDir, 'acme'),
+    renewDays: e.MEET_CERT_RENEW_DAYS,
+  });
+}
