@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { nodeBodyLimit } from '../shared/node-body.js';
 import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
@@ -21,8 +22,8 @@ export interface AgentAppDeps {
   readonly now?: () => Date;
 }
 
-/** A job is ~500 bytes; anything much bigger is not one. */
-const BODY_LIMIT_BYTES = 16 * 1024;
+/** A job is ~500 bytes (its sealed password at most 4 KiB); a delivery carries at most MAX_JOBS_PER_DELIVERY. */
+const BODY_LIMIT_BYTES = MAX_JOBS_PER_DELIVERY * 4608;
 
 export function createAgentApp(deps: AgentAppDeps) {
   const app = new Hono();
@@ -30,7 +31,7 @@ export function createAgentApp(deps: AgentAppDeps) {
     nodeBodyLimit({
       maxSize: BODY_LIMIT_BYTES,
       onError: () => {
-        throw new AgentError('payload_too_large', `a job is at most ${BODY_LIMIT_BYTES} bytes`);
+        throw new AgentError('payload_too_large', `a delivery is at most ${BODY_LIMIT_BYTES} bytes`);
       },
     }),
   );

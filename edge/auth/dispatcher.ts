@@ -1,19 +1,23 @@
 /**
- * Delivers outbox jobs to the agents: each job is sent at once, signed (Standard Webhooks, job id as
- * webhook-id and idempotency key). Failures (network, timeouts, 5xx, 401, bad answers) are retried with
- * exponential backoff and jitter and the job is marked dead after `maxAttempts`. "pending" is no failure: the
- * agent has stored the job and is working on it, so the dispatcher asks again at once (the agent holds that
- * repeat until the job is done: a long-poll), without counting an attempt. At most `maxInFlightPerAgent`
- * deliveries per agent are in flight; a finished one makes room for the next due job at once, and a poll picks
- * up retries that came due and jobs an admin put back from the CLI.
+ * Delivers outbox jobs to the agents: each job is sent at once, signed (Standard Webhooks), in deliveries of up
+ * to `maxJobsPerDelivery` jobs (edge/shared/job-protocol.ts: one job alone when it is alone, the jobs redeemed in
+ * one turn of the event loop together under a burst); each job id is its own idempotency key. Failures (network,
+ * timeouts, 5xx, 401, bad answers) are retried per job with exponential backoff and jitter, and a job is marked
+ * dead after `maxAttempts`. "pending" is no failure: the agent has stored the job and is working on it, so the
+ * dispatcher asks again at once (the agent holds that repeat until the job is done: a long-poll), without
+ * counting an attempt. At most `maxInFlightPerAgent` jobs per agent are in flight; a finished delivery makes
+ * room for the next due jobs at once, and a poll picks up retries that came due and jobs an admin put back from
+ * the CLI.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../shared/log.js';
+import { deliveryBody, MAX_JOBS_PER_DELIVERY, parseDeliveryAnswer, type JobAnswer } from '../shared/job-protocol.js';
 import { signRequest } from '../shared/signing.js';
 import { AgentClient, AgentTimeoutError, type AgentReply } from './agent-client.js';
 import type { AgentConfig, DispatchConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
 import type { Db } from './store/db.js';
+import { randomId } from './store/ids.js';
 import {
   dueJobs,
   getJob,
@@ -37,10 +41,12 @@ export interface DispatcherOptions {
   /** Jitter source in [0, 1); tests pin it. */
   readonly random?: () => number;
   /**
-   * Deliveries in flight per agent at most. Each holds one keep-alive connection while the agent holds its
+   * Jobs in flight per agent at most. Each delivery holds one keep-alive connection while the agent holds its
    * answer; the agent's worker only needs a queue a little deeper than its own concurrency. @default 128
    */
   readonly maxInFlightPerAgent?: number;
+  /** Jobs in one delivery at most (capped at the protocol's MAX_JOBS_PER_DELIVERY). @default 16 */
+  readonly maxJobsPerDelivery?: number;
   /**
    * After "pending" the job is asked for again, no sooner than this after the previous ask went out. The agent
    * holds a repeat until the job is finished (up to its hold time), so in practice the re-ask is a long-poll
@@ -60,16 +66,22 @@ export function backoffDelay(attempt: number, config: Pick<DispatchConfig, 'base
   return Math.round(step / 2 + (step / 2) * random());
 }
 
-type AgentAnswer = { status: 'created' | 'pending' | 'conflict' | 'failed'; detail?: string };
 type AttemptResult = { kind: 'final'; outcome: JobOutcome } | { kind: 'pending' } | { kind: 'retry'; detail: string };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function parseAnswer(body: unknown, jobId: string): AgentAnswer | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const { id, status, detail } = body as Record<string, unknown>;
-  if (id !== jobId || !['created', 'pending', 'conflict', 'failed'].includes(status as string)) return null;
-  return { status: status as AgentAnswer['status'], ...(typeof detail === 'string' ? { detail: detail.slice(0, 200) } : {}) };
+/** What an agent's answer for one job means for that job's delivery. */
+function resultOf(answer: JobAnswer): AttemptResult {
+  switch (answer.status) {
+    case 'created':
+      return { kind: 'final', outcome: { status: 'created' } };
+    case 'conflict':
+      return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server with another password' } };
+    case 'failed':
+      return { kind: 'final', outcome: { status: 'dead', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
+    case 'pending':
+      return { kind: 'pending' };
+  }
 }
 
 export class Dispatcher {
@@ -85,12 +97,17 @@ export class Dispatcher {
   private readonly random: () => number;
   private readonly maxInFlight: number;
   private readonly client: AgentClient;
+  private readonly maxBatch: number;
+  /** Jobs kicked during this turn of the event loop, sent together at its end (see kick). */
+  private kicked: DueJob[] = [];
+  private kickQueued = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.agents = new Map(options.agents.map((agent) => [agent.name, agent]));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.maxInFlight = Math.max(1, options.maxInFlightPerAgent ?? 128);
+    this.maxBatch = Math.min(MAX_JOBS_PER_DELIVERY, Math.max(1, options.maxJobsPerDelivery ?? 16));
     this.client = new AgentClient(this.maxInFlight);
     // One waiter per held /create: a burst holds thousands, none of them a leak.
     this.settled.setMaxListeners(0);
@@ -103,11 +120,19 @@ export class Dispatcher {
     void this.poll();
   }
 
-  /** Sends these jobs now (called right after a redemption commits); those over an agent's limit wait their turn. */
+  /**
+   * Sends these jobs now (called right after a redemption commits); those over an agent's limit wait their turn.
+   * Jobs kicked in one turn of the event loop leave together at its end, in deliveries of up to maxJobsPerDelivery:
+   * under a burst meet-auth takes many redemptions per turn, and one delivery for each would cost more than they do.
+   */
   kick(jobIds: readonly string[]): void {
     for (const id of jobIds) {
       const job = getJob(this.options.db, id);
-      if (job && this.hasRoom(job.server)) void this.send(job);
+      if (job) this.kicked.push(job);
+    }
+    if (this.kicked.length > 0 && !this.kickQueued) {
+      this.kickQueued = true;
+      setImmediate(() => this.sendKicked());
     }
   }
 
@@ -138,16 +163,26 @@ export class Dispatcher {
     });
   }
 
-  /** Stops polling and waits for the deliveries in flight to finish and be recorded. */
+  /** Stops polling and waits for the deliveries in flight (and those kicked but not yet sent) to finish and be recorded. */
   async close(): Promise<void> {
+    // Jobs kicked this very turn are sent, as if the turn had ended: their redemptions are waiting for them.
+    if (!this.closed) this.sendKicked();
     this.closed = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
     this.client.close();
   }
 
-  private hasRoom(server: string): boolean {
-    return (this.load.get(server) ?? 0) < this.maxInFlight;
+  private sendKicked(): void {
+    const kicked = this.kicked;
+    this.kicked = [];
+    this.kickQueued = false;
+    for (const server of this.agents.keys()) {
+      const room = this.maxInFlight - (this.load.get(server) ?? 0);
+      const jobs = kicked.filter((job) => job.server === server && !this.inFlight.has(job.id)).slice(0, Math.max(0, room));
+      for (const batch of chunks(jobs, this.maxBatch)) void this.send(server, batch);
+    }
+    // Jobs of an agent without room, or of one no longer configured, come back from the pump and the poll.
   }
 
   /** Fills every agent's free delivery slots with its due jobs (in-flight ones excluded by the query). */
@@ -158,12 +193,13 @@ export class Dispatcher {
     for (const server of this.agents.keys()) {
       const room = this.maxInFlight - (this.load.get(server) ?? 0);
       if (room <= 0) continue;
-      for (const job of dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })) started.push(this.send(job));
+      const due = dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] });
+      for (const batch of chunks(due, this.maxBatch)) started.push(this.send(server, batch));
     }
     return started;
   }
 
-  /** A finished delivery frees a slot: fill it soon (coalesced, so a burst of completions runs one query). */
+  /** A finished delivery frees slots: fill them soon (coalesced, so a burst of completions runs one query). */
   private queuePump(): void {
     if (this.pumpQueued || this.closed) return;
     this.pumpQueued = true;
@@ -177,99 +213,127 @@ export class Dispatcher {
     return from + this.options.config.requestTimeoutMs + this.options.config.baseDelayMs;
   }
 
-  private send(job: DueJob): Promise<void> {
-    const existing = this.inFlight.get(job.id);
-    if (existing) return existing;
+  /** Leases the jobs (one transaction) and delivers those it got, as one delivery. */
+  private send(server: string, jobs: readonly DueJob[]): Promise<void> {
     const now = this.now();
-    if (this.closed || !leaseJob(this.options.db, job.id, now, this.leaseUntil(now))) return Promise.resolve();
-    this.load.set(job.server, (this.load.get(job.server) ?? 0) + 1);
-    const delivery = this.deliver(job)
+    if (this.closed) return Promise.resolve();
+    const { db } = this.options;
+    const leased = db.transaction(() =>
+      jobs.filter((job) => !this.inFlight.has(job.id) && leaseJob(db, job.id, now, this.leaseUntil(now))),
+    )();
+    if (leased.length === 0) return Promise.resolve();
+    this.load.set(server, (this.load.get(server) ?? 0) + leased.length);
+    const delivery = this.deliver(server, leased)
       .catch((error: unknown) => {
-        this.options.log.error({ err: error, job: job.id }, 'job delivery crashed');
+        this.options.log.error({ err: error, jobs: leased.map((job) => job.id) }, 'job delivery crashed');
       })
       .finally(() => {
-        this.inFlight.delete(job.id);
-        this.load.set(job.server, (this.load.get(job.server) ?? 1) - 1);
+        for (const job of leased) this.inFlight.delete(job.id);
+        this.load.set(server, (this.load.get(server) ?? leased.length) - leased.length);
         this.queuePump();
       });
-    this.inFlight.set(job.id, delivery);
+    for (const job of leased) this.inFlight.set(job.id, delivery);
     return delivery;
   }
 
-  private async deliver(job: DueJob): Promise<void> {
-    const agent = this.agents.get(job.server);
+  private async deliver(server: string, jobs: readonly DueJob[]): Promise<void> {
+    const agent = this.agents.get(server);
     const { config } = this.options;
     const recheckMs = this.options.pendingRecheckMs ?? config.pollIntervalMs;
     const loopStarted = this.now();
+    let open = jobs;
     for (;;) {
       const asked = this.now();
-      const outcome: AttemptResult = agent ? await this.attempt(agent, job) : { kind: 'retry', detail: 'no agent of that name is configured' };
-      if (outcome.kind === 'pending') {
-        // Not a failure: the agent has stored the job and is working on it. Ask again soon (a long-poll, as the
-        // agent holds the repeat), without counting an attempt; after a long while, hand the slot back and
-        // come back later from the poll, so a stuck agent cannot hold every slot.
-        const now = this.now();
-        const again = Math.max(0, asked + recheckMs - now);
-        if (!this.closed && now - loopStarted < (this.options.pendingLoopMs ?? 30_000) && extendJobLease(this.options.db, job.id, this.leaseUntil(now + again))) {
-          this.options.metrics?.deliveries.inc({ server: job.server, outcome: 'pending' });
-          if (again > 0) await sleep(again);
-          continue;
-        }
-        const slow = this.options.pendingSlowRecheckMs ?? 10_000;
-        this.record(job, job.attempts, {
-          status: 'recheck',
-          nextAttemptAt: now + (this.closed ? 0 : Math.round(slow / 2 + (slow / 2) * this.random())),
-          detail: 'agent stored the job, not finished yet',
-        });
-        return;
+      const results: Map<string, AttemptResult> = agent
+        ? await this.attempt(agent, open)
+        : new Map(open.map((job) => [job.id, { kind: 'retry', detail: 'no agent of that name is configured' }]));
+      const pending = open.filter((job) => results.get(job.id)!.kind === 'pending');
+      this.recordAll(
+        open.flatMap((job) => {
+          const outcome = results.get(job.id)!;
+          if (outcome.kind === 'pending') return [];
+          const attempt = job.attempts + 1;
+          let recorded: JobOutcome;
+          if (outcome.kind === 'final') recorded = outcome.outcome;
+          else if (attempt >= config.maxAttempts) recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
+          else recorded = { status: 'retry', nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random), detail: outcome.detail };
+          return [{ job, attempt, recorded }];
+        }),
+      );
+      if (pending.length === 0) return;
+      // "pending" is not a failure: the agent has stored the job and is working on it. Ask again soon (a long-poll,
+      // as the agent holds the repeat), without counting an attempt; after a long while, hand the slots back and
+      // come back later from the poll, so a stuck agent cannot hold every slot.
+      const now = this.now();
+      const again = Math.max(0, asked + recheckMs - now);
+      if (!this.closed && now - loopStarted < (this.options.pendingLoopMs ?? 30_000)) {
+        const { db } = this.options;
+        open = db.transaction(() => pending.filter((job) => extendJobLease(db, job.id, this.leaseUntil(now + again))))();
+        if (open.length === 0) return;
+        this.options.metrics?.deliveries.inc({ server, outcome: 'pending' }, open.length);
+        if (again > 0) await sleep(again);
+        continue;
       }
-      const attempt = job.attempts + 1;
-      let recorded: JobOutcome;
-      if (outcome.kind === 'final') recorded = outcome.outcome;
-      else if (attempt >= config.maxAttempts) recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
-      else recorded = { status: 'retry', nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random), detail: outcome.detail };
-      this.record(job, attempt, recorded);
+      const slow = this.options.pendingSlowRecheckMs ?? 10_000;
+      this.recordAll(
+        pending.map((job) => ({
+          job,
+          attempt: job.attempts,
+          recorded: {
+            status: 'recheck',
+            nextAttemptAt: now + (this.closed ? 0 : Math.round(slow / 2 + (slow / 2) * this.random())),
+            detail: 'agent stored the job, not finished yet',
+          },
+        })),
+      );
       return;
     }
   }
 
-  private record(job: DueJob, attempt: number, recorded: JobOutcome): void {
-    this.options.metrics?.deliveries.inc({ server: job.server, outcome: recorded.status });
-    const settlement = recordJobOutcome(this.options.db, job.id, recorded, this.now());
-    this.options.log.info(
-      { job: job.id, request: job.requestId, server: job.server, attempt, outcome: recorded.status, detail: recorded.detail },
-      'job delivery',
-    );
-    if (settlement?.changed) this.settled.emit(settlement.requestId, settlement.status);
+  /** Records the outcomes of one delivery in one transaction, then wakes the /create requests they settled. */
+  private recordAll(records: readonly { job: DueJob; attempt: number; recorded: JobOutcome }[]): void {
+    if (records.length === 0) return;
+    const { db } = this.options;
+    const now = this.now();
+    const settlements = db.transaction(() => records.map(({ job, recorded }) => recordJobOutcome(db, job.id, recorded, now)))();
+    records.forEach(({ job, attempt, recorded }, index) => {
+      this.options.metrics?.deliveries.inc({ server: job.server, outcome: recorded.status });
+      this.options.log.info(
+        { job: job.id, request: job.requestId, server: job.server, attempt, outcome: recorded.status, detail: recorded.detail },
+        'job delivery',
+      );
+      const settlement = settlements[index];
+      if (settlement?.changed) this.settled.emit(settlement.requestId, settlement.status);
+    });
   }
 
-  private async attempt(agent: AgentConfig, job: DueJob): Promise<AttemptResult> {
-    const body = JSON.stringify({ id: job.id, username: job.username, sealedPassword: job.sealedPassword });
+  /** One delivery of `jobs` to `agent`: each job's result (a failure of the delivery is every job's failure). */
+  private async attempt(agent: AgentConfig, jobs: readonly DueJob[]): Promise<Map<string, AttemptResult>> {
+    const all = (result: AttemptResult) => new Map(jobs.map((job) => [job.id, result]));
+    const body = deliveryBody(jobs);
+    const deliveryId = `delivery_${randomId(12)}`;
     let response: AgentReply;
-    this.options.log.debug({ job: job.id }, 'job sent');
+    this.options.log.debug({ delivery: deliveryId, jobs: jobs.map((job) => job.id) }, 'jobs sent');
     try {
       response = await this.client.post(
         `${agent.url}/jobs`,
-        { 'content-type': 'application/json', ...signRequest(agent.signingKeys, job.id, body) },
+        { 'content-type': 'application/json', ...signRequest(agent.signingKeys, deliveryId, body) },
         body,
         this.options.config.requestTimeoutMs,
       );
     } catch (error) {
-      return { kind: 'retry', detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable' };
+      return all({ kind: 'retry', detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable' });
     }
     // Redirects are not followed: any status but 200 is a failed attempt.
-    if (response.status !== 200) return { kind: 'retry', detail: `agent answered HTTP ${response.status}` };
-    const answer = parseAnswer(response.json, job.id);
-    if (!answer) return { kind: 'retry', detail: 'agent answered with an unexpected body' };
-    switch (answer.status) {
-      case 'created':
-        return { kind: 'final', outcome: { status: 'created' } };
-      case 'conflict':
-        return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server with another password' } };
-      case 'failed':
-        return { kind: 'final', outcome: { status: 'dead', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
-      case 'pending':
-        return { kind: 'pending' };
-    }
+    if (response.status !== 200) return all({ kind: 'retry', detail: `agent answered HTTP ${response.status}` });
+    const answers = parseDeliveryAnswer(response.json, jobs.map((job) => job.id));
+    if (!answers) return all({ kind: 'retry', detail: 'agent answered with an unexpected body' });
+    return new Map(jobs.map((job) => [job.id, resultOf(answers.get(job.id)!)]));
   }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
+  return out;
 }

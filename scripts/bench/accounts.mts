@@ -3,8 +3,8 @@
  * (as `npm start` runs them, but meet-auth and the agent each in their own node process with the production heap
  * flags, on free loopback ports in a temp dir; MEET_BENCH_ACCOUNTS_NODE_FLAGS adds flags such as --cpu-prof,
  * MEET_BENCH_ACCOUNTS_LOG_LEVEL / _LOG_DIR their logging; at `debug` each job's timeline is logged: meet-auth "ticket
- * redeemed", "job sent", "job delivery"; the agent "job received" (durably stored), "job claimed", "job stored in prosody",
- * "job answered"). Goals (issue 4): create_p99_ms ≤ 50,
+ * redeemed", "jobs sent" (one delivery), "job delivery" (its outcome); the agent "jobs received" (durably stored),
+ * "job claimed", "job stored in prosody", "jobs answered"). Goals (issue 4): create_p99_ms ≤ 50,
  * burst_all_created_ms ≤ 5000 for 1000 redemptions sent at once.
  *
  * - create_p50_ms / create_p99_ms: one redemption at a time, from `POST /create` until the account exists

@@ -1,7 +1,7 @@
 /**
- * Builds job requests exactly as meet-auth sends them (the fixed protocol): the password sealed to the agent's
- * public key with context `${id}\n${username}`, the body signed Standard-Webhooks style with the job id as
- * webhook-id.
+ * Builds job requests as the protocol defines them (edge/shared/job-protocol.ts): the password sealed to the
+ * agent's public key with context `${id}\n${username}`, the body signed Standard-Webhooks style. A lone job in
+ * the original form (job id as webhook-id), or a delivery of several (`{"jobs": [...]}`), as meet-auth sends.
  */
 import { randomUUID } from 'node:crypto';
 import { seal } from '../../edge/shared/sealing.js';
@@ -13,7 +13,7 @@ export interface JobRequest {
   readonly body: string;
 }
 
-export function makeJob(sealingPublicKey: string, username: string, password: string, id = randomUUID()): JobRequest {
+export function makeJob(sealingPublicKey: string, username: string, password: string, id: string = randomUUID()): JobRequest {
   const sealedPassword = seal(sealingPublicKey, password, `${id}\n${username}`);
   return { id, username, body: JSON.stringify({ id, username, sealedPassword }) };
 }
@@ -30,4 +30,10 @@ export function signedInit(keys: readonly Buffer[], job: JobRequest, now = new D
 export async function sendJob(agentUrl: string, keys: readonly Buffer[], job: JobRequest): Promise<{ status: number; body: any }> {
   const response = await fetch(`${agentUrl}/jobs`, signedInit(keys, job));
   return { status: response.status, body: await response.json() };
+}
+
+/** A delivery of several jobs in one signed request, as meet-auth's dispatcher sends them. */
+export function signedDeliveryInit(keys: readonly Buffer[], jobs: readonly JobRequest[], deliveryId = `delivery-${randomUUID()}`): RequestInit {
+  const body = JSON.stringify({ jobs: jobs.map((job) => JSON.parse(job.body)) });
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, deliveryId, body) }, body };
 }

@@ -1,15 +1,17 @@
 /**
- * `POST /jobs`: the job protocol. A signed job is stored in the inbox before anything else happens; then the
- * worker is woken and the answer held (up to holdMs) until the job is finished, so the happy path answers
- * "created" in one round trip. A repeat of a job id gets the stored result at once when the job is finished,
- * and is held the same way while it is not: meet-auth asks again right after "pending", so that repeat is a
- * long-poll that answers the moment the account exists.
+ * `POST /jobs`: the job protocol (edge/shared/job-protocol.ts), one job or a delivery of several. Every job is
+ * stored in the inbox before anything else happens (all of one delivery in one durable commit); then the worker
+ * is woken and the answer held (up to holdMs) until the jobs are finished, so the happy path answers "created" in
+ * one round trip. A repeat of a job id gets the stored result at once when the job is finished, and is held the
+ * same way while it is not: meet-auth asks again right after "pending", so that repeat is a long-poll that
+ * answers the moment the account exists.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { MAX_JOBS_PER_DELIVERY, type JobAnswer, type JobMessage } from '../../shared/job-protocol.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import { AgentError } from '../errors.js';
-import type { Inbox, JobStatus, StoredJob } from '../inbox.js';
+import type { Inbox, JobStatus, ReceiveResult, StoredJob } from '../inbox.js';
 import { signedRequest } from '../middleware/signed-request.js';
 import type { AccountWorker } from '../worker.js';
 
@@ -30,9 +32,9 @@ const jobSchema = z.strictObject({
   }),
   sealedPassword: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/),
 });
+const deliverySchema = z.strictObject({ jobs: z.array(jobSchema).min(1).max(MAX_JOBS_PER_DELIVERY) });
 
-type Answer = 'created' | 'pending' | 'conflict' | 'failed';
-const ANSWER: Record<JobStatus, Answer> = {
+const ANSWER: Record<JobStatus, JobAnswer['status']> = {
   pending: 'pending',
   attempting: 'pending',
   created: 'created',
@@ -41,9 +43,11 @@ const ANSWER: Record<JobStatus, Answer> = {
 };
 const isFinal = (status: JobStatus) => ANSWER[status] !== 'pending';
 
-function answer(job: StoredJob) {
+function answer(job: StoredJob): JobAnswer {
   return { id: job.id, status: ANSWER[job.status], ...(job.detail && isFinal(job.status) ? { detail: job.detail } : {}) };
 }
+
+const MISMATCH = 'this job id is already stored for another username';
 
 export function jobRoutes(deps: JobRoutesDeps) {
   return new Hono().post('/', signedRequest(deps.signingKeys, deps.now), async (c) => {
@@ -53,26 +57,35 @@ export function jobRoutes(deps: JobRoutesDeps) {
     } catch {
       throw new AgentError('bad_request', 'the body is not JSON');
     }
-    const parsed = jobSchema.safeParse(json);
+    // A delivery of several jobs, or one job alone (the original form).
+    const single = !(typeof json === 'object' && json !== null && 'jobs' in json);
+    const parsed = single ? jobSchema.safeParse(json) : deliverySchema.safeParse(json);
     if (!parsed.success) {
-      throw new AgentError(
-        'bad_request',
-        `malformed job: ${parsed.error.issues.map((issue) => issue.path.join('.') || 'body').join(', ')}`,
-      );
+      const where = parsed.error.issues.map((issue) => issue.path.join('.') || 'body').join(', ');
+      throw new AgentError('bad_request', single ? `malformed job: ${where}` : `malformed delivery: ${where} (1 to ${MAX_JOBS_PER_DELIVERY} jobs)`);
     }
-    const job = parsed.data;
-    if (job.id !== c.var.webhookId) throw new AgentError('bad_request', 'webhook-id must equal the job id');
+    const jobs: readonly JobMessage[] = 'jobs' in parsed.data ? parsed.data.jobs : [parsed.data];
+    if (single && jobs[0]!.id !== c.var.webhookId) throw new AgentError('bad_request', 'webhook-id must equal the job id');
+    if (new Set(jobs.map((job) => job.id)).size !== jobs.length) throw new AgentError('bad_request', 'a job id appears twice in one delivery');
 
-    const received = await deps.inbox.receiveSoon(job);
-    if (received.kind === 'mismatch') throw new AgentError('bad_request', 'this job id is already stored for another username');
-    deps.log?.debug({ job: job.id, isNew: received.isNew }, 'job received');
-    if (isFinal(received.job.status)) return c.json(answer(received.job));
-
-    const finished = deps.worker.whenSettled(job.id, deps.holdMs);
-    deps.worker.wake();
-    await finished;
-    const reply = answer(deps.inbox.get(job.id)!);
-    deps.log?.debug({ job: job.id, status: reply.status }, 'job answered');
-    return c.json(reply);
+    // Asked for in one turn, so the inbox stores them in one transaction (one fsync for the whole delivery).
+    const received = await Promise.all(jobs.map((job) => deps.inbox.receiveSoon(job)));
+    if (single && received[0]!.kind === 'mismatch') throw new AgentError('bad_request', MISMATCH);
+    const open = received.flatMap((result) => (result.kind === 'stored' && !isFinal(result.job.status) ? [result.job.id] : []));
+    deps.log?.debug({ jobs: jobs.map((job) => job.id), open: open.length }, 'jobs received');
+    if (open.length > 0) {
+      const finished = Promise.all(open.map((id) => deps.worker.whenSettled(id, deps.holdMs)));
+      deps.worker.wake();
+      await finished;
+    }
+    const answers = jobs.map((job, index) => answerFor(deps.inbox, job, received[index]!));
+    deps.log?.debug({ answers: answers.map(({ id, status }) => ({ id, status })) }, 'jobs answered');
+    return c.json(single ? answers[0]! : { jobs: answers });
   });
+}
+
+/** A job's answer now: its stored state, or "failed" for an id the inbox holds with another username. */
+function answerFor(inbox: Inbox, job: JobMessage, received: ReceiveResult): JobAnswer {
+  if (received.kind === 'mismatch') return { id: job.id, status: 'failed', detail: MISMATCH };
+  return isFinal(received.job.status) ? answer(received.job) : answer(inbox.get(job.id)!);
 }

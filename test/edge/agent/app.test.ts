@@ -9,7 +9,7 @@ import { AccountWorker } from '../../../edge/agent/worker.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
-import { makeJob, signedInit } from '../../support/jobs.js';
+import { makeJob, signedDeliveryInit, signedInit } from '../../support/jobs.js';
 import { startTestProsody, type TestProsody } from '../../support/prosody.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
@@ -168,7 +168,7 @@ describe('POST /jobs', () => {
   });
 
   it('refuses a body over the size limit with 413', async () => {
-    const body = JSON.stringify({ id: 'big', username: 'big', sealedPassword: 'a'.repeat(20_000) });
+    const body = JSON.stringify({ id: 'big', username: 'big', sealedPassword: 'a'.repeat(200_000) });
     const response = await post({
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signRequest(newKey, 'big', body) },
@@ -176,6 +176,62 @@ describe('POST /jobs', () => {
     });
     expect(response.status).toBe(413);
     expect(inbox.get('big')).toBeUndefined();
+  });
+});
+
+describe('POST /jobs with a delivery of several jobs', () => {
+  it('stores and creates them all in one round trip and answers each, in order', async () => {
+    const users = ['batch-a', 'batch-b', 'batch-c', 'batch-d'];
+    const jobs = users.map((user) => makeJob(sealing.publicKey, user, `${user} password`));
+    const response = await post(signedDeliveryInit(newKey, jobs));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ jobs: jobs.map((job) => ({ id: job.id, status: 'created' })) });
+    for (const user of users) expect(await xmppLogin({ port: prosody.c2sPort, username: user, password: `${user} password` })).toBe(true);
+  });
+
+  it('answers each job on its own: a repeat gets its stored result, an id stored for another name fails alone', async () => {
+    const [done, other] = ['batch-done', 'batch-other'].map((user) => makeJob(sealing.publicKey, user, `${user} password`));
+    expect(await (await post(signedDeliveryInit(newKey, [done!, other!]))).json()).toMatchObject({ jobs: [{ status: 'created' }, { status: 'created' }] });
+    const before = inbox.get(other!.id);
+    const fresh = makeJob(sealing.publicKey, 'batch-fresh', 'batch fresh password');
+    // Shares the finished job's id but names someone else: it fails alone, and the stored job stays as it was.
+    const forged = makeJob(sealing.publicKey, 'batch-forged', 'batch forged password', other!.id);
+    const response = await post(signedDeliveryInit(newKey, [done!, fresh, forged]));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      jobs: [
+        { id: done!.id, status: 'created' },
+        { id: fresh.id, status: 'created' },
+        { id: other!.id, status: 'failed', detail: expect.stringContaining('another username') },
+      ],
+    });
+    expect(inbox.get(other!.id)).toEqual(before);
+    expect(await accounts.verify('batch-forged', 'batch forged password').catch(() => false)).toBe(false);
+  });
+
+  it.each([
+    ['a job id twice', () => {
+      const job = makeJob(sealing.publicKey, 'batch-twice', 'batch twice password');
+      return [job, job];
+    }, 'twice'],
+    ['more than 32 jobs', () => Array.from({ length: 33 }, (_, i) => makeJob(sealing.publicKey, `batch-many${i}`, 'many password')), '1 to 32 jobs'],
+    ['no job at all', () => [], '1 to 32 jobs'],
+  ])('refuses a delivery with %s (400) and stores none of it', async (_, build, message) => {
+    const jobs = build();
+    const response = await post(signedDeliveryInit(newKey, jobs));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain(message);
+    for (const job of jobs) expect(inbox.get(job.id)).toBeUndefined();
+  });
+
+  it('refuses an unsigned or tampered delivery (401) and stores none of it', async () => {
+    const jobs = ['batch-x1', 'batch-x2'].map((user) => makeJob(sealing.publicKey, user, 'tampered password'));
+    const signed = signedDeliveryInit(newKey, jobs);
+    const tampered = await post({ ...signed, body: String(signed.body).replace('batch-x2', 'batch-x3') });
+    expect(tampered.status).toBe(401);
+    const unsigned = await post({ method: 'POST', headers: { 'content-type': 'application/json' }, body: signed.body as string });
+    expect(unsigned.status).toBe(401);
+    for (const job of jobs) expect(inbox.get(job.id)).toBeUndefined();
   });
 });
 

@@ -1,10 +1,11 @@
 /**
- * A small real agent for the edge's tests: an HTTP server that verifies each job's signature with
+ * A small real agent for the edge's tests: an HTTP server that verifies each delivery's signature with
  * edge/shared/signing.ts, opens its seal with edge/shared/sealing.ts and answers per the job protocol.
  * `behave` decides each answer, so tests can make it misbehave (500s, timeouts, pending, conflict).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JobMessage } from '../../../edge/shared/job-protocol.js';
 import { generateSealingKeyPair, openSeal } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, verifyRequest } from '../../../edge/shared/signing.js';
 
@@ -30,6 +31,8 @@ export interface AgentDouble {
   /** The secrets the edge should sign with ("whsec_new whsec_old" during rotation). */
   readonly signingSecrets: string;
   readonly jobs: ReceivedJob[];
+  /** The job ids of each delivery, in arrival order. */
+  readonly deliveries: string[][];
   readonly rejected: string[];
   behave: Behaviour;
   close(): Promise<void>;
@@ -46,6 +49,7 @@ export async function startAgentDouble(name: string, options: { behave?: Behavio
     sealingPublicKey: keys.publicKey,
     signingSecrets: secrets.join(' '),
     jobs: [],
+    deliveries: [],
     rejected: [],
     behave: options.behave ?? (() => ({ status: 'created' })),
     close: async () => {},
@@ -62,21 +66,38 @@ export async function startAgentDouble(name: string, options: { behave?: Behavio
         res.writeHead(401).end();
         return;
       }
-      const job = JSON.parse(body) as { id: string; username: string; sealedPassword: string };
-      if (job.id !== header('webhook-id')) {
+      // The dispatcher sends the delivery form ({"jobs": [...]}); a lone job in the original form is answered alike.
+      const parsed = JSON.parse(body) as JobMessage | { jobs: JobMessage[] };
+      const single = !('jobs' in parsed);
+      const jobs = 'jobs' in parsed ? parsed.jobs : [parsed];
+      if (single && jobs[0]!.id !== header('webhook-id')) {
         double.rejected.push('id mismatch');
         res.writeHead(400).end();
         return;
       }
-      const password = openSeal([keys.privateKey], job.sealedPassword, `${job.id}\n${job.username}`);
-      const delivery = (deliveries.get(job.id) ?? 0) + 1;
-      deliveries.set(job.id, delivery);
-      const received = { id: job.id, username: job.username, password, delivery };
-      double.jobs.push(received);
-      const answer = await double.behave(received);
-      if ('http' in answer) res.writeHead(answer.http).end('internal details that must not leak');
-      else if ('hangMs' in answer) setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, status: 'created' })), answer.hangMs);
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, ...answer }));
+      double.deliveries.push(jobs.map((job) => job.id));
+      const answers = await Promise.all(
+        jobs.map((job) => {
+          const password = openSeal([keys.privateKey], job.sealedPassword, `${job.id}\n${job.username}`);
+          const delivery = (deliveries.get(job.id) ?? 0) + 1;
+          deliveries.set(job.id, delivery);
+          const received = { id: job.id, username: job.username, password, delivery };
+          double.jobs.push(received);
+          return double.behave(received);
+        }),
+      );
+      // One job's HTTP failure or hang is the whole delivery's.
+      const refusal = answers.find((answer) => 'http' in answer);
+      if (refusal && 'http' in refusal) {
+        res.writeHead(refusal.http).end('internal details that must not leak');
+        return;
+      }
+      const hang = Math.max(0, ...answers.map((answer) => ('hangMs' in answer ? answer.hangMs : 0)));
+      const replies = jobs.map((job, index) => {
+        const answer = answers[index]!;
+        return { id: job.id, ...('status' in answer ? answer : { status: 'created' }) };
+      });
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(single ? replies[0] : { jobs: replies })), hang);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

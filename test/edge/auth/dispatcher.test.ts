@@ -273,6 +273,62 @@ describe('"pending" answers', () => {
   });
 });
 
+describe('deliveries of several jobs', () => {
+  it('sends the jobs redeemed in one turn together, in deliveries of at most maxJobsPerDelivery', async () => {
+    h = await startHarness({ agents: [{ name: 'batcher' }] });
+    const agent = h.agents[0]!;
+    const ids = await seedJobs(h, agent, 40, 'turn');
+    const dispatcher = ownDispatcher(h, agent, { maxJobsPerDelivery: 16 });
+    // As /create does: each redemption kicks its job; all forty in one turn of the event loop.
+    for (const id of ids) dispatcher.kick([id]);
+    expect(agent.deliveries).toEqual([]);
+    await until(() => listJobs(h!.db, { status: 'created' }).length, (n) => n === 40);
+    expect(agent.deliveries.map((delivery) => delivery.length)).toEqual([16, 16, 8]);
+    expect(agent.deliveries.flat().sort()).toEqual([...ids].sort());
+    await dispatcher.close();
+  });
+
+  it('records each job of a delivery on its own: created, conflict, and pending asked again alone', async () => {
+    h = await startHarness({
+      agents: [
+        {
+          name: 'mixer',
+          behave: (job) => {
+            if (job.username === 'mix1') return { status: 'conflict', detail: 'exists here' };
+            if (job.username === 'mix2' && job.delivery === 1) return { status: 'pending' };
+            return { status: 'created' };
+          },
+        },
+      ],
+      dispatch: { pollIntervalMs: 10 },
+    });
+    const agent = h.agents[0]!;
+    const ids = await seedJobs(h, agent, 3, 'mix');
+    const dispatcher = ownDispatcher(h, agent);
+    for (const id of ids) dispatcher.kick([id]);
+    await until(() => listJobs(h!.db, { status: 'pending' }).length, (n) => n === 0);
+    const byId = Object.fromEntries(listJobs(h.db).map((job) => [job.id, job]));
+    expect(byId[ids[0]!]).toMatchObject({ status: 'created', attempts: 1 });
+    expect(byId[ids[1]!]).toMatchObject({ status: 'conflict', lastError: 'exists here' });
+    expect(byId[ids[2]!]).toMatchObject({ status: 'created', attempts: 1 });
+    expect(agent.deliveries).toEqual([ids, [ids[2]]]);
+    await dispatcher.close();
+  });
+
+  it('a failed delivery is a failed attempt of each of its jobs, retried and delivered again together', async () => {
+    h = await startHarness({ agents: [{ name: 'flaky', behave: (job) => (job.delivery === 1 ? { http: 503 } : { status: 'created' }) }] });
+    const agent = h.agents[0]!;
+    const ids = await seedJobs(h, agent, 3, 'flaky');
+    const dispatcher = ownDispatcher(h, agent);
+    for (const id of ids) dispatcher.kick([id]);
+    // The retry comes due after the backoff and leaves from the poll.
+    await until(() => dispatcher.poll().then(() => listJobs(h!.db, { status: 'created' }).length), (n) => n === 3);
+    expect(listJobs(h.db).map((job) => job.attempts)).toEqual([2, 2, 2]);
+    expect(agent.deliveries[0]).toEqual(ids);
+    await dispatcher.close();
+  });
+});
+
 describe('job selection', () => {
   it('leaves the jobs in flight out in the query itself, however many there are', async () => {
     h = await startHarness({ agents: [{ name: 'sel' }] });
