@@ -3,6 +3,7 @@
  * is listed at once; secrets are never echoed (not even a fragment in a JSON parse error).
  */
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseSigningSecrets } from '../shared/signing.js';
 import { sealingKeyId } from '../shared/sealing.js';
@@ -39,10 +40,15 @@ export interface AuthConfig {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /** With TLS: a plain-HTTP port serving only ACME challenges and redirecting the rest to HTTPS; null: none. */
+  readonly httpPort: number | null;
   readonly publicUrl: string;
   readonly trustedProxies: readonly string[];
   readonly agents: readonly AgentConfig[];
+  /** Read again whenever the files change (certificate renewal), without a restart. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** Where `npm run certs` writes HTTP-01 token files, served at /.well-known/acme-challenge/. */
+  readonly acmeChallengeDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly holdMs: number;
   readonly xmppDomain: string;
@@ -102,6 +108,7 @@ const envSchema = z
     MEET_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.meet')),
     MEET_AUTH_HOST: z.preprocess(emptyAsUndefined, z.string().refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name').default('127.0.0.1')),
     MEET_AUTH_PORT: int(0, 65535, 8080),
+    MEET_AUTH_HTTP_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
     MEET_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' }).optional()),
     MEET_TRUSTED_PROXIES: z.preprocess(
       emptyAsUndefined,
@@ -121,6 +128,7 @@ const envSchema = z
     ),
     MEET_TLS_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
     MEET_TLS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+    MEET_ACME_CHALLENGE_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
     MEET_LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
     MEET_HOLD_MS: int(0, 30_000, 2000),
     MEET_XMPP_DOMAIN: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default('meet.jitsi')),
@@ -128,6 +136,9 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (Boolean(env.MEET_TLS_CERT) !== Boolean(env.MEET_TLS_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['MEET_TLS_KEY'], message: 'MEET_TLS_CERT and MEET_TLS_KEY must be set together' });
+    }
+    if (env.MEET_AUTH_HTTP_PORT !== undefined && !env.MEET_TLS_CERT) {
+      ctx.addIssue({ code: 'custom', path: ['MEET_AUTH_HTTP_PORT'], message: `${env.MEET_AUTH_HTTP_PORT} is set without MEET_TLS_CERT: without TLS the main port already serves plain HTTP` });
     }
     const names = env.MEET_AGENTS.map((agent) => agent.name);
     if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['MEET_AGENTS'], message: 'agent names must be unique' });
@@ -158,6 +169,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     dataDir: e.MEET_DATA_DIR,
     host: e.MEET_AUTH_HOST,
     port: e.MEET_AUTH_PORT,
+    httpPort: e.MEET_AUTH_HTTP_PORT ?? null,
     publicUrl,
     trustedProxies: Object.freeze(e.MEET_TRUSTED_PROXIES),
     agents: Object.freeze(
@@ -166,6 +178,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
       ),
     ),
     tls: e.MEET_TLS_CERT && e.MEET_TLS_KEY ? { certFile: e.MEET_TLS_CERT, keyFile: e.MEET_TLS_KEY } : null,
+    acmeChallengeDir: e.MEET_ACME_CHALLENGE_DIR ?? join(e.MEET_DATA_DIR, 'acme-challenge'),
     logLevel: e.MEET_LOG_LEVEL,
     holdMs: e.MEET_HOLD_MS,
     xmppDomain: e.MEET_XMPP_DOMAIN,

@@ -1,11 +1,12 @@
 /**
  * Runs meet-auth: opens the store, starts the dispatcher, serves the app (HTTPS when MEET_TLS_CERT/KEY are
- * set). close() is graceful: stop accepting, let requests in flight finish (including held /create
+ * set, reloading the certificate when it is renewed; then optionally plain HTTP on MEET_AUTH_HTTP_PORT for ACME
+ * challenges and redirects). close() is graceful: stop accepting, let requests in flight finish (including held /create
  * requests), let deliveries in flight finish and be recorded, then close the database.
  */
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { serve, type ServerType } from '@hono/node-server';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createApp } from './app.js';
@@ -13,16 +14,46 @@ import type { AuthConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { openFailureLimiter } from './limits.js';
 import { createMetrics } from './metrics.js';
+import { plainHttpApp } from './routes/acme.js';
 import { openDatabase, openLimitsDatabase } from './store/db.js';
+import { readTlsPair, watchTlsFiles } from './tls.js';
 
 export interface AuthServer {
   readonly url: string;
+  /** The plain-HTTP listener beside HTTPS (config.httpPort), or null. */
+  readonly httpUrl: string | null;
   close(): Promise<void>;
 }
 
 export interface AuthServerOptions {
   /** Logger to use instead of one made from config.logLevel (tests capture lines). */
   readonly log?: Logger;
+  /** How often the TLS files are checked for a renewed certificate. @default 10000 */
+  readonly tlsPollMs?: number;
+}
+
+function listen(options: Parameters<typeof serve>[0]): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const started = serve(options, () => resolve(started));
+    started.once('error', reject);
+  });
+}
+
+function urlOf(server: ServerType, scheme: 'http' | 'https'): string {
+  const address = server.address() as AddressInfo;
+  return `${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+/** Closes a server, closing each keep-alive connection as soon as its request is answered (else close() would wait for them). */
+function closeGracefully(server: ServerType): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const reap = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(reap);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
 }
 
 export async function startAuthServer(config: AuthConfig, options: AuthServerOptions = {}): Promise<AuthServer> {
@@ -35,40 +66,36 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
   let shuttingDown = false;
   const app = createApp({ config, db, dispatcher, log, metrics, limiter, isShuttingDown: () => shuttingDown });
 
-  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const started = serve(
-      {
-        fetch: app.fetch,
-        hostname: config.host,
-        port: config.port,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : { serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000 } }),
-      },
-      () => resolve(started),
-    );
-    started.once('error', reject);
+  const timeouts = { requestTimeout: 30_000, headersTimeout: 10_000 };
+  // A missing or broken certificate does not stop meet-auth: the first one is obtained through its own
+  // plain-HTTP listener, and is picked up by the watcher below as soon as it is written.
+  const pair = config.tls ? readTlsPair(config.tls) : null;
+  if (config.tls && pair && 'problem' in pair) log.warn({ problem: pair.problem }, 'no usable TLS certificate yet; HTTPS handshakes fail until one is written');
+  const tlsPair = pair && !('problem' in pair) ? pair : null;
+  const server = await listen({
+    fetch: app.fetch,
+    hostname: config.host,
+    port: config.port,
+    ...(config.tls ? { createServer: createHttpsServer, serverOptions: { ...timeouts, ...(tlsPair ? { cert: tlsPair.cert, key: tlsPair.key } : {}) } } : { serverOptions: timeouts }),
   });
+  const stopWatching = config.tls ? watchTlsFiles(server as TlsServer, config.tls, tlsPair, log, options.tlsPollMs ?? 10_000) : () => undefined;
+  const httpServer = config.tls && config.httpPort !== null
+    ? await listen({ fetch: plainHttpApp(config.acmeChallengeDir, config.publicUrl).fetch, hostname: config.host, port: config.httpPort, serverOptions: timeouts })
+    : null;
   dispatcher.start();
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
-  log.info({ url, agents: config.agents.map((agent) => agent.name) }, 'meet-auth listening');
+  const url = urlOf(server, config.tls ? 'https' : 'http');
+  const httpUrl = httpServer ? urlOf(httpServer, 'http') : null;
+  log.info({ url, ...(httpUrl ? { httpUrl } : {}), agents: config.agents.map((agent) => agent.name) }, 'meet-auth listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    httpUrl,
     close() {
       closing ??= (async () => {
         shuttingDown = true;
-        await new Promise<void>((resolve) => {
-          // Keep-alive connections would hold close() open: close each one as soon as its request is answered.
-          const reap = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
-          server.close(() => {
-            clearInterval(reap);
-            resolve();
-          });
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
-        });
+        stopWatching();
+        await Promise.all([closeGracefully(server), ...(httpServer ? [closeGracefully(httpServer)] : [])]);
         await dispatcher.close();
         db.close();
         limitsDb.close();

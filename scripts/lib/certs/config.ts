@@ -53,14 +53,17 @@ export function domainProblem(name: string): string | null {
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
+const DOMAINS_REQUIRED = 'is required: the names the certificate covers, comma-separated (e.g. meet.example.org)';
+
 const envSchema = z.object({
   MEET_DATA_DIR: optionalText,
   MEET_CERT_DOMAINS: z.preprocess(
     emptyAsUndefined,
     z
-      .string({ error: 'is required: the names the certificate covers, comma-separated (e.g. meet.example.org)' })
+      .string({ error: DOMAINS_REQUIRED })
       .transform((list) => [...new Set(list.split(/[\s,]+/).filter(Boolean).map((name) => name.toLowerCase().replace(/\.$/, '')))])
       .superRefine((names, ctx) => {
+        if (names.length === 0) ctx.addIssue({ code: 'custom', message: DOMAINS_REQUIRED });
         for (const name of names) {
           const problem = domainProblem(name);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
