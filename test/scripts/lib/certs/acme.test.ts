@@ -91,7 +91,8 @@ describe('obtainCertificate', () => {
 
   it('checks the challenge URL itself by default, and removes the token file when that fails', async () => {
     // The name does not resolve outside Pebble: fail after one quick retry instead of minutes of backoff.
-    const settings = acme.axios.defaults.acmeSettings as { retryMaxAttempts: number; retryDefaultDelay: number };
+    // acme-client keeps its retry settings on its axios instance, outside axios's types.
+    const settings = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
     const saved = { ...settings };
     Object.assign(settings, { retryMaxAttempts: 1, retryDefaultDelay: 0 });
     try {
