@@ -3,7 +3,7 @@
  * directories the containers mount (owned by uid 1000, which the rootless Jitsi images and our images run as)
  * and the systemd timers. Emitted as `#cloud-config` + JSON (JSON is YAML), so nothing needs YAML quoting.
  */
-import { CONTAINER_UID, containerNames, jitsiDirectories, paths } from './layout.js';
+import { CONTAINER_UID, containerNames, containerPaths, jitsiDirectories, paths } from './layout.js';
 
 /** A systemd timer that runs one command (an argv, never a shell string) on a schedule. */
 export interface Timer {
@@ -15,6 +15,14 @@ export interface Timer {
   /** Random delay so many hosts do not fire at once. @default none */
   readonly randomizedDelaySec?: number;
   readonly command: readonly string[];
+  /** Commands run after `command` succeeded (ExecStartPost), each an argv. @default none */
+  readonly after?: readonly (readonly string[])[];
+}
+
+/** A root-owned executable file (mode 0755) written at first boot, e.g. a helper a timer runs. */
+export interface Script {
+  readonly path: string;
+  readonly content: string;
 }
 
 export interface CloudInitProps {
@@ -24,6 +32,8 @@ export interface CloudInitProps {
   readonly directories?: readonly string[];
   /** Timers to install and enable. @default none */
   readonly timers?: readonly Timer[];
+  /** Helper scripts to write. @default none */
+  readonly scripts?: readonly Script[];
 }
 
 export type HostRole = 'jitsi' | 'meet-auth' | 'jvb';
@@ -37,10 +47,12 @@ function systemdQuote(arg: string): string {
 
 function timerFiles(timer: Timer) {
   if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
-  if (timer.command.length === 0) throw new Error(`timer "${timer.name}" has an empty command`);
+  const commands = [timer.command, ...(timer.after ?? [])];
+  if (commands.some((command) => command.length === 0)) throw new Error(`timer "${timer.name}" has an empty command`);
+  const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
   const service = [
     '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
-    '[Service]', 'Type=oneshot', `ExecStart=${timer.command.map(systemdQuote).join(' ')}`, '',
+    '[Service]', 'Type=oneshot', `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`), '',
   ].join('\n');
   const schedule = [
     '[Unit]', `Description=${timer.description} (schedule)`, '',
@@ -71,10 +83,14 @@ export function renderCloudInit(props: CloudInitProps): string {
     runcmd.push(['systemctl', 'daemon-reload']);
     runcmd.push(['systemctl', 'enable', '--now', ...timers.map((timer) => `${timer.name}.timer`)]);
   }
+  const scripts = (props.scripts ?? []).map((script) => {
+    if (!script.path.startsWith('/') || script.path.includes('..')) throw new Error(`script "${script.path}" must be an absolute path without ".."`);
+    return { path: script.path, permissions: '0755', content: script.content };
+  });
   const config = {
     package_update: true,
     packages: ['docker.io'],
-    write_files: timers.flatMap(timerFiles),
+    write_files: [...scripts, ...timers.flatMap(timerFiles)],
     runcmd,
   };
   return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
@@ -87,13 +103,38 @@ const accountWorker: Timer = {
   command: ['/usr/bin/docker', 'exec', containerNames.agent, 'node', 'dist/scripts/create-accounts.mjs'],
 };
 
-function certRenewal(container: string): Timer {
+/**
+ * jitsi-web copies /config/keys (our certificate directory, read-only) into its /storage/keys only when it starts,
+ * and nginx serves the copy. After each renewal run: if the copy differs from ours, copy it over and reload nginx
+ * gracefully (meetings in progress keep their connections; a restart would drop them). Also hands web the first
+ * real certificate, since web starts with a self-signed one before any was issued.
+ */
+export const WEB_CERT_RELOAD: Script = {
+  path: '/usr/local/sbin/meet-reload-web-certificate',
+  content: [
+    '#!/bin/sh',
+    '# Written by cloud-init (Wikimedia Meet); run by meet-cert-renewal.service after `certs renew`.',
+    'set -eu',
+    `if cmp -s ${paths.certs}/cert.crt ${paths.webStorage}/keys/cert.crt; then exit 0; fi`,
+    `/usr/bin/docker exec ${containerNames.web} cp ${containerPaths.webKeys}/cert.crt ${containerPaths.webKeys}/cert.key /storage/keys/`,
+    `/usr/bin/docker exec ${containerNames.web} nginx -c /run/web/config/nginx/nginx.conf -s reload`,
+    `echo "${containerNames.web}: nginx reloaded with the renewed certificate"`,
+    '',
+  ].join('\n'),
+};
+
+/**
+ * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
+ * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files).
+ */
+function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
   return {
     name: 'meet-cert-renewal',
     description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
     onCalendar: 'daily',
     randomizedDelaySec: 3600,
     command: ['/usr/bin/docker', 'exec', container, 'node', 'dist/scripts/certs.mjs', 'renew'],
+    after,
   };
 }
 
@@ -104,7 +145,8 @@ export function hostCloudInit(role: HostRole, dockerUser: string): string {
       return renderCloudInit({
         dockerUser,
         directories: [...jitsiDirectories, paths.certs, paths.acmeChallenge, paths.agentData],
-        timers: [accountWorker, certRenewal(containerNames.agent)],
+        timers: [accountWorker, certRenewal(containerNames.agent, [[WEB_CERT_RELOAD.path]])],
+        scripts: [WEB_CERT_RELOAD],
       });
     case 'meet-auth':
       return renderCloudInit({

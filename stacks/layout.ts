@@ -66,5 +66,7 @@ export const ports = {
   xmppClient: 5222,
   agent: 4000,
   edge: 8080,
+  /** meet-auth's plain-HTTP listener when it serves HTTPS on `edge`: ACME challenges and redirects (published on 80). */
+  edgeHttp: 8081,
   ssh: 22,
 } as const;

@@ -3,7 +3,8 @@
  * uid 1000 and sharing Prosody's data volume so it reaches Prosody's admin socket without the Docker socket
  * (the account worker timer runs `docker exec meet-agent node dist/scripts/create-accounts.mjs`). On the meet-auth
  * host: the public edge. Both run the image built from this repository (edge/Dockerfile) unless a
- * digest-pinned registry image is configured.
+ * digest-pinned registry image is configured. Both also carry their host's certificate settings: the renewal
+ * timer runs `docker exec <meet-agent|meet-edge> node dist/scripts/certs.mjs renew`, which reads them.
  */
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
@@ -49,6 +50,37 @@ export function edgeImage(scope: Construct, id: string, provider: DockerProvider
 export const EDGE_COMMAND = ['node', '--max-semi-space-size=2', '--max-old-space-size=96', 'dist/edge/auth/main.js'] as const;
 export const AGENT_COMMAND = ['node', '--max-semi-space-size=2', '--max-old-space-size=64', 'dist/edge/agent/main.js'] as const;
 
+/** The certificate one host obtains and renews (see `npm run certs -- --help`). */
+export interface CertificateSettings {
+  /** Names to cover; the first is the common name. */
+  readonly domains: readonly string[];
+  /** "production", "staging" or an ACME directory URL. @default "production" (Let's Encrypt) */
+  readonly acmeDirectory?: string;
+  /** Contact address for the ACME account. @default none */
+  readonly acmeEmail?: string;
+  /** Renew when the certificate expires within this many days. @default 30 */
+  readonly renewDays?: number;
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+
+/** The environment of `certs` inside a container: the names, and the directories as mounted there. */
+export function certificateEnv(settings: CertificateSettings): string[] {
+  if (settings.domains.length === 0) throw new Error('the certificate needs at least one domain');
+  for (const domain of settings.domains) if (!DOMAIN.test(domain)) throw new Error(`certificate domain "${domain}" is not a lower-case DNS name`);
+  if (settings.renewDays !== undefined && !(Number.isInteger(settings.renewDays) && settings.renewDays >= 1 && settings.renewDays <= 365)) {
+    throw new Error(`renewDays ${settings.renewDays} must be a whole number from 1 to 365`);
+  }
+  return [
+    `MEET_CERT_DOMAINS=${settings.domains.join(',')}`,
+    `MEET_CERTS_DIR=${containerPaths.certs}`,
+    `MEET_ACME_CHALLENGE_DIR=${containerPaths.acmeChallenge}`,
+    ...(settings.acmeDirectory ? [`MEET_ACME_DIRECTORY=${settings.acmeDirectory}`] : []),
+    ...(settings.acmeEmail ? [`MEET_ACME_EMAIL=${settings.acmeEmail}`] : []),
+    ...(settings.renewDays !== undefined ? [`MEET_CERT_RENEW_DAYS=${settings.renewDays}`] : []),
+  ];
+}
+
 const runtime = {
   restart: 'unless-stopped',
   readOnly: true,
@@ -65,6 +97,8 @@ export interface MeetAgentProps {
   readonly privateIp: string;
   readonly signingSecrets: string;
   readonly sealingPrivateKeys: string;
+  /** The Jitsi host's certificate (the meeting domain), renewed from this container into /srv/meet/certs. */
+  readonly certificate: CertificateSettings;
   /** @default 4000 */
   readonly port?: number;
   /** @default "meet.jitsi" */
@@ -93,7 +127,7 @@ export class MeetAgent extends Construct {
         `MEET_DATA_DIR=${containerPaths.data}`, `MEET_AGENT_HOST=${props.privateIp}`, `MEET_AGENT_PORT=${this.port}`,
         `MEET_AGENT_SIGNING_SECRETS=${props.signingSecrets}`, `MEET_AGENT_SEALING_KEYS=${props.sealingPrivateKeys}`,
         `MEET_PROSODY_SOCKET=${containerPaths.prosodySocket}`, `MEET_XMPP_DOMAIN=${xmppDomain}`, 'MEET_PROSODY_MODE=socket',
-        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`, ...certificateEnv(props.certificate),
       ],
       mounts: [
         bind(paths.prosodyStorage, containerPaths.prosodyData),
@@ -119,7 +153,12 @@ export interface MeetEdgeProps {
   /** Public origin, e.g. https://auth.meet.wmcloud.org */
   readonly publicUrl: string;
   readonly agents: readonly AgentEndpoint[];
-  /** Serve HTTPS with /srv/meet/certs/cert.{crt,key} on 443 instead of HTTP on 80. @default false */
+  /** The meet-auth host's certificate, renewed from this container into /srv/meet/certs. */
+  readonly certificate: CertificateSettings;
+  /**
+   * Serve HTTPS with /srv/meet/certs/cert.{crt,key} on 443 (reloaded when renewed) and, on 80, only ACME
+   * challenges and redirects to HTTPS; instead of everything over HTTP on 80. @default false
+   */
   readonly tls?: boolean;
   /** @default "info" */
   readonly logLevel?: string;
@@ -146,14 +185,19 @@ export class MeetEdge extends Construct {
         `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AUTH_HOST=0.0.0.0', `MEET_AUTH_PORT=${ports.edge}`,
         `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
         `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
-        ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`] : []),
+        ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
+        // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
+        ...certificateEnv(props.certificate),
       ],
       mounts: [
         bind(paths.edgeData, containerPaths.data),
         bind(paths.certs, containerPaths.certs),
         bind(paths.acmeChallenge, containerPaths.acmeChallenge),
       ],
-      ports: [{ internal: ports.edge, external: tls ? ports.https : ports.http }],
+      // The CA validates HTTP-01 on port 80 only, so with TLS port 80 stays open for the challenges.
+      ports: tls
+        ? [{ internal: ports.edge, external: ports.https }, { internal: ports.edgeHttp, external: ports.http }]
+        : [{ internal: ports.edge, external: ports.http }],
     });
   }
 }

@@ -80,6 +80,7 @@ export class ServicesStack extends TerraformStack {
       privateIp: cloud.jitsi.privateIp,
       signingSecrets: secrets.agentSigningSecrets,
       sealingPrivateKeys: secrets.agentSealingPrivateKeys,
+      certificate: { domains: [env.domains.meet] },
       logLevel: env.edge.logLevel,
     });
     const authDocker = docker(cloud.meetAuth);
@@ -89,6 +90,7 @@ export class ServicesStack extends TerraformStack {
       image: edgeImage(this, 'edge-image-meet-auth', authDocker, imageSource),
       publicUrl: authUrl,
       tls: env.edge.tls,
+      certificate: { domains: [env.domains.auth] },
       logLevel: env.edge.logLevel,
       agents: [{
         name: cloud.jitsi.name,

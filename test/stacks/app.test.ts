@@ -112,8 +112,11 @@ describe('changing one setting replaces exactly the containers it concerns', () 
   it('the Jitsi release: the four Jitsi containers', () => {
     expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, imageTag: 'stable-11200' } }))).toEqual(JITSI);
   });
-  it('the meet domain (PUBLIC_URL): web, prosody, jvb', () => {
-    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jvb']);
+  it('the meet domain: web, prosody, jvb (PUBLIC_URL) and the agent (the certificate it renews)', () => {
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jvb', 'meet-agent']);
+  });
+  it('the auth domain: the edge (public URL and the certificate it renews)', () => {
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, auth: 'accounts.meet.wmcloud.org' } }))).toEqual(['meet-edge']);
   });
   it('TLS on the edge: the edge only', () => {
     expect(changed((env) => ({ ...env, edge: { ...env.edge!, tls: false } }))).toEqual(['meet-edge']);

@@ -1,6 +1,12 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostCloudInit, renderCloudInit } from '../../stacks/cloud-init.js';
+import { hostCloudInit, renderCloudInit, WEB_CERT_RELOAD } from '../../stacks/cloud-init.js';
+import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
+import { container, dockerStack, synthJson } from './helpers.js';
 
 type CloudConfig = { package_update: boolean; packages: string[]; write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
 const parse = (userData: string): CloudConfig => {
@@ -34,14 +40,78 @@ describe('cloud-init', () => {
     expect(jvb.runcmd.find((cmd) => cmd[0] === 'install')!.slice(8)).toEqual(['/srv/jitsi/jvb']);
   });
 
+  it('jitsi host: after each renewal run, a changed certificate is handed to jitsi-web and nginx reloads (no restart)', () => {
+    const config = parse(hostCloudInit('jitsi', 'debian'));
+    const files = Object.fromEntries(config.write_files.map((file) => [file.path, file]));
+    const service = files['/etc/systemd/system/meet-cert-renewal.service']!.content.split('\n');
+    const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/certs.mjs renew');
+    expect(start).toBeGreaterThan(0);
+    // ExecStartPost runs only when `renew` succeeded (Type=oneshot), after it.
+    expect(service[start + 1]).toBe('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
+    expect(files['/usr/local/sbin/meet-reload-web-certificate']).toEqual({ path: '/usr/local/sbin/meet-reload-web-certificate', permissions: '0755', content: WEB_CERT_RELOAD.content });
+    // The meet-auth host has no web container: meet-auth reloads the certificate itself.
+    const auth = parse(hostCloudInit('meet-auth', 'debian'));
+    expect(auth.write_files[0]!.content).not.toContain('ExecStartPost');
+  });
+
+  it('the reload script names the paths jitsi-web really mounts', () => {
+    const { stack, provider } = dockerStack();
+    new Jitsi(stack, 'jitsi', { provider, imageTag: 'stable-11146-2', publicUrl: 'https://meet.example.org', advertiseIp: '185.15.56.10', privateIp: '172.16.1.2', jicofoAuthPassword: 'a', jvbAuthPassword: 'b' });
+    const mounts = Object.fromEntries((container(synthJson(stack), 'jitsi-web').mounts as { source: string; target: string }[]).map((m) => [m.target, m.source]));
+    const script = WEB_CERT_RELOAD.content;
+    // Ours on the host (what `certs` writes) against web's copy on the host (what nginx serves), then the copy in the container.
+    expect(script).toContain(`cmp -s ${mounts['/config/keys']}/cert.crt ${mounts['/storage']}/keys/cert.crt`);
+    expect(script).toContain('/usr/bin/docker exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/');
+    expect(script).toContain('/usr/bin/docker exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload');
+    execFileSync('sh', ['-n'], { input: script });
+  });
+
+  it('the reload script copies and reloads only when the certificate changed, and stops at the first failure', () => {
+    // Run with the host paths moved into a temp dir and docker replaced by a recorder (Docker cannot run here).
+    const dir = mkdtempSync(join(tmpdir(), 'meet-web-reload-'));
+    try {
+      mkdirSync(join(dir, 'certs'));
+      mkdirSync(join(dir, 'web', 'keys'), { recursive: true });
+      const docker = join(dir, 'docker');
+      writeFileSync(docker, `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$3" != "\${FAIL_ON:-}" ]\n`);
+      chmodSync(docker, 0o755);
+      const script = join(dir, 'reload');
+      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/meet/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
+      const run = (env: Record<string, string> = {}) => {
+        rmSync(join(dir, 'calls'), { force: true });
+        const result = spawnSync('sh', [script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+        let calls: string[] = [];
+        try {
+          calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+        } catch {
+          // no call
+        }
+        return { code: result.status, calls, stdout: result.stdout };
+      };
+      writeFileSync(join(dir, 'certs', 'cert.crt'), 'RENEWED');
+      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'RENEWED');
+      expect(run()).toEqual({ code: 0, calls: [], stdout: '' });
+      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'SELF-SIGNED');
+      const changed = run();
+      expect(changed.code).toBe(0);
+      expect(changed.calls).toEqual(['exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/', 'exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload']);
+      expect(changed.stdout).toContain('nginx reloaded');
+      const failed = run({ FAIL_ON: 'cp' });
+      expect(failed.code).not.toBe(0);
+      expect(failed.calls).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('defaults: no directories and no timers', () => {
     expect(parse(renderCloudInit({ dockerUser: 'ops' })).runcmd).toEqual([['usermod', '-aG', 'docker', 'ops'], ['systemctl', 'enable', '--now', 'docker.service']]);
   });
 
   it('quotes timer arguments for systemd and is deterministic', () => {
-    const timers = [{ name: 'x', description: 'd', onCalendar: 'daily', command: ['/bin/echo', 'a b', 'say "hi"'] }];
+    const timers = [{ name: 'x', description: 'd', onCalendar: 'daily', command: ['/bin/echo', 'a b', 'say "hi"'], after: [['/bin/true', 'c d']] }];
     const out = renderCloudInit({ dockerUser: 'ops', timers });
-    expect(parse(out).write_files[0]!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""');
+    expect(parse(out).write_files[0]!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n');
     expect(renderCloudInit({ dockerUser: 'ops', timers })).toBe(out);
   });
 
@@ -50,5 +120,7 @@ describe('cloud-init', () => {
     expect(() => renderCloudInit({ dockerUser: 'ops', directories: ['srv/x'] })).toThrow('directory "srv/x" must be an absolute path without ".."');
     expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
     expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
+    expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
+    expect(() => renderCloudInit({ dockerUser: 'ops', scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_COMMAND, EDGE_COMMAND, edgeImage, MeetAgent, MeetEdge, type EdgeImageSource, type MeetAgentProps, type MeetEdgeProps } from '../../stacks/provisioning.js';
+import { loadCertsConfig } from '../../scripts/lib/certs/config.js';
+import { AGENT_COMMAND, certificateEnv, EDGE_COMMAND, edgeImage, MeetAgent, MeetEdge, type EdgeImageSource, type MeetAgentProps, type MeetEdgeProps } from '../../stacks/provisioning.js';
 import { container, dockerStack, resourcesOf, synthJson } from './helpers.js';
 
 const HASH = 'ab'.repeat(32);
@@ -8,7 +9,7 @@ const built: EdgeImageSource = { kind: 'build', context: '../../..', sourceHash:
 function synthAgent(props: Partial<MeetAgentProps> = {}) {
   const { stack, provider } = dockerStack();
   const image = edgeImage(stack, 'image', provider, built);
-  new MeetAgent(stack, 'agent', { provider, image, privateIp: '172.16.1.2', signingSecrets: 'whsec_a', sealingPrivateKeys: 'priv', ...props });
+  new MeetAgent(stack, 'agent', { provider, image, privateIp: '172.16.1.2', signingSecrets: 'whsec_a', sealingPrivateKeys: 'priv', certificate: { domains: ['meet.example.org'] }, ...props });
   return synthJson(stack);
 }
 
@@ -18,6 +19,7 @@ function synthEdge(props: Partial<MeetEdgeProps> = {}) {
   new MeetEdge(stack, 'edge', {
     provider, image, publicUrl: 'https://auth.example.org',
     agents: [{ name: 'jitsi', url: 'http://172.16.1.2:4000', sealingPublicKey: 'pub', signingSecrets: 'whsec_a whsec_b' }],
+    certificate: { domains: ['auth.example.org'] },
     ...props,
   });
   return synthJson(stack);
@@ -65,6 +67,37 @@ describe('MeetAgent', () => {
   });
 });
 
+describe('certificate settings (read by `certs renew`, which the timer runs in these containers)', () => {
+  const env = (entries: readonly string[]) => Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  type Mount = { type: string; source: string; target: string; read_only: boolean };
+  const mounts = (c: Record<string, unknown>) => Object.fromEntries((c.mounts as Mount[]).map((m) => [m.target, m]));
+
+  it('both containers get their names and the certificate and challenge directories as mounted, writable', () => {
+    const agent = container(synthAgent(), 'meet-agent');
+    const edge = container(synthEdge(), 'meet-edge');
+    for (const [c, domain] of [[agent, 'meet.example.org'], [edge, 'auth.example.org']] as const) {
+      const vars = env(c.env);
+      expect(vars).toMatchObject({ MEET_CERT_DOMAINS: domain, MEET_CERTS_DIR: '/certs', MEET_ACME_CHALLENGE_DIR: '/acme-challenge', MEET_DATA_DIR: '/data' });
+      expect(mounts(c)['/certs']).toEqual({ type: 'bind', source: '/srv/meet/certs', target: '/certs', read_only: false });
+      expect(mounts(c)['/acme-challenge']).toEqual({ type: 'bind', source: '/srv/meet/acme-challenge', target: '/acme-challenge', read_only: false });
+      // The account key under $MEET_DATA_DIR/acme stays on the host's data directory, never in the web server's mounts.
+      expect(mounts(c)['/data']!.source).toMatch(/^\/srv\/meet\/(agent|edge)$/);
+      // Defaults: Let's Encrypt production, no contact, 30 days; nothing secret.
+      expect(Object.keys(vars).filter((name) => /ACME_DIRECTORY|ACME_EMAIL|RENEW_DAYS/.test(name))).toEqual([]);
+      // What the containers get is a valid configuration for the CLI.
+      expect(loadCertsConfig(vars)).toMatchObject({ domains: [domain], certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 30 });
+    }
+  });
+
+  it('directory, contact and window when given; validation errors', () => {
+    const agent = container(synthAgent({ certificate: { domains: ['meet.example.org', 'www.meet.example.org'], acmeDirectory: 'staging', acmeEmail: 'ops@example.org', renewDays: 20 } }), 'meet-agent');
+    expect(env(agent.env)).toMatchObject({ MEET_CERT_DOMAINS: 'meet.example.org,www.meet.example.org', MEET_ACME_DIRECTORY: 'staging', MEET_ACME_EMAIL: 'ops@example.org', MEET_CERT_RENEW_DAYS: '20' });
+    expect(() => certificateEnv({ domains: [] })).toThrow('the certificate needs at least one domain');
+    expect(() => certificateEnv({ domains: ['Meet.Example.org'] })).toThrow('certificate domain "Meet.Example.org" is not a lower-case DNS name');
+    expect(() => certificateEnv({ domains: ['meet.example.org'], renewDays: 0 })).toThrow('renewDays 0 must be a whole number from 1 to 365');
+  });
+});
+
 describe('MeetEdge', () => {
   it('serves HTTP on 80 by default with its agents and their signing secrets as JSON built by Terraform', () => {
     const edge = container(synthEdge(), 'meet-edge');
@@ -78,10 +111,11 @@ describe('MeetEdge', () => {
     expect(edge.env.some((entry) => entry.startsWith('MEET_TLS_'))).toBe(false);
   });
 
-  it('with TLS: certificate paths set and 443 published', () => {
+  it('with TLS: certificate paths set, 443 published, and 80 kept for ACME challenges (plain-HTTP listener)', () => {
     const edge = container(synthEdge({ tls: true }), 'meet-edge');
-    expect(edge.env).toEqual(expect.arrayContaining(['MEET_TLS_CERT=/certs/cert.crt', 'MEET_TLS_KEY=/certs/cert.key']));
-    expect(edge.ports).toEqual([{ internal: 8080, external: 443 }]);
+    expect(edge.env).toEqual(expect.arrayContaining(['MEET_TLS_CERT=/certs/cert.crt', 'MEET_TLS_KEY=/certs/cert.key', 'MEET_AUTH_HTTP_PORT=8081']));
+    expect(edge.ports).toEqual([{ internal: 8080, external: 443 }, { internal: 8081, external: 80 }]);
+    expect(container(synthEdge(), 'meet-edge').env.some((entry) => entry.startsWith('MEET_AUTH_HTTP_PORT='))).toBe(false);
   });
 
   it('validation errors', () => {
