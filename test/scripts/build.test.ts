@@ -91,7 +91,7 @@ it('the built meet-auth and agent start with plain node and answer /healthz', as
   expect(await agent.json()).toMatchObject({ status: 'ok' });
 }, 30_000);
 
-it('the built CLIs run with plain node: create-accounts and ticketmaster --help', async () => {
+it('the built CLIs run with plain node: create-accounts, ticketmaster and certs', async () => {
   const worker = await run(process.execPath, ['dist/scripts/create-accounts.mjs', '--help']);
   expect(worker.code).toBe(0);
   expect(worker.stdout).toContain('usage: npm run create-accounts');
@@ -101,4 +101,11 @@ it('the built CLIs run with plain node: create-accounts and ticketmaster --help'
   const ticketmaster = await run(process.execPath, ['dist/scripts/ticketmaster.mjs', '--help']);
   expect(ticketmaster.code).toBe(0);
   expect(ticketmaster.stdout).toContain('usage: npm run ticketmaster');
+  // What the meet-cert-renewal timer runs in the containers (loads acme-client under plain node).
+  const certs = await run(process.execPath, ['dist/scripts/certs.mjs', '--help']);
+  expect(certs.code).toBe(0);
+  expect(certs.stdout).toContain('usage: npm run certs');
+  const unconfigured = await run(process.execPath, ['dist/scripts/certs.mjs', 'renew'], { MEET_DATA_DIR: dataDir });
+  expect(unconfigured.code).toBe(2);
+  expect(unconfigured.stderr).toContain('MEET_CERT_DOMAINS: is required');
 }, 30_000);
