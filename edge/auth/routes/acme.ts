@@ -24,8 +24,10 @@ export function acmeChallengeRoutes(challengeDir: string) {
  * everything else (no form is ever served over plain HTTP).
  */
 export function plainHttpApp(challengeDir: string, publicUrl: string) {
+  const origin = new URL(publicUrl).origin;
   return new Hono().route('/', acmeChallengeRoutes(challengeDir)).all('*', (c) => {
     const { pathname, search } = new URL(c.req.url);
-    return c.redirect(new URL(`${pathname}${search}`, publicUrl).href, 301);
+    // Appended to our origin as text: resolving "//elsewhere.example/" against it would leave our origin.
+    return c.redirect(`${origin}${pathname}${search}`, 301);
   });
 }

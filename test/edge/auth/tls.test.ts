@@ -8,6 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import { connect } from 'node:tls';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,17 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     }
     const post = await fetch(`${server.httpUrl}/create`, { method: 'POST', body: 'user=x', redirect: 'manual' });
     expect(post.status).toBe(301);
+    // Never an open redirect: a path that looks protocol-relative stays on our origin.
+    const { port } = new URL(server.httpUrl!);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => socket.end('GET //evil.example/x HTTP/1.0\r\nHost: a\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.once('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 301/);
+    expect(raw).toMatch(/\r\nlocation: https:\/\/auth\.example\.test\/\/evil\.example\/x\r\n/i);
   });
 
   it('serves the first certificate once written, then each renewed one; a key that does not match is skipped', async () => {
