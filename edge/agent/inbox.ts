@@ -16,6 +16,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { GroupCommit } from '../shared/group-commit.js';
 
 export type JobStatus = 'pending' | 'attempting' | 'created' | 'conflict' | 'failed';
 export type FinalStatus = 'created' | 'conflict' | 'failed';
@@ -114,12 +115,6 @@ function statements(db: Database.Database): (sql: string) => Database.Statement 
   };
 }
 
-interface Arrival {
-  readonly job: NewJob;
-  readonly resolve: (result: ReceiveResult) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export class Inbox {
   /** Receives jobs, synced to disk before it returns (synchronous=FULL). */
   readonly #db: Database.Database;
@@ -127,7 +122,7 @@ export class Inbox {
   readonly #work: Database.Database;
   readonly #sql: (sql: string) => Database.Statement;
   readonly #workSql: (sql: string) => Database.Statement;
-  #arrivals: Arrival[] = [];
+  readonly #arrivals: GroupCommit<NewJob, ReceiveResult>;
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 10_000 });
@@ -152,6 +147,7 @@ export class Inbox {
     this.#work.pragma('secure_delete = ON');
     this.#sql = statements(this.#db);
     this.#workSql = statements(this.#work);
+    this.#arrivals = new GroupCommit(this.#db, (job) => this.#store(job, Date.now()));
   }
 
   /** Stores a new job, or returns the stored one when its id is known (a retry). Synced before it returns. */
@@ -164,24 +160,7 @@ export class Inbox {
    * transaction and so one fsync (group commit): under a burst the disk is synced once per batch, not per job.
    */
   receiveSoon(job: NewJob): Promise<ReceiveResult> {
-    return new Promise((resolve, reject) => {
-      this.#arrivals.push({ job, resolve, reject });
-      if (this.#arrivals.length === 1) setImmediate(() => this.#storeArrivals());
-    });
-  }
-
-  #storeArrivals(): void {
-    const arrivals = this.#arrivals;
-    this.#arrivals = [];
-    let results: ReceiveResult[];
-    try {
-      const now = Date.now();
-      results = this.#db.transaction(() => arrivals.map(({ job }) => this.#store(job, now))).immediate();
-    } catch (error) {
-      for (const arrival of arrivals) arrival.reject(error);
-      return;
-    }
-    arrivals.forEach((arrival, index) => arrival.resolve(results[index]!));
+    return this.#arrivals.submit(job);
   }
 
   #store(job: NewJob, now: number): ReceiveResult {
@@ -276,7 +255,7 @@ export class Inbox {
   }
 
   close(): void {
-    for (const arrival of this.#arrivals.splice(0)) arrival.reject(new Error('the inbox is closed'));
+    this.#arrivals.close();
     this.#work.close();
     this.#db.close();
   }

@@ -1,7 +1,7 @@
 /**
  * POSTs one signed job to an agent over node:http(s) with keep-alive, and returns its status and parsed JSON.
  * Not fetch: under a burst, building WHATWG Request/Response/Headers objects and web streams per job cost more
- * CPU than everything else the dispatcher does for it. One job per request, exactly as the protocol says.
+ * CPU than everything else the dispatcher does for it. One delivery (one or more jobs) per request.
  *
  * The requests run on a worker thread of their own (its own event loop). Why: under a burst meet-auth's main
  * thread handles a thousand waiting /create requests in one turn of its event loop (seconds of CPU); a job sent

@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import { readFields } from '../middleware/fields.js';
 import { createPage, statusPage } from '../pages/create.js';
 import { randomId } from '../store/ids.js';
-import { getRequest, isUsernameTaken, redeem } from '../store/requests.js';
+import { getRequest, isUsernameTaken, redeemSoon } from '../store/requests.js';
 import { checkTicket } from '../store/tickets.js';
 import { credentialFailure, renderFormError } from './respond.js';
 
@@ -45,7 +45,7 @@ export function accountRoutes(deps: AppDeps) {
           const id = randomId(16);
           return { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, fields.password!, sealContext(id, name.username)) };
         });
-        const outcome = redeem(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
+        const outcome = await redeemSoon(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
         if (!outcome.ok) {
           // Lost a race: another request took the ticket's last use or the name a moment ago.
           deps.metrics.redemptions.inc({ outcome: outcome.reason === 'taken' ? 'taken' : 'raced' });
