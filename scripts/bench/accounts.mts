@@ -10,7 +10,8 @@
  * - create_p50_ms / create_p99_ms: one redemption at a time, from `POST /create` until the account exists
  *   (the held answer says "created"; otherwise /status is polled). Each account is then proven by an XMPP
  *   login, outside the timing.
- * - burst_all_created_ms: BURST (1000) redemptions sent at once, until every account exists in Prosody
+ * - burst_all_created_ms: BURST (1000) redemptions sent at once (BURST_RUNS times, 3 by default: the median run's
+ *   figures are reported, burst_all_created_runs_ms lists every run), until every account exists in Prosody
  *   (burst_all_created_in_prosody_ms: its file storage holds one file per account) and meet-auth has recorded
  *   every request as created (burst_all_confirmed_by_meet_auth_ms: what /status shows); both clocks are read
  *   locally, not by a thousand clients polling /status, which would load the very process being measured.
@@ -48,6 +49,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const SEQUENTIAL = Number(process.env.MEET_BENCH_ACCOUNTS_SEQUENTIAL ?? 200);
 const BURST = Number(process.env.MEET_BENCH_ACCOUNTS_BURST ?? 1000);
 const BASELINE = Number(process.env.MEET_BENCH_ACCOUNTS_BASELINE ?? 30);
+/** Bursts run one after another; the median is the figure. */
+const BURST_RUNS = Number(process.env.MEET_BENCH_ACCOUNTS_BURST_RUNS ?? 3);
 /** Log level of meet-auth and the agent (their lines go to /dev/null, or to MEET_BENCH_ACCOUNTS_LOG_DIR). */
 const LOG_LEVEL = process.env.MEET_BENCH_ACCOUNTS_LOG_LEVEL ?? 'silent';
 /** Extra node flags for both services, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (space separated). */
@@ -68,6 +71,15 @@ function cpuSecondsOf(pid: number): number {
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+interface BurstRun {
+  readonly allCreatedMs: number;
+  readonly inProsodyMs: number;
+  readonly confirmedMs: number;
+  readonly answeredMs: number;
+  readonly createdAtOnce: number;
+  readonly cpu: Record<string, number>;
+}
 
 /** meet-auth or the agent as its own node process (as deployed: separate processes, production heap flags). */
 interface Service {
@@ -201,44 +213,66 @@ export async function run(): Promise<BenchFigures> {
     const sequentialFailed = await failedLogins(port, sequential);
     if (sequentialFailed.length > 0) throw new Error(`${sequentialFailed.length} sequential accounts do not log in`);
 
-    const burst = Array.from({ length: BURST }, (_, i) => ({ username: `burst${i}`, password: `burst password ${i}` }));
-    // Two clocks: until every account exists in Prosody (its file storage holds one file per account), and
-    // until meet-auth has recorded every request as created (what /status then shows). Both are read locally
-    // (a directory listing, one SQLite count) rather than by a thousand clients polling /status, which would
-    // load the very process being measured; each /create still holds its answer up to MEET_HOLD_MS.
     const accountsDir = join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts');
-    const countCreated = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created' AND username LIKE 'burst%'`);
-    const countFailed = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'failed' AND username LIKE 'burst%'`);
-    // Tickets are minted before the clock starts: the client sends, the system works.
-    const burstTickets = burst.map(() => mintTicket(db, issuer).ticket);
     const pids = { meetAuth: auth.pid, agent: agent.pid, prosody: prosody.pid()! };
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
-    const clientCpuBefore = process.cpuUsage();
-    const burstStarted = performance.now();
-    let burstInProsodyMs = Number.NaN;
-    let burstConfirmedMs = Number.NaN;
-    const watching = (async () => {
-      while (Number.isNaN(burstInProsodyMs) || Number.isNaN(burstConfirmedMs)) {
-        if (Number.isNaN(burstInProsodyMs) && (await readdir(accountsDir)).filter((name) => name.startsWith('burst')).length >= BURST) {
-          burstInProsodyMs = performance.now() - burstStarted;
+
+    /** One burst of BURST redemptions sent at once (names `b<round>n<i>`); see the file comment for the clocks. */
+    async function runBurst(round: number): Promise<BurstRun> {
+      const prefix = `b${round}n`;
+      const burst = Array.from({ length: BURST }, (_, i) => ({ username: `${prefix}${i}`, password: `burst password ${round} ${i}` }));
+      // Two clocks: until every account exists in Prosody (its file storage holds one file per account), and
+      // until meet-auth has recorded every request as created (what /status then shows). Both are read locally
+      // (a directory listing, one SQLite count) rather than by a thousand clients polling /status, which would
+      // load the very process being measured; each /create still holds its answer up to MEET_HOLD_MS.
+      const countCreated = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created' AND username LIKE ?`);
+      const countFailed = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'failed' AND username LIKE ?`);
+      // Tickets are minted before the clock starts: the client sends, the system works.
+      const burstTickets = burst.map(() => mintTicket(db, issuer).ticket);
+      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+      const clientCpuBefore = process.cpuUsage();
+      const burstStarted = performance.now();
+      let inProsodyMs = Number.NaN;
+      let confirmedMs = Number.NaN;
+      const watching = (async () => {
+        while (Number.isNaN(inProsodyMs) || Number.isNaN(confirmedMs)) {
+          if (Number.isNaN(inProsodyMs) && (await readdir(accountsDir)).filter((name) => name.startsWith(prefix)).length >= BURST) {
+            inProsodyMs = performance.now() - burstStarted;
+          }
+          if (Number.isNaN(confirmedMs) && (countCreated.get(`${prefix}%`) as { n: number }).n >= BURST) confirmedMs = performance.now() - burstStarted;
+          if ((countFailed.get(`${prefix}%`) as { n: number }).n > 0) throw new Error('a burst request failed');
+          if (performance.now() - burstStarted > 300_000) throw new Error('the burst did not finish within 5 minutes');
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        if (Number.isNaN(burstConfirmedMs) && (countCreated.get() as { n: number }).n >= BURST) burstConfirmedMs = performance.now() - burstStarted;
-        if ((countFailed.get() as { n: number }).n > 0) throw new Error('a burst request failed');
-        if (performance.now() - burstStarted > 300_000) throw new Error('the burst did not finish within 5 minutes');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
-    watching.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-    const answers = await Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!)));
-    const answeredMs = performance.now() - burstStarted;
-    await watching;
-    // CPU seconds each process used during the burst (all its threads: libuv's pool included).
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const burstCpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2(cpuSecondsOf(pid) - cpuBefore[name]!)]));
-    burstCpu.client = round2((clientCpu.user + clientCpu.system) / 1e6);
-    const createdAtOnce = answers.filter((answer) => answer.status === 'created').length;
-    const burstFailed = await failedLogins(port, burst);
-    if (burstFailed.length > 0) throw new Error(`${burstFailed.length} burst accounts do not log in`);
+      })();
+      watching.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+      const answers = await Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!)));
+      const answeredMs = performance.now() - burstStarted;
+      await watching;
+      // CPU seconds each process used during the burst (all its threads: libuv's pool included).
+      const clientCpu = process.cpuUsage(clientCpuBefore);
+      const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2(cpuSecondsOf(pid) - cpuBefore[name]!)]));
+      cpu.client = round2((clientCpu.user + clientCpu.system) / 1e6);
+      const burstFailed = await failedLogins(port, burst);
+      if (burstFailed.length > 0) throw new Error(`${burstFailed.length} burst accounts do not log in`);
+      return {
+        // The issue's figure: until all exist in Prosody and meet-auth says so (the later of the two clocks).
+        allCreatedMs: Math.round(Math.max(inProsodyMs, confirmedMs)),
+        inProsodyMs: Math.round(inProsodyMs),
+        confirmedMs: Math.round(confirmedMs),
+        answeredMs: Math.round(answeredMs),
+        createdAtOnce: answers.filter((answer) => answer.status === 'created').length,
+        cpu,
+      };
+    }
+
+    // Several bursts, the median reported: one burst lasts a few seconds, and on a shared 2-core VM one run can
+    // lose a second to a neighbour; every run's figure is printed too.
+    const runs: BurstRun[] = [];
+    for (let round = 1; round <= BURST_RUNS; round++) {
+      runs.push(await runBurst(round));
+      console.error(`bench accounts: burst ${round}/${BURST_RUNS}: all ${BURST} created in ${runs.at(-1)!.allCreatedMs} ms`);
+    }
+    const medianRun = [...runs].sort((a, b) => a.allCreatedMs - b.allCreatedMs)[Math.floor((runs.length - 1) / 2)]!;
 
     // Baseline: one synchronous `prosodyctl shell user create` per account, password on stdin.
     const baseline: number[] = [];
@@ -293,7 +327,7 @@ export async function run(): Promise<BenchFigures> {
     }
 
     const createP99 = percentile(latencies, 99);
-    const burstAllCreatedMs = Math.round(Math.max(burstInProsodyMs, burstConfirmedMs));
+    const burstCpu = medianRun.cpu;
     return {
       runtime: 'node dist/ (npm run build) with the production heap flags, meet-auth and the agent in their own processes',
       build_seconds: Math.round(buildSeconds * 10) / 10,
@@ -303,13 +337,14 @@ export async function run(): Promise<BenchFigures> {
       create_samples: SEQUENTIAL,
       goal_create_p99_le_50_ms: createP99 <= 50,
       burst_accounts: BURST,
-      // The issue's figure: until all exist in Prosody and meet-auth says so (the later of the two clocks).
-      burst_all_created_ms: burstAllCreatedMs,
-      goal_burst_1000_le_5000_ms: BURST === 1000 && burstAllCreatedMs <= 5000,
-      burst_all_created_in_prosody_ms: Math.round(burstInProsodyMs),
-      burst_all_confirmed_by_meet_auth_ms: Math.round(burstConfirmedMs),
-      burst_all_answered_ms: Math.round(answeredMs),
-      burst_answered_created_at_once: createdAtOnce,
+      // The issue's figure (median run): until all exist in Prosody and meet-auth says so, the later of the two.
+      burst_all_created_ms: medianRun.allCreatedMs,
+      burst_all_created_runs_ms: runs.map((run) => run.allCreatedMs).join(' '),
+      goal_burst_1000_le_5000_ms: BURST === 1000 && medianRun.allCreatedMs <= 5000,
+      burst_all_created_in_prosody_ms: medianRun.inProsodyMs,
+      burst_all_confirmed_by_meet_auth_ms: medianRun.confirmedMs,
+      burst_all_answered_ms: medianRun.answeredMs,
+      burst_answered_created_at_once: medianRun.createdAtOnce,
       burst_cpu_meet_auth_s: burstCpu.meetAuth!,
       burst_cpu_agent_s: burstCpu.agent!,
       burst_cpu_prosody_s: burstCpu.prosody!,
