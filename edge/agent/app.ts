@@ -1,5 +1,6 @@
 /**
- * The agent's Hono app: `POST /jobs` (signed job protocol) and `GET /healthz`. One onError with the closed set
+ * The agent's Hono app: `POST /jobs` (signed job protocol), `POST /accounts/*` (signed account administration,
+ * edge/shared/accounts-protocol.ts) and `GET /healthz`. One onError with the closed set
  * of error codes in errors.ts. No `serve` here: server.ts runs it, tests call app.request().
  */
 import { Hono } from 'hono';
@@ -9,6 +10,8 @@ import { nodeBodyLimit } from '../shared/node-body.js';
 import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
+import type { ProsodyAdmin } from './prosody-admin.js';
+import { accountRoutes } from './routes/accounts.js';
 import { jobRoutes } from './routes/jobs.js';
 import type { AccountWorker } from './worker.js';
 
@@ -18,6 +21,10 @@ export interface AgentAppDeps {
   readonly signingKeys: readonly Buffer[];
   readonly holdMs: number;
   readonly log: Logger;
+  /** Existing accounts in Prosody, for the account routes. */
+  readonly admin: ProsodyAdmin;
+  /** Sealing private keys, newest first: new passwords of resets arrive sealed to them. */
+  readonly sealingKeys: readonly string[];
   /** Clock for signature timestamps (tests). */
   readonly now?: () => Date;
 }
@@ -37,6 +44,7 @@ export function createAgentApp(deps: AgentAppDeps) {
   );
   app.get('/healthz', (c) => c.json({ status: 'ok', inbox: deps.inbox.counts() }));
   app.route('/jobs', jobRoutes(deps));
+  app.route('/accounts', accountRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'no such route' }, 404));
   app.onError((error, c) => {

@@ -5,6 +5,8 @@ export const AGENT_ERROR_STATUS = {
   not_found: 404,
   payload_too_large: 413,
   internal: 500,
+  /** Prosody cannot be reached or did not answer as expected: worth another try later. */
+  unavailable: 503,
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_STATUS;

@@ -65,6 +65,9 @@ const MIGRATIONS = [
    CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status IN ('pending', 'attempting');`,
   // Claims look up live leases on every call: without this they scan every job ever received.
   `CREATE INDEX jobs_leased ON jobs (lease_until) WHERE status IN ('pending', 'attempting');`,
+  // Ids of signed account-administration requests, kept past their signature window so none is accepted twice.
+  `CREATE TABLE seen_requests (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;
+   CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);`,
 ];
 
 /** A worker's identity in lease columns: host, pid and a random part (pids are reused). */
@@ -171,6 +174,19 @@ export class Inbox {
     const stored = this.get(job.id)!;
     if (stored.username !== job.username) return { kind: 'mismatch' };
     return { kind: 'stored', job: stored, isNew: inserted.changes === 1 };
+  }
+
+  /**
+   * Records the id of a signed request, durably; false when the id was recorded before (a replay). Ids are kept
+   * until `expiresAt`, which must lie beyond the time their signature stops verifying; expired ones are dropped.
+   */
+  firstSighting(id: string, expiresAt: number, now = Date.now()): boolean {
+    return this.#db
+      .transaction(() => {
+        this.#sql('DELETE FROM seen_requests WHERE expires_at <= ?').run(now);
+        return this.#sql('INSERT INTO seen_requests (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, expiresAt).changes === 1;
+      })
+      .immediate();
   }
 
   get(id: string): StoredJob | undefined {

@@ -21,6 +21,17 @@ import { createHash, createHmac, pbkdf2, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { checkPassword } from '../shared/passwords.js';
 import { AdminSocketConnection, ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
+import type { DeleteStatus } from '../shared/accounts-protocol.js';
+import {
+  deleteUserLine,
+  listUsersLine,
+  parseDelete,
+  parseUserList,
+  setPasswordLine,
+  storeHashedPasswordLine,
+  type ProsodyAdmin,
+  type ResetOutcome,
+} from './prosody-admin.js';
 
 export { ProsodyUnavailableError };
 
@@ -178,6 +189,15 @@ function detailOf(text: string, password?: string): string {
   return blanked.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
+/** A reset's answer: changed, absent, refused by Prosody for good, or trouble worth another try (thrown). */
+function resetOutcomeOf(result: ReplResult, password: string): ResetOutcome {
+  const text = result.text.trim();
+  if (text === 'OK: changed') return { kind: 'changed' };
+  if (text === 'OK: absent') return { kind: 'absent' };
+  if (/SASLprep|Invalid username|No such host/i.test(text)) return { kind: 'rejected', detail: detailOf(text, password) };
+  throw new ProsodyUnavailableError(detailOf(text, password) || 'Prosody did not change the password');
+}
+
 export interface AdminSocketAccountsOptions {
   readonly socketPath: string;
   /** @default "meet.jitsi" */
@@ -187,7 +207,7 @@ export interface AdminSocketAccountsOptions {
   readonly commandTimeoutMs?: number;
 }
 
-export class AdminSocketAccounts implements ProsodyAccounts {
+export class AdminSocketAccounts implements ProsodyAccounts, ProsodyAdmin {
   readonly #domain: string;
   readonly #pool: AdminSocketConnection[];
   #scheme: Promise<HashingScheme | null> | undefined;
@@ -241,6 +261,28 @@ export class AdminSocketAccounts implements ProsodyAccounts {
     return verdictOf(await this.#run(testPasswordLine(username, this.#domain, password)));
   }
 
+  async list(): Promise<string[]> {
+    return parseUserList(await this.#run(listUsersLine(this.#domain)));
+  }
+
+  async delete(username: string): Promise<DeleteStatus> {
+    return parseDelete(await this.#run(deleteUserLine(username, this.#domain)));
+  }
+
+  /** As create: the agent computes the SCRAM keys when it can, so the password never reaches Prosody. */
+  async setPassword(username: string, password: string): Promise<ResetOutcome> {
+    let result: ReplResult | undefined;
+    const scheme = hashableOutsideProsody(password) ? await this.#hashingScheme() : null;
+    if (scheme) {
+      result = await this.#run(storeHashedPasswordLine(username, this.#domain, await scramCredentials(password, scheme)));
+      const text = result.text.trim();
+      if (text === 'Error: Hashing changed') this.#scheme = undefined;
+      if (text === 'Error: Hashing changed' || text === 'Error: Prosody hashes') result = undefined;
+    }
+    result ??= await this.#run(setPasswordLine(username, this.#domain, password));
+    return resetOutcomeOf(result, password);
+  }
+
   async close(): Promise<void> {
     for (const connection of this.#pool) connection.close();
   }
@@ -263,7 +305,7 @@ interface Run {
   readonly stderr: string;
 }
 
-export class ProsodyctlAccounts implements ProsodyAccounts {
+export class ProsodyctlAccounts implements ProsodyAccounts, ProsodyAdmin {
   readonly #options: ProsodyctlAccountsOptions;
   readonly #domain: string;
 
@@ -301,14 +343,41 @@ export class ProsodyctlAccounts implements ProsodyAccounts {
   }
 
   async verify(username: string, password: string): Promise<boolean> {
-    const { stdout } = await this.#prosodyctl(['shell'], `${testPasswordLine(username, this.#domain, password)}\n`);
-    // The shell prints each result as "| text" (success) or "! text" (error).
+    return verdictOf(await this.#shell(testPasswordLine(username, this.#domain, password)));
+  }
+
+  /** A shell line's answer: the shell prints each result as "| text" (success) or "! text" (error). Needs the server running. */
+  async #shell(line: string): Promise<ReplResult> {
+    const { stdout } = await this.#prosodyctl(['shell'], `${line}\n`);
     const answer = stdout
       .split('\n')
-      .map((line) => line.replace(/^prosody> /, ''))
-      .find((line) => /^[|!] /.test(line));
+      .map((text) => text.replace(/^prosody> /, ''))
+      .find((text) => /^[|!] /.test(text));
     if (!answer) throw new ProsodyUnavailableError(`prosodyctl shell gave no answer: ${detailOf(stdout)}`);
-    return verdictOf({ ok: answer.startsWith('|'), text: answer.slice(2), output: [] });
+    return { ok: answer.startsWith('|'), text: answer.slice(2), output: [] };
+  }
+
+  async list(): Promise<string[]> {
+    return parseUserList(await this.#shell(listUsersLine(this.#domain)));
+  }
+
+  /** `prosodyctl deluser` (writes storage directly: sessions already open are not ended on 0.12). */
+  async delete(username: string): Promise<DeleteStatus> {
+    const { code, stdout, stderr } = await this.#prosodyctl(['deluser', `${username}@${this.#domain}`], '');
+    const said = detailOf(`${stdout} ${stderr}`);
+    if (code === 0) return 'deleted';
+    if (/That user does not exist/.test(said)) return 'absent';
+    throw new ProsodyUnavailableError(`prosodyctl deluser failed (exit ${code}): ${said}`);
+  }
+
+  /** `prosodyctl passwd`, the password twice on stdin; it refuses a name that does not exist. */
+  async setPassword(username: string, password: string): Promise<ResetOutcome> {
+    const { code, stdout, stderr } = await this.#prosodyctl(['passwd', `${username}@${this.#domain}`], `${password}\n${password}\n`);
+    const said = detailOf(`${stdout.replace(/(Enter new|Retype new) password: \S*/g, '')} ${stderr}`, password);
+    if (code === 0) return { kind: 'changed' };
+    if (/That user does not exist/.test(said)) return { kind: 'absent' };
+    if (/invalid|SASLprep/i.test(said)) return { kind: 'rejected', detail: said };
+    throw new ProsodyUnavailableError(`prosodyctl passwd failed (exit ${code}): ${said}`);
   }
 
   async close(): Promise<void> {}

@@ -22,7 +22,15 @@ export interface AgentServerOptions {
 export async function startAgentServer(config: AgentConfig, options: AgentServerOptions = {}): Promise<AgentServer> {
   const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-agent' });
   const { inbox, accounts, worker } = openAgentParts(config, log);
-  const app = createAgentApp({ inbox, worker, signingKeys: config.signingKeys, holdMs: config.holdMs, log });
+  const app = createAgentApp({
+    inbox,
+    worker,
+    admin: accounts,
+    sealingKeys: config.sealingKeys,
+    signingKeys: config.signingKeys,
+    holdMs: config.holdMs,
+    log,
+  });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {

@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import type { AgentConfig } from './config.js';
 import { Inbox } from './inbox.js';
 import { AdminSocketAccounts, ProsodyctlAccounts, type ProsodyAccounts } from './prosody.js';
+import type { ProsodyAdmin } from './prosody-admin.js';
 import { AccountWorker, type WorkerLog } from './worker.js';
 
-export function prosodyAccountsFor(config: AgentConfig): ProsodyAccounts {
+export function prosodyAccountsFor(config: AgentConfig): ProsodyAccounts & ProsodyAdmin {
   return config.prosody.mode === 'socket'
     ? new AdminSocketAccounts({ socketPath: config.prosody.socketPath, domain: config.xmppDomain })
     : new ProsodyctlAccounts({ configPath: config.prosody.configPath, prosodyctl: config.prosody.prosodyctl, domain: config.xmppDomain });
@@ -13,7 +14,7 @@ export function prosodyAccountsFor(config: AgentConfig): ProsodyAccounts {
 
 export interface AgentParts {
   readonly inbox: Inbox;
-  readonly accounts: ProsodyAccounts;
+  readonly accounts: ProsodyAccounts & ProsodyAdmin;
   readonly worker: AccountWorker;
 }
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
   worker.start();
   // Rotation: the agent accepts both the old and the new key.
-  app = createAgentApp({ inbox, worker, signingKeys: [...newKey, ...oldKey], holdMs: 3000, log });
+  app = createAgentApp({ inbox, worker, admin: accounts, sealingKeys: [sealing.privateKey], signingKeys: [...newKey, ...oldKey], holdMs: 3000, log });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -261,8 +261,8 @@ describe('held answers (long-poll)', () => {
     slowWorker = new AccountWorker({ inbox: slowInbox, accounts: slowAccounts, sealingKeys: [sealing.privateKey], log, retryBaseMs: 20, retryMaxMs: 100 });
     slowWorker.start();
     // Two fronts on one inbox and worker: one answers at once, one holds (far longer than any test needs).
-    answerAtOnce = createAgentApp({ inbox: slowInbox, worker: slowWorker, signingKeys: newKey, holdMs: 0, log });
-    holdLong = createAgentApp({ inbox: slowInbox, worker: slowWorker, signingKeys: newKey, holdMs: 60_000, log });
+    answerAtOnce = createAgentApp({ inbox: slowInbox, worker: slowWorker, admin: slowAccounts, sealingKeys: [sealing.privateKey], signingKeys: newKey, holdMs: 0, log });
+    holdLong = createAgentApp({ inbox: slowInbox, worker: slowWorker, admin: slowAccounts, sealingKeys: [sealing.privateKey], signingKeys: newKey, holdMs: 60_000, log });
   });
   afterAll(async () => {
     await slowWorker?.stop();

@@ -1,0 +1,104 @@
+/**
+ * Account administration (edge/shared/accounts-protocol.ts): list the XMPP domain's accounts, delete one, set a
+ * new password on an existing one. Every request is signed and accepted once only (onlyOnce). A new password
+ * arrives sealed to this agent under the request's own id and username, is checked against the same rules as at
+ * /create, and never reaches a log or an answer; a reset never creates an account ("absent").
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { DeleteStatus, ResetStatus } from '../../shared/accounts-protocol.js';
+import { resetSealContext } from '../../shared/accounts-protocol.js';
+import { checkPassword } from '../../shared/passwords.js';
+import { openSeal, SealError } from '../../shared/sealing.js';
+import { normaliseUsername } from '../../shared/usernames.js';
+import { AgentError } from '../errors.js';
+import type { Inbox } from '../inbox.js';
+import { onlyOnce } from '../middleware/only-once.js';
+import { signedRequest } from '../middleware/signed-request.js';
+import { ProsodyUnavailableError } from '../prosody.js';
+import type { ProsodyAdmin } from '../prosody-admin.js';
+
+export interface AccountRoutesDeps {
+  readonly inbox: Inbox;
+  readonly admin: ProsodyAdmin;
+  /** Sealing private keys, newest first. */
+  readonly sealingKeys: readonly string[];
+  readonly signingKeys: readonly Buffer[];
+  readonly now?: () => Date;
+  readonly log?: { info(fields: object, message: string): void };
+}
+
+/** A username exactly as meet-auth sends it: already folded, and valid. */
+const username = z.string().refine((name) => {
+  const result = normaliseUsername(name);
+  return result.ok && result.username === name;
+}, 'must be a valid, folded username');
+
+const schemas = {
+  list: z.strictObject({}),
+  delete: z.strictObject({ username }),
+  reset: z.strictObject({ username, sealedPassword: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/) }),
+};
+
+function parseBody<T extends z.ZodType>(raw: string, schema: T): z.infer<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new AgentError('bad_request', 'the body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    throw new AgentError('bad_request', `malformed request: ${where}`);
+  }
+  return parsed.data;
+}
+
+/** Runs a Prosody call; Prosody trouble is the closed error "unavailable" (503), worth another try. */
+async function withProsody<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ProsodyUnavailableError) throw new AgentError('unavailable', `Prosody: ${error.message}`);
+    throw error;
+  }
+}
+
+export function accountRoutes(deps: AccountRoutesDeps) {
+  const app = new Hono();
+  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox, deps.now));
+
+  app.post('/list', async (c) => {
+    parseBody(c.var.rawBody, schemas.list);
+    const accounts = await withProsody(() => deps.admin.list());
+    deps.log?.info({ action: 'list', accounts: accounts.length }, 'accounts listed');
+    return c.json({ accounts });
+  });
+
+  app.post('/delete', async (c) => {
+    const body = parseBody(c.var.rawBody, schemas.delete);
+    const status: DeleteStatus = await withProsody(() => deps.admin.delete(body.username));
+    deps.log?.info({ action: 'delete', username: body.username, status }, `account ${status}`);
+    return c.json({ status });
+  });
+
+  app.post('/reset-password', async (c) => {
+    const body = parseBody(c.var.rawBody, schemas.reset);
+    let password: string;
+    try {
+      password = openSeal(deps.sealingKeys, body.sealedPassword, resetSealContext(c.var.webhookId, body.username));
+    } catch (error) {
+      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
+    }
+    const policy = checkPassword(password, body.username);
+    if (!policy.ok) throw new AgentError('bad_request', `the new password is not acceptable: ${policy.error}`);
+    const outcome = await withProsody(() => deps.admin.setPassword(body.username, password));
+    if (outcome.kind === 'rejected') throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
+    const status: ResetStatus = outcome.kind;
+    deps.log?.info({ action: 'reset-password', username: body.username, status }, status === 'changed' ? 'password changed' : 'no such account');
+    return c.json({ status });
+  });
+
+  return app;
+}

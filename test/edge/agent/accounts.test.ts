@@ -1,0 +1,320 @@
+/**
+ * The agent's account routes (`POST /accounts/list|delete|reset-password`) against a real Prosody 13 over its admin
+ * socket, and against Prosody 0.12 through prosodyctl; every change proven by real XMPP logins.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { client } from '@xmpp/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentApp } from '../../../edge/agent/app.js';
+import { Inbox } from '../../../edge/agent/inbox.js';
+import { AdminSocketAccounts, ProsodyctlAccounts } from '../../../edge/agent/prosody.js';
+import type { ProsodyAdmin } from '../../../edge/agent/prosody-admin.js';
+import { AccountWorker } from '../../../edge/agent/worker.js';
+import { ACCOUNTS_PATHS, resetSealContext } from '../../../edge/shared/accounts-protocol.js';
+import { createLogger } from '../../../edge/shared/log.js';
+import { generateSealingKeyPair, seal, sealContext } from '../../../edge/shared/sealing.js';
+import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
+import { watchArgv } from '../../support/argv-watch.js';
+import { ensureProsody012 } from '../../support/prosody012.js';
+import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import { xmppLogin } from '../../support/xmpp.js';
+
+const sealing = generateSealingKeyPair();
+const keys = parseSigningSecrets(generateSigningSecret());
+const stranger = parseSigningSecrets(generateSigningSecret());
+
+const TRICKY = [
+  'has spaces in it',
+  `quotes ' and " here`,
+  'xml < & > chars',
+  'run $(touch /tmp/pwned) now',
+  'tick `id` tock',
+  'Ünïcödé пароль 密码',
+];
+
+type App = ReturnType<typeof createAgentApp>;
+
+interface Agent {
+  readonly app: App;
+  readonly prosody: TestProsody;
+  readonly accounts: ProsodyAdmin & { create(username: string, password: string): Promise<{ kind: string }> };
+  readonly logLines: string[];
+  dispose(): Promise<void>;
+}
+
+async function startAgent(version: '13' | '0.12'): Promise<Agent> {
+  const p012 = version === '0.12' ? await ensureProsody012() : undefined;
+  const prosody = await startTestProsody(p012 ? { prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl } : {});
+  const dir = await mkdtemp(join(tmpdir(), 'agent-accounts-'));
+  const inbox = new Inbox(join(dir, 'agent.sqlite'));
+  const accounts = p012
+    ? new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl })
+    : new AdminSocketAccounts({ socketPath: prosody.socketPath });
+  const logLines: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  const worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
+  const app = createAgentApp({ inbox, worker, admin: accounts, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 1000, log });
+  return {
+    app,
+    prosody,
+    accounts,
+    logLines,
+    async dispose() {
+      await accounts.close();
+      inbox.close();
+      await prosody.dispose();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Signed {
+  readonly path: string;
+  readonly init: RequestInit & { headers: Record<string, string>; body: string };
+}
+
+/** A signed request as `npm run accounts` sends it: a fresh id, the password (if any) sealed under that id. */
+function signed(path: string, body: object, options: { id?: string; now?: Date; signWith?: Buffer[] } = {}): Signed {
+  const id = options.id ?? randomUUID();
+  const text = JSON.stringify(body);
+  return {
+    path,
+    init: { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(options.signWith ?? keys, id, text, options.now) }, body: text },
+  };
+}
+
+function resetRequest(username: string, password: string, options: { id?: string; context?: string } = {}): Signed {
+  const id = options.id ?? randomUUID();
+  const sealedPassword = seal(sealing.publicKey, password, options.context ?? resetSealContext(id, username));
+  return signed(ACCOUNTS_PATHS.resetPassword, { username, sealedPassword }, { id });
+}
+
+async function send(app: App, request: Signed): Promise<{ status: number; body: any }> {
+  const response = await app.request(request.path, request.init);
+  return { status: response.status, body: await response.json() };
+}
+
+/** Opens an XMPP session and resolves `ended` when the server closes it. */
+async function openSession(port: number, username: string, password: string) {
+  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'meet.jitsi', username, password });
+  xmpp.reconnect.stop();
+  xmpp.on('error', () => undefined);
+  const ended = new Promise<void>((resolve) => xmpp.once('disconnect', () => resolve()));
+  await xmpp.start();
+  return { ended, stop: () => xmpp.stop().catch(() => undefined) };
+}
+
+describe('with Prosody 13 (admin socket)', () => {
+  let agent: Agent;
+  const login = (username: string, password: string) => xmppLogin({ port: agent.prosody.c2sPort, username, password });
+  const list = async () => (await send(agent.app, signed(ACCOUNTS_PATHS.list, {}))).body.accounts as string[];
+
+  beforeAll(async () => {
+    agent = await startAgent('13');
+  });
+  afterAll(async () => {
+    await agent?.dispose();
+  });
+
+  it('lists the accounts of the XMPP domain', async () => {
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.list, {}))).toEqual({ status: 200, body: { accounts: [] } });
+    await agent.accounts.create('listed', 'listed password 1');
+    await agent.accounts.create('zoë', 'zoë password 12');
+    expect(await list()).toEqual(['listed', 'zoë']);
+  });
+
+  it('sets a new password on an existing account: the new one logs in, the old one no longer', async () => {
+    await agent.accounts.create('resetme', 'the old password 1');
+    expect(await send(agent.app, resetRequest('resetme', 'the new password 2'))).toEqual({ status: 200, body: { status: 'changed' } });
+    expect(await login('resetme', 'the new password 2')).toBe(true);
+    expect(await login('resetme', 'the old password 1')).toBe(false);
+    expect(agent.logLines.join('')).not.toContain('the new password 2');
+  });
+
+  it('a reset ends the live sessions of the account', async () => {
+    await agent.accounts.create('online', 'first secret 1');
+    const session = await openSession(agent.prosody.c2sPort, 'online', 'first secret 1');
+    try {
+      expect(await send(agent.app, resetRequest('online', 'second secret 2'))).toMatchObject({ body: { status: 'changed' } });
+      await session.ended;
+    } finally {
+      await session.stop();
+    }
+  });
+
+  it('a reset of a name that does not exist answers absent and creates nothing', async () => {
+    expect(await send(agent.app, resetRequest('ghost', 'spooky secret 1'))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect(await list()).not.toContain('ghost');
+    expect(await login('ghost', 'spooky secret 1')).toBe(false);
+  });
+
+  it('deletes an account (ending its live session); it no longer logs in nor is listed; a second delete says absent', async () => {
+    await agent.accounts.create('deleteme', 'delete password 1');
+    const session = await openSession(agent.prosody.c2sPort, 'deleteme', 'delete password 1');
+    try {
+      expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({ status: 200, body: { status: 'deleted' } });
+      await session.ended;
+    } finally {
+      await session.stop();
+    }
+    expect(await login('deleteme', 'delete password 1')).toBe(false);
+    expect(await list()).not.toContain('deleteme');
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({ status: 200, body: { status: 'absent' } });
+  });
+
+  it('passwords with spaces, quotes, < & >, $(...), backticks and non-ASCII work, and reach no process argv', async () => {
+    await agent.accounts.create('tricky', 'tricky start 1');
+    for (const password of TRICKY) {
+      const watch = watchArgv(password);
+      try {
+        expect(await send(agent.app, resetRequest('tricky', password))).toMatchObject({ body: { status: 'changed' } });
+      } finally {
+        await watch.stop();
+      }
+      expect(watch.sweeps).toBeGreaterThan(0);
+      expect(watch.hits).toEqual([]);
+      expect(await login('tricky', password)).toBe(true);
+    }
+  });
+
+  describe('refused requests change nothing', () => {
+    beforeAll(async () => {
+      await agent.accounts.create('guarded', 'watchful secret 1');
+    });
+    afterAll(async () => {
+      // Whatever was refused, the account and its password are as they were.
+      expect(await login('guarded', 'watchful secret 1')).toBe(true);
+    });
+
+    it('unsigned, signed with an unknown key, tampered or stale: 401', async () => {
+      const request = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' });
+      const { 'webhook-signature': _signature, ...unsignedHeaders } = request.init.headers;
+      expect(await send(agent.app, { ...request, init: { ...request.init, headers: unsignedHeaders } })).toMatchObject({ status: 401 });
+      expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { signWith: stranger }))).toMatchObject({ status: 401 });
+      const tampered = signed(ACCOUNTS_PATHS.delete, { username: 'someone' });
+      expect(await send(agent.app, { ...tampered, init: { ...tampered.init, body: JSON.stringify({ username: 'guarded' }) } })).toMatchObject({
+        status: 401,
+        body: { error: 'unauthorized' },
+      });
+      const stale = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { now: new Date(Date.now() - 400_000) });
+      expect(await send(agent.app, stale)).toMatchObject({ status: 401, body: { message: expect.stringContaining('stale') } });
+      expect(await list()).toContain('guarded');
+    });
+
+    it('a replayed request (same webhook-id) is refused, also a reset', async () => {
+      const first = signed(ACCOUNTS_PATHS.delete, { username: 'nobody-here' });
+      expect(await send(agent.app, first)).toMatchObject({ status: 200, body: { status: 'absent' } });
+      // The captured request, sent again inside its signature window.
+      const replay = await send(agent.app, first);
+      expect(replay).toMatchObject({ status: 401, body: { error: 'unauthorized', message: expect.stringContaining('replayed') } });
+      // A same id re-signed for another body is still a replay.
+      const sameId = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { id: (first.init.headers['webhook-id'] as string) });
+      expect(await send(agent.app, sameId)).toMatchObject({ status: 401 });
+      const reset = resetRequest('guarded', 'watchful secret 2');
+      expect(await send(agent.app, reset)).toMatchObject({ status: 200, body: { status: 'changed' } });
+      // Put the old password back, then replay the captured reset: refused, the password stays.
+      expect(await send(agent.app, resetRequest('guarded', 'watchful secret 1'))).toMatchObject({ body: { status: 'changed' } });
+      expect(await send(agent.app, reset)).toMatchObject({ status: 401 });
+      expect(await list()).toContain('guarded');
+    });
+
+    it('bad bodies: 400 naming the problem', async () => {
+      const bad = async (path: string, body: string) => {
+        const id = randomUUID();
+        return send(agent.app, { path, init: { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, id, body) }, body } });
+      };
+      expect(await bad(ACCOUNTS_PATHS.delete, 'not json')).toMatchObject({ status: 400, body: { error: 'bad_request', message: 'the body is not JSON' } });
+      expect(await bad(ACCOUNTS_PATHS.delete, '{}')).toMatchObject({ status: 400, body: { message: expect.stringContaining('username') } });
+      expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'Guarded' }))).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining('folded') },
+      });
+      expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'guarded', extra: 1 }))).toMatchObject({ status: 400 });
+      expect(await bad(ACCOUNTS_PATHS.list, JSON.stringify({ all: true }))).toMatchObject({ status: 400 });
+      expect(await bad(ACCOUNTS_PATHS.resetPassword, JSON.stringify({ username: 'guarded' }))).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining('sealedPassword') },
+      });
+    });
+
+    it('a seal made for another request, another name or a job does not open: 400', async () => {
+      const wrongContexts = [() => resetSealContext(randomUUID(), 'guarded'), (id: string) => resetSealContext(id, 'other'), (id: string) => sealContext(id, 'guarded')];
+      for (const contextFor of wrongContexts) {
+        const id = randomUUID();
+        expect(await send(agent.app, resetRequest('guarded', 'hijack password 1', { id, context: contextFor(id) }))).toMatchObject({
+          status: 400,
+          body: { message: expect.stringContaining('does not open') },
+        });
+      }
+    });
+
+    it('a new password the rules refuse (too short, holding the username, a newline): 400, not echoed', async () => {
+      for (const password of ['short1', 'my guarded password', 'first line\nsecond line']) {
+        const answer = await send(agent.app, resetRequest('guarded', password));
+        expect(answer).toMatchObject({ status: 400, body: { message: expect.stringContaining('not acceptable') } });
+        expect(JSON.stringify(answer.body)).not.toContain(password);
+      }
+    });
+  });
+
+  it('Prosody unreachable: 503 unavailable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agent-nosock-'));
+    const inbox = new Inbox(join(dir, 'agent.sqlite'));
+    const down = new AdminSocketAccounts({ socketPath: join(dir, 'none.sock') });
+    const log = createLogger({ level: 'silent' });
+    const worker = new AccountWorker({ inbox, accounts: down, sealingKeys: [sealing.privateKey], log });
+    const app = createAgentApp({ inbox, worker, admin: down, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 0, log });
+    try {
+      expect(await send(app, signed(ACCOUNTS_PATHS.list, {}))).toMatchObject({ status: 503, body: { error: 'unavailable' } });
+      expect(await send(app, signed(ACCOUNTS_PATHS.delete, { username: 'x' }))).toMatchObject({ status: 503 });
+    } finally {
+      await down.close();
+      inbox.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('with Prosody 0.12 (prosodyctl fallback)', () => {
+  let agent: Agent;
+  const login = (username: string, password: string) => xmppLogin({ port: agent.prosody.c2sPort, username, password });
+
+  beforeAll(async () => {
+    agent = await startAgent('0.12');
+  }, 120_000);
+  afterAll(async () => {
+    await agent?.dispose();
+  });
+
+  it('lists, resets (password on stdin only, never argv) and deletes', async () => {
+    await agent.accounts.create('old12', 'old12 password 1');
+    expect((await send(agent.app, signed(ACCOUNTS_PATHS.list, {}))).body).toEqual({ accounts: ['old12'] });
+    const password = TRICKY[3]!;
+    const watch = watchArgv(password);
+    try {
+      expect(await send(agent.app, resetRequest('old12', password))).toEqual({ status: 200, body: { status: 'changed' } });
+    } finally {
+      await watch.stop();
+    }
+    expect(watch.hits).toEqual([]);
+    expect(await login('old12', password)).toBe(true);
+    expect(await login('old12', 'old12 password 1')).toBe(false);
+    expect(await send(agent.app, resetRequest('ghost12', 'spooky secret 1'))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({ status: 200, body: { status: 'deleted' } });
+    expect(await login('old12', password)).toBe(false);
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect((await send(agent.app, signed(ACCOUNTS_PATHS.list, {}))).body).toEqual({ accounts: [] });
+  });
+});
