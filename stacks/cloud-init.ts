@@ -125,34 +125,41 @@ export const WEB_CERT_RELOAD: Script = {
 
 /**
  * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
- * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files).
+ * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files). Without the
+ * self-check `renew` does not fetch the challenge URL itself (hosts that cannot reach their own floating IP).
  */
-function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
+function certRenewal(container: string, selfCheck: boolean, after: readonly (readonly string[])[] = []): Timer {
   return {
     name: 'meet-cert-renewal',
     description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
     onCalendar: 'daily',
     randomizedDelaySec: 3600,
-    command: ['/usr/bin/docker', 'exec', container, 'node', 'dist/scripts/certs.mjs', 'renew'],
+    command: ['/usr/bin/docker', 'exec', container, 'node', 'dist/scripts/certs.mjs', 'renew', ...(selfCheck ? [] : ['--skip-self-check'])],
     after,
   };
 }
 
+export interface HostCloudInitOptions {
+  /** Whether the renewal timer's `renew` fetches the challenge URL itself first (config `acme.selfCheck`). @default true */
+  readonly acmeSelfCheck?: boolean;
+}
+
 /** The user data of each kind of host. */
-export function hostCloudInit(role: HostRole, dockerUser: string): string {
+export function hostCloudInit(role: HostRole, dockerUser: string, options: HostCloudInitOptions = {}): string {
+  const selfCheck = options.acmeSelfCheck ?? true;
   switch (role) {
     case 'jitsi':
       return renderCloudInit({
         dockerUser,
         directories: [...jitsiDirectories, paths.certs, paths.acmeChallenge, paths.agentData],
-        timers: [accountWorker, certRenewal(containerNames.agent, [[WEB_CERT_RELOAD.path]])],
+        timers: [accountWorker, certRenewal(containerNames.agent, selfCheck, [[WEB_CERT_RELOAD.path]])],
         scripts: [WEB_CERT_RELOAD],
       });
     case 'meet-auth':
       return renderCloudInit({
         dockerUser,
         directories: [paths.certs, paths.acmeChallenge, paths.edgeData],
-        timers: [certRenewal(containerNames.edge)],
+        timers: [certRenewal(containerNames.edge, selfCheck)],
       });
     case 'jvb':
       return renderCloudInit({ dockerUser, directories: [paths.jitsiConfig('jvb')] });

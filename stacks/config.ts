@@ -108,6 +108,23 @@ export const environmentSchema = z.strictObject({
     enableGuests: z.boolean().default(true),
     timezone: z.string().min(1).default('UTC'),
   }).default({ imageTag: 'stable-11146-2', imageRepository: 'ghcr.io/jitsi', enableGuests: true, timezone: 'UTC' }),
+  /**
+   * Where the hosts' certificates come from (`npm run certs`, HTTP-01, renewed daily by the meet-cert-renewal timer).
+   * @default Let's Encrypt production, no contact address, self-check on
+   */
+  acme: z.strictObject({
+    /** Let's Encrypt's `production` CA or its `staging` CA (untrusted certificates, generous rate limits). @default "production" */
+    directory: z.enum(['production', 'staging'], { error: (issue) => `"${String(issue.input)}" is neither "production" nor "staging" (Let's Encrypt's CAs)` }).default('production'),
+    /** Contact address of the ACME account (MEET_ACME_EMAIL), for the CA to reach the operators. @default none */
+    email: z.email({ error: (issue) => `"${String(issue.input)}" is not an email address` }).optional(),
+    /**
+     * Before the CA validates, `certs` fetches http://<domain>/.well-known/acme-challenge/<token> itself, so a
+     * broken set-up fails without spending a failed validation. That fetch goes from the host to its own floating
+     * IP: set false where instances cannot reach it (the timer then runs `renew --skip-self-check`). Part of the
+     * hosts' cloud-init user data, so changing it replaces the hosts. @default true
+     */
+    selfCheck: z.boolean({ error: (issue) => `${JSON.stringify(issue.input)} is not true or false` }).default(true),
+  }).default({ directory: 'production', selfCheck: true }),
   edge: z.strictObject({
     /**
      * A registry image for the edge/agent containers. @default built on each host from this repository

@@ -8,6 +8,7 @@
  */
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import { z } from 'zod';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { deepFunctionSafe } from './hcl.js';
 import { PlainImage } from './plain-docker.js';
@@ -63,6 +64,8 @@ export interface CertificateSettings {
 }
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+/** What `certs` accepts as MEET_ACME_DIRECTORY; no quotes, spaces or `${`, which Terraform would interpolate. */
+const ACME_DIRECTORY = /^(production|staging|https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?)$/;
 
 /** The environment of `certs` inside a container: the names, and the directories as mounted there. */
 export function certificateEnv(settings: CertificateSettings): string[] {
@@ -71,6 +74,10 @@ export function certificateEnv(settings: CertificateSettings): string[] {
   if (settings.renewDays !== undefined && !(Number.isInteger(settings.renewDays) && settings.renewDays >= 1 && settings.renewDays <= 365)) {
     throw new Error(`renewDays ${settings.renewDays} must be a whole number from 1 to 365`);
   }
+  if (settings.acmeDirectory !== undefined && !ACME_DIRECTORY.test(settings.acmeDirectory)) {
+    throw new Error(`acmeDirectory "${settings.acmeDirectory}" is neither "production", "staging" nor an https URL of an ACME directory`);
+  }
+  if (settings.acmeEmail !== undefined && !z.email().safeParse(settings.acmeEmail).success) throw new Error(`acmeEmail "${settings.acmeEmail}" is not an email address`);
   return [
     `MEET_CERT_DOMAINS=${settings.domains.join(',')}`,
     `MEET_CERTS_DIR=${containerPaths.certs}`,

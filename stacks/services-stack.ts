@@ -74,13 +74,15 @@ export class ServicesStack extends TerraformStack {
       });
     }
 
+    // Both hosts get their certificates from the environment's CA, under one ACME contact.
+    const acme = { acmeDirectory: env.acme.directory, ...(env.acme.email ? { acmeEmail: env.acme.email } : {}) };
     const agent = new MeetAgent(this, 'agent', {
       provider: jitsiDocker,
       image: edgeImage(this, 'edge-image-jitsi', jitsiDocker, imageSource),
       privateIp: cloud.jitsi.privateIp,
       signingSecrets: secrets.agentSigningSecrets,
       sealingPrivateKeys: secrets.agentSealingPrivateKeys,
-      certificate: { domains: [env.domains.meet] },
+      certificate: { domains: [env.domains.meet], ...acme },
       logLevel: env.edge.logLevel,
     });
     const authDocker = docker(cloud.meetAuth);
@@ -90,7 +92,7 @@ export class ServicesStack extends TerraformStack {
       image: edgeImage(this, 'edge-image-meet-auth', authDocker, imageSource),
       publicUrl: authUrl,
       tls: env.edge.tls,
-      certificate: { domains: [env.domains.auth] },
+      certificate: { domains: [env.domains.auth], ...acme },
       logLevel: env.edge.logLevel,
       agents: [{
         name: cloud.jitsi.name,

@@ -22,4 +22,7 @@ export const staging: EnvironmentInput = {
     jvb: { count: 2, flavor: 'g4.cores4.ram8.disk20' },
   },
   jitsi: { imageTag: 'stable-11146-2', enableGuests: false },
+  // Let's Encrypt's staging CA: its rate limits allow rebuilding staging often, at the price of certificates that
+  // browsers do not trust. Set 'production' for a staging that browsers accept.
+  acme: { directory: 'staging' },
 };

@@ -110,7 +110,7 @@ describe('npm run certs', () => {
   it('--help documents the commands, the environment and the exit codes', async () => {
     const result = await certs(['--help']);
     expect(result.code).toBe(0);
-    for (const text of ['issue [--force]', 'renew', 'status [--json]', 'MEET_CERT_DOMAINS', 'MEET_ACME_DIRECTORY', 'MEET_CERT_RENEW_DAYS', 'exit status']) expect(result.stdout).toContain(text);
+    for (const text of ['issue [--force]', 'renew', 'status [--json]', 'MEET_CERT_DOMAINS', 'MEET_ACME_DIRECTORY', 'MEET_CERT_RENEW_DAYS', 'MEET_CERT_LOCK_WAIT_SECONDS', 'One issue or renew runs at a time', 'exit status']) expect(result.stdout).toContain(text);
   });
 
   it('bad configuration or arguments exit 2 naming the bad value, and write nothing', async () => {

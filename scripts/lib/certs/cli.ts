@@ -1,7 +1,7 @@
 /** `npm run certs -- issue|renew|status`: the command line over certificates.ts (scripts/certs.mts only calls this). */
 import { minimist } from 'zx';
-import { certificateStatus, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
-import { CertsConfigError, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
+import { certificateStatus, clearLeftovers, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
+import { CertsConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
 
 export const CERTS_USAGE = `usage: npm run certs -- <command> [options]
 
@@ -12,9 +12,13 @@ commands:
                    (run daily by the meet-cert-renewal timer on each host)
   status [--json]  names, issuer, validity, days left and whether renewal is due
 
+One issue or renew runs at a time per certificate directory: a second one waits for the first (then usually
+finds its fresh certificate) and gives up with exit 1 after MEET_CERT_LOCK_WAIT_SECONDS. Every command first
+removes the temp files a run killed mid-write left behind.
+
 options:
-  --skip-self-check  do not fetch the challenge URL ourselves before the CA validates it (only for test CAs
-                     whose names do not resolve publicly, such as Pebble)
+  --skip-self-check  do not fetch the challenge URL ourselves before the CA validates it: for hosts that cannot
+                     reach their own public address, and test CAs (Pebble) whose names do not resolve publicly
   --help             show this help
 
 environment:
@@ -25,10 +29,12 @@ environment:
   MEET_ACME_CHALLENGE_DIR  where HTTP-01 token files go, served at /.well-known/acme-challenge/
                            (default $MEET_DATA_DIR/acme-challenge; /acme-challenge in containers)
   MEET_CERT_RENEW_DAYS     renew when the certificate expires within this many days (default ${DEFAULT_RENEW_DAYS})
+  MEET_CERT_LOCK_WAIT_SECONDS
+                           how long issue/renew wait while another run holds the lock (default ${DEFAULT_LOCK_WAIT_SECONDS}, 0 to 3600)
   MEET_DATA_DIR            default .meet; the ACME account key is kept in $MEET_DATA_DIR/acme/account.key
 
-exit status: 0 done (also when nothing was due), 1 failed (the old certificate is untouched), 2 usage or
-configuration error.`;
+exit status: 0 done (also when nothing was due), 1 failed or another run kept the lock (the old certificate is
+untouched), 2 usage or configuration error.`;
 
 export interface CertsCliIo {
   readonly out: (line: string) => void;
@@ -102,12 +108,14 @@ export async function runCertsCli(args: readonly string[], io: CertsCliIo): Prom
   }
 
   try {
+    const progress = (line: string) => io.err(`certs: ${line}`);
     if (command === 'status') {
+      await clearLeftovers(config, progress);
       const status = await certificateStatus(config);
       io.out(argv.json ? statusJson(status) : formatStatus(status));
       return 0;
     }
-    const options = { progress: (line: string) => io.err(`certs: ${line}`), selfCheck: !argv['skip-self-check'] };
+    const options = { progress, selfCheck: !argv['skip-self-check'] };
     const result = command === 'issue' ? await issueCertificate(config, { ...options, force: Boolean(argv.force) }) : await renewCertificate(config, options);
     io.out(formatResult(result));
     return 0;

@@ -16,6 +16,8 @@ export const ACME_DIRECTORIES = {
 } as const;
 
 export const DEFAULT_RENEW_DAYS = 30;
+/** How long a run waits for another run's lock by default: longer than an order with Let's Encrypt takes. */
+export const DEFAULT_LOCK_WAIT_SECONDS = 600;
 
 export interface CertsConfig {
   /** The names the certificate covers; the first is also its subject common name. */
@@ -31,6 +33,8 @@ export interface CertsConfig {
   readonly accountDir: string;
   /** Renew when the certificate expires within this many days. */
   readonly renewDays: number;
+  /** How long `issue`/`renew` wait while another run holds the lock (see lock.ts); 0: not at all. */
+  readonly lockWaitSeconds: number;
 }
 
 export class CertsConfigError extends Error {
@@ -105,6 +109,18 @@ const envSchema = z.object({
         return z.NEVER;
       }),
   ),
+  MEET_CERT_LOCK_WAIT_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(String(DEFAULT_LOCK_WAIT_SECONDS))
+      .transform((value, ctx) => {
+        const seconds = Number(value);
+        if (/^\d+$/.test(value) && seconds <= 3600) return seconds;
+        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of seconds from 0 to 3600` });
+        return z.NEVER;
+      }),
+  ),
 });
 
 /** Reads and validates the environment; throws CertsConfigError listing every problem. */
@@ -121,5 +137,6 @@ export function loadCertsConfig(env: Record<string, string | undefined> = proces
     challengeDir: e.MEET_ACME_CHALLENGE_DIR ?? join(dataDir, 'acme-challenge'),
     accountDir: join(dataDir, 'acme'),
     renewDays: e.MEET_CERT_RENEW_DAYS,
+    lockWaitSeconds: e.MEET_CERT_LOCK_WAIT_SECONDS,
   });
 }

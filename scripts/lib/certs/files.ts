@@ -3,12 +3,34 @@
  * old file or the complete new one, never a torn write, and a crash never leaves a half-written key in place.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** A fresh temp path beside `path` (same directory, so rename stays on one filesystem). */
-function tempPath(path: string): string {
+/** A fresh temp path beside `path` (same directory, so rename stays on one filesystem): `.<name>.<pid>.<8 hex>.tmp`. */
+export function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** The name a temp file of tempPath() stands in for, or null for any other name. */
+export function tempTarget(name: string): string | null {
+  return /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1] ?? null;
+}
+
+/**
+ * Removes the temp files a run killed mid-write left in `dir` (regular files named by tempPath(), except those
+ * `keep` spares) and returns their names. Call it only while no other run writes there (under the lock).
+ */
+export async function removeTempFiles(dir: string, keep: (target: string, mtimeMs: number) => boolean = () => false): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const target = tempTarget(name);
+    if (target === null) continue;
+    const info = await lstat(join(dir, name)).catch(() => null);
+    if (!info?.isFile() || keep(target, info.mtimeMs)) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Writes `data` to a new temp file with exactly `mode` and fsyncs it; returns its path. */

@@ -13,7 +13,7 @@ const problems = (env: Record<string, string>) => {
 };
 
 describe('loadCertsConfig', () => {
-  it('defaults: Let\'s Encrypt production, 30 days, directories under MEET_DATA_DIR (where meet-auth serves challenges)', () => {
+  it('defaults: Let\'s Encrypt production, 30 days, lock wait 600 s, directories under MEET_DATA_DIR (where meet-auth serves challenges)', () => {
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'Meet.Example.org., auth.example.org meet.example.org' })).toEqual({
       domains: ['meet.example.org', 'auth.example.org'],
       directoryUrl: ACME_DIRECTORIES.production,
@@ -22,6 +22,7 @@ describe('loadCertsConfig', () => {
       challengeDir: '.meet/acme-challenge',
       accountDir: '.meet/acme',
       renewDays: 30,
+      lockWaitSeconds: 600,
     });
   });
 
@@ -34,8 +35,9 @@ describe('loadCertsConfig', () => {
       MEET_CERTS_DIR: '/certs',
       MEET_ACME_CHALLENGE_DIR: '/acme-challenge',
       MEET_CERT_RENEW_DAYS: '20',
+      MEET_CERT_LOCK_WAIT_SECONDS: '0',
     });
-    expect(config).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 20 });
+    expect(config).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 20, lockWaitSeconds: 0 });
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_DIRECTORY: 'https://127.0.0.1:14000/dir' }).directoryUrl).toBe('https://127.0.0.1:14000/dir');
   });
 
@@ -57,6 +59,8 @@ describe('loadCertsConfig', () => {
     expect(problems({})).toEqual(['MEET_CERT_DOMAINS: is required: the names the certificate covers, comma-separated (e.g. meet.example.org)']);
     expect(problems({ MEET_CERT_DOMAINS: ' , ' })[0]).toContain('MEET_CERT_DOMAINS: is required');
     expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_RENEW_DAYS: '1.5' })).toEqual(['MEET_CERT_RENEW_DAYS: "1.5" must be a whole number of days from 1 to 365']);
+    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '3601' })).toEqual(['MEET_CERT_LOCK_WAIT_SECONDS: "3601" must be a whole number of seconds from 0 to 3600']);
+    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '-1' })).toEqual(['MEET_CERT_LOCK_WAIT_SECONDS: "-1" must be a whole number of seconds from 0 to 3600']);
     expect(problems({ MEET_CERT_DOMAINS: Array.from({ length: 101 }, (_, i) => `n${i}.example`).join(',') })).toEqual(['MEET_CERT_DOMAINS: lists 101 names; at most 100 fit on one certificate']);
   });
 

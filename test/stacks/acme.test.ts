@@ -1,0 +1,129 @@
+/**
+ * The environments' ACME settings (stacks/config.ts `acme`): defaults, validation, and where they land in the
+ * synthesized stacks: the certs environment of meet-agent and meet-edge, and the renewal timer in cloud-init.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCertsCli } from '../../scripts/lib/certs/cli.js';
+import { ACME_DIRECTORIES, loadCertsConfig } from '../../scripts/lib/certs/config.js';
+import { hostCloudInit } from '../../stacks/cloud-init.js';
+import { EnvironmentConfigError, parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
+import { production } from '../../stacks/environments/production.js';
+import { staging } from '../../stacks/environments/staging.js';
+import { certificateEnv } from '../../stacks/provisioning.js';
+import { synthStacks } from './app-helpers.js';
+import { container, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
+
+const minimal: EnvironmentInput = {
+  name: 'mini',
+  openstack: { authUrl: 'https://keystone.example.org:5000/v3', region: 'r1', project: 'p' },
+  network: { name: 'lan', floatingIpPool: 'wan' },
+  adminCidrs: ['172.16.0.0/21'],
+  ssh: { bastion: 'bastion.example.org' },
+  domains: { meet: 'meet.example.org', auth: 'auth.meet.example.org' },
+  dns: { zones: ['meet.example.org.'] },
+  hosts: { jitsi: { flavor: 'large' }, meetAuth: { flavor: 'small' } },
+};
+
+function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    if (error instanceof EnvironmentConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+const envOf = (entries: readonly string[]) => Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+const acmeVars = (stack: TfJson, name: string) => Object.fromEntries(Object.entries(envOf(container(stack, name).env)).filter(([key]) => key.startsWith('MEET_ACME_') && key !== 'MEET_ACME_CHALLENGE_DIR'));
+/** The unit files cloud-init writes on the instance named `host`, by path. */
+function unitFiles(cloud: TfJson, host: string): Record<string, string> {
+  const instance = resourcesOf(cloud, 'openstack_compute_instance_v2').find((item) => item.name === host)!;
+  const userData = JSON.parse((instance.user_data as string).slice('#cloud-config\n'.length)) as { write_files: { path: string; content: string }[] };
+  return Object.fromEntries(userData.write_files.map((file) => [file.path, file.content]));
+}
+const renewalExec = (files: Record<string, string>) => files['/etc/systemd/system/meet-cert-renewal.service']!.split('\n').find((line) => line.startsWith('ExecStart='));
+
+describe('acme settings in the environment config', () => {
+  it('default: Let\'s Encrypt production, no contact, self-check on', () => {
+    expect(parseEnvironment(minimal).acme).toEqual({ directory: 'production', selfCheck: true });
+    expect(parseEnvironment({ ...minimal, acme: {} }).acme).toEqual({ directory: 'production', selfCheck: true });
+  });
+
+  it('production uses Let\'s Encrypt production; the staging environment uses Let\'s Encrypt staging', () => {
+    expect(parseEnvironment(production).acme).toEqual({ directory: 'production', selfCheck: true });
+    expect(parseEnvironment(staging).acme).toEqual({ directory: 'staging', selfCheck: true });
+  });
+
+  it('takes a contact address, the staging CA and no self-check', () => {
+    expect(parseEnvironment({ ...minimal, acme: { directory: 'staging', email: 'ops@example.org', selfCheck: false } }).acme)
+      .toEqual({ directory: 'staging', email: 'ops@example.org', selfCheck: false });
+  });
+
+  it('validation errors name the bad value', () => {
+    expect(problemsOf({ ...minimal, acme: { directory: 'https://acme.example.org/dir', email: 'ops at example.org', selfCheck: 'no' } })).toEqual([
+      'acme.directory: "https://acme.example.org/dir" is neither "production" nor "staging" (Let\'s Encrypt\'s CAs)',
+      'acme.email: "ops at example.org" is not an email address',
+      'acme.selfCheck: "no" is not true or false',
+    ]);
+    expect(problemsOf({ ...minimal, acme: { contact: 'ops@example.org' } })).toEqual(['acme: Unrecognized key: "contact"']);
+  });
+});
+
+describe('acme settings in the synthesized stacks', () => {
+  const base = synthStacks([productionConfig()]);
+  const changed = synthStacks([productionConfig((env) => ({ ...env, acme: { directory: 'staging', email: 'ops@example.org' } }))]);
+  const noSelfCheck = synthStacks([productionConfig((env) => ({ ...env, acme: { selfCheck: false } }))]);
+  const stagingStacks = synthStacks([parseEnvironment(staging)]);
+
+  it('meet-agent and meet-edge get the directory always and the contact when set; the certs CLI reads them as meant', () => {
+    for (const name of ['meet-agent', 'meet-edge']) {
+      expect(acmeVars(base['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'production' });
+      expect(acmeVars(stagingStacks['staging-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging' });
+      expect(acmeVars(changed['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging', MEET_ACME_EMAIL: 'ops@example.org' });
+      const certs = loadCertsConfig(envOf(container(changed['production-services']!, name).env));
+      expect(certs).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org' });
+      expect(loadCertsConfig(envOf(container(base['production-services']!, name).env))).toMatchObject({ directoryUrl: ACME_DIRECTORIES.production, email: null });
+    }
+  });
+
+  it('changing the CA or the contact replaces exactly meet-agent and meet-edge, and leaves the hosts alone', () => {
+    const all = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb', 'meet-agent', 'meet-edge'];
+    const replaced = all.filter((name) => triggerInput(base['production-services']!, name) !== triggerInput(changed['production-services']!, name));
+    expect(replaced).toEqual(['meet-agent', 'meet-edge']);
+    expect(changed['production-cloud']).toEqual(base['production-cloud']);
+  });
+
+  it('the renewal timer checks the challenge URL itself by default, and runs renew --skip-self-check with selfCheck: false', () => {
+    for (const [host, containerName] of [['jitsi', 'meet-agent'], ['meet-auth', 'meet-edge']] as const) {
+      expect(renewalExec(unitFiles(base['production-cloud']!, host))).toBe(`ExecStart=/usr/bin/docker exec ${containerName} node dist/scripts/certs.mjs renew`);
+      expect(renewalExec(unitFiles(noSelfCheck['production-cloud']!, host))).toBe(`ExecStart=/usr/bin/docker exec ${containerName} node dist/scripts/certs.mjs renew --skip-self-check`);
+    }
+    // The web reload still follows the renewal on the Jitsi host.
+    expect(unitFiles(noSelfCheck['production-cloud']!, 'jitsi')['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
+    // Only the user data changes: the containers stay as they are.
+    expect(noSelfCheck['production-services']).toEqual(base['production-services']);
+    expect(hostCloudInit('jitsi', 'debian', { acmeSelfCheck: true })).toBe(hostCloudInit('jitsi', 'debian'));
+    expect(hostCloudInit('jvb', 'debian', { acmeSelfCheck: false })).toBe(hostCloudInit('jvb', 'debian'));
+  });
+
+  it('the timer\'s arguments are ones the certs CLI accepts (it gets as far as reading its configuration)', async () => {
+    for (const stack of [base, noSelfCheck]) {
+      const exec = renewalExec(unitFiles(stack['production-cloud']!, 'meet-auth'))!;
+      const args = exec.split(' ').slice(exec.split(' ').indexOf('dist/scripts/certs.mjs') + 1);
+      const err: string[] = [];
+      expect(await runCertsCli(args, { out: () => undefined, err: (line) => err.push(line), env: {} })).toBe(2);
+      expect(err.join('\n')).toMatch(/^certs: invalid certificate configuration:\n {2}- MEET_CERT_DOMAINS: is required/);
+    }
+  });
+});
+
+describe('certificateEnv validation (MeetAgent and MeetEdge)', () => {
+  it('accepts the two CAs by name and an https directory URL; names a bad directory or contact', () => {
+    expect(certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'https://acme.example.org:14000/dir' })).toContain('MEET_ACME_DIRECTORY=https://acme.example.org:14000/dir');
+    expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'prod' })).toThrow('acmeDirectory "prod" is neither "production", "staging" nor an https URL of an ACME directory');
+    expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'https://x.example/${var.a}' })).toThrow('acmeDirectory "https://x.example/${var.a}" is neither');
+    expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'http://acme.example.org/dir' })).toThrow('acmeDirectory "http://acme.example.org/dir"');
+    expect(() => certificateEnv({ domains: ['meet.example.org'], acmeEmail: 'ops' })).toThrow('acmeEmail "ops" is not an email address');
+  });
+});
