@@ -91,7 +91,7 @@ it('the built meet-auth and agent start with plain node and answer /healthz', as
   expect(await agent.json()).toMatchObject({ status: 'ok' });
 }, 30_000);
 
-it('the built CLIs run with plain node: create-accounts, ticketmaster and certs', async () => {
+it('the built CLIs run with plain node: create-accounts, ticketmaster, accounts and certs', async () => {
   const worker = await run(process.execPath, ['dist/scripts/create-accounts.mjs', '--help']);
   expect(worker.code).toBe(0);
   expect(worker.stdout).toContain('usage: npm run create-accounts');
@@ -101,6 +101,13 @@ it('the built CLIs run with plain node: create-accounts, ticketmaster and certs'
   const ticketmaster = await run(process.execPath, ['dist/scripts/ticketmaster.mjs', '--help']);
   expect(ticketmaster.code).toBe(0);
   expect(ticketmaster.stdout).toContain('usage: npm run ticketmaster');
+  // What operators run in production: docker exec meet-edge node dist/scripts/accounts.mjs ...
+  const accounts = await run(process.execPath, ['dist/scripts/accounts.mjs', '--help']);
+  expect(accounts.code).toBe(0);
+  expect(accounts.stdout).toContain('usage: npm run accounts');
+  const noAgents = await run(process.execPath, ['dist/scripts/accounts.mjs', 'list'], { MEET_DATA_DIR: dataDir });
+  expect(noAgents.code).toBe(2);
+  expect(noAgents.stderr).toContain('no agents configured');
   // What the meet-cert-renewal timer runs in the containers (loads acme-client under plain node).
   const certs = await run(process.execPath, ['dist/scripts/certs.mjs', '--help']);
   expect(certs.code).toBe(0);

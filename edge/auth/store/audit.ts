@@ -11,7 +11,10 @@ export type AuditEvent =
   | 'request-failed'
   | 'ticket-use-returned'
   | 'job-dead'
-  | 'job-retried';
+  | 'job-retried'
+  | 'account-deleted'
+  | 'account-delete-incomplete'
+  | 'password-reset';
 
 export interface AuditEntry {
   readonly at: number;

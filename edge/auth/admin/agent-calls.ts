@@ -1,0 +1,70 @@
+/**
+ * What `npm run accounts` asks of every agent: signed POSTs of the account protocol (edge/shared/accounts-protocol.ts),
+ * each with a fresh random webhook-id (the agent accepts an id only once). Answers are checked against the protocol;
+ * any other outcome is one line saying why, for the per-server report.
+ */
+import { randomUUID } from 'node:crypto';
+import { ACCOUNTS_PATHS, resetSealContext, type DeleteStatus, type ResetStatus } from '../../shared/accounts-protocol.js';
+import { seal } from '../../shared/sealing.js';
+import { signRequest } from '../../shared/signing.js';
+import type { AgentConfig } from '../config.js';
+
+export type AgentAnswer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/** How long one call may take: a list of many accounts, or a reset whose hashing waits for Prosody. */
+const TIMEOUT_MS = 20_000;
+
+async function call<T>(agent: AgentConfig, path: string, makeBody: (id: string) => object, read: (json: unknown) => T | undefined): Promise<AgentAnswer<T>> {
+  const id = randomUUID();
+  const body = JSON.stringify(makeBody(id));
+  let response: Response;
+  try {
+    response = await fetch(`${agent.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(agent.signingKeys, id, body) },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+    return { ok: false, reason: `unreachable at ${agent.url} (${why})` };
+  }
+  const json: unknown = await response.json().catch(() => null);
+  if (response.status !== 200) {
+    const { error, message } = (json ?? {}) as { error?: unknown; message?: unknown };
+    const said = typeof message === 'string' ? `: ${message.slice(0, 300)}` : '';
+    return { ok: false, reason: `HTTP ${response.status}${typeof error === 'string' ? ` ${error}` : ''}${said}` };
+  }
+  const value = read(json);
+  return value === undefined ? { ok: false, reason: 'answered something other than the account protocol' } : { ok: true, value };
+}
+
+const field = (json: unknown, name: string): unknown => (typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined);
+
+export function listAccounts(agent: AgentConfig): Promise<AgentAnswer<string[]>> {
+  return call(agent, ACCOUNTS_PATHS.list, () => ({}), (json) => {
+    const accounts = field(json, 'accounts');
+    return Array.isArray(accounts) && accounts.every((name) => typeof name === 'string') ? accounts : undefined;
+  });
+}
+
+export function deleteAccount(agent: AgentConfig, username: string): Promise<AgentAnswer<DeleteStatus>> {
+  return call(agent, ACCOUNTS_PATHS.delete, () => ({ username }), (json) => {
+    const status = field(json, 'status');
+    return status === 'deleted' || status === 'absent' ? status : undefined;
+  });
+}
+
+/** The new password is sealed to this agent's key under this request's id and the username. */
+export function resetPassword(agent: AgentConfig, username: string, password: string): Promise<AgentAnswer<ResetStatus>> {
+  return call(
+    agent,
+    ACCOUNTS_PATHS.resetPassword,
+    (id) => ({ username, sealedPassword: seal(agent.sealingPublicKey, password, resetSealContext(id, username)) }),
+    (json) => {
+      const status = field(json, 'status');
+      return status === 'changed' || status === 'absent' ? status : undefined;
+    },
+  );
+}
