@@ -195,6 +195,25 @@ describe('delete', () => {
   }, 60_000);
 });
 
+it('delete is refused while the account is still being created (its delivery could recreate it afterwards)', async () => {
+  await stack.stopAgent();
+  let requestId: string;
+  try {
+    const [ticket] = stack.tickets(1);
+    const redeemed = await stack.redeem('inflight', 'underway secret 1', ticket!);
+    expect(redeemed.body.status).toBe('pending');
+    requestId = redeemed.body.request!;
+    const refused = await accounts(['delete', 'inflight', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('"inflight" is still being created on local');
+    expect(refused.stdout).toBe('');
+  } finally {
+    await stack.startAgent();
+  }
+  expect((await stack.settled(requestId)).status).toBe('created');
+  expect((await accounts(['delete', 'inflight', '--yes'])).code).toBe(0);
+}, 60_000);
+
 describe('on a terminal (the module with a scripted terminal)', () => {
   function terminal(answers: string[]) {
     const out: string[] = [];
