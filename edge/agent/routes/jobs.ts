@@ -20,6 +20,12 @@ export interface JobRoutesDeps {
   readonly worker: AccountWorker;
   readonly signingKeys: readonly Buffer[];
   readonly holdMs: number;
+  /**
+   * Once one job of a delivery is finished, how much longer its answer waits for the others: a job that is slow
+   * (Prosody restarting, a retry) must not hold its delivery-mates' users; meet-auth asks again for what is still
+   * pending. @default 250 ms
+   */
+  readonly deliveryGraceMs?: number;
   readonly now?: () => Date;
   readonly log?: { debug(fields: object, message: string): void };
 }
@@ -74,14 +80,28 @@ export function jobRoutes(deps: JobRoutesDeps) {
     const open = received.flatMap((result) => (result.kind === 'stored' && !isFinal(result.job.status) ? [result.job.id] : []));
     deps.log?.debug({ jobs: jobs.map((job) => job.id), open: open.length }, 'jobs received');
     if (open.length > 0) {
-      const finished = Promise.all(open.map((id) => deps.worker.whenSettled(id, deps.holdMs)));
+      const settling = open.map((id) => deps.worker.whenSettled(id, deps.holdMs));
       deps.worker.wake();
-      await finished;
+      await allOrGrace(settling, deps.deliveryGraceMs ?? 250);
     }
     const answers = jobs.map((job, index) => answerFor(deps.inbox, job, received[index]!));
     deps.log?.debug({ answers: answers.map(({ id, status }) => ({ id, status })) }, 'jobs answered');
     return c.json(single ? answers[0]! : { jobs: answers });
   });
+}
+
+/** Resolves when all of `settling` have, or `graceMs` after the first of them did, whichever comes first. */
+async function allOrGrace(settling: readonly Promise<void>[], graceMs: number): Promise<void> {
+  if (settling.length === 1) return settling[0];
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  const grace = Promise.race(settling).then(() => new Promise<void>((resolve) => (done ? resolve() : (timer = setTimeout(resolve, graceMs)))));
+  try {
+    await Promise.race([Promise.all(settling), grace]);
+  } finally {
+    done = true;
+    clearTimeout(timer);
+  }
 }
 
 /** A job's answer now: its stored state, or "failed" for an id the inbox holds with another username. */
