@@ -1,8 +1,8 @@
 #!/usr/bin/env tsx
 /**
  * `npm run certs -- issue|renew|status` (see --help): the host's TLS certificate from Let's Encrypt over HTTP-01.
- * In production the meet-cert-renewal timer runs `docker exec <meet-agent|meet-edge> node dist/scripts/certs.mjs renew`
- * daily. Logic: scripts/lib/certs/.
+ * In production the meet-cert-renewal timer runs `docker exec <meet-agent|meet-edge> timeout ... node
+ * dist/scripts/certs.mjs renew` daily (stacks/cloud-init.ts). Logic: scripts/lib/certs/.
  */
 import { runCertsCli } from './lib/certs/cli.js';
 

@@ -17,6 +17,12 @@ export interface Timer {
   readonly command: readonly string[];
   /** Commands run after `command` succeeded (ExecStartPost), each an argv. @default none */
   readonly after?: readonly (readonly string[])[];
+  /**
+   * Seconds the whole run (`command` and `after`) may take before systemd stops it and the run fails
+   * (TimeoutStartSec). A run that never ends keeps the unit active, and the timer starts no further run.
+   * @default none: systemd waits forever for a oneshot service
+   */
+  readonly timeoutSec?: number;
 }
 
 /** A root-owned executable file (mode 0755) written at first boot, e.g. a helper a timer runs. */
@@ -49,10 +55,13 @@ function timerFiles(timer: Timer) {
   if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
   const commands = [timer.command, ...(timer.after ?? [])];
   if (commands.some((command) => command.length === 0)) throw new Error(`timer "${timer.name}" has an empty command`);
+  if (timer.timeoutSec !== undefined && !(Number.isInteger(timer.timeoutSec) && timer.timeoutSec > 0)) {
+    throw new Error(`timer "${timer.name}": timeoutSec ${timer.timeoutSec} must be a whole number of seconds above 0`);
+  }
   const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
   const service = [
     '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
-    '[Service]', 'Type=oneshot', `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`), '',
+    '[Service]', 'Type=oneshot', ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []), `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`), '',
   ].join('\n');
   const schedule = [
     '[Unit]', `Description=${timer.description} (schedule)`, '',
@@ -124,42 +133,49 @@ export const WEB_CERT_RELOAD: Script = {
 };
 
 /**
- * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
- * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files). Without the
- * self-check `renew` does not fetch the challenge URL itself (hosts that cannot reach their own floating IP).
+ * How long one renewal run may take. A normal one takes seconds when nothing is due and a few minutes when it
+ * orders (CA polling gives up after ~2.5 min per step), plus up to MEET_CERT_LOCK_WAIT_SECONDS (600) behind an
+ * admin's run. `renew` itself is ended inside the container first: systemd stopping the service kills only the
+ * `docker exec` client, which does not pass the signal on, so the node process would stay, holding the certs lock.
+ * coreutils' timeout (in every Debian image) sends it TERM, and KILL a minute later if it is still there. (So the
+ * timer's run cannot use a MEET_CERT_LOCK_WAIT_SECONDS above ~20 min in full; an admin's run by hand can.)
  */
-function certRenewal(container: string, selfCheck: boolean, after: readonly (readonly string[])[] = []): Timer {
+export const CERT_RENEWAL_LIMITS = { renewSec: 1500, killAfterSec: 60, serviceSec: 1800 } as const;
+
+/**
+ * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
+ * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files). Nothing here
+ * depends on the environment's settings: those are the container's environment (MEET_ACME_*), so changing them
+ * replaces a container, never the host.
+ */
+function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
+  const { renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
   return {
     name: 'meet-cert-renewal',
     description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
     onCalendar: 'daily',
     randomizedDelaySec: 3600,
-    command: ['/usr/bin/docker', 'exec', container, 'node', 'dist/scripts/certs.mjs', 'renew', ...(selfCheck ? [] : ['--skip-self-check'])],
+    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${killAfterSec}`, String(renewSec), 'node', 'dist/scripts/certs.mjs', 'renew'],
     after,
+    timeoutSec: serviceSec,
   };
 }
 
-export interface HostCloudInitOptions {
-  /** Whether the renewal timer's `renew` fetches the challenge URL itself first (config `acme.selfCheck`). @default true */
-  readonly acmeSelfCheck?: boolean;
-}
-
 /** The user data of each kind of host. */
-export function hostCloudInit(role: HostRole, dockerUser: string, options: HostCloudInitOptions = {}): string {
-  const selfCheck = options.acmeSelfCheck ?? true;
+export function hostCloudInit(role: HostRole, dockerUser: string): string {
   switch (role) {
     case 'jitsi':
       return renderCloudInit({
         dockerUser,
         directories: [...jitsiDirectories, paths.certs, paths.acmeChallenge, paths.agentData],
-        timers: [accountWorker, certRenewal(containerNames.agent, selfCheck, [[WEB_CERT_RELOAD.path]])],
+        timers: [accountWorker, certRenewal(containerNames.agent, [[WEB_CERT_RELOAD.path]])],
         scripts: [WEB_CERT_RELOAD],
       });
     case 'meet-auth':
       return renderCloudInit({
         dockerUser,
         directories: [paths.certs, paths.acmeChallenge, paths.edgeData],
-        timers: [certRenewal(containerNames.edge, selfCheck)],
+        timers: [certRenewal(containerNames.edge)],
       });
     case 'jvb':
       return renderCloudInit({ dockerUser, directories: [paths.jitsiConfig('jvb')] });

@@ -88,7 +88,7 @@ export class CloudStack extends TerraformStack {
         securityGroupIds: [groupId],
         keyPairName: keypair.name,
         floatingIpPool: env.network.floatingIpPool,
-        userData: hostCloudInit(role, env.ssh.user, { acmeSelfCheck: env.acme.selfCheck }),
+        userData: hostCloudInit(role, env.ssh.user),
         metadata: { environment: env.name, role },
       });
       const outputs = hostOutputNames(id);

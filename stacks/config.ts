@@ -120,8 +120,8 @@ export const environmentSchema = z.strictObject({
     /**
      * Before the CA validates, `certs` fetches http://<domain>/.well-known/acme-challenge/<token> itself, so a
      * broken set-up fails without spending a failed validation. That fetch goes from the host to its own floating
-     * IP: set false where instances cannot reach it (the timer then runs `renew --skip-self-check`). Part of the
-     * hosts' cloud-init user data, so changing it replaces the hosts. @default true
+     * IP: set false where instances cannot reach it. Reaches meet-agent and meet-edge as MEET_ACME_SELF_CHECK=1|0,
+     * so changing it replaces those two containers (the hosts' user data does not depend on it). @default true
      */
     selfCheck: z.boolean({ error: (issue) => `${JSON.stringify(issue.input)} is not true or false` }).default(true),
   }).default({ directory: 'production', selfCheck: true }),

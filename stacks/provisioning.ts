@@ -59,6 +59,12 @@ export interface CertificateSettings {
   readonly acmeDirectory?: string;
   /** Contact address for the ACME account. @default none */
   readonly acmeEmail?: string;
+  /**
+   * Whether `certs` fetches each challenge URL itself before the CA validates it (MEET_ACME_SELF_CHECK), here and
+   * not in the timer's command line, so changing it replaces this container rather than the host.
+   * @default unset: `certs`' own default, on
+   */
+  readonly acmeSelfCheck?: boolean;
   /** Renew when the certificate expires within this many days. @default 30 */
   readonly renewDays?: number;
 }
@@ -84,6 +90,7 @@ export function certificateEnv(settings: CertificateSettings): string[] {
     `MEET_ACME_CHALLENGE_DIR=${containerPaths.acmeChallenge}`,
     ...(settings.acmeDirectory ? [`MEET_ACME_DIRECTORY=${settings.acmeDirectory}`] : []),
     ...(settings.acmeEmail ? [`MEET_ACME_EMAIL=${settings.acmeEmail}`] : []),
+    ...(settings.acmeSelfCheck !== undefined ? [`MEET_ACME_SELF_CHECK=${settings.acmeSelfCheck ? 1 : 0}`] : []),
     ...(settings.renewDays !== undefined ? [`MEET_CERT_RENEW_DAYS=${settings.renewDays}`] : []),
   ];
 }

@@ -74,8 +74,9 @@ export class ServicesStack extends TerraformStack {
       });
     }
 
-    // Both hosts get their certificates from the environment's CA, under one ACME contact.
-    const acme = { acmeDirectory: env.acme.directory, ...(env.acme.email ? { acmeEmail: env.acme.email } : {}) };
+    // Both hosts get their certificates from the environment's CA, under one ACME contact. All of it is container
+    // environment (not cloud-init), so changing it replaces these two containers and never the hosts.
+    const acme = { acmeDirectory: env.acme.directory, acmeSelfCheck: env.acme.selfCheck, ...(env.acme.email ? { acmeEmail: env.acme.email } : {}) };
     const agent = new MeetAgent(this, 'agent', {
       provider: jitsiDocker,
       image: edgeImage(this, 'edge-image-jitsi', jitsiDocker, imageSource),

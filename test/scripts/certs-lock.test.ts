@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainHttpApp } from '../../edge/auth/routes/acme.js';
 import { startPebble, type TestPebble } from '../support/pebble.js';
 import { freePort } from '../support/ports.js';
+import { CERT_RENEWAL_LIMITS, hostCloudInit } from '../../stacks/cloud-init.js';
 import { ROOT } from '../support/run-script.js';
 
 const DOMAIN = 'meet.test';
@@ -103,6 +104,7 @@ const lockPid = (dir: string) => {
 };
 /** Orders Pebble received (its log names each request of the new-order endpoint). */
 const ordersAtCa = () => pebble.output().match(/POST \/order-plz/g)?.length ?? 0;
+const parse = (userData: string) => JSON.parse(userData.slice('#cloud-config\n'.length)) as { write_files: { path: string; content: string }[] };
 const serial = () => new X509Certificate(readFileSync(join(certsDir, 'cert.crt'), 'utf8')).serialNumber;
 
 /** A CA that accepts connections and never answers: a run ordering from it holds its lock until killed. */
@@ -219,5 +221,69 @@ describe('overlapping certs runs', () => {
     expect(readdirSync(acmeDir).sort()).toEqual(['account.key', 'accounts.json']);
     expect({ crt: readFileSync(join(certsDir, 'cert.crt'), 'utf8'), key: readFileSync(join(certsDir, 'cert.key'), 'utf8') }).toEqual(before);
     rmSync(join(certsDir, 'README'));
+  }, 60_000);
+
+  it('a run stuck on the network is ended by the renewal timer\'s own command, and the next run takes its lock over at once', async () => {
+    // The timer's ExecStart as rendered, run here without `docker exec <container>` and with the limits shortened;
+    // node runs the TypeScript entry point instead of the image's dist/ build.
+    const { renewSec, killAfterSec } = CERT_RENEWAL_LIMITS;
+    const exec = parse(hostCloudInit('meet-auth', 'debian')).write_files.find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
+      .content.split('\n').find((line) => line.startsWith('ExecStart='))!.slice('ExecStart='.length).split(' ');
+    expect(exec.slice(0, 3)).toEqual(['/usr/bin/docker', 'exec', 'meet-edge']);
+    const limitSec = 8;
+    const args = exec.slice(3).flatMap((arg) => {
+      if (arg === String(renewSec)) return [String(limitSec)];
+      if (arg === `--kill-after=${killAfterSec}`) return ['--kill-after=5'];
+      if (arg === 'node') return [process.execPath, '--import', 'tsx'];
+      if (arg === 'dist/scripts/certs.mjs') return [join(ROOT, 'scripts/certs.mts')];
+      return [arg];
+    });
+    expect(args.slice(0, 3)).toEqual(['timeout', '--kill-after=5', String(limitSec)]);
+    expect(args.at(-1)).toBe('renew');
+
+    const ca = await hangingCa();
+    const before = { crt: readFileSync(join(certsDir, 'cert.crt'), 'utf8'), key: readFileSync(join(certsDir, 'cert.key'), 'utf8') };
+    const started = Date.now();
+    // Due (window longer than the validity), and no flag: the timer passes none, the container's environment decides.
+    const stuck = spawn(args[0]!, args.slice(1), { cwd: ROOT, env: { ...baseEnv, MEET_ACME_DIRECTORY: ca.url, MEET_CERT_RENEW_DAYS: '365', MEET_ACME_SELF_CHECK: '0' } });
+    children.add(stuck);
+    let stuckErr = '';
+    stuck.stderr!.on('data', (chunk) => (stuckErr += chunk));
+    const ended = new Promise<number | null>((resolve) => stuck.once('close', (code) => {
+      children.delete(stuck);
+      resolve(code);
+    }));
+    try {
+      await until('the stuck run holds the lock', () => lockPid(certsDir) !== null && lockPid(acmeDir) !== null);
+      const holder = lockPid(certsDir)!;
+      expect(holder).not.toBe(stuck.pid); // node under timeout, as in the container
+      // coreutils' timeout: exit 124 when it had to stop the command.
+      expect(await ended, stuckErr).toBe(124);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(limitSec * 1000);
+      expect(stuckErr).toContain('renewing: ');
+      expect(stuckErr).not.toContain('renew failed');
+      expect(() => process.kill(holder, 0)).toThrow();
+      expect(lockPid(certsDir)).toBe(holder);
+      expect({ crt: readFileSync(join(certsDir, 'cert.crt'), 'utf8'), key: readFileSync(join(certsDir, 'cert.key'), 'utf8') }).toEqual(before);
+    } finally {
+      if (stuck.exitCode === null) stuck.kill('SIGKILL');
+      await ca.close();
+    }
+
+    // The next run, with self-check off through MEET_ACME_SELF_CHECK alone (these names resolve only inside Pebble).
+    const ordersBefore = ordersAtCa();
+    const next = spawn(args[0]!, args.slice(1), { cwd: ROOT, env: { ...baseEnv, MEET_CERT_RENEW_DAYS: '365', MEET_ACME_SELF_CHECK: '0' } });
+    children.add(next);
+    let nextOut = '';
+    let nextErr = '';
+    next.stdout!.on('data', (chunk) => (nextOut += chunk));
+    next.stderr!.on('data', (chunk) => (nextErr += chunk));
+    expect(await new Promise((resolve) => next.once('close', resolve)), nextErr).toBe(0);
+    children.delete(next);
+    expect(nextErr).toMatch(new RegExp(`certs: removing the stale lock ${certsDir}/\\.certs\\.lock of another certs run .*: its process \\d+ on ${hostname()} is gone`));
+    expect(nextErr).not.toContain('waiting up to');
+    expect(nextOut).toMatch(/^issued a certificate for meet\.test/);
+    expect(ordersAtCa() - ordersBefore).toBe(1);
+    expect(readdirSync(certsDir).sort()).toEqual(['cert.crt', 'cert.key']);
   }, 60_000);
 });

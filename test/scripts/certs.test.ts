@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,26 @@ async function silentCa(): Promise<{ url: string; connections: () => number; clo
   return { url: `https://127.0.0.1:${port}/dir`, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/**
+ * Where acme-client's own check of the challenge URLs goes: it fetches http://<name>/.well-known/acme-challenge/<token>
+ * through axios, which takes `http_proxy` from the environment, so this stand-in for the names' port 80 sees every
+ * such fetch (the names resolve only inside Pebble) and answers from the challenge directory.
+ */
+async function selfCheckProxy(challengeDir: string): Promise<{ url: string; fetched: () => string[]; close: () => Promise<void> }> {
+  const fetched: string[] = [];
+  const server = createHttpServer((request, response) => {
+    const url = new URL(request.url ?? '/');
+    fetched.push(`${url.host}${url.pathname}`);
+    const token = /^\/\.well-known\/acme-challenge\/([\w-]+)$/.exec(url.pathname)?.[1];
+    const path = token && join(challengeDir, token);
+    if (path && existsSync(path)) response.end(readFileSync(path));
+    else response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, fetched: () => [...fetched], close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 /** The serial number meet-auth presents to a client that trusts only Pebble's root and checks the name. */
 async function servedSerial(rootPem: string): Promise<string> {
   const { port } = new URL(auth.url);
@@ -110,7 +131,7 @@ describe('npm run certs', () => {
   it('--help documents the commands, the environment and the exit codes', async () => {
     const result = await certs(['--help']);
     expect(result.code).toBe(0);
-    for (const text of ['issue [--force]', 'renew', 'status [--json]', 'MEET_CERT_DOMAINS', 'MEET_ACME_DIRECTORY', 'MEET_CERT_RENEW_DAYS', 'MEET_CERT_LOCK_WAIT_SECONDS', 'One issue or renew runs at a time', 'exit status']) expect(result.stdout).toContain(text);
+    for (const text of ['issue [--force]', 'renew', 'status [--json]', 'MEET_CERT_DOMAINS', 'MEET_ACME_DIRECTORY', 'MEET_ACME_SELF_CHECK', 'MEET_CERT_RENEW_DAYS', 'MEET_CERT_LOCK_WAIT_SECONDS', 'One issue or renew runs at a time', 'exit status']) expect(result.stdout).toContain(text);
   });
 
   it('bad configuration or arguments exit 2 naming the bad value, and write nothing', async () => {
@@ -215,6 +236,35 @@ describe('npm run certs', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('renewing: the certificate does not cover www.meet.test');
     expect(leafOf(read('cert.crt')).checkHost('www.meet.test')).toBe('www.meet.test');
+  });
+
+  it('MEET_ACME_SELF_CHECK=1 (the default) fetches each challenge URL before the CA validates it; 0 does not, nor --skip-self-check over 1', async () => {
+    const proxy = await selfCheckProxy(join(dataDir, 'acme-challenge'));
+    // A window longer than the certificate's whole validity: every run orders.
+    const due = { MEET_CERT_RENEW_DAYS: String(VALIDITY_DAYS + 10), http_proxy: proxy.url };
+    const checked = (fetched: string[]) => fetched.map((entry) => entry.slice(0, entry.indexOf('/'))).sort();
+    try {
+      for (const env of [{}, { MEET_ACME_SELF_CHECK: '1' }] as Record<string, string>[]) {
+        const before = proxy.fetched().length;
+        const result = await certs(['renew'], { ...due, ...env });
+        expect(result.code, result.stderr).toBe(0);
+        const fetched = proxy.fetched().slice(before);
+        expect(checked(fetched)).toEqual([...DOMAINS].sort());
+        for (const entry of fetched) expect(entry).toMatch(/^[\w.]+\/\.well-known\/acme-challenge\/[\w-]+$/);
+      }
+      const before = proxy.fetched().length;
+      const off = await certs(['renew'], { ...due, MEET_ACME_SELF_CHECK: '0' });
+      const overridden = await certs(['renew', SKIP], { ...due, MEET_ACME_SELF_CHECK: '1' });
+      for (const result of [off, overridden]) {
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/^issued a certificate/);
+      }
+      expect(proxy.fetched().slice(before)).toEqual([]);
+      const bad = await certs(['renew'], { ...due, MEET_ACME_SELF_CHECK: 'no' });
+      expect([bad.code, bad.stderr.split('\n').slice(0, 2)]).toEqual([2, ['certs: invalid certificate configuration:', '  - MEET_ACME_SELF_CHECK: "no" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)']]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a failing challenge exits 1, leaves the working certificate untouched and removes its token file', async () => {

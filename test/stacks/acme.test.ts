@@ -1,11 +1,10 @@
 /**
  * The environments' ACME settings (stacks/config.ts `acme`): defaults, validation, and where they land in the
- * synthesized stacks: the certs environment of meet-agent and meet-edge, and the renewal timer in cloud-init.
+ * synthesized stacks: the certs environment of meet-agent and meet-edge only, never the hosts' cloud-init.
  */
 import { describe, expect, it } from 'vitest';
 import { runCertsCli } from '../../scripts/lib/certs/cli.js';
 import { ACME_DIRECTORIES, loadCertsConfig } from '../../scripts/lib/certs/config.js';
-import { hostCloudInit } from '../../stacks/cloud-init.js';
 import { EnvironmentConfigError, parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
@@ -75,46 +74,50 @@ describe('acme settings in the synthesized stacks', () => {
   const changed = synthStacks([productionConfig((env) => ({ ...env, acme: { directory: 'staging', email: 'ops@example.org' } }))]);
   const noSelfCheck = synthStacks([productionConfig((env) => ({ ...env, acme: { selfCheck: false } }))]);
   const stagingStacks = synthStacks([parseEnvironment(staging)]);
+  const all = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb', 'meet-agent', 'meet-edge'];
+  const replacedBy = (other: typeof base) => all.filter((name) => triggerInput(base['production-services']!, name) !== triggerInput(other['production-services']!, name));
+  const userData = (stacks: typeof base) => Object.fromEntries(resourcesOf(stacks['production-cloud']!, 'openstack_compute_instance_v2').map((item) => [item.name as string, item.user_data as string]));
 
-  it('meet-agent and meet-edge get the directory always and the contact when set; the certs CLI reads them as meant', () => {
+  it('meet-agent and meet-edge get the directory and the self-check always, the contact when set; the certs CLI reads them as meant', () => {
     for (const name of ['meet-agent', 'meet-edge']) {
-      expect(acmeVars(base['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'production' });
-      expect(acmeVars(stagingStacks['staging-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging' });
-      expect(acmeVars(changed['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging', MEET_ACME_EMAIL: 'ops@example.org' });
+      expect(acmeVars(base['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'production', MEET_ACME_SELF_CHECK: '1' });
+      expect(acmeVars(stagingStacks['staging-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging', MEET_ACME_SELF_CHECK: '1' });
+      expect(acmeVars(changed['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'staging', MEET_ACME_EMAIL: 'ops@example.org', MEET_ACME_SELF_CHECK: '1' });
+      expect(acmeVars(noSelfCheck['production-services']!, name)).toEqual({ MEET_ACME_DIRECTORY: 'production', MEET_ACME_SELF_CHECK: '0' });
       const certs = loadCertsConfig(envOf(container(changed['production-services']!, name).env));
-      expect(certs).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org' });
-      expect(loadCertsConfig(envOf(container(base['production-services']!, name).env))).toMatchObject({ directoryUrl: ACME_DIRECTORIES.production, email: null });
+      expect(certs).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', selfCheck: true });
+      expect(loadCertsConfig(envOf(container(base['production-services']!, name).env))).toMatchObject({ directoryUrl: ACME_DIRECTORIES.production, email: null, selfCheck: true });
+      expect(loadCertsConfig(envOf(container(noSelfCheck['production-services']!, name).env))).toMatchObject({ directoryUrl: ACME_DIRECTORIES.production, selfCheck: false });
     }
   });
 
-  it('changing the CA or the contact replaces exactly meet-agent and meet-edge, and leaves the hosts alone', () => {
-    const all = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb', 'meet-agent', 'meet-edge'];
-    const replaced = all.filter((name) => triggerInput(base['production-services']!, name) !== triggerInput(changed['production-services']!, name));
-    expect(replaced).toEqual(['meet-agent', 'meet-edge']);
-    expect(changed['production-cloud']).toEqual(base['production-cloud']);
+  it('changing the CA, the contact or the self-check replaces exactly meet-agent and meet-edge; the hosts\' user data stays byte-identical', () => {
+    expect(replacedBy(changed)).toEqual(['meet-agent', 'meet-edge']);
+    expect(replacedBy(noSelfCheck)).toEqual(['meet-agent', 'meet-edge']);
+    const before = userData(base);
+    expect(Object.keys(before).sort()).toEqual(['jitsi', 'meet-auth']);
+    for (const other of [changed, noSelfCheck]) {
+      expect(userData(other)).toStrictEqual(before);
+      expect(other['production-cloud']).toEqual(base['production-cloud']);
+    }
   });
 
-  it('the renewal timer checks the challenge URL itself by default, and runs renew --skip-self-check with selfCheck: false', () => {
+  it('the renewal timer runs the same plain `renew` whatever the settings (the container\'s environment decides)', () => {
     for (const [host, containerName] of [['jitsi', 'meet-agent'], ['meet-auth', 'meet-edge']] as const) {
-      expect(renewalExec(unitFiles(base['production-cloud']!, host))).toBe(`ExecStart=/usr/bin/docker exec ${containerName} node dist/scripts/certs.mjs renew`);
-      expect(renewalExec(unitFiles(noSelfCheck['production-cloud']!, host))).toBe(`ExecStart=/usr/bin/docker exec ${containerName} node dist/scripts/certs.mjs renew --skip-self-check`);
+      for (const stacks of [base, changed, noSelfCheck]) {
+        expect(renewalExec(unitFiles(stacks['production-cloud']!, host))).toBe(`ExecStart=/usr/bin/docker exec ${containerName} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew`);
+      }
     }
     // The web reload still follows the renewal on the Jitsi host.
     expect(unitFiles(noSelfCheck['production-cloud']!, 'jitsi')['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
-    // Only the user data changes: the containers stay as they are.
-    expect(noSelfCheck['production-services']).toEqual(base['production-services']);
-    expect(hostCloudInit('jitsi', 'debian', { acmeSelfCheck: true })).toBe(hostCloudInit('jitsi', 'debian'));
-    expect(hostCloudInit('jvb', 'debian', { acmeSelfCheck: false })).toBe(hostCloudInit('jvb', 'debian'));
   });
 
   it('the timer\'s arguments are ones the certs CLI accepts (it gets as far as reading its configuration)', async () => {
-    for (const stack of [base, noSelfCheck]) {
-      const exec = renewalExec(unitFiles(stack['production-cloud']!, 'meet-auth'))!;
-      const args = exec.split(' ').slice(exec.split(' ').indexOf('dist/scripts/certs.mjs') + 1);
-      const err: string[] = [];
-      expect(await runCertsCli(args, { out: () => undefined, err: (line) => err.push(line), env: {} })).toBe(2);
-      expect(err.join('\n')).toMatch(/^certs: invalid certificate configuration:\n {2}- MEET_CERT_DOMAINS: is required/);
-    }
+    const exec = renewalExec(unitFiles(base['production-cloud']!, 'meet-auth'))!;
+    const args = exec.split(' ').slice(exec.split(' ').indexOf('dist/scripts/certs.mjs') + 1);
+    const err: string[] = [];
+    expect(await runCertsCli(args, { out: () => undefined, err: (line) => err.push(line), env: {} })).toBe(2);
+    expect(err.join('\n')).toMatch(/^certs: invalid certificate configuration:\n {2}- MEET_CERT_DOMAINS: is required/);
   });
 });
 
@@ -125,5 +128,11 @@ describe('certificateEnv validation (MeetAgent and MeetEdge)', () => {
     expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'https://x.example/${var.a}' })).toThrow('acmeDirectory "https://x.example/${var.a}" is neither');
     expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'http://acme.example.org/dir' })).toThrow('acmeDirectory "http://acme.example.org/dir"');
     expect(() => certificateEnv({ domains: ['meet.example.org'], acmeEmail: 'ops' })).toThrow('acmeEmail "ops" is not an email address');
+  });
+
+  it('the self-check as 1 or 0, and none when unset (certs then checks: its default)', () => {
+    const selfCheckVars = (acmeSelfCheck?: boolean) => certificateEnv({ domains: ['meet.example.org'], ...(acmeSelfCheck === undefined ? {} : { acmeSelfCheck }) }).filter((entry) => entry.startsWith('MEET_ACME_SELF_CHECK='));
+    expect([selfCheckVars(true), selfCheckVars(false), selfCheckVars()]).toEqual([['MEET_ACME_SELF_CHECK=1'], ['MEET_ACME_SELF_CHECK=0'], []]);
+    expect(loadCertsConfig(envOf(certificateEnv({ domains: ['meet.example.org'] }))).selfCheck).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostCloudInit, renderCloudInit, WEB_CERT_RELOAD } from '../../stacks/cloud-init.js';
+import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
+import { CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type HostRole } from '../../stacks/cloud-init.js';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { container, dockerStack, synthJson } from './helpers.js';
@@ -13,6 +14,40 @@ const parse = (userData: string): CloudConfig => {
   expect(userData.startsWith('#cloud-config\n')).toBe(true);
   return JSON.parse(userData.slice('#cloud-config\n'.length)) as CloudConfig;
 };
+
+/**
+ * The host's systemd units as `systemd-analyze verify` (systemd 252, as on the Debian 12 hosts) reads them: its
+ * warnings and each service's effective TimeoutStartSec (from the unit dump it prints at debug level). The host
+ * paths the units run do not exist here; that one warning is expected and dropped.
+ */
+function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'meet-units-'));
+  try {
+    const files = parse(hostCloudInit(role, 'debian')).write_files.filter((file) => file.path.startsWith('/etc/systemd/system/'));
+    for (const file of files) writeFileSync(join(dir, basename(file.path)), file.content);
+    const units = files.map((file) => basename(file.path));
+    // Requires=docker.service: a stand-in, found beside the units.
+    writeFileSync(join(dir, 'docker.service'), '[Service]\nExecStart=/bin/true\n');
+    const run = (level: string) => {
+      const result = spawnSync('systemd-analyze', ['verify', ...units], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: level } });
+      if (result.error) throw new Error(`systemd-analyze (Debian package systemd) is needed to check the units: ${result.error.message}`);
+      return result.stdout + result.stderr;
+    };
+    const hostPaths = /^[\w.-]+\.service: Command (\/usr\/bin\/docker|\/usr\/local\/sbin\/meet-reload-web-certificate) is not executable: No such file or directory$/;
+    const warnings = run('notice').split('\n').filter((line) => line !== '' && !hostPaths.test(line));
+    const timeoutStartSec: Record<string, string> = {};
+    let unit = '';
+    for (const line of run('debug').split('\n')) {
+      const start = /^\s+-> Unit (\S+):$/.exec(line);
+      if (start) unit = start[1]!;
+      const timeout = /^\s+TimeoutStartSec: (.+)$/.exec(line);
+      if (timeout && units.includes(unit)) timeoutStartSec[unit] = timeout[1]!;
+    }
+    return { warnings, timeoutStartSec };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('cloud-init', () => {
   it('jitsi host: docker.io, uid-1000 storage dirs, account worker every minute, daily certificate renewal', () => {
@@ -27,7 +62,7 @@ describe('cloud-init', () => {
     expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
     expect(files['/etc/systemd/system/meet-account-worker.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/create-accounts.mjs');
     expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
-    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/certs.mjs renew');
+    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n');
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'meet-account-worker.timer', 'meet-cert-renewal.timer']);
   });
 
@@ -44,7 +79,7 @@ describe('cloud-init', () => {
     const config = parse(hostCloudInit('jitsi', 'debian'));
     const files = Object.fromEntries(config.write_files.map((file) => [file.path, file]));
     const service = files['/etc/systemd/system/meet-cert-renewal.service']!.content.split('\n');
-    const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/certs.mjs renew');
+    const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew');
     expect(start).toBeGreaterThan(0);
     // ExecStartPost runs only when `renew` succeeded (Type=oneshot), after it.
     expect(service[start + 1]).toBe('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
@@ -104,6 +139,25 @@ describe('cloud-init', () => {
     }
   });
 
+  it('the renewal service may run 30 min (systemd\'s own parser reads the unit); renew inside the container is ended first', () => {
+    // A oneshot service has no start timeout unless given one: a run stuck on the network would keep the unit
+    // active and the timer would start no further run. The account worker shows systemd's default.
+    const { renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
+    expect(serviceSec).toBe(1800);
+    for (const role of ['jitsi', 'meet-auth'] as const) {
+      const parsed = systemdView(role);
+      expect(parsed.warnings).toEqual([]);
+      expect(parsed.timeoutStartSec['meet-cert-renewal.service']).toBe('30min');
+      const exec = parse(hostCloudInit(role, 'debian')).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
+      expect(exec).toContain(`TimeoutStartSec=1800\nExecStart=/usr/bin/docker exec ${role === 'jitsi' ? 'meet-agent' : 'meet-edge'} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
+    }
+    expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('infinity');
+    // TERM, then KILL, to renew inside the container well before systemd gives up (and the web reload still fits).
+    expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
+    // A hung run ends long before its certs lock would count as stale (an hour).
+    expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
+  });
+
   it('defaults: no directories and no timers', () => {
     expect(parse(renderCloudInit({ dockerUser: 'ops' })).runcmd).toEqual([['usermod', '-aG', 'docker', 'ops'], ['systemctl', 'enable', '--now', 'docker.service']]);
   });
@@ -121,6 +175,9 @@ describe('cloud-init', () => {
     expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
     expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
     expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
+    for (const timeoutSec of [0, 1.5, -60]) {
+      expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] })).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
+    }
     expect(() => renderCloudInit({ dockerUser: 'ops', scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
   });
 });

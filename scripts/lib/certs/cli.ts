@@ -17,14 +17,17 @@ finds its fresh certificate) and gives up with exit 1 after MEET_CERT_LOCK_WAIT_
 removes the temp files a run killed mid-write left behind.
 
 options:
-  --skip-self-check  do not fetch the challenge URL ourselves before the CA validates it: for hosts that cannot
-                     reach their own public address, and test CAs (Pebble) whose names do not resolve publicly
+  --skip-self-check  do not fetch the challenge URL ourselves before the CA validates it, whatever
+                     MEET_ACME_SELF_CHECK says: for test CAs (Pebble) whose names do not resolve publicly
   --help             show this help
 
 environment:
   MEET_CERT_DOMAINS        the names to cover, comma-separated (required; the first is the common name)
   MEET_ACME_DIRECTORY      production (Let's Encrypt, default), staging (Let's Encrypt staging) or an https URL
   MEET_ACME_EMAIL          contact address for the ACME account (optional)
+  MEET_ACME_SELF_CHECK     1 (default): fetch each challenge URL ourselves before the CA validates it, so a broken
+                           set-up fails without spending a failed validation; 0: do not (hosts that cannot reach
+                           their own public address)
   MEET_CERTS_DIR           where cert.crt (chain) and cert.key go (default $MEET_DATA_DIR/certs; /certs in containers)
   MEET_ACME_CHALLENGE_DIR  where HTTP-01 token files go, served at /.well-known/acme-challenge/
                            (default $MEET_DATA_DIR/acme-challenge; /acme-challenge in containers)
@@ -115,7 +118,7 @@ export async function runCertsCli(args: readonly string[], io: CertsCliIo): Prom
       io.out(argv.json ? statusJson(status) : formatStatus(status));
       return 0;
     }
-    const options = { progress, selfCheck: !argv['skip-self-check'] };
+    const options = { progress, selfCheck: argv['skip-self-check'] ? false : config.selfCheck };
     const result = command === 'issue' ? await issueCertificate(config, { ...options, force: Boolean(argv.force) }) : await renewCertificate(config, options);
     io.out(formatResult(result));
     return 0;

@@ -35,6 +35,12 @@ export interface CertsConfig {
   readonly renewDays: number;
   /** How long `issue`/`renew` wait while another run holds the lock (see lock.ts); 0: not at all. */
   readonly lockWaitSeconds: number;
+  /**
+   * Fetch each challenge URL ourselves before the CA validates it (see ObtainOptions.selfCheck). Off where a host
+   * cannot reach its own public address. An environment variable rather than a flag of the timer's command, so
+   * the choice lives in the containers (cheap to replace), not in the hosts' user data (replacing the instance).
+   */
+  readonly selfCheck: boolean;
 }
 
 export class CertsConfigError extends Error {
@@ -121,6 +127,17 @@ const envSchema = z.object({
         return z.NEVER;
       }),
   ),
+  MEET_ACME_SELF_CHECK: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('1')
+      .transform((value, ctx) => {
+        if (value === '1' || value === '0') return value === '1';
+        ctx.addIssue({ code: 'custom', message: `"${value}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)` });
+        return z.NEVER;
+      }),
+  ),
 });
 
 /** Reads and validates the environment; throws CertsConfigError listing every problem. */
@@ -138,5 +155,6 @@ export function loadCertsConfig(env: Record<string, string | undefined> = proces
     accountDir: join(dataDir, 'acme'),
     renewDays: e.MEET_CERT_RENEW_DAYS,
     lockWaitSeconds: e.MEET_CERT_LOCK_WAIT_SECONDS,
+    selfCheck: e.MEET_ACME_SELF_CHECK,
   });
 }

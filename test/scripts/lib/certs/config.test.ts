@@ -13,7 +13,7 @@ const problems = (env: Record<string, string>) => {
 };
 
 describe('loadCertsConfig', () => {
-  it('defaults: Let\'s Encrypt production, 30 days, lock wait 600 s, directories under MEET_DATA_DIR (where meet-auth serves challenges)', () => {
+  it('defaults: Let\'s Encrypt production, 30 days, lock wait 600 s, self-check on, directories under MEET_DATA_DIR (where meet-auth serves challenges)', () => {
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'Meet.Example.org., auth.example.org meet.example.org' })).toEqual({
       domains: ['meet.example.org', 'auth.example.org'],
       directoryUrl: ACME_DIRECTORIES.production,
@@ -23,7 +23,16 @@ describe('loadCertsConfig', () => {
       accountDir: '.meet/acme',
       renewDays: 30,
       lockWaitSeconds: 600,
+      selfCheck: true,
     });
+  });
+
+  it('MEET_ACME_SELF_CHECK: 1 or 0, empty means the default (on)', () => {
+    const selfCheck = (value: string) => loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: value }).selfCheck;
+    expect([selfCheck('1'), selfCheck('0'), selfCheck(''), selfCheck(' ')]).toEqual([true, false, true, true]);
+    for (const bad of ['false', 'true', 'no', '00', ' 0']) {
+      expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: bad })).toEqual([`MEET_ACME_SELF_CHECK: "${bad}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)`]);
+    }
   });
 
   it('staging shorthand, explicit directories and window, contact email', () => {
@@ -36,8 +45,9 @@ describe('loadCertsConfig', () => {
       MEET_ACME_CHALLENGE_DIR: '/acme-challenge',
       MEET_CERT_RENEW_DAYS: '20',
       MEET_CERT_LOCK_WAIT_SECONDS: '0',
+      MEET_ACME_SELF_CHECK: '0',
     });
-    expect(config).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 20, lockWaitSeconds: 0 });
+    expect(config).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 20, lockWaitSeconds: 0, selfCheck: false });
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_DIRECTORY: 'https://127.0.0.1:14000/dir' }).directoryUrl).toBe('https://127.0.0.1:14000/dir');
   });
 
@@ -46,7 +56,7 @@ describe('loadCertsConfig', () => {
   });
 
   it('lists every problem at once, naming the variable and the bad value', () => {
-    expect(problems({ MEET_CERT_DOMAINS: 'ok.example, *.example.org 192.0.2.1 under_score.example -lead.example single', MEET_ACME_DIRECTORY: 'ftp://ca', MEET_ACME_EMAIL: 'ops', MEET_CERT_RENEW_DAYS: '0' })).toEqual([
+    expect(problems({ MEET_CERT_DOMAINS: 'ok.example, *.example.org 192.0.2.1 under_score.example -lead.example single', MEET_ACME_DIRECTORY: 'ftp://ca', MEET_ACME_EMAIL: 'ops', MEET_CERT_RENEW_DAYS: '0', MEET_ACME_SELF_CHECK: 'off' })).toEqual([
       'MEET_CERT_DOMAINS: "*.example.org" is a wildcard name: HTTP-01 cannot prove those (it needs DNS-01)',
       'MEET_CERT_DOMAINS: "192.0.2.1" is an IP address, not a DNS name',
       'MEET_CERT_DOMAINS: "under_score.example" is not a DNS name',
@@ -55,6 +65,7 @@ describe('loadCertsConfig', () => {
       'MEET_ACME_DIRECTORY: "ftp://ca" is neither "production", "staging" nor an https:// URL of an ACME directory',
       'MEET_ACME_EMAIL: "ops" is not an email address',
       'MEET_CERT_RENEW_DAYS: "0" must be a whole number of days from 1 to 365',
+      'MEET_ACME_SELF_CHECK: "off" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)',
     ]);
     expect(problems({})).toEqual(['MEET_CERT_DOMAINS: is required: the names the certificate covers, comma-separated (e.g. meet.example.org)']);
     expect(problems({ MEET_CERT_DOMAINS: ' , ' })[0]).toContain('MEET_CERT_DOMAINS: is required');
