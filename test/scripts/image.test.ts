@@ -21,12 +21,13 @@ let image: string;
 let dataDir: string;
 const children: ChildProcess[] = [];
 
-function run(command: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }) {
+function run(command: string, args: readonly string[], options: { cwd: string; env?: Record<string, string> }) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const child = execFile(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
-    child.stdin?.end(options.input ?? '');
+    // Nothing to read: close its stdin (a child that already exited makes that an EPIPE, which is no failure).
+    child.stdin?.on('error', () => undefined).end();
   });
 }
 
