@@ -24,3 +24,18 @@ it.each([
   expect(result.stderr).not.toContain(SECRET);
   expect(result.stderr).not.toContain('failed to start');
 });
+
+it('edge/agent/main.ts exits 1 on a bad MEET_WATCHDOG_SECONDS, naming it', async () => {
+  const { generateSealingKeyPair } = await import('../../../edge/shared/sealing.js');
+  const { generateSigningSecret } = await import('../../../edge/shared/signing.js');
+  const result = await runMain('edge/agent/main.ts', {
+    MEET_AGENT_SIGNING_SECRETS: generateSigningSecret(),
+    MEET_AGENT_SEALING_KEYS: generateSealingKeyPair().privateKey,
+    MEET_PROSODY_SOCKET: '/nonexistent/prosody.sock',
+    MEET_AGENT_PORT: '0',
+    MEET_WATCHDOG_SECONDS: 'soon',
+  });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('MEET_WATCHDOG_SECONDS: "soon" must be 0 (off)');
+  expect(result.stderr).not.toContain('failed to start');
+});
