@@ -2,7 +2,7 @@
  * `npm run build`: the services and container CLIs compile to dist/ and run with plain node (no tsx loader), with
  * the production node flags that edge/Dockerfile and the benchmark use.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { AGENT_NODE_FLAGS, EDGE_NODE_FLAGS } from '../../scripts/bench/edge.mts';
 import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
+import { startNodeService } from '../support/node-service.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -25,20 +26,8 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
   });
 }
 
-/** Starts `node <argv>` from the repository root with only `env` (no NODE_OPTIONS, so no loader sneaks in). */
-function start(argv: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`node ${argv.join(' ')} exited ${code}: ${stderr}`)));
-  });
-}
+/** Starts `node <argv>` from the repository root with only `env`. */
+const start = (argv: string[], env: Record<string, string>) => startNodeService(argv, { cwd: ROOT, env, children });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'meet-build-'));

@@ -5,7 +5,7 @@
  * this checkout). Every entry point the stacks and timers run must start from there with plain node: a runtime
  * import of a development package (tsx, cdktf, vitest...) would fail here as it would in the image.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
+import { startNodeService } from '../support/node-service.js';
 import { freePort } from '../support/ports.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -37,23 +38,10 @@ function inImage(argv: readonly string[], env: Record<string, string> = {}) {
   return run(process.execPath, argv.slice(1), { cwd: image, env: { NODE_ENV: 'production', ...env } });
 }
 
-/** Starts a service command in the image directory; resolves with the URL it logs once listening. */
+/** Starts a service command (`node ...`, as the stacks write it) in the image directory. */
 function startInImage(argv: readonly string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, argv.slice(1), {
-    cwd: image,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`)));
-  });
+  expect(argv[0]).toBe('node');
+  return startNodeService(argv.slice(1), { cwd: image, env: { NODE_ENV: 'production', ...env }, children });
 }
 
 beforeAll(async () => {

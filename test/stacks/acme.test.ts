@@ -5,33 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { runCertsCli } from '../../scripts/lib/certs/cli.js';
 import { ACME_DIRECTORIES, loadCertsConfig } from '../../scripts/lib/certs/config.js';
-import { EnvironmentConfigError, parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
+import { parseEnvironment } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { certificateEnv } from '../../stacks/provisioning.js';
 import { synthStacks } from './app-helpers.js';
-import { container, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
+import { container, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
 
-const minimal: EnvironmentInput = {
-  name: 'mini',
-  openstack: { authUrl: 'https://keystone.example.org:5000/v3', region: 'r1', project: 'p' },
-  network: { name: 'lan', floatingIpPool: 'wan' },
-  adminCidrs: ['172.16.0.0/21'],
-  ssh: { bastion: 'bastion.example.org' },
-  domains: { meet: 'meet.example.org', auth: 'auth.meet.example.org' },
-  dns: { zones: ['meet.example.org.'] },
-  hosts: { jitsi: { flavor: 'large' }, meetAuth: { flavor: 'small' } },
-};
-
-function problemsOf(input: unknown): readonly string[] {
-  try {
-    parseEnvironment(input);
-  } catch (error) {
-    if (error instanceof EnvironmentConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the environment to be rejected');
-}
 
 const envOf = (entries: readonly string[]) => Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 const acmeVars = (stack: TfJson, name: string) => Object.fromEntries(Object.entries(envOf(container(stack, name).env)).filter(([key]) => key.startsWith('MEET_ACME_') && key !== 'MEET_ACME_CHALLENGE_DIR'));

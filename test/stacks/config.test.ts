@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironmentConfigError, isCidr, jitsiTagProblem, parseEnvironment, type EnvironmentInput } from '../../stacks/config.js';
+import { EnvironmentConfigError, isCidr, jitsiTagProblem, parseEnvironment } from '../../stacks/config.js';
 import { environments } from '../../stacks/environments/index.js';
 import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
+import { minimal, problemsOf } from './helpers.js';
 
-const minimal: EnvironmentInput = {
-  name: 'mini',
-  openstack: { authUrl: 'https://keystone.example.org:5000/v3', region: 'r1', project: 'p' },
-  network: { name: 'lan', floatingIpPool: 'wan' },
-  adminCidrs: ['172.16.0.0/21'],
-  ssh: { bastion: 'bastion.example.org' },
-  domains: { meet: 'meet.example.org', auth: 'auth.meet.example.org' },
-  dns: { zones: ['meet.example.org.'] },
-  hosts: { jitsi: { flavor: 'large' }, meetAuth: { flavor: 'small' } },
-};
-
-function problemsOf(input: unknown): readonly string[] {
-  try {
-    parseEnvironment(input);
-  } catch (error) {
-    if (error instanceof EnvironmentConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the environment to be rejected');
-}
 
 describe('environment config', () => {
   it('accepts production: meet.wmcloud.org in project "meet", S3 state on Cloud VPS object storage, one Jitsi host', () => {

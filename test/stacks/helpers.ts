@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing, TerraformStack, type App } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { OpenstackProvider } from '../../.gen/providers/openstack/provider/index.js';
-import { parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
+import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import type { ProviderSchemas } from '../../stacks/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
@@ -64,3 +64,26 @@ export function openstackSchema(): ProviderSchemas {
   return JSON.parse(readFileSync(join(REPO_ROOT, 'stacks/providers/openstack.schema.json'), 'utf8')) as ProviderSchemas;
 }
 
+
+/** The smallest environment the schema accepts: each test adds or breaks what it is about. */
+export const minimal: EnvironmentInput = {
+  name: 'mini',
+  openstack: { authUrl: 'https://keystone.example.org:5000/v3', region: 'r1', project: 'p' },
+  network: { name: 'lan', floatingIpPool: 'wan' },
+  adminCidrs: ['172.16.0.0/21'],
+  ssh: { bastion: 'bastion.example.org' },
+  domains: { meet: 'meet.example.org', auth: 'auth.meet.example.org' },
+  dns: { zones: ['meet.example.org.'] },
+  hosts: { jitsi: { flavor: 'large' }, meetAuth: { flavor: 'small' } },
+};
+
+/** The problems parseEnvironment reports for `input` (fails the test when it accepts it). */
+export function problemsOf(input: unknown): readonly string[] {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    if (error instanceof EnvironmentConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the environment to be rejected');
+}
