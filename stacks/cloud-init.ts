@@ -105,11 +105,24 @@ export function renderCloudInit(props: CloudInitProps): string {
   return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
 }
 
+/**
+ * The account worker's limits: a drain takes seconds (1000 accounts in ~4 s), but one stuck on Prosody must not keep
+ * its unit active for good (the timer would start no further run). As for renewal, the run inside the container is
+ * ended first (a stopped `docker exec` client leaves it running): TERM after 9 min, KILL 30 s later, the unit's
+ * own limit 10 min. Its jobs' leases lapse and the next run takes them over.
+ */
+export const ACCOUNT_WORKER_LIMITS = { runSec: 540, killAfterSec: 30, serviceSec: 600 } as const;
+
 const accountWorker: Timer = {
   name: 'meet-account-worker',
   description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
   onCalendar: 'minutely',
-  command: ['/usr/bin/docker', 'exec', containerNames.agent, 'node', 'dist/scripts/create-accounts.mjs'],
+  command: [
+    '/usr/bin/docker', 'exec', containerNames.agent,
+    'timeout', `--kill-after=${ACCOUNT_WORKER_LIMITS.killAfterSec}`, String(ACCOUNT_WORKER_LIMITS.runSec),
+    'node', 'dist/scripts/create-accounts.mjs',
+  ],
+  timeoutSec: ACCOUNT_WORKER_LIMITS.serviceSec,
 };
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
-import { CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type HostRole } from '../../stacks/cloud-init.js';
+import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type HostRole } from '../../stacks/cloud-init.js';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { container, dockerStack, synthJson } from './helpers.js';
@@ -60,7 +60,9 @@ describe('cloud-init', () => {
     for (const dir of [...jitsiDirectories, '/srv/meet/certs', '/srv/meet/acme-challenge', '/srv/meet/agent']) expect(dirs).toContain(dir);
     const files = Object.fromEntries(config.write_files.map((file) => [file.path, file.content]));
     expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
-    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent node dist/scripts/create-accounts.mjs');
+    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain(
+      'TimeoutStartSec=600\nExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=30 540 node dist/scripts/create-accounts.mjs\n',
+    );
     expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
     expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n');
     expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'meet-account-worker.timer', 'meet-cert-renewal.timer']);
@@ -141,7 +143,7 @@ describe('cloud-init', () => {
 
   it('the renewal service may run 30 min (systemd\'s own parser reads the unit); renew inside the container is ended first', () => {
     // A oneshot service has no start timeout unless given one: a run stuck on the network would keep the unit
-    // active and the timer would start no further run. The account worker shows systemd's default.
+    // active and the timer would start no further run.
     const { renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
     expect(serviceSec).toBe(1800);
     for (const role of ['jitsi', 'meet-auth'] as const) {
@@ -151,7 +153,9 @@ describe('cloud-init', () => {
       const exec = parse(hostCloudInit(role, 'debian')).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
       expect(exec).toContain(`TimeoutStartSec=1800\nExecStart=/usr/bin/docker exec ${role === 'jitsi' ? 'meet-agent' : 'meet-edge'} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
     }
-    expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('infinity');
+    // The account worker too: 10 min for the unit, the run inside the container ended well before.
+    expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('10min');
+    expect(ACCOUNT_WORKER_LIMITS.runSec + ACCOUNT_WORKER_LIMITS.killAfterSec).toBeLessThan(ACCOUNT_WORKER_LIMITS.serviceSec);
     // TERM, then KILL, to renew inside the container well before systemd gives up (and the web reload still fits).
     expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
     // A hung run ends long before its certs lock would count as stale (an hour).
