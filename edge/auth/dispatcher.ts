@@ -87,7 +87,7 @@ function resultOf(answer: JobAnswer): AttemptResult {
 export class Dispatcher {
   private readonly agents: Map<string, AgentConfig>;
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Deliveries in flight per agent name. */
+  /** Jobs in flight per agent name (each delivery counts its jobs). */
   private readonly load = new Map<string, number>();
   private readonly settled = new EventEmitter();
   private timer: NodeJS.Timeout | undefined;
