@@ -63,6 +63,21 @@ export function domainProblem(name: string): string | null {
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
+/** Digits only (no sign, point or exponent, which Number() would accept) from `min` to `max`; unset or empty: `fallback`. */
+const wholeNumber = (unit: string, min: number, max: number, fallback: number) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(String(fallback))
+      .transform((value, ctx) => {
+        const number = Number(value);
+        if (/^\d+$/.test(value) && number >= min && number <= max) return number;
+        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of ${unit} from ${min} to ${max}` });
+        return z.NEVER;
+      }),
+  );
+
 const DOMAINS_REQUIRED = 'is required: the names the certificate covers, comma-separated (e.g. meet.example.org)';
 
 const envSchema = z.object({
@@ -103,30 +118,8 @@ const envSchema = z.object({
   ),
   MEET_CERTS_DIR: optionalText,
   MEET_ACME_CHALLENGE_DIR: optionalText,
-  MEET_CERT_RENEW_DAYS: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .default(String(DEFAULT_RENEW_DAYS))
-      .transform((value, ctx) => {
-        const days = Number(value);
-        if (/^\d+$/.test(value) && days >= 1 && days <= 365) return days;
-        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of days from 1 to 365` });
-        return z.NEVER;
-      }),
-  ),
-  MEET_CERT_LOCK_WAIT_SECONDS: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .default(String(DEFAULT_LOCK_WAIT_SECONDS))
-      .transform((value, ctx) => {
-        const seconds = Number(value);
-        if (/^\d+$/.test(value) && seconds <= 3600) return seconds;
-        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of seconds from 0 to 3600` });
-        return z.NEVER;
-      }),
-  ),
+  MEET_CERT_RENEW_DAYS: wholeNumber('days', 1, 365, DEFAULT_RENEW_DAYS),
+  MEET_CERT_LOCK_WAIT_SECONDS: wholeNumber('seconds', 0, 3600, DEFAULT_LOCK_WAIT_SECONDS),
   MEET_ACME_SELF_CHECK: z.preprocess(
     emptyAsUndefined,
     z
