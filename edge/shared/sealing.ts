@@ -22,10 +22,20 @@ const VERSION = 1;
 const KEY_ID_BYTES = 8;
 const INFO = Buffer.from('meet-auth seal v1');
 /**
- * The X25519 base point (u = 9): X25519(k, base point) is the public key of k, so an ephemeral key's public half is
- * one Diffie-Hellman away, with no key generation job and no key export (see seal).
+ * X25519 key objects from their raw bytes (base64url), imported as JWK: on Node 20 (OpenSSL 3) an eighth of the
+ * cost of DER. A private key needs no `x`: its public half is derived where it is needed (publicHalf).
  */
-const BASE_POINT = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from([9, ...new Array<number>(31).fill(0)]).toString('base64url') }, format: 'jwk' });
+const x25519Public = (x: string) => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+const x25519Private = (d: string) => createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
+
+/** The X25519 base point (u = 9): X25519(k, base point) is the public key of k. */
+const BASE_POINT = x25519Public(Buffer.from([9, ...new Array<number>(31).fill(0)]).toString('base64url'));
+
+/**
+ * The raw public half of a private key, as one Diffie-Hellman with the base point: no key generation job and no
+ * key export, the pair that deadlocked meet-auth on Node 20 (see seal).
+ */
+const publicHalf = (privateKey: KeyObject) => diffieHellman({ privateKey, publicKey: BASE_POINT });
 
 export interface SealingKeyPair {
   /** X25519 public key, base64url of the raw 32 bytes. */
@@ -80,16 +90,14 @@ function recipientOf(publicKey: string): Recipient {
   const cached = recipients.get(publicKey);
   if (cached) return cached;
   const raw = rawBytes(publicKey, 'sealing public key');
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: publicKey }, format: 'jwk' });
-  return remember(recipients, publicKey, { key, raw, keyId: keyIdOf(raw) });
+  return remember(recipients, publicKey, { key: x25519Public(publicKey), raw, keyId: keyIdOf(raw) });
 }
 
 function ownKeyOf(privateKey: string): OwnKey {
   const cached = ownKeys.get(privateKey);
   if (cached) return cached;
-  const publicKey = sealingPublicKeyOf(privateKey);
-  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: privateKey, x: publicKey }, format: 'jwk' });
-  const publicRaw = Buffer.from(publicKey, 'base64url');
+  const key = x25519Private(rawBytes(privateKey, 'sealing private key').toString('base64url'));
+  const publicRaw = publicHalf(key);
   return remember(ownKeys, privateKey, { key, publicRaw, keyId: keyIdOf(publicRaw) });
 }
 
@@ -102,11 +110,7 @@ export function sealingKeyId(publicKey: string): Buffer {
 
 /** Derives the public key of a private key (both base64url raw). */
 export function sealingPublicKeyOf(privateKey: string): string {
-  const d = rawBytes(privateKey, 'sealing private key');
-  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: '' }, format: 'jwk' });
-  const x = createPublicKey(key).export({ format: 'jwk' }).x;
-  if (!x) throw new Error('x25519 key export failed');
-  return x;
+  return publicHalf(x25519Private(rawBytes(privateKey, 'sealing private key').toString('base64url'))).toString('base64url');
 }
 
 function deriveKey(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buffer): Buffer {
@@ -121,8 +125,8 @@ export function seal(publicKey: string, plaintext: string, context: string): str
   // generateKeyPairSync + export: on Node 20 that deadlocked meet-auth for good under a burst (gdb: ExportJWKEdKey
   // holds the key's mutex while allocating, the GC it triggers destroys the KeyGenJob that made the key, and that
   // destructor takes the same mutex). This way is also cheaper (~70 us against ~110 us with a DER export).
-  const ephemeral = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: randomBytes(32).toString('base64url'), x: '' }, format: 'jwk' });
-  const ephemeralRaw = diffieHellman({ privateKey: ephemeral, publicKey: BASE_POINT });
+  const ephemeral = x25519Private(randomBytes(32).toString('base64url'));
+  const ephemeralRaw = publicHalf(ephemeral);
   const shared = diffieHellman({ privateKey: ephemeral, publicKey: recipient.key });
   const key = deriveKey(shared, ephemeralRaw, recipient.raw);
   const iv = randomBytes(12);
@@ -152,8 +156,7 @@ export function openSeal(privateKeys: readonly string[], sealed: string, context
   for (const privateKey of privateKeys) {
     const own = ownKeyOf(privateKey);
     if (!own.keyId.equals(keyId)) continue;
-    // Imported as a JWK, not as DER: an eighth of the cost on Node 20 (OpenSSL 3's DER decoder is slow).
-    const ephemeral = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ephemeralRaw.toString('base64url') }, format: 'jwk' });
+    const ephemeral = x25519Public(ephemeralRaw.toString('base64url'));
     const shared = diffieHellman({ privateKey: own.key, publicKey: ephemeral });
     const key = deriveKey(shared, ephemeralRaw, own.publicRaw);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
