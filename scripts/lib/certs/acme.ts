@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import acme from 'acme-client';
 import type { CertsConfig } from './config.js';
 import { createFileOnce, ensureDirectory, replaceFiles } from './files.js';
-import { describeCertificate, keyMismatch, nameCovers } from './inspect.js';
+import { describeCertificate, keyMismatch, uncoveredDomains } from './inspect.js';
 
 export const ACCOUNT_KEY_FILE = 'account.key';
 /** The account URL (and contact) per directory URL: the same key is a different account at each CA. */
@@ -178,7 +178,7 @@ async function order(config: CertsConfig, options: ObtainOptions): Promise<Obtai
 
   const keyPem = certificateKey.toString();
   const info = describeCertificate(chainPem);
-  const uncovered = config.domains.filter((domain) => !info.names.some((name) => nameCovers(name, domain)));
+  const uncovered = uncoveredDomains(info, config.domains);
   if (uncovered.length > 0) throw new Error(`the CA issued a certificate that does not cover ${uncovered.join(', ')}`);
   const mismatch = keyMismatch(chainPem, keyPem);
   if (mismatch) throw new Error(`the CA issued a certificate for another key (${mismatch})`);

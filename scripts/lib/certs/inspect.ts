@@ -78,6 +78,11 @@ export function nameCovers(certName: string, domain: string): boolean {
   return certName.startsWith('*.') && domain.slice(domain.indexOf('.') + 1) === certName.slice(2) && domain.indexOf('.') > 0;
 }
 
+/** The configured domains that none of the certificate's names covers. */
+export function uncoveredDomains(info: CertificateInfo, domains: readonly string[]): string[] {
+  return domains.filter((domain) => !info.names.some((name) => nameCovers(name, domain)));
+}
+
 export async function readCertificateState(certsDir: string): Promise<CertificateState> {
   const certFile = join(certsDir, CERT_FILE);
   let chain: string;
@@ -109,7 +114,7 @@ export function renewalDecision(state: CertificateState, domains: readonly strin
   const { info } = state;
   const daysLeft = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
   if (state.keyProblem) return { due: true, reason: state.keyProblem, daysLeft };
-  const uncovered = domains.filter((domain) => !info.names.some((name) => nameCovers(name, domain)));
+  const uncovered = uncoveredDomains(info, domains);
   if (uncovered.length > 0) return { due: true, reason: `the certificate does not cover ${uncovered.join(', ')}`, daysLeft };
   if (info.notAfter.getTime() <= now.getTime()) return { due: true, reason: `the certificate expired on ${info.notAfter.toISOString()}`, daysLeft };
   const renewFrom = new Date(info.notAfter.getTime() - renewDays * DAY_MS);
