@@ -8,7 +8,7 @@
  * closes the account's sessions; deleting goes through usermanager, and a reset from precomputed SCRAM keys fires
  * the same event itself, so both end the account's live sessions in the same call.
  */
-import { luaLiteral, type ScramCredentials } from './prosody.js';
+import { luaLiteral, openAccountLines, type ScramCredentials } from './prosody.js';
 import { ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
 import type { DeleteStatus, ResetStatus } from '../shared/accounts-protocol.js';
 
@@ -22,13 +22,6 @@ export interface ProsodyAdmin {
   /** Sets `password` on the existing account `username`; never creates one ("absent"). */
   setPassword(username: string, password: string): Promise<ResetOutcome>;
 }
-
-const opening = (username: string, domain: string) => [
-  `>local um, cm, jid, sm = require"core.usermanager", require"core.configmanager", require"util.jid", require"core.storagemanager"`,
-  `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
-  `if not u then return nil, "Invalid username" end`,
-  `if not prosody.hosts[h] then return nil, "No such host" end`,
-];
 
 /** The admin-shell line that lists `domain`'s usernames as a JSON array. */
 export function listUsersLine(domain: string): string {
@@ -57,7 +50,7 @@ export function parseUserList(result: ReplResult): string[] {
 /** The admin-shell line that deletes `username@domain` through usermanager, or answers "absent". */
 export function deleteUserLine(username: string, domain: string): string {
   return [
-    ...opening(username, domain),
+    ...openAccountLines(username, domain),
     `if not um.user_exists(u, h) then return true, "absent" end`,
     `local ok, err = um.delete_user(u, h)`,
     `if not ok then return nil, "Could not delete user: " .. tostring(err) end`,
@@ -81,7 +74,7 @@ export function parseDelete(result: ReplResult): DeleteStatus {
  */
 export function storeHashedPasswordLine(username: string, domain: string, credentials: ScramCredentials): string {
   return [
-    ...opening(username, domain),
+    ...openAccountLines(username, domain),
     `local users = prosody.hosts[h].users`,
     `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(credentials.hash)}`,
     `or (cm.get(h, "default_iteration_count") or 10000) ~= ${credentials.iterations} then return nil, "Hashing changed" end`,
@@ -100,7 +93,7 @@ export function storeHashedPasswordLine(username: string, domain: string, creden
 /** The admin-shell line that has Prosody itself hash and set `password` on the existing account (any auth backend). */
 export function setPasswordLine(username: string, domain: string, password: string): string {
   return [
-    ...opening(username, domain),
+    ...openAccountLines(username, domain),
     `if not um.user_exists(u, h) then return true, "absent" end`,
     `local ok, err = um.set_password(u, ${luaLiteral(password)}, h, nil)`,
     `if not ok then return nil, "Could not change password: " .. tostring(err) end`,

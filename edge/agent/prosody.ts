@@ -75,8 +75,8 @@ export function createUserLine(username: string, domain: string, password: strin
   ].join(' ');
 }
 
-/** The start of both create lines: the modules they use and the prepped, known JID (u, h). */
-function openAccountLines(username: string, domain: string): string[] {
+/** The start of every line about one account (create, delete, reset): its modules and the prepped, known JID (u, h). */
+export function openAccountLines(username: string, domain: string): string[] {
   return [
     `>local um, cm, jid, sm = require"core.usermanager", require"core.configmanager", require"util.jid", require"core.storagemanager"`,
     `local u, h = jid.prepped_split(${luaLiteral(`${username}@${domain}`)})`,
