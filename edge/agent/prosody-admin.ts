@@ -8,7 +8,7 @@
  * closes the account's sessions; deleting goes through usermanager, and a reset from precomputed SCRAM keys fires
  * the same event itself, so both end the account's live sessions in the same call.
  */
-import { luaLiteral, openAccountLines, type ScramCredentials } from './prosody.js';
+import { luaLiteral, openAccountLines, sameHashingLines, type ScramCredentials } from './prosody.js';
 import { ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
 import type { DeleteStatus, ResetStatus } from '../shared/accounts-protocol.js';
 
@@ -75,9 +75,7 @@ export function parseDelete(result: ReplResult): DeleteStatus {
 export function storeHashedPasswordLine(username: string, domain: string, credentials: ScramCredentials): string {
   return [
     ...openAccountLines(username, domain),
-    `local users = prosody.hosts[h].users`,
-    `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(credentials.hash)}`,
-    `or (cm.get(h, "default_iteration_count") or 10000) ~= ${credentials.iterations} then return nil, "Hashing changed" end`,
+    ...sameHashingLines(credentials),
     `local store = sm.open(h, "accounts") local account = store:get(u)`,
     `if not account then return true, "absent" end`,
     `if (account.iteration_count or 0) > ${credentials.iterations} then return nil, "Prosody hashes" end`,

@@ -155,6 +155,18 @@ export function parseHashingScheme(text: string): HashingScheme | null {
 }
 
 /**
+ * The lines (after openAccountLines) that refuse to store precomputed credentials, answering "Hashing changed",
+ * unless host h still hashes the way they were made: Prosody may have been reconfigured since the agent asked.
+ */
+export function sameHashingLines(scheme: HashingScheme): string[] {
+  return [
+    `local users = prosody.hosts[h].users`,
+    `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(scheme.hash)}`,
+    `or (cm.get(h, "default_iteration_count") or 10000) ~= ${scheme.iterations} then return nil, "Hashing changed" end`,
+  ];
+}
+
+/**
  * The admin-shell line that creates `username@domain` from precomputed SCRAM credentials unless the name exists,
  * in one call that never yields: the same account record mod_auth_internal_hashed's create_user writes (stored_key,
  * server_key, salt, iteration_count, created, updated), then the host's default provisioned role, as
@@ -164,9 +176,7 @@ export function parseHashingScheme(text: string): HashingScheme | null {
 export function storeHashedUserLine(username: string, domain: string, credentials: ScramCredentials): string {
   return [
     ...openAccountLines(username, domain),
-    `local users = prosody.hosts[h].users`,
-    `if not users or users.name ~= "internal_hashed" or (cm.get(h, "password_hash") or "SHA-1") ~= ${luaLiteral(credentials.hash)}`,
-    `or (cm.get(h, "default_iteration_count") or 10000) ~= ${credentials.iterations} then return nil, "Hashing changed" end`,
+    ...sameHashingLines(credentials),
     `if um.user_exists(u, h) then return nil, "User exists" end`,
     `local now = os.time()`,
     `local ok, err = sm.open(h, "accounts"):set(u, { stored_key = ${luaLiteral(credentials.storedKey)}, server_key = ${luaLiteral(credentials.serverKey)},`,
