@@ -20,14 +20,15 @@ interface Pending<I, O> {
 
 export class GroupCommit<I, O> {
   readonly #db: Database.Database;
-  readonly #write: (input: I) => O;
+  /** One write in a transaction of its own; run inside the batch, better-sqlite3 makes that a SAVEPOINT. */
+  readonly #one: (input: I) => O;
   #queue: Pending<I, O>[] = [];
   #closed = false;
 
   /** `write` runs inside the shared transaction (in a savepoint of its own); it must be synchronous. */
   constructor(db: Database.Database, write: (input: I) => O) {
     this.#db = db;
-    this.#write = write;
+    this.#one = db.transaction(write);
   }
 
   /** Runs `write(input)` with the other writes of this turn; resolves with its result once they are committed. */
@@ -51,13 +52,12 @@ export class GroupCommit<I, O> {
     if (batch.length === 0) return;
     let outcomes: Outcome<O>[];
     try {
-      const one = this.#db.transaction((input: I) => this.#write(input));
       outcomes = this.#db
         .transaction(() =>
           batch.map(({ input }): Outcome<O> => {
             try {
-              // Nested inside the batch, better-sqlite3 runs it as a SAVEPOINT: a throw rolls back this write only.
-              return { ok: true, value: one(input) };
+              // A throw rolls back this write's savepoint only.
+              return { ok: true, value: this.#one(input) };
             } catch (error) {
               return { ok: false, error };
             }
