@@ -180,7 +180,7 @@ export class Dispatcher {
     for (const server of this.agents.keys()) {
       const room = this.maxInFlight - (this.load.get(server) ?? 0);
       const jobs = kicked.filter((job) => job.server === server && !this.inFlight.has(job.id)).slice(0, Math.max(0, room));
-      for (const batch of chunks(jobs, this.maxBatch)) void this.send(server, batch);
+      this.sendInDeliveries(server, jobs);
     }
     // Jobs of an agent without room, or of one no longer configured, come back from the pump and the poll.
   }
@@ -193,10 +193,16 @@ export class Dispatcher {
     for (const server of this.agents.keys()) {
       const room = this.maxInFlight - (this.load.get(server) ?? 0);
       if (room <= 0) continue;
-      const due = dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] });
-      for (const batch of chunks(due, this.maxBatch)) started.push(this.send(server, batch));
+      started.push(...this.sendInDeliveries(server, dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })));
     }
     return started;
+  }
+
+  /** Sends `jobs` of one agent in deliveries of at most maxJobsPerDelivery. */
+  private sendInDeliveries(server: string, jobs: readonly DueJob[]): Promise<void>[] {
+    const deliveries: Promise<void>[] = [];
+    for (let index = 0; index < jobs.length; index += this.maxBatch) deliveries.push(this.send(server, jobs.slice(index, index + this.maxBatch)));
+    return deliveries;
   }
 
   /** A finished delivery frees slots: fill them soon (coalesced, so a burst of completions runs one query). */
@@ -332,8 +338,3 @@ export class Dispatcher {
   }
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
-  return out;
-}
