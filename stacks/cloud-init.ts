@@ -106,23 +106,37 @@ export function renderCloudInit(props: CloudInitProps): string {
 }
 
 /**
+ * How long a timer's run inside a container may take. systemd stopping a unit kills only the `docker exec` client,
+ * which does not pass the signal on, so the process inside would stay (holding its leases or the certs lock). So
+ * the run is ended inside the container first: coreutils' timeout (in every Debian image) sends it TERM after
+ * `runSec` and KILL `killAfterSec` later; `serviceSec` is the unit's own limit (TimeoutStartSec) beyond that.
+ */
+export interface RunLimits {
+  readonly runSec: number;
+  readonly killAfterSec: number;
+  readonly serviceSec: number;
+}
+
+/** A timer's `command` and `timeoutSec` for running `argv` inside `container` within `limits`. */
+function containerRun(container: string, limits: RunLimits, argv: readonly string[]): Pick<Timer, 'command' | 'timeoutSec'> {
+  return {
+    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
+    timeoutSec: limits.serviceSec,
+  };
+}
+
+/**
  * The account worker's limits: a drain takes seconds (1000 accounts in ~4 s), but one stuck on Prosody must not keep
- * its unit active for good (the timer would start no further run). As for renewal, the run inside the container is
- * ended first (a stopped `docker exec` client leaves it running): TERM after 9 min, KILL 30 s later, the unit's
+ * its unit active for good (the timer would start no further run): TERM after 9 min, KILL 30 s later, the unit's
  * own limit 10 min. Its jobs' leases lapse and the next run takes them over.
  */
-export const ACCOUNT_WORKER_LIMITS = { runSec: 540, killAfterSec: 30, serviceSec: 600 } as const;
+export const ACCOUNT_WORKER_LIMITS: RunLimits = { runSec: 540, killAfterSec: 30, serviceSec: 600 };
 
 const accountWorker: Timer = {
   name: 'meet-account-worker',
   description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
   onCalendar: 'minutely',
-  command: [
-    '/usr/bin/docker', 'exec', containerNames.agent,
-    'timeout', `--kill-after=${ACCOUNT_WORKER_LIMITS.killAfterSec}`, String(ACCOUNT_WORKER_LIMITS.runSec),
-    'node', 'dist/scripts/create-accounts.mjs',
-  ],
-  timeoutSec: ACCOUNT_WORKER_LIMITS.serviceSec,
+  ...containerRun(containerNames.agent, ACCOUNT_WORKER_LIMITS, ['node', 'dist/scripts/create-accounts.mjs']),
 };
 
 /**
@@ -148,12 +162,11 @@ export const WEB_CERT_RELOAD: Script = {
 /**
  * How long one renewal run may take. A normal one takes seconds when nothing is due and a few minutes when it
  * orders (CA polling gives up after ~2.5 min per step), plus up to MEET_CERT_LOCK_WAIT_SECONDS (600) behind an
- * admin's run. `renew` itself is ended inside the container first: systemd stopping the service kills only the
- * `docker exec` client, which does not pass the signal on, so the node process would stay, holding the certs lock.
- * coreutils' timeout (in every Debian image) sends it TERM, and KILL a minute later if it is still there. (So the
- * timer's run cannot use a MEET_CERT_LOCK_WAIT_SECONDS above ~20 min in full; an admin's run by hand can.)
+ * admin's run: TERM after 25 min, KILL a minute later, the unit's own limit 30 min (leaving time for the web
+ * reload). (So the timer's run cannot use a MEET_CERT_LOCK_WAIT_SECONDS above ~20 min in full; an admin's run by
+ * hand can.)
  */
-export const CERT_RENEWAL_LIMITS = { renewSec: 1500, killAfterSec: 60, serviceSec: 1800 } as const;
+export const CERT_RENEWAL_LIMITS: RunLimits = { runSec: 1500, killAfterSec: 60, serviceSec: 1800 };
 
 /**
  * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
@@ -162,15 +175,13 @@ export const CERT_RENEWAL_LIMITS = { renewSec: 1500, killAfterSec: 60, serviceSe
  * replaces a container, never the host.
  */
 function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
-  const { renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
   return {
     name: 'meet-cert-renewal',
     description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
     onCalendar: 'daily',
     randomizedDelaySec: 3600,
-    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${killAfterSec}`, String(renewSec), 'node', 'dist/scripts/certs.mjs', 'renew'],
+    ...containerRun(container, CERT_RENEWAL_LIMITS, ['node', 'dist/scripts/certs.mjs', 'renew']),
     after,
-    timeoutSec: serviceSec,
   };
 }
 

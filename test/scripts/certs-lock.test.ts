@@ -226,7 +226,7 @@ describe('overlapping certs runs', () => {
   it('a run stuck on the network is ended by the renewal timer\'s own command, and the next run takes its lock over at once', async () => {
     // The timer's ExecStart as rendered, run here without `docker exec <container>` and with the limits shortened;
     // node runs the TypeScript entry point instead of the image's dist/ build.
-    const { renewSec, killAfterSec } = CERT_RENEWAL_LIMITS;
+    const { runSec: renewSec, killAfterSec } = CERT_RENEWAL_LIMITS;
     const exec = parse(hostCloudInit('meet-auth', 'debian')).write_files.find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
       .content.split('\n').find((line) => line.startsWith('ExecStart='))!.slice('ExecStart='.length).split(' ');
     expect(exec.slice(0, 3)).toEqual(['/usr/bin/docker', 'exec', 'meet-edge']);

@@ -144,7 +144,7 @@ describe('cloud-init', () => {
   it('the renewal service may run 30 min (systemd\'s own parser reads the unit); renew inside the container is ended first', () => {
     // A oneshot service has no start timeout unless given one: a run stuck on the network would keep the unit
     // active and the timer would start no further run.
-    const { renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
+    const { runSec: renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
     expect(serviceSec).toBe(1800);
     for (const role of ['jitsi', 'meet-auth'] as const) {
       const parsed = systemdView(role);
