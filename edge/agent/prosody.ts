@@ -247,18 +247,28 @@ export class AdminSocketAccounts implements ProsodyAccounts, ProsodyAdmin {
     return this.#scheme;
   }
 
-  async create(username: string, password: string): Promise<CreateOutcome> {
-    let result: ReplResult | undefined;
+  /**
+   * Runs the line `storeLine` makes from SCRAM credentials the agent computed, when it can; null when Prosody must
+   * hash instead: the password or host does not allow it, Prosody was reconfigured since we asked ("Hashing
+   * changed": ask again next time; this once, Prosody hashes), or the answer is one of `prosodyHashes`.
+   */
+  async #runPrehashed(
+    password: string,
+    storeLine: (credentials: ScramCredentials) => string,
+    prosodyHashes: readonly string[] = [],
+  ): Promise<ReplResult | null> {
     const scheme = hashableOutsideProsody(password) ? await this.#hashingScheme() : null;
-    if (scheme) {
-      result = await this.#run(storeHashedUserLine(username, this.#domain, await scramCredentials(password, scheme)));
-      if (result.text.trim() === 'Error: Hashing changed') {
-        // Prosody was reconfigured since we asked: ask again next time; this once, Prosody hashes.
-        this.#scheme = undefined;
-        result = undefined;
-      }
-    }
-    result ??= await this.#run(createUserLine(username, this.#domain, password));
+    if (!scheme) return null;
+    const result = await this.#run(storeLine(await scramCredentials(password, scheme)));
+    const text = result.text.trim();
+    if (text === 'Error: Hashing changed') this.#scheme = undefined;
+    return text === 'Error: Hashing changed' || prosodyHashes.includes(text) ? null : result;
+  }
+
+  async create(username: string, password: string): Promise<CreateOutcome> {
+    const result =
+      (await this.#runPrehashed(password, (credentials) => storeHashedUserLine(username, this.#domain, credentials))) ??
+      (await this.#run(createUserLine(username, this.#domain, password)));
     const text = result.text.trim();
     if (result.ok && text.startsWith('OK: Created')) return { kind: 'created' };
     if (text === 'Error: User exists') return { kind: 'exists' };
@@ -281,15 +291,10 @@ export class AdminSocketAccounts implements ProsodyAccounts, ProsodyAdmin {
 
   /** As create: the agent computes the SCRAM keys when it can, so the password never reaches Prosody. */
   async setPassword(username: string, password: string): Promise<ResetOutcome> {
-    let result: ReplResult | undefined;
-    const scheme = hashableOutsideProsody(password) ? await this.#hashingScheme() : null;
-    if (scheme) {
-      result = await this.#run(storeHashedPasswordLine(username, this.#domain, await scramCredentials(password, scheme)));
-      const text = result.text.trim();
-      if (text === 'Error: Hashing changed') this.#scheme = undefined;
-      if (text === 'Error: Hashing changed' || text === 'Error: Prosody hashes') result = undefined;
-    }
-    result ??= await this.#run(setPasswordLine(username, this.#domain, password));
+    const storeLine = (credentials: ScramCredentials) => storeHashedPasswordLine(username, this.#domain, credentials);
+    const result =
+      (await this.#runPrehashed(password, storeLine, ['Error: Prosody hashes'])) ??
+      (await this.#run(setPasswordLine(username, this.#domain, password)));
     return resetOutcomeOf(result, password);
   }
 
