@@ -41,6 +41,12 @@ export function registryEntry(db: Db, username: string): RegistryEntry | null {
   return row ? toEntry(row) : null;
 }
 
+/** The request holding the reserved name `username`, or null when it is not reserved. */
+function reservedBy(db: Db, username: string): string | null {
+  const row = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(username) as { requestId: string } | undefined;
+  return row?.requestId ?? null;
+}
+
 /**
  * Records a delete (`detail`: what each server said) and, when `free`, releases the name so a ticket can make it
  * again. Only the reservation goes: the request and its audit trail stay.
@@ -48,22 +54,22 @@ export function registryEntry(db: Db, username: string): RegistryEntry | null {
 export function recordAccountDeleted(db: Db, username: string, detail: string, free: boolean, now = Date.now()): boolean {
   return db
     .transaction(() => {
-      const entry = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(username) as { requestId: string } | undefined;
-      if (free && entry) db.prepare('DELETE FROM usernames WHERE username = ?').run(username);
+      const requestId = reservedBy(db, username);
+      const freed = free && requestId !== null;
+      if (freed) db.prepare('DELETE FROM usernames WHERE username = ?').run(username);
       audit(db, {
         at: now,
         event: free ? 'account-deleted' : 'account-delete-incomplete',
         username,
-        requestId: entry?.requestId ?? null,
-        detail: free && entry ? `${detail}; name freed` : detail,
+        requestId,
+        detail: freed ? `${detail}; name freed` : detail,
       });
-      return free && entry !== undefined;
+      return freed;
     })
     .immediate();
 }
 
 /** Records a password reset: who and what each server said, never the password. */
 export function recordPasswordReset(db: Db, username: string, detail: string, now = Date.now()): void {
-  const entry = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(username) as { requestId: string } | undefined;
-  audit(db, { at: now, event: 'password-reset', username, requestId: entry?.requestId ?? null, detail });
+  audit(db, { at: now, event: 'password-reset', username, requestId: reservedBy(db, username), detail });
 }
