@@ -172,16 +172,13 @@ async function list(io: AccountsIo, json: boolean): Promise<void> {
   io.err(`Asking ${agents.length} server(s): ${agents.map((agent) => agent.name).join(', ')}`);
   const answers = await everyAgent(io, agents, listAccounts, (names) => `${names.length} account(s)`);
   const onServer = new Map([...answers].map(([name, answer]) => [name, answer.ok ? new Set(answer.value) : null]));
-  const names = [...new Set([...registry.map((entry) => entry.username), ...[...onServer.values()].flatMap((set) => [...(set ?? [])])])].sort();
-  const byName = new Map(registry.map((entry) => [entry.username, entry]));
-  const accounts: ListedAccount[] = names.map((username) => {
-    const { username: _name, ...entry } = byName.get(username) ?? { username };
-    return {
-      username,
-      registry: 'requestId' in entry ? (entry as Omit<RegistryEntry, 'username'>) : null,
-      servers: Object.fromEntries([...onServer].map(([server, set]) => [server, set ? set.has(username) : null])),
-    };
-  });
+  const byName = new Map(registry.map(({ username, ...entry }) => [username, entry]));
+  const names = [...new Set([...byName.keys(), ...[...onServer.values()].flatMap((set) => [...(set ?? [])])])].sort();
+  const accounts: ListedAccount[] = names.map((username) => ({
+    username,
+    registry: byName.get(username) ?? null,
+    servers: Object.fromEntries([...onServer].map(([server, set]) => [server, set ? set.has(username) : null])),
+  }));
   const failed = [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
 
   if (json) {
