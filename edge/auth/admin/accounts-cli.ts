@@ -153,6 +153,14 @@ async function everyAgent<T>(
 const summary = <T>(answers: Map<string, AgentAnswer<T>>) =>
   [...answers].map(([name, answer]) => `${name}: ${answer.ok ? String(answer.value) : 'failed'}`).join(', ');
 
+/** The servers whose call failed. */
+const failedOf = <T>(answers: Map<string, AgentAnswer<T>>) => [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
+
+/** The result on stdout: one line per server, what it did or why it failed. */
+function printAnswers<T>(io: CliIo, answers: Map<string, AgentAnswer<T>>): void {
+  for (const [name, answer] of answers) io.out(`${name}\t${answer.ok ? String(answer.value) : `failed: ${answer.reason}`}`);
+}
+
 interface ListedAccount {
   readonly username: string;
   readonly registry: Omit<RegistryEntry, 'username'> | null;
@@ -179,7 +187,7 @@ async function list(io: AccountsIo, json: boolean): Promise<void> {
     registry: byName.get(username) ?? null,
     servers: Object.fromEntries([...onServer].map(([server, set]) => [server, set ? set.has(username) : null])),
   }));
-  const failed = [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
+  const failed = failedOf(answers);
 
   if (json) {
     const servers = [...answers].map(([name, answer]) => ({ name, ...(answer.ok ? { reachable: true } : { reachable: false, error: answer.reason }) }));
@@ -232,10 +240,10 @@ async function remove(io: AccountsIo, rawName: string | undefined, yes: boolean)
     }
     io.err(`Deleting "${username}" on ${where}`);
     const answers = await everyAgent(io, agents, (agent) => deleteAccount(agent, username), String);
-    const failed = [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
+    const failed = failedOf(answers);
     const deletedSomewhere = [...answers.values()].some((answer) => answer.ok && answer.value === 'deleted');
     const freed = recordAccountDeleted(db, username, summary(answers), failed.length === 0);
-    for (const [name, answer] of answers) io.out(`${name}\t${answer.ok ? answer.value : `failed: ${answer.reason}`}`);
+    printAnswers(io, answers);
     if (failed.length > 0) {
       throw new ServerFailure(
         `"${username}" may still exist on ${failed.join(', ')}; the name stays reserved. Run the same command again once ${failed.length > 1 ? 'they are' : 'it is'} reachable.`,
@@ -275,8 +283,8 @@ async function reset(io: AccountsIo, rawName: string | undefined): Promise<void>
       status === 'changed' ? 'changed' : 'no such account here (not created)',
     );
     recordPasswordReset(db, username, summary(answers));
-    for (const [name, answer] of answers) io.out(`${name}\t${answer.ok ? answer.value : `failed: ${answer.reason}`}`);
-    const failed = [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
+    printAnswers(io, answers);
+    const failed = failedOf(answers);
     if (failed.length > 0) throw new ServerFailure(`the password was not changed on ${failed.join(', ')}; run the same command again`);
     if (![...answers.values()].some((answer) => answer.ok && answer.value === 'changed')) {
       throw new ServerFailure(`no server has an account "${username}"; nothing was changed or created`);
