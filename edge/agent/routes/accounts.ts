@@ -10,12 +10,12 @@ import type { DeleteStatus, ResetStatus } from '../../shared/accounts-protocol.j
 import { resetSealContext } from '../../shared/accounts-protocol.js';
 import { checkPassword } from '../../shared/passwords.js';
 import { openSeal, SealError } from '../../shared/sealing.js';
-import { normaliseUsername } from '../../shared/usernames.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
 import { signedRequest } from '../middleware/signed-request.js';
 import { ProsodyUnavailableError } from '../prosody.js';
+import { foldedUsername, sealedPassword } from '../schemas.js';
 import type { ProsodyAdmin } from '../prosody-admin.js';
 
 export interface AccountRoutesDeps {
@@ -28,16 +28,10 @@ export interface AccountRoutesDeps {
   readonly log?: { info(fields: object, message: string): void };
 }
 
-/** A username exactly as meet-auth sends it: already folded, and valid. */
-const username = z.string().refine((name) => {
-  const result = normaliseUsername(name);
-  return result.ok && result.username === name;
-}, 'must be a valid, folded username');
-
 const schemas = {
   list: z.strictObject({}),
-  delete: z.strictObject({ username }),
-  reset: z.strictObject({ username, sealedPassword: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/) }),
+  delete: z.strictObject({ username: foldedUsername }),
+  reset: z.strictObject({ username: foldedUsername, sealedPassword }),
 };
 
 function parseBody<T extends z.ZodType>(raw: string, schema: T): z.infer<T> {

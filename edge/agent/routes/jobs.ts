@@ -9,10 +9,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { MAX_JOBS_PER_DELIVERY, type JobAnswer, type JobMessage } from '../../shared/job-protocol.js';
-import { normaliseUsername } from '../../shared/usernames.js';
 import { AgentError } from '../errors.js';
 import type { Inbox, JobStatus, ReceiveResult, StoredJob } from '../inbox.js';
 import { signedRequest } from '../middleware/signed-request.js';
+import { foldedUsername, sealedPassword } from '../schemas.js';
 import type { AccountWorker } from '../worker.js';
 
 export interface JobRoutesDeps {
@@ -32,11 +32,8 @@ export interface JobRoutesDeps {
 
 const jobSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
-  username: z.string().refine((name) => {
-    const result = normaliseUsername(name);
-    return result.ok && result.username === name;
-  }),
-  sealedPassword: z.string().regex(/^[A-Za-z0-9_-]{1,4096}$/),
+  username: foldedUsername,
+  sealedPassword,
 });
 const deliverySchema = z.strictObject({ jobs: z.array(jobSchema).min(1).max(MAX_JOBS_PER_DELIVERY) });
 
