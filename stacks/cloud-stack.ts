@@ -21,18 +21,24 @@ import { MeetNetwork } from './network.js';
 /** The addresses of one host. */
 export interface HostAddresses {
   readonly name: string;
+  /** The port's IPv4 on the instance network, chosen by family (docker over ssh, agent, XMPP from the bridges). */
   readonly privateIp: string;
+  /** The floating IPv4. */
   readonly publicIp: string;
+  /** The port's global IPv6, chosen by family (served directly: AAAA records, JVB advertising). */
+  readonly ipv6: string;
 }
 
+type AddressKind = Exclude<keyof HostAddresses, 'name'>;
+
 /** Names of the state outputs that carry a host's addresses to the services stack. */
-export function hostOutputNames(host: string): { privateIp: string; publicIp: string } {
+export function hostOutputNames(host: string): Record<AddressKind, string> {
   const base = host.replace(/-/g, '_');
-  return { privateIp: `${base}_private_ip`, publicIp: `${base}_public_ip` };
+  return { privateIp: `${base}_private_ip`, publicIp: `${base}_public_ip`, ipv6: `${base}_ipv6` };
 }
 
 /** The state outputs that carry the extra JVB hosts' addresses: maps keyed by host name ("jvb-1" …). */
-export const JVB_OUTPUTS = { privateIps: 'jvb_private_ips', publicIps: 'jvb_public_ips' } as const;
+export const JVB_OUTPUTS = { privateIps: 'jvb_private_ips', publicIps: 'jvb_public_ips', ipv6s: 'jvb_ipv6s' } as const;
 
 /** The extra JVB hosts' names for a count: jvb-1 … jvb-N. */
 export function jvbHostNames(count: number): string[] {
@@ -93,8 +99,9 @@ export class CloudStack extends TerraformStack {
       });
       const outputs = hostOutputNames(id);
       new TerraformOutput(this, outputs.publicIp, { value: created.publicIp, description: `public address of ${id}` });
-      new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private address of ${id}` });
-      return { name: id, privateIp: created.privateIp, publicIp: created.publicIp };
+      new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private IPv4 of ${id}` });
+      new TerraformOutput(this, outputs.ipv6, { value: created.ipv6, description: `global IPv6 of ${id}` });
+      return { name: id, privateIp: created.privateIp, publicIp: created.publicIp, ipv6: created.ipv6 };
     };
 
     this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id);
@@ -126,7 +133,8 @@ export class CloudStack extends TerraformStack {
   private addJvbGroup(names: readonly string[], props: Omit<MeetHostGroupProps, 'names'>): MeetHostGroup {
     const group = new MeetHostGroup(this, 'jvb', { ...props, names });
     new TerraformOutput(this, JVB_OUTPUTS.publicIps, { value: group.publicIps, description: 'public addresses of the extra JVB hosts, by name' });
-    new TerraformOutput(this, JVB_OUTPUTS.privateIps, { value: group.privateIps, description: 'private addresses of the extra JVB hosts, by name' });
+    new TerraformOutput(this, JVB_OUTPUTS.privateIps, { value: group.privateIps, description: 'private IPv4 addresses of the extra JVB hosts, by name' });
+    new TerraformOutput(this, JVB_OUTPUTS.ipv6s, { value: group.ipv6s, description: 'global IPv6 addresses of the extra JVB hosts, by name' });
     return group;
   }
 }

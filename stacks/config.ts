@@ -31,6 +31,9 @@ export function isCidr(value: string): boolean {
   return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** Cloud VPS's flat network, under its old and its new name (cloud-wmcs-cookbooks 50625e8 renamed it). */
+export const LEGACY_NETWORKS: readonly string[] = ['lan-flat-cloudinstances2b', 'VLAN/legacy'];
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const hostname = z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as meet.wmcloud.org');
 const zoneName = z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, 'must be a DNS zone ending in "." such as meet.wmcloud.org.');
@@ -62,8 +65,15 @@ export const environmentSchema = z.strictObject({
   /** Where Terraform keeps this environment's state. @default local files beside the synthesized stacks */
   state: z.discriminatedUnion('kind', [s3State, localState]).default({ kind: 'local' }),
   network: z.strictObject({
-    /** Instance network, looked up by name. */
-    name: resourceName,
+    /**
+     * Instance network, looked up by name. It must give every port one IPv4 and one global IPv6 (Cloud VPS's
+     * `VXLAN/IPv6-dualstack`); the legacy flat network takes no new instances (T398625).
+     */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be a plain OpenStack network name').superRefine((name, ctx) => {
+      if (LEGACY_NETWORKS.includes(name)) {
+        ctx.addIssue({ code: 'custom', message: `"${name}" is Cloud VPS's legacy flat network, where no new instance may be placed: use "VXLAN/IPv6-dualstack"` });
+      }
+    }),
     /** External network (pool) the floating IPs come from. */
     floatingIpPool: resourceName,
   }),

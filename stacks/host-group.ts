@@ -11,6 +11,7 @@ import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-
 import { NetworkingFloatingipAssociateV2 } from '../.gen/providers/openstack/networking-floatingip-associate-v2/index.js';
 import { NetworkingFloatingipV2 } from '../.gen/providers/openstack/networking-floatingip-v2/index.js';
 import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2/index.js';
+import { dualStackPostcondition, oneOfFamily } from './addresses.js';
 import { checkHostProps, type MeetHostProps } from './hosts.js';
 
 export interface MeetHostGroupProps extends Omit<MeetHostProps, 'name'> {
@@ -31,10 +32,12 @@ export class MeetHostGroup extends Construct {
   readonly instances: ComputeInstanceV2;
   readonly floatingIps: NetworkingFloatingipV2;
   readonly names: readonly string[];
-  /** Map expression host name → address on the instance network. */
+  /** Map expression host name → the port's IPv4 address on the instance network (chosen by family). */
   readonly privateIps: string;
   /** Map expression host name → floating (public) IPv4 address. */
   readonly publicIps: string;
+  /** Map expression host name → the port's global IPv6 address (chosen by family). */
+  readonly ipv6s: string;
 
   constructor(scope: Construct, id: string, props: MeetHostGroupProps) {
     super(scope, id);
@@ -52,6 +55,7 @@ export class MeetHostGroup extends Construct {
       networkId: props.networkId,
       securityGroupIds: [...props.securityGroupIds],
       adminStateUp: true,
+      lifecycle: { postcondition: [dualStackPostcondition('${each.key}')] },
     });
     const ports = TerraformIterator.fromResources(this.ports);
     this.instances = new ComputeInstanceV2(this, 'instance', {
@@ -74,8 +78,11 @@ export class MeetHostGroup extends Construct {
       forEach: floatingIps,
       floatingIp: floatingIps.getString('address'),
       portId: sameKey(this.ports, 'id'),
+      // The IPv4 of the same-key port (see MeetHost).
+      fixedIp: `\${${oneOfFamily(sameKey(this.ports, 'all_fixed_ips').slice(2, -1), 4)}}`,
     });
-    this.privateIps = Token.asString(ports.forExpressionForMap('key', 'element(val.all_fixed_ips, 0)'));
+    this.privateIps = Token.asString(ports.forExpressionForMap('key', oneOfFamily('val.all_fixed_ips', 4)));
+    this.ipv6s = Token.asString(ports.forExpressionForMap('key', oneOfFamily('val.all_fixed_ips', 6)));
     this.publicIps = Token.asString(floatingIps.forExpressionForMap('key', 'val.address'));
   }
 }

@@ -3,12 +3,12 @@
  * that port with cloud-init user data, and a floating IP associated through the port
  * (networking_floatingip_associate_v2: provider 3.0 removed the compute association).
  */
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2/index.js';
 import { NetworkingFloatingipAssociateV2 } from '../.gen/providers/openstack/networking-floatingip-associate-v2/index.js';
 import { NetworkingFloatingipV2 } from '../.gen/providers/openstack/networking-floatingip-v2/index.js';
 import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2/index.js';
+import { dualStackPostcondition, oneOfFamily } from './addresses.js';
 
 export interface MeetHostProps {
   /** Instance name; on Cloud VPS it resolves as `<name>.<project>.eqiad1.wikimedia.cloud`. */
@@ -41,10 +41,12 @@ export class MeetHost extends Construct {
   readonly instance: ComputeInstanceV2;
   readonly port: NetworkingPortV2;
   readonly floatingIp: NetworkingFloatingipV2;
-  /** The address on the instance network (what the docker providers and the agent use). */
+  /** The port's IPv4 address on the instance network, chosen by family (what the docker providers and the agent use). */
   readonly privateIp: string;
   /** The floating (public) IPv4 address. */
   readonly publicIp: string;
+  /** The port's global IPv6 address, chosen by family (served directly: AAAA records, JVB). */
+  readonly ipv6: string;
 
   constructor(scope: Construct, id: string, props: MeetHostProps) {
     super(scope, id);
@@ -55,7 +57,11 @@ export class MeetHost extends Construct {
       networkId: props.networkId,
       securityGroupIds: [...props.securityGroupIds],
       adminStateUp: true,
+      lifecycle: { postcondition: [dualStackPostcondition(props.name)] },
     });
+    const fixedIps = `${this.port.terraformResourceType}.${this.port.friendlyUniqueId}.all_fixed_ips`;
+    this.privateIp = `\${${oneOfFamily(fixedIps, 4)}}`;
+    this.ipv6 = `\${${oneOfFamily(fixedIps, 6)}}`;
     this.instance = new ComputeInstanceV2(this, 'instance', {
       name: props.name,
       flavorId: props.flavorId,
@@ -67,8 +73,8 @@ export class MeetHost extends Construct {
       network: [{ port: this.port.id }],
     });
     this.floatingIp = new NetworkingFloatingipV2(this, 'floating-ip', { pool: props.floatingIpPool, description: `${props.name} public address` });
-    new NetworkingFloatingipAssociateV2(this, 'floating-ip-association', { floatingIp: this.floatingIp.address, portId: this.port.id });
-    this.privateIp = Fn.element(this.port.allFixedIps, 0);
+    // fixed_ip names the IPv4: a floating IPv4 cannot map to the port's IPv6, and without it Neutron picks one.
+    new NetworkingFloatingipAssociateV2(this, 'floating-ip-association', { floatingIp: this.floatingIp.address, portId: this.port.id, fixedIp: this.privateIp });
     this.publicIp = this.floatingIp.address;
   }
 }

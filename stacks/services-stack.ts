@@ -28,13 +28,14 @@ export class ServicesStack extends TerraformStack {
     const cloudState = remoteState(this, 'cloud', cloudStack.node.id, env.state);
     const addresses = (name: string): HostAddresses => {
       const outputs = hostOutputNames(name);
-      return { name, privateIp: cloudState.getString(outputs.privateIp), publicIp: cloudState.getString(outputs.publicIp) };
+      return { name, privateIp: cloudState.getString(outputs.privateIp), publicIp: cloudState.getString(outputs.publicIp), ipv6: cloudState.getString(outputs.ipv6) };
     };
     // The extra JVB hosts come as two maps keyed by host name.
     const jvbAddresses = (name: string): HostAddresses => ({
       name,
       privateIp: cloudState.getString(`${JVB_OUTPUTS.privateIps}[${JSON.stringify(name)}]`),
       publicIp: cloudState.getString(`${JVB_OUTPUTS.publicIps}[${JSON.stringify(name)}]`),
+      ipv6: cloudState.getString(`${JVB_OUTPUTS.ipv6s}[${JSON.stringify(name)}]`),
     });
     const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
     const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(jvbAddresses) };

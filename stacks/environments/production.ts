@@ -18,7 +18,7 @@ export const production: EnvironmentInput = {
     region: 'eqiad1',
     keyPrefix: 'meet',
   },
-  network: { name: 'lan-flat-cloudinstances2b', floatingIpPool: 'wan-transport-eqiad' },
+  network: { name: 'VXLAN/IPv6-dualstack', floatingIpPool: 'wan-transport-eqiad' },
   image: 'debian-12.0-bookworm',
   // The eqiad1 instance network, where the Cloud VPS bastions live; nothing else may reach ssh.
   adminCidrs: ['172.16.0.0/21'],

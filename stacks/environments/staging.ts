@@ -11,7 +11,7 @@ export const staging: EnvironmentInput = {
     region: 'eqiad1-r',
     project: 'meet-staging',
   },
-  network: { name: 'lan-flat-cloudinstances2b', floatingIpPool: 'wan-transport-eqiad' },
+  network: { name: 'VXLAN/IPv6-dualstack', floatingIpPool: 'wan-transport-eqiad' },
   adminCidrs: ['172.16.0.0/21'],
   ssh: { bastion: 'bastion.wmcloud.org' },
   domains: { meet: 'meet-staging.wmcloud.org', auth: 'auth.meet-staging.wmcloud.org' },

@@ -78,6 +78,22 @@ describe('the production app', () => {
     expect(services.output?.['auth-url']?.value).toBe('https://auth.meet.wmcloud.org');
   });
 
+  it('takes every address from a port by family, never by position (dual-stack all_fixed_ips come in no set order)', () => {
+    const staged = synthStacks([parseEnvironment(staging)]);
+    for (const [name, stack] of Object.entries({ ...production, ...staged })) {
+      const text = JSON.stringify(stack);
+      expect(text, name).not.toMatch(/element\([^)]*all_fixed_ips/);
+      expect(text, name).not.toMatch(/all_fixed_ips\[\d/);
+    }
+    const cloudOutputs = (stack: TfJson) => Object.keys(stack.output ?? {}).sort();
+    expect(cloudOutputs(cloud)).toEqual(['jitsi_ipv6', 'jitsi_private_ip', 'jitsi_public_ip', 'meet_auth_ipv6', 'meet_auth_private_ip', 'meet_auth_public_ip']);
+    expect(cloudOutputs(staged['staging-cloud']!)).toEqual(expect.arrayContaining(['jvb_ipv6s', 'jvb_private_ips', 'jvb_public_ips']));
+    expect(cloud.output!.jitsi_private_ip!.value).toMatch(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if !strcontains\(ip, ":"\)\]\[0\]\}$/);
+    expect(cloud.output!.jitsi_ipv6!.value).toMatch(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/);
+    // Every floating IP association names the IPv4 it maps to.
+    for (const association of resourcesOf(cloud, 'openstack_networking_floatingip_associate_v2')) expect(association.fixed_ip).toMatch(/if !strcontains\(ip, ":"\)\]\[0\]\}$/);
+  });
+
   it('points DNS at the floating IPs', () => {
     const records = resourcesOf(cloud, 'openstack_dns_recordset_v2');
     expect(records.map((record) => [record.name, record.records]).sort((a, b) => String(b[0]).localeCompare(String(a[0])))).toEqual([

@@ -22,6 +22,15 @@ describe('environment config', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('places hosts on the dual-stack network and refuses the legacy flat one under either name', () => {
+    for (const env of [production, staging]) expect(parseEnvironment(env).network.name).toBe('VXLAN/IPv6-dualstack');
+    for (const name of ['lan-flat-cloudinstances2b', 'VLAN/legacy']) {
+      expect(problemsOf({ ...minimal, network: { name, floatingIpPool: 'wan' } })).toEqual([
+        `network.name: "${name}" is Cloud VPS's legacy flat network, where no new instance may be placed: use "VXLAN/IPv6-dualstack"`,
+      ]);
+    }
+  });
+
   describe('defaults, each on its own', () => {
     const env = parseEnvironment(minimal);
     it('state: local', () => expect(env.state).toEqual({ kind: 'local' }));

@@ -13,6 +13,7 @@ function synthGroup(props: Partial<MeetHostGroupProps> = {}): TfJson {
   const group = new MeetHostGroup(stack, 'jvb', { ...base, ...props });
   new TerraformOutput(stack, 'private', { value: group.privateIps });
   new TerraformOutput(stack, 'public', { value: group.publicIps });
+  new TerraformOutput(stack, 'ipv6', { value: group.ipv6s });
   return synthJson(stack);
 }
 const only = (json: TfJson, type: string) => {
@@ -38,8 +39,16 @@ describe('MeetHostGroup', () => {
       for_each: `\${openstack_networking_floatingip_v2.${ip.name}}`,
       floating_ip: '${each.value.address}',
       port_id: `\${openstack_networking_port_v2.${port.name}[each.key].id}`,
+      // The same-key port's IPv4, by family: a floating IPv4 maps to the port's IPv4, never to its IPv6.
+      fixed_ip: `\${[for ip in openstack_networking_port_v2.${port.name}[each.key].all_fixed_ips : ip if !strcontains(ip, ":")][0]}`,
     });
-    expect(json.output?.private?.value).toBe(`\${{ for key, val in openstack_networking_port_v2.${port.name}: key => element(val.all_fixed_ips, 0) }}`);
+    // all_fixed_ips comes in the API's order (dual-stack: an IPv4 and an IPv6), so each address is picked by family.
+    expect(json.output?.private?.value).toBe(`\${{ for key, val in openstack_networking_port_v2.${port.name}: key => [for ip in val.all_fixed_ips : ip if !strcontains(ip, ":")][0] }}`);
+    expect(json.output?.ipv6?.value).toBe(`\${{ for key, val in openstack_networking_port_v2.${port.name}: key => [for ip in val.all_fixed_ips : ip if strcontains(ip, ":")][0] }}`);
+    expect((port.body.lifecycle as { postcondition: unknown[] }).postcondition).toEqual([{
+      condition: '${length([for ip in self.all_fixed_ips : ip if !strcontains(ip, ":")]) == 1 && length([for ip in self.all_fixed_ips : ip if strcontains(ip, ":")]) == 1}',
+      error_message: 'the port of host ${each.key} needs exactly one IPv4 and one IPv6 address (network VXLAN/IPv6-dualstack); it has: ${join(", ", self.all_fixed_ips)}',
+    }]);
     expect(json.output?.public?.value).toBe(`\${{ for key, val in openstack_networking_floatingip_v2.${ip.name}: key => val.address }}`);
     expect(checkStack(json, openstackSchema())).toEqual([]);
   });

@@ -39,14 +39,26 @@ describe('MeetHost', () => {
     expect(instance).not.toHaveProperty('metadata');
   });
 
-  it('exposes the private address (first fixed IP of the port) and the floating address', () => {
+  it('picks the port\'s IPv4 and IPv6 by family (all_fixed_ips has no guaranteed order) and the floating address', () => {
     const stack = openstackStack();
     const host = new MeetHost(stack, 'jitsi', base);
     new TerraformOutput(stack, 'private', { value: host.privateIp });
     new TerraformOutput(stack, 'public', { value: host.publicIp });
-    const outputs = synthJson(stack).output!;
-    expect(outputs.private!.value).toMatch(/^\$\{element\(openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips, 0\)\}$/);
+    new TerraformOutput(stack, 'ipv6', { value: host.ipv6 });
+    const json = synthJson(stack);
+    const outputs = json.output!;
+    const [portName] = Object.keys(json.resource!.openstack_networking_port_v2!);
+    const fixedIps = `openstack_networking_port_v2.${portName}.all_fixed_ips`;
+    expect(outputs.private!.value).toBe(`\${[for ip in ${fixedIps} : ip if !strcontains(ip, ":")][0]}`);
+    expect(outputs.ipv6!.value).toBe(`\${[for ip in ${fixedIps} : ip if strcontains(ip, ":")][0]}`);
     expect(outputs.public!.value).toMatch(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/);
+    // The floating IPv4 goes to the port's IPv4, named explicitly.
+    expect(resourcesOf(json, 'openstack_networking_floatingip_associate_v2')[0]!.fixed_ip).toBe(outputs.private!.value);
+    // A port without exactly one address of each family stops the apply with the host's name and its addresses.
+    expect(resourcesOf(json, 'openstack_networking_port_v2')[0]!.lifecycle).toEqual({ postcondition: [{
+      condition: '${length([for ip in self.all_fixed_ips : ip if !strcontains(ip, ":")]) == 1 && length([for ip in self.all_fixed_ips : ip if strcontains(ip, ":")]) == 1}',
+      error_message: 'the port of host jitsi needs exactly one IPv4 and one IPv6 address (network VXLAN/IPv6-dualstack); it has: ${join(", ", self.all_fixed_ips)}',
+    }] });
   });
 
   it('validation errors', () => {
