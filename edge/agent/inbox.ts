@@ -35,6 +35,11 @@ export interface ClaimedJob {
   readonly sealedPassword: string;
   readonly attempts: number;
   readonly receivedAt: number;
+  /**
+   * Whether an earlier claim of this very job got as far as the create (it was left "attempting": a crash, or
+   * Prosody failing mid-create). Only then may an existing account be this job's own work.
+   */
+  readonly attemptedBefore: boolean;
 }
 
 export interface NewJob {
@@ -226,6 +231,7 @@ export class Inbox {
             sealedPassword: row.sealed_password,
             attempts: row.attempts + 1,
             receivedAt: row.received_at,
+            attemptedBefore: row.status === 'attempting',
           });
         }
         return claimed;

@@ -1,8 +1,9 @@
 /**
  * The account worker: takes due jobs from the inbox (a lease, see inbox.ts), opens each sealed password and
- * creates the account with a non-overwriting command. A name that already exists counts as created only when
- * the job's own password is the account's password (a crash between create and record is not a conflict);
- * otherwise it is a conflict and the account is left untouched. Transient trouble (Prosody down or restarting)
+ * creates the account with a non-overwriting command. A name that already exists is a conflict, the account left
+ * untouched and its password never consulted, unless this very job tried the create before (the inbox kept it
+ * "attempting": a crash between create and record): only then does the job's own password logging in make it
+ * created. Consulting the password for any existing account would make every redemption a password guess. Transient trouble (Prosody down or restarting)
  * puts the job back with exponential backoff and jitter.
  *
  * The agent runs one in the background (`start`/`wake`); the cron safety net runs `drain` once.
@@ -194,9 +195,9 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
       log.debug?.({ job: job.id, outcome: outcome.kind }, 'job stored in prosody');
       if (outcome.kind === 'created') settle('created', null);
       else if (outcome.kind === 'rejected') settle('failed', outcome.detail);
-      else if (await this.#options.accounts.verify(job.username, password))
+      else if (job.attemptedBefore && (await this.#options.accounts.verify(job.username, password)))
         settle('created', 'the account already existed with this password');
-      else settle('conflict', 'the name exists on this server with another password; left untouched');
+      else settle('conflict', 'the name exists on this server already; left untouched');
     } catch (error) {
       const detail = error instanceof ProsodyUnavailableError ? error.message : 'unexpected error while creating the account';
       if (!(error instanceof ProsodyUnavailableError)) log.error({ err: error, job: job.id }, detail);

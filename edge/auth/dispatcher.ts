@@ -76,7 +76,7 @@ function resultOf(answer: JobAnswer): AttemptResult {
     case 'created':
       return { kind: 'final', outcome: { status: 'created' } };
     case 'conflict':
-      return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server with another password' } };
+      return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server already' } };
     case 'failed':
       return { kind: 'final', outcome: { status: 'dead', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
     case 'pending':

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
+import { RETURNS_PER_USE } from '../../edge/auth/store/tickets.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { xmppLogin } from '../support/xmpp.js';
 
@@ -62,6 +63,21 @@ it('an account made beforehand with prosodyctl: redeeming its name is a conflict
   // The ticket's use was given back: it still makes an account under a free name.
   expect((await stack.redeem('notexisting', 'a takeover password', ticket!)).body.status).toBe('created');
 });
+
+it('a hand-made account is no password oracle: redeeming its name with its very password is a conflict, every time, until the ticket is spent', async () => {
+  const made = await stack.prosody.prosodyctl(['adduser', 'guarded@meet.jitsi'], 'secret words 4 guard\nsecret words 4 guard\n');
+  expect(made.code).toBe(0);
+  const [ticket] = stack.tickets(1);
+  for (let n = 0; n <= RETURNS_PER_USE; n++) {
+    const redeemed = await stack.redeem(n % 2 ? 'Guarded' : 'guarded', 'secret words 4 guard', ticket!);
+    expect(redeemed).toMatchObject({ status: 202, body: { status: 'failed' } });
+    expect(await stack.status(redeemed.body.request!)).toEqual({ status: 'failed', servers: [{ name: 'local', status: 'conflict' }] });
+  }
+  // Failures count against the ticket: after RETURNS_PER_USE of them it is spent, right guess or not.
+  expect((await stack.redeem('guarded', 'secret words 4 guard', ticket!)).status).toBe(403);
+  expect((await stack.redeem('unguarded', 'secret words 4 guard', ticket!)).status).toBe(403);
+  expect(await login('guarded', 'secret words 4 guard')).toBe(true);
+}, 60_000);
 
 describe('passwords that broke the original cron job all work', () => {
   const passwords: Array<[string, string]> = [

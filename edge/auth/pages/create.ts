@@ -49,7 +49,9 @@ export function statusPage(request: RequestView, xmppDomain: string): Html {
 (or just <strong>${request.username}</strong>) and the password you chose.</p>`
       : request.status === 'failed'
         ? html`<p class="error" role="alert">Your account <strong>${request.username}</strong> could not be created everywhere: created on ${created} of ${total} servers.</p>
-<p>Your ticket's use was given back. <a href="/create">Try again</a>, perhaps with another username, or ask a ticketmaster for help.</p>`
+${request.ticketReturned
+  ? html`<p>Your ticket's use was given back. <a href="/create">Try again</a>, perhaps with another username, or ask a ticketmaster for help.</p>`
+  : html`<p>This ticket has failed too often to be given back; ask a ticketmaster for a new one.</p>`}`
         : html`<p role="status">Creating your account <strong>${request.username}</strong>: created on ${created} of ${total} servers so far.</p>
 <p>This page reloads itself until it is done.</p>`;
   return layout(

@@ -55,7 +55,7 @@ export function accountRoutes(deps: AppDeps) {
         c.get('log').info({ request: requestId, username: name.username, selector: ticket.selector, issuer: ticket.issuer }, 'ticket redeemed');
         deps.dispatcher.kick(jobs.map((job) => job.id));
         const status = await deps.dispatcher.waitForRequest(requestId, deps.config.holdMs);
-        if (c.get('wantsJson')) return c.json({ request: requestId, status: status === 'created' ? 'created' : 'pending' }, 202);
+        if (c.get('wantsJson')) return c.json({ request: requestId, status }, 202);
         return c.redirect(`/status/${requestId}`, 303);
       } catch (error) {
         return renderFormError(c, error, (e) =>

@@ -10,6 +10,7 @@ export type AuditEvent =
   | 'account-created'
   | 'request-failed'
   | 'ticket-use-returned'
+  | 'ticket-use-kept'
   | 'job-dead'
   | 'job-retried'
   | 'account-deleted'

@@ -72,4 +72,9 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX audit_by_at ON audit (at);
   `,
+  // Failed requests a ticket has had (conflicts included): each gives the use back only while these stay within
+  // RETURNS_PER_USE per use, so one ticket cannot buy an unbounded number of redemptions (tickets.ts).
+  // failure_counted: set once per request, so an admin's retry that fails again is not counted twice.
+  `ALTER TABLE tickets ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE requests ADD COLUMN failure_counted INTEGER NOT NULL DEFAULT 0;`,
 ];

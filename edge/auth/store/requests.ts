@@ -3,9 +3,9 @@
  *
  * A request is `pending` until every server has answered: `created` when all created the account, `failed`
  * as soon as one is in `conflict` (the name exists only there, made by hand) or `dead` (gave up). On failure,
- * once: the ticket's use is given back and the name's reservation released, so neither is lost to an outage
- * or a hand-made account. Accounts already made on other servers stay (never overwritten): redeeming the same
- * name again with the same password completes them; another password shows as conflict there.
+ * once: the name's reservation is released and the ticket's use given back (within tickets.ts's RETURNS_PER_USE:
+ * failures count against the ticket), so neither is lost to an outage or a hand-made account. Accounts already
+ * made on other servers stay (never overwritten); a later redemption of that name is a conflict there.
  */
 import { SqliteError } from 'better-sqlite3';
 import { GroupCommit } from '../../shared/group-commit.js';
@@ -81,19 +81,22 @@ export interface RequestView {
   readonly id: string;
   readonly username: string;
   readonly status: RequestStatus;
+  /** Whether the failure of this request gave its ticket's use back (see RETURNS_PER_USE). */
+  readonly ticketReturned: boolean;
   readonly servers: readonly { readonly name: string; readonly status: JobStatus }[];
 }
 
 export function getRequest(db: Db, requestId: string): RequestView | null {
-  const request = db.prepare('SELECT id, username, status FROM requests WHERE id = ?').get(requestId) as
-    | { id: string; username: string; status: RequestStatus }
-    | undefined;
-  if (!request) return null;
+  const row = db
+    .prepare('SELECT id, username, status, ticket_returned_at IS NOT NULL AS returned FROM requests WHERE id = ?')
+    .get(requestId) as { id: string; username: string; status: RequestStatus; returned: number } | undefined;
+  if (!row) return null;
+  const { returned, ...request } = row;
   const servers = db.prepare('SELECT server AS name, status FROM jobs WHERE request_id = ? ORDER BY server').all(requestId) as {
     name: string;
     status: JobStatus;
   }[];
-  return { ...request, servers };
+  return { ...request, ticketReturned: returned === 1, servers };
 }
 
 export interface DueJob {
@@ -199,8 +202,11 @@ export function recordJobOutcome(db: Db, jobId: string, outcome: JobOutcome, now
 
 function settleRequest(db: Db, requestId: string, now: number): Settlement {
   const request = db
-    .prepare('SELECT status, username, ticket_selector AS selector, ticket_returned_at AS returnedAt FROM requests WHERE id = ?')
-    .get(requestId) as { status: RequestStatus; username: string; selector: string; returnedAt: number | null };
+    .prepare(
+      `SELECT status, username, ticket_selector AS selector, ticket_returned_at AS returnedAt, failure_counted AS counted
+       FROM requests WHERE id = ?`,
+    )
+    .get(requestId) as { status: RequestStatus; username: string; selector: string; returnedAt: number | null; counted: number };
   const statuses = (db.prepare('SELECT status FROM jobs WHERE request_id = ?').all(requestId) as { status: JobStatus }[]).map((row) => row.status);
   const next: RequestStatus = statuses.some((s) => s === 'conflict' || s === 'dead')
     ? 'failed'
@@ -215,10 +221,14 @@ function settleRequest(db: Db, requestId: string, now: number): Settlement {
   if (next === 'failed') {
     audit(db, { at: now, event: 'request-failed', username: request.username, requestId, detail: statuses.join(' ') });
     db.prepare('DELETE FROM usernames WHERE request_id = ?').run(requestId);
-    if (request.returnedAt === null) {
-      returnTicketUse(db, request.selector);
-      db.prepare('UPDATE requests SET ticket_returned_at = ? WHERE id = ?').run(now, requestId);
-      audit(db, { at: now, event: 'ticket-use-returned', ticketSelector: request.selector, requestId });
+    if (request.returnedAt === null && !request.counted) {
+      db.prepare('UPDATE requests SET failure_counted = 1 WHERE id = ?').run(requestId);
+      if (returnTicketUse(db, request.selector)) {
+        db.prepare('UPDATE requests SET ticket_returned_at = ? WHERE id = ?').run(now, requestId);
+        audit(db, { at: now, event: 'ticket-use-returned', ticketSelector: request.selector, requestId });
+      } else {
+        audit(db, { at: now, event: 'ticket-use-kept', ticketSelector: request.selector, requestId, detail: 'too many failed requests on this ticket' });
+      }
     }
   }
   return { requestId, status: next, changed: true };

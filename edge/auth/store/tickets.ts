@@ -105,8 +105,23 @@ export function consumeTicketUse(db: Db, selector: string, now: number): boolean
   );
 }
 
-export function returnTicketUse(db: Db, selector: string): void {
-  db.prepare('UPDATE tickets SET uses = uses - 1 WHERE selector = ? AND uses > 0').run(selector);
+/**
+ * A failed request gives its ticket's use back at most this many times per use the ticket was made for: enough
+ * for someone who picked a name a server already has to pick another, never an unbounded series of redemptions
+ * (each one a job on every server) from one ticket.
+ */
+export const RETURNS_PER_USE = 3;
+
+/**
+ * Counts a failed request against its ticket and gives the use back while the ticket's failures stay within
+ * RETURNS_PER_USE per use; true when the use was given back.
+ */
+export function returnTicketUse(db: Db, selector: string): boolean {
+  const row = db
+    .prepare('UPDATE tickets SET failures = failures + 1 WHERE selector = ? RETURNING failures, uses_allowed AS usesAllowed')
+    .get(selector) as { failures: number; usesAllowed: number } | undefined;
+  if (!row || row.failures > RETURNS_PER_USE * row.usesAllowed) return false;
+  return db.prepare('UPDATE tickets SET uses = uses - 1 WHERE selector = ? AND uses > 0').run(selector).changes === 1;
 }
 
 export interface TicketListing {

@@ -55,6 +55,21 @@ describe('Inbox', () => {
     expect(inbox.claim(newOwnerId(), 1, 60_000).map((j) => j.id)).toEqual(['job-2']);
   });
 
+  it('tells a claim whether this very job got as far as a create before (left attempting), never for a first claim', () => {
+    inbox.receive(job(1));
+    inbox.receive(job(2));
+    const now = Date.now();
+    expect(inbox.claim('worker-a', 2, 1_000, now).map((j) => j.attemptedBefore)).toEqual([false, false]);
+    expect(inbox.retryLater('job-2', 'worker-a', 'Prosody restarting', now)).toBe(true);
+    // job-1's worker vanished mid-create (lease ran out), job-2 was put back after a failed try: both tried before.
+    expect(inbox.claim('worker-b', 2, 1_000, now + 2_000).map((j) => [j.id, j.attemptedBefore])).toEqual([
+      ['job-1', true],
+      ['job-2', true],
+    ]);
+    inbox.receive(job(3));
+    expect(inbox.claim('worker-b', 1, 1_000, now + 2_000)).toMatchObject([{ id: 'job-3', attemptedBefore: false }]);
+  });
+
   it('never hands one username to two workers at once', () => {
     inbox.receive(job(1, 'same'));
     inbox.receive(job(2, 'same'));

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Inbox } from '../../../edge/agent/inbox.js';
@@ -49,11 +49,40 @@ it('creates accounts, with seals made for the current or the previous key', asyn
   expect(inbox.get('w1')).toMatchObject({ status: 'created' });
 });
 
-it('an account already there with the job’s own password (a crash after the create) counts as created', async () => {
-  expect(await accounts.create('crashed', 'crash password 1')).toEqual({ kind: 'created' });
+it('a crash between the create and its record: the same job, claimed again, counts the account as created', async () => {
   add('w3', 'crashed', 'crash password 1');
-  expect(await worker.drain()).toMatchObject({ created: 1 });
+  // A worker that claimed the job (marked it attempting), created the account, and died before recording it.
+  const deadOwner = `${hostname()}:${2 ** 22 + 12_345}:gone`;
+  expect(inbox.claim(deadOwner, 1, 60_000)).toMatchObject([{ id: 'w3', attemptedBefore: false }]);
+  expect(await accounts.create('crashed', 'crash password 1')).toEqual({ kind: 'created' });
+  expect(await worker.drain()).toMatchObject({ created: 1, conflict: 0 });
   expect(inbox.get('w3')).toMatchObject({ status: 'created', detail: 'the account already existed with this password' });
+});
+
+it('an account this job did not try to create is a conflict even with the job’s password: the password is never consulted', async () => {
+  // Made by hand (or a service account): a redemption must not learn whether it guessed its password.
+  expect(await accounts.create('handmade', 'the right password 1')).toEqual({ kind: 'created' });
+  const consulted: string[] = [];
+  const spying = new AccountWorker({
+    inbox,
+    accounts: {
+      create: (username, password) => accounts.create(username, password),
+      verify: (username, password) => {
+        consulted.push(username);
+        return accounts.verify(username, password);
+      },
+      close: async () => undefined,
+    },
+    sealingKeys: [newKeys.privateKey],
+    log: createLogger({ level: 'silent' }),
+  });
+  for (const id of ['wh1', 'wh2', 'wh3']) {
+    add(id, 'handmade', 'the right password 1');
+    expect(await spying.drain()).toEqual({ created: 0, conflict: 1, failed: 0, retry: 0 });
+    expect(inbox.get(id)).toMatchObject({ status: 'conflict', detail: 'the name exists on this server already; left untouched' });
+  }
+  expect(consulted).toEqual([]);
+  expect(await accounts.verify('handmade', 'the right password 1')).toBe(true);
 });
 
 it('an account there with another password is a conflict and stays untouched', async () => {

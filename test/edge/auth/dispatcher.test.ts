@@ -122,7 +122,8 @@ describe('delivery', () => {
     h = await startHarness({ agents: [{ name: 'down', behave: () => (down ? { http: 503 } : { status: 'created' }) }], dispatch: { maxAttempts: 3 }, holdMs: 3000 });
     const ticket = await h.ticket();
     const { request, status } = (await (await h.post('/create', { user: 'outage', password: GOOD_PASSWORD, token: ticket })).json()) as { request: string; status: string };
-    expect(status).toBe('pending');
+    // It failed while held (3 attempts within the hold): the answer says so (the contract's status values).
+    expect(status).toBe('failed');
     expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'down', status: 'dead' }] });
     const [dead] = listJobs(h.db, { status: 'dead' });
     expect(dead).toMatchObject({ attempts: 3, retryable: true, server: 'down' });

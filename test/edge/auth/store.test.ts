@@ -146,7 +146,7 @@ describe('audit trail', () => {
     expect(trail[2]).toMatchObject({ ticketmaster: 'Ada', ticketSelector: selector, username: 'newbie', requestId: 'r1', at: now });
     expect(JSON.stringify(trail)).not.toContain(ticket.split('.')[1]);
     expect(JSON.stringify(trail)).not.toContain('seal');
-    expect(getRequest(db, 'r1')).toEqual({ id: 'r1', username: 'newbie', status: 'created', servers: [{ name: 's', status: 'created' }] });
+    expect(getRequest(db, 'r1')).toEqual({ id: 'r1', username: 'newbie', status: 'created', ticketReturned: false, servers: [{ name: 's', status: 'created' }] });
     expect(db.prepare('SELECT sealed_password FROM jobs').get()).toEqual({ sealed_password: null });
   });
 
