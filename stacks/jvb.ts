@@ -3,12 +3,12 @@
  * the private network with the shared JVB account, each under its own nickname and its own advertised address.
  * Terraform cannot for_each providers, so each host keeps its own provider, image and container; what can be
  * shared is: the replace triggers are one for_each `terraform_data` keyed by nickname, whose input hashes the
- * same settings the containers get (nickname = each.key, advertised address = each.value.advertise_ip).
+ * same settings the containers get (nickname = each.key, advertised addresses = each.value.advertise_ips).
  */
 import { ref, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { bind, checkJitsiTag, jitsiImage, rootlessRuntime } from './jitsi-images.js';
+import { advertiseIps, bind, checkJitsiTag, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
 import { containerNames, paths, ports } from './layout.js';
 import { containerSettings, ReplacedContainer, settingsHash, SettingsTrigger, type ReplacedContainerProps } from './replaced-container.js';
 
@@ -17,8 +17,10 @@ export interface ExtraJvbHost {
   readonly nickname: string;
   /** The docker provider of that host. */
   readonly provider: DockerProvider;
-  /** That host's public address. */
+  /** That host's public (floating) IPv4 address. */
   readonly advertiseIp: string;
+  /** That host's global IPv6 address, advertised too. @default none */
+  readonly advertiseIpv6?: string;
 }
 
 export interface ExtraJvbsProps {
@@ -29,7 +31,6 @@ export interface ExtraJvbsProps {
   /** The Jitsi host's private address (where Prosody publishes its client port). */
   readonly xmppServer: string;
   readonly jvbAuthPassword: string;
-  readonly publicUrl: string;
   /** @default "UTC" */
   readonly timezone?: string;
   /** @default 10000 */
@@ -59,28 +60,29 @@ export class ExtraJvbs extends Construct {
     const imageName = `${props.imageRepository ?? 'ghcr.io/jitsi'}/jvb:${checkJitsiTag(props.imageTag)}`;
 
     // Everything but the provider and the image id: what the container runs, and what its trigger hashes.
-    const settings = (nickname: string, advertiseIp: string) => ({
+    const settings = (nickname: string, advertised: string) => ({
       ...rootlessRuntime, name: containerNames.jvb, imageName,
       env: [
-        `TZ=${props.timezone ?? 'UTC'}`, `PUBLIC_URL=${props.publicUrl}`,
+        // No PUBLIC_URL: the jvb image never reads it at stable-11146-2.
+        `TZ=${props.timezone ?? 'UTC'}`,
         `XMPP_SERVER=${props.xmppServer}`, `XMPP_PORT=${ports.xmppClient}`,
         `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`, `JVB_MUC_NICKNAME=${nickname}`,
-        `JVB_ADVERTISE_IPS=${advertiseIp}`, `JVB_PORT=${mediaPort}`,
+        `JVB_ADVERTISE_IPS=${advertised}`, `JVB_PORT=${mediaPort}`,
       ],
       mounts: [bind(paths.jitsiConfig('jvb'), '/config')],
-      ports: [{ internal: mediaPort, external: mediaPort, protocol: 'udp' }],
+      ports: publishedEverywhere(mediaPort, mediaPort, 'udp'),
     }) satisfies Omit<ReplacedContainerProps, 'provider' | 'image'>;
 
-    const perHost = TerraformIterator.fromMap(Object.fromEntries(props.hosts.map((host) => [host.nickname, { advertise_ip: host.advertiseIp }])));
+    const perHost = TerraformIterator.fromMap(Object.fromEntries(props.hosts.map((host) => [host.nickname, { advertise_ips: advertiseIps(host.advertiseIp, host.advertiseIpv6) }])));
     // Plain references rather than the iterator's key/getString(): those are lazies that make a new token (and
     // capture a deep stack trace) each time cdktf re-resolves the nested hash expression, dozens of times per synth.
-    const template = settings(Token.asString(ref('each.key')), Token.asString(ref('each.value.advertise_ip')));
+    const template = settings(Token.asString(ref('each.key')), Token.asString(ref('each.value.advertise_ips')));
     this.trigger = new SettingsTrigger(this, 'settings', { sha256: settingsHash(containerSettings({ ...template, image: '' })) }, perHost);
 
     this.jvbs = props.hosts.map((host) => {
       const image = jitsiImage(this, host.provider, props.imageRepository ?? 'ghcr.io/jitsi', 'jvb', props.imageTag, `image-${host.nickname}`);
       return new ReplacedContainer(this, host.nickname, {
-        provider: host.provider, image: image.id, ...settings(host.nickname, host.advertiseIp),
+        provider: host.provider, image: image.id, ...settings(host.nickname, advertiseIps(host.advertiseIp, host.advertiseIpv6)),
         replacedBy: this.trigger.address(host.nickname),
       });
     });

@@ -19,7 +19,7 @@ export const paths = {
   transcripts: `${JITSI_ROOT}/storage/transcripts`,
   /** Our certificate: cert.crt (full chain) and cert.key, written by the certificate tooling. */
   certs: `${MEET_ROOT}/certs`,
-  /** HTTP-01 challenge files, served by nginx in the web container (read-only there). */
+  /** HTTP-01 challenge files, served by nginx in the web container (read-only there, at containerPaths.acmeChallenge). */
   acmeChallenge: `${MEET_ROOT}/acme-challenge`,
   agentData: `${MEET_ROOT}/agent`,
   edgeData: `${MEET_ROOT}/edge`,
@@ -40,7 +40,6 @@ export const containerPaths = {
   certs: '/certs',
   acmeChallenge: '/acme-challenge',
   webKeys: '/config/keys',
-  webChallenge: '/usr/share/jitsi-meet/.well-known/acme-challenge',
 } as const;
 
 export const containerNames = {

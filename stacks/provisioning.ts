@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { deepFunctionSafe } from './hcl.js';
 import { PlainImage } from './plain-docker.js';
-import { bind } from './jitsi-images.js';
+import { bind, publishedEverywhere } from './jitsi-images.js';
 import { CONTAINER_UID, containerNames, containerPaths, paths, ports, XMPP_DOMAIN } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
 
@@ -144,7 +144,9 @@ export class MeetAgent extends Construct {
         `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`, ...certificateEnv(props.certificate),
       ],
       mounts: [
-        bind(paths.prosodyStorage, containerPaths.prosodyData),
+        // Read-only: the agent only connects to the admin socket in it, and connect() on a unix socket needs no
+        // write access to the mount (test/stacks/agent-socket-mount.test.ts, with a real Prosody 13).
+        bind(paths.prosodyStorage, containerPaths.prosodyData, true),
         bind(paths.agentData, containerPaths.data),
         bind(paths.certs, containerPaths.certs),
         bind(paths.acmeChallenge, containerPaths.acmeChallenge),
@@ -210,8 +212,8 @@ export class MeetEdge extends Construct {
       ],
       // The CA validates HTTP-01 on port 80 only, so with TLS port 80 stays open for the challenges.
       ports: tls
-        ? [{ internal: ports.edge, external: ports.https }, { internal: ports.edgeHttp, external: ports.http }]
-        : [{ internal: ports.edge, external: ports.http }],
+        ? [...publishedEverywhere(ports.edge, ports.https), ...publishedEverywhere(ports.edgeHttp, ports.http)]
+        : publishedEverywhere(ports.edge, ports.http),
     });
   }
 }

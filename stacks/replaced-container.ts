@@ -9,6 +9,7 @@ import { Fn, TerraformResource, type ITerraformIterator } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
 import { deepFunctionSafe } from './hcl.js';
+import { mountTargetProblem } from './jitsi-images.js';
 import { PlainContainer } from './plain-docker.js';
 
 export type ReplacedContainerProps = Omit<ContainerConfig, 'lifecycle'> & {
@@ -85,6 +86,14 @@ export class ReplacedContainer extends Construct {
     if (!/^[a-z0-9][a-z0-9_.-]*$/.test(props.name)) throw new Error(`container name "${props.name}" must be lower-case letters, digits, ".", "_" or "-"`);
     if (/:(latest|stable|unstable)$/.test(props.imageName) || !/:[^/]+$|@sha256:[a-f0-9]{64}$/.test(props.imageName)) {
       throw new Error(`container "${props.name}" uses image "${props.imageName}" without a pinned tag or digest`);
+    }
+    const targets = [
+      ...(Array.isArray(props.mounts) ? props.mounts.map((mount) => mount.target) : []),
+      ...(Array.isArray(props.volumes) ? props.volumes.flatMap((volume) => volume.containerPath ?? []) : []),
+    ];
+    for (const target of targets) {
+      const problem = mountTargetProblem(target);
+      if (problem) throw new Error(`container "${props.name}": ${problem}`);
     }
     const { imageName: _imageName, replacedBy, ...config } = props;
     let address = replacedBy;

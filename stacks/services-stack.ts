@@ -70,7 +70,6 @@ export class ServicesStack extends TerraformStack {
         imageRepository: env.jitsi.imageRepository,
         xmppServer: cloud.jitsi.privateIp,
         jvbAuthPassword: secrets.jvbAuthPassword,
-        publicUrl: meetUrl,
         timezone: env.jitsi.timezone,
       });
     }

@@ -44,17 +44,24 @@ describe('the production app', () => {
     for (const port of [80, 443, 10000]) {
       expect(new Set(open.filter((rule) => rule.port_range_min === port).map((rule) => rule.ethertype))).toEqual(new Set(['IPv4', 'IPv6']));
     }
-    // Published container ports match: only web (80/443), jvb (10000/udp) and edge face the world.
-    const published = resourcesOf(services, 'docker_container').flatMap((item) => ((item.ports ?? []) as Array<{ external: number; ip?: string; protocol?: string }>)
-      .filter((port) => !port.ip).map((port) => `${port.external}/${port.protocol ?? 'tcp'}`));
-    expect(new Set(published)).toEqual(new Set(['80/tcp', '443/tcp', '10000/udp']));
+    // Published container ports match: only web (80/443), jvb (10000/udp) and edge face the world, on IPv4 and IPv6.
+    const published = (ip: string) => new Set(resourcesOf(services, 'docker_container')
+      .flatMap((item) => ((item.ports ?? []) as Array<{ external: number; ip?: string; protocol?: string }>)
+        .filter((port) => (port.ip ?? '0.0.0.0') === ip).map((port) => `${port.external}/${port.protocol ?? 'tcp'}`)));
+    expect(published('0.0.0.0')).toEqual(new Set(['80/tcp', '443/tcp', '10000/udp']));
+    expect(published('::')).toEqual(published('0.0.0.0'));
+    // Anything else is published on the private address only (Prosody's 5222 for extra bridges).
+    const elsewhere = resourcesOf(services, 'docker_container').flatMap((item) => ((item.ports ?? []) as Array<{ ip?: string }>)
+      .filter((port) => port.ip !== undefined && port.ip !== '0.0.0.0' && port.ip !== '::').map((port) => port.ip));
+    for (const ip of elsewhere) expect(ip).toMatch(/private_ip/);
   });
 
-  it('sets ENABLE_AUTH, AUTH_TYPE and ENABLE_GUESTS identically on web, prosody and jicofo', () => {
+  it('sets ENABLE_AUTH, AUTH_TYPE and ENABLE_GUESTS with the same values on each of web, prosody and jicofo that reads it', () => {
+    // Which image reads which: test/stacks/jitsi-images.test.ts (AUTH_TYPE not by web, ENABLE_GUESTS not by jicofo).
     const authEnv = (name: string) => container(services, name).env.filter((entry) => /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)=/.test(entry)).sort();
-    expect(authEnv('jitsi-web')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
-    expect(authEnv('jitsi-prosody')).toEqual(authEnv('jitsi-web'));
-    expect(authEnv('jitsi-jicofo')).toEqual(authEnv('jitsi-web'));
+    expect(authEnv('jitsi-prosody')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
+    expect(authEnv('jitsi-web')).toEqual(['ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
+    expect(authEnv('jitsi-jicofo')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1']);
   });
 
   it('uses no floating image tags', () => {
@@ -122,14 +129,14 @@ describe('changing one setting replaces exactly the containers it concerns', () 
     return ALL_CONTAINERS.filter((name) => after[name] !== base[name]);
   };
 
-  it('ENABLE_GUESTS: web, prosody, jicofo', () => {
-    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, enableGuests: false } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo']);
+  it('ENABLE_GUESTS: web and prosody (jicofo never reads it)', () => {
+    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, enableGuests: false } }))).toEqual(['jitsi-web', 'jitsi-prosody']);
   });
   it('the Jitsi release: the four Jitsi containers', () => {
     expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, imageTag: 'stable-11200' } }))).toEqual(JITSI);
   });
-  it('the meet domain: web, prosody, jvb (PUBLIC_URL) and the agent (the certificate it renews)', () => {
-    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'jitsi-jvb', 'meet-agent']);
+  it('the meet domain: web, prosody (PUBLIC_URL; jvb never reads it) and the agent (the certificate it renews)', () => {
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'meet-agent']);
   });
   it('the auth domain: the edge (public URL and the certificate it renews)', () => {
     expect(changed((env) => ({ ...env, domains: { ...env.domains, auth: 'accounts.meet.wmcloud.org' } }))).toEqual(['meet-edge']);

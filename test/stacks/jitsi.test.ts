@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Jitsi, type JitsiProps } from '../../stacks/jitsi.js';
+import { ACME_CHALLENGE_LOCATION, WEB_ACME_SNIPPET_FILE } from '../../stacks/jitsi-web.js';
 import { container, dockerStack, resourcesOf, synthJson } from './helpers.js';
 
 function synth(props: Partial<JitsiProps> = {}) {
@@ -20,23 +21,27 @@ describe('Jitsi', () => {
     ]);
   });
 
-  it('sets internal auth identically on web, prosody and jicofo', () => {
+  it('sets internal auth on each container that reads it, with the same values', () => {
     const json = synth();
-    for (const name of ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo']) {
-      expect(envMap(container(json, name).env)).toMatchObject({ ENABLE_AUTH: '1', AUTH_TYPE: 'internal', ENABLE_GUESTS: '1' });
-    }
-    expect(envMap(container(synth({ enableGuests: false }), 'jitsi-jicofo').env).ENABLE_GUESTS).toBe('0');
+    const auth = (name: string) => Object.entries(envMap(container(json, name).env)).filter(([key]) => /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)$/.test(key));
+    expect(Object.fromEntries(auth('jitsi-prosody'))).toEqual({ ENABLE_AUTH: '1', AUTH_TYPE: 'internal', ENABLE_GUESTS: '1' });
+    expect(Object.fromEntries(auth('jitsi-web'))).toEqual({ ENABLE_AUTH: '1', ENABLE_GUESTS: '1' });
+    expect(Object.fromEntries(auth('jitsi-jicofo'))).toEqual({ ENABLE_AUTH: '1', AUTH_TYPE: 'internal' });
+    const noGuests = synth({ enableGuests: false });
+    expect([envMap(container(noGuests, 'jitsi-web').env).ENABLE_GUESTS, envMap(container(noGuests, 'jitsi-prosody').env).ENABLE_GUESTS]).toEqual(['0', '0']);
   });
 
-  it('web: redirect, public URL, our certificate and the read-only challenge directory, 80/443 → 8000/8443', () => {
+  it('web: redirect, public URL, our certificate, 80/443 → 8000/8443 on IPv4 and IPv6', () => {
     const web = container(synth(), 'jitsi-web');
     expect(envMap(web.env)).toMatchObject({ ENABLE_HTTP_REDIRECT: '1', PUBLIC_URL: 'https://meet.example.org', ENABLE_LETSENCRYPT: '0', TZ: 'UTC' });
     expect(web.mounts).toEqual(expect.arrayContaining([
       { type: 'bind', source: '/srv/meet/certs', target: '/config/keys', read_only: true },
-      { type: 'bind', source: '/srv/meet/acme-challenge', target: '/usr/share/jitsi-meet/.well-known/acme-challenge', read_only: true },
       { type: 'bind', source: '/srv/jitsi/storage/web', target: '/storage', read_only: false },
     ]));
-    expect(web.ports).toEqual([{ internal: 8000, external: 80 }, { internal: 8443, external: 443 }]);
+    expect(web.ports).toEqual([
+      { internal: 8000, external: 80, ip: '0.0.0.0' }, { internal: 8000, external: 80, ip: '::' },
+      { internal: 8443, external: 443, ip: '0.0.0.0' }, { internal: 8443, external: 443, ip: '::' },
+    ]);
     expect(web).toMatchObject({ read_only: true, restart: 'unless-stopped', tmpfs: { '/run': 'size=16M,mode=1750,exec', '/tmp': 'size=16M,mode=1777,noexec' } });
   });
 
@@ -50,11 +55,32 @@ describe('Jitsi', () => {
     expect(container(synth({ publishXmpp: true }), 'jitsi-prosody').ports).toEqual([{ internal: 5222, external: 5222, ip: '172.16.1.2' }]);
   });
 
-  it('jvb: advertises the floating IP on 10000/udp (default port, overridable)', () => {
-    const jvb = container(synth(), 'jitsi-jvb');
-    expect(envMap(jvb.env)).toMatchObject({ JVB_ADVERTISE_IPS: '185.15.56.10', JVB_PORT: '10000', JVB_AUTH_PASSWORD: 'jvb-secret' });
-    expect(jvb.ports).toEqual([{ internal: 10000, external: 10000, protocol: 'udp' }]);
-    expect(container(synth({ jvbMediaPort: 10001 }), 'jitsi-jvb').ports).toEqual([{ internal: 10001, external: 10001, protocol: 'udp' }]);
+  it('web: the challenge directory read-only at /acme-challenge, served through the image\'s nginx-custom hook', () => {
+    const web = container(synth(), 'jitsi-web');
+    expect(web.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/meet/acme-challenge', target: '/acme-challenge', read_only: true }]));
+    // The entrypoint writes the location into /config/nginx-custom (copied to /run/web/config by the config step),
+    // then execs the image's own entrypoint, /init (base/Dockerfile:74).
+    const entrypoint = web.entrypoint as string[];
+    expect(entrypoint.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(entrypoint[2]).toMatch(new RegExp(`> ${WEB_ACME_SNIPPET_FILE}; exec /init$`));
+    expect(entrypoint[4]).toBe(ACME_CHALLENGE_LOCATION);
+    expect(ACME_CHALLENGE_LOCATION).toContain('location ^~ /.well-known/acme-challenge/ {\n    alias /acme-challenge/;');
+    // Terraform would interpolate "${" or "%{" in these strings.
+    expect(JSON.stringify(entrypoint)).not.toMatch(/[$%]\{/);
+  });
+
+  it('web: nginx re-resolves Prosody every 10 s instead of trusting Docker DNS\'s 600 s TTL', () => {
+    expect(envMap(container(synth(), 'jitsi-web').env).NGINX_RESOLVER).toBe('127.0.0.11 valid=10s');
+  });
+
+  it('jvb: advertises the floating IPv4 and the global IPv6 on 10000/udp of both (default port, overridable)', () => {
+    const jvb = container(synth({ advertiseIpv6: '2a02:ec80:a000:1::10' }), 'jitsi-jvb');
+    expect(envMap(jvb.env)).toMatchObject({ JVB_ADVERTISE_IPS: '185.15.56.10,2a02:ec80:a000:1::10', JVB_PORT: '10000', JVB_AUTH_PASSWORD: 'jvb-secret' });
+    expect(envMap(container(synth(), 'jitsi-jvb').env).JVB_ADVERTISE_IPS).toBe('185.15.56.10');
+    expect(jvb.ports).toEqual([{ internal: 10000, external: 10000, ip: '0.0.0.0', protocol: 'udp' }, { internal: 10000, external: 10000, ip: '::', protocol: 'udp' }]);
+    expect(container(synth({ jvbMediaPort: 10001 }), 'jitsi-jvb').ports).toEqual([
+      { internal: 10001, external: 10001, ip: '0.0.0.0', protocol: 'udp' }, { internal: 10001, external: 10001, ip: '::', protocol: 'udp' },
+    ]);
   });
 
   it('defaults: ghcr.io/jitsi, guests on, UTC, no published 5222', () => {

@@ -46,7 +46,8 @@ describe('MeetAgent', () => {
     expect(agent).toMatchObject({ user: '1000:1000', command: [...AGENT_COMMAND], network_mode: 'host', read_only: true });
     // No published ports: on the host network the agent binds the private address itself (it refuses 0.0.0.0).
     expect(agent.ports).toBeUndefined();
-    expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: false }]));
+    // Read-only: it only connects to the admin socket there (test/stacks/agent-socket-mount.test.ts).
+    expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: true }]));
     expect(agent.env).toEqual(expect.arrayContaining([
       'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=172.16.1.2', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',
       'MEET_AGENT_SEALING_KEYS=priv', 'MEET_PROSODY_SOCKET=/var/lib/prosody/data/prosody.sock', 'MEET_XMPP_DOMAIN=meet.jitsi', 'MEET_PROSODY_MODE=socket',
@@ -102,7 +103,7 @@ describe('MeetEdge', () => {
   it('serves HTTP on 80 by default with its agents and their signing secrets as JSON built by Terraform', () => {
     const edge = container(synthEdge(), 'meet-edge');
     expect(edge).toMatchObject({ command: [...EDGE_COMMAND], user: '1000:1000' });
-    expect(edge.ports).toEqual([{ internal: 8080, external: 80 }]);
+    expect(edge.ports).toEqual([{ internal: 8080, external: 80, ip: '0.0.0.0' }, { internal: 8080, external: 80, ip: '::' }]);
     expect(edge.env).toEqual(expect.arrayContaining([
       'MEET_AUTH_HOST=0.0.0.0', 'MEET_AUTH_PORT=8080', 'MEET_PUBLIC_URL=https://auth.example.org', 'MEET_LOG_LEVEL=info',
       '${jsonencode([{"name" = "jitsi", "url" = "http://172.16.1.2:4000", "sealingPublicKey" = "pub"}])}'.replace(/^/, 'MEET_AGENTS='),
@@ -114,7 +115,10 @@ describe('MeetEdge', () => {
   it('with TLS: certificate paths set, 443 published, and 80 kept for ACME challenges (plain-HTTP listener)', () => {
     const edge = container(synthEdge({ tls: true }), 'meet-edge');
     expect(edge.env).toEqual(expect.arrayContaining(['MEET_TLS_CERT=/certs/cert.crt', 'MEET_TLS_KEY=/certs/cert.key', 'MEET_AUTH_HTTP_PORT=8081']));
-    expect(edge.ports).toEqual([{ internal: 8080, external: 443 }, { internal: 8081, external: 80 }]);
+    expect(edge.ports).toEqual([
+      { internal: 8080, external: 443, ip: '0.0.0.0' }, { internal: 8080, external: 443, ip: '::' },
+      { internal: 8081, external: 80, ip: '0.0.0.0' }, { internal: 8081, external: 80, ip: '::' },
+    ]);
     expect(container(synthEdge(), 'meet-edge').env.some((entry) => entry.startsWith('MEET_AUTH_HTTP_PORT='))).toBe(false);
   });
 
