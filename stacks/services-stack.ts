@@ -56,6 +56,7 @@ export class ServicesStack extends TerraformStack {
       imageRepository: env.jitsi.imageRepository,
       publicUrl: meetUrl,
       advertiseIp: cloud.jitsi.publicIp,
+      advertiseIpv6: cloud.jitsi.ipv6,
       privateIp: cloud.jitsi.privateIp,
       publishXmpp: cloud.jvbHosts.length > 0,
       enableGuests: env.jitsi.enableGuests,
@@ -65,7 +66,7 @@ export class ServicesStack extends TerraformStack {
     });
     if (cloud.jvbHosts.length > 0) {
       new ExtraJvbs(this, 'jvb', {
-        hosts: cloud.jvbHosts.map((host) => ({ nickname: host.name, provider: docker(host), advertiseIp: host.publicIp })),
+        hosts: cloud.jvbHosts.map((host) => ({ nickname: host.name, provider: docker(host), advertiseIp: host.publicIp, advertiseIpv6: host.ipv6 })),
         imageTag: env.jitsi.imageTag,
         imageRepository: env.jitsi.imageRepository,
         xmppServer: cloud.jitsi.privateIp,

@@ -168,7 +168,9 @@ describe('extra JVB hosts (staging example)', () => {
     expect(nicknames).toEqual(['JVB_MUC_NICKNAME=jvb-1', 'JVB_MUC_NICKNAME=jvb-2']);
     const prosody = container(servicesStack, 'jitsi-prosody');
     expect(prosody.ports).toEqual([{ internal: 5222, external: 5222, ip: '${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}' }]);
-    expect(container(servicesStack, 'jitsi-jvb').env).toContain('JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip}');
+    // The floating IPv4, then the host's global IPv6 (both from the cloud stack's state).
+    expect(container(servicesStack, 'jitsi-jvb').env).toContain(
+      'JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip},${data.terraform_remote_state.cloud.outputs.jitsi_ipv6}');
     const providers = servicesStack.provider?.docker ?? [];
     expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', 'jvb-1', 'jvb-2', 'meet-auth']);
     for (const provider of providers) expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
@@ -254,7 +256,7 @@ describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
     const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => (item.provider as string).startsWith('docker.jvb-'));
     expect(jvbs.map((item) => [item.provider, ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry))])).toEqual(
       names(count).map((name) => [`docker.${name}`, 'XMPP_SERVER=${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}', `JVB_MUC_NICKNAME=${name}`,
-        `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]}`]));
+        `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]},\${data.terraform_remote_state.cloud.outputs.jvb_ipv6s["${name}"]}`]));
     const triggers = Object.entries(servicesStack.resource?.terraform_data ?? {}).filter(([, body]) => body.for_each);
     expect(triggers.map(([, body]) => Object.keys(body.for_each as object))).toEqual([names(count)]);
     expect(jvbs.map((item) => (item.lifecycle as { replace_triggered_by: string[] }).replace_triggered_by)).toEqual(
