@@ -6,6 +6,8 @@
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ConnectionLimits } from '../shared/connection-guard.js';
+import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { sealingPublicKeyOf } from '../shared/sealing.js';
 import { parseSigningSecrets } from '../shared/signing.js';
 
@@ -27,7 +29,24 @@ export interface AgentConfig {
   readonly xmppDomain: string;
   readonly holdMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
+  readonly connections: ConnectionLimits;
 }
+
+/**
+ * The same guard as meet-auth's, sized for the agent's heap (--max-old-space-size=64) and its one client: meet-auth
+ * keeps up to 128 deliveries in flight per agent (dispatcher maxInFlightPerAgent), each a body of up to 72 KiB.
+ */
+export const AGENT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 512,
+  maxConnectionsPerAddress: 256,
+  maxPendingBodies: 256,
+  maxPendingBodiesPerClient: 160,
+  maxBodyBytes: MAX_JOBS_PER_DELIVERY * 4608,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  maxHeaderBytes: 8192,
+};
 
 export class AgentConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -137,5 +156,6 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     xmppDomain: e.MEET_XMPP_DOMAIN,
     holdMs: e.MEET_HOLD_MS,
     logLevel: e.MEET_LOG_LEVEL,
+    connections: AGENT_CONNECTION_LIMITS,
   });
 }

@@ -4,7 +4,9 @@
  * creates in flight, then close the Prosody connections and the inbox.
  */
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
+import { ConnectionGuard } from '../shared/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createAgentApp } from './app.js';
 import type { AgentConfig } from './config.js';
@@ -31,11 +33,20 @@ export async function startAgentServer(config: AgentConfig, options: AgentServer
     holdMs: config.holdMs,
     log,
   });
+  let warned = 0;
+  const guard = new ConnectionGuard({
+    ...config.connections,
+    onRefused: (reason, client) => {
+      if (Date.now() - warned < 1000) return;
+      warned = Date.now();
+      log.warn({ reason, client }, 'connection limit reached; refusing');
+    },
+  });
   let server: ServerType;
   try {
     server = await new Promise((resolve, reject) => {
       const started = serve(
-        { fetch: app.fetch, hostname: config.host, port: config.port, serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000 } },
+        { fetch: app.fetch, hostname: config.host, port: config.port, createServer: guard.createServer(createServer) },
         () => resolve(started),
       );
       started.once('error', reject);

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { ConnectionLimits } from '../shared/connection-guard.js';
 import { parseSigningSecrets } from '../shared/signing.js';
 import { sealingKeyId } from '../shared/sealing.js';
 
@@ -55,6 +56,8 @@ export interface AuthConfig {
   readonly bodyLimitBytes: number;
   readonly rateLimits: RateLimitConfig;
   readonly dispatch: DispatchConfig;
+  /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
+  readonly connections: ConnectionLimits;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { addressFailures: 20, credentialFailures: 10, windowSeconds: 600 };
@@ -65,6 +68,24 @@ export const DEFAULT_DISPATCH: DispatchConfig = {
   requestTimeoutMs: 5000,
   pollIntervalMs: 1000,
   deadSealRetentionMs: 7 * 24 * 3_600_000,
+};
+
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Sized for the production heap (--max-old-space-size=96, see npm run bench -- edge): an open connection costs a
+ * few KB, a request waiting for its body a few more. Per address generously (a conference behind one NAT: every
+ * form is a small body sent with its headers, so few are ever unfinished at once); in all, within the heap.
+ */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 2048,
+  maxConnectionsPerAddress: 128,
+  maxPendingBodies: 256,
+  maxPendingBodiesPerClient: 16,
+  maxBodyBytes: BODY_LIMIT_BYTES,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  maxHeaderBytes: 8192,
 };
 
 export class ConfigError extends Error {
@@ -182,8 +203,9 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     logLevel: e.MEET_LOG_LEVEL,
     holdMs: e.MEET_HOLD_MS,
     xmppDomain: e.MEET_XMPP_DOMAIN,
-    bodyLimitBytes: 16 * 1024,
+    bodyLimitBytes: BODY_LIMIT_BYTES,
     rateLimits: DEFAULT_RATE_LIMITS,
     dispatch: DEFAULT_DISPATCH,
+    connections: DEFAULT_CONNECTION_LIMITS,
   });
 }

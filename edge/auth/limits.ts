@@ -6,19 +6,11 @@
 import { RateLimiterMemory, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from './config.js';
 import type { Db } from './store/db.js';
+import { addressKey } from '../shared/addresses.js';
 
 export type LimitVerdict = { readonly limited: false } | { readonly limited: true; readonly retryAfterSeconds: number };
 
-/** IPv6 clients get a /64 each (one subscriber), IPv4 clients their address. */
-export function addressKey(address: string): string {
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = address.includes('::') ? 8 - headGroups.length - tailGroups.length : 0;
-  const groups = [...headGroups, ...Array(Math.max(0, missing)).fill('0'), ...tailGroups];
-  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
+export { addressKey } from '../shared/addresses.js';
 
 /**
  * Counters in SQLite (`store`, see openLimitsDatabase) keep memory flat under a flood from many addresses

@@ -12,6 +12,7 @@ export interface AuthMetrics {
   readonly verificationFailures: Counter<'kind'>;
   readonly rateLimited: Counter<'kind'>;
   readonly deliveries: Counter<'server' | 'outcome'>;
+  readonly connectionsRefused: Counter<'reason'>;
 }
 
 export function createMetrics(db: Db): AuthMetrics {
@@ -37,6 +38,12 @@ export function createMetrics(db: Db): AuthMetrics {
     }),
     rateLimited: new Counter({ name: 'meet_auth_rate_limited_total', help: 'Requests refused with 429', labelNames: ['kind'], registers: [registry] }),
     deliveries: new Counter({ name: 'meet_auth_job_deliveries_total', help: 'Job delivery attempts by outcome', labelNames: ['server', 'outcome'], registers: [registry] }),
+    connectionsRefused: new Counter({
+      name: 'meet_auth_connections_refused_total',
+      help: 'Connections or unfinished requests refused by the connection limits',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'meet_auth_jobs',

@@ -4,16 +4,20 @@
  * challenges and redirects). close() is graceful: stop accepting, let requests in flight finish (including held /create
  * requests), let deliveries in flight finish and be recorded, then close the database.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { serve, type ServerType } from '@hono/node-server';
+import { normaliseAddress } from '../shared/addresses.js';
+import { ConnectionGuard } from '../shared/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createApp } from './app.js';
 import type { AuthConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { openFailureLimiter } from './limits.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type AuthMetrics } from './metrics.js';
+import { clientOf } from './middleware/client-address.js';
 import { plainHttpApp } from './routes/acme.js';
 import { openDatabase, openLimitsDatabase } from './store/db.js';
 import { readTlsPair, watchTlsFiles } from './tls.js';
@@ -56,6 +60,27 @@ function closeGracefully(server: ServerType): Promise<void> {
   });
 }
 
+/** One guard for every listener of meet-auth: the limits hold for all of them together. */
+function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger): ConnectionGuard {
+  const trusted = new Set(config.trustedProxies.map(normaliseAddress));
+  let warned = 0;
+  return new ConnectionGuard({
+    ...config.connections,
+    exemptPeers: trusted,
+    clientOf: (request) => {
+      const forwarded = request.headers['x-forwarded-for'];
+      return clientOf(request.socket.remoteAddress ?? 'unknown', Array.isArray(forwarded) ? forwarded.join(',') : forwarded, trusted);
+    },
+    onRefused: (kind, client) => {
+      metrics.connectionsRefused.inc({ reason: kind });
+      // One line a second at most: a flood must not become a flood of log lines.
+      if (Date.now() - warned < 1000) return;
+      warned = Date.now();
+      log.warn({ reason: kind, client }, 'connection limit reached; refusing');
+    },
+  });
+}
+
 export async function startAuthServer(config: AuthConfig, options: AuthServerOptions = {}): Promise<AuthServer> {
   const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-auth' });
   const db = openDatabase(config.dataDir);
@@ -66,7 +91,7 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
   let shuttingDown = false;
   const app = createApp({ config, db, dispatcher, log, metrics, limiter, isShuttingDown: () => shuttingDown });
 
-  const timeouts = { requestTimeout: 30_000, headersTimeout: 10_000 };
+  const guard = connectionGuard(config, metrics, log);
   // A missing or broken certificate does not stop meet-auth: the first one is obtained through its own
   // plain-HTTP listener, and is picked up by the watcher below as soon as it is written.
   const pair = config.tls ? readTlsPair(config.tls) : null;
@@ -76,11 +101,13 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
     fetch: app.fetch,
     hostname: config.host,
     port: config.port,
-    ...(config.tls ? { createServer: createHttpsServer, serverOptions: { ...timeouts, ...(tlsPair ? { cert: tlsPair.cert, key: tlsPair.key } : {}) } } : { serverOptions: timeouts }),
+    ...(config.tls
+      ? { createServer: guard.createServer(createHttpsServer), serverOptions: tlsPair ? { cert: tlsPair.cert, key: tlsPair.key } : {} }
+      : { createServer: guard.createServer(createHttpServer) }),
   });
   const stopWatching = config.tls ? watchTlsFiles(server as TlsServer, config.tls, tlsPair, log, options.tlsPollMs ?? 10_000) : () => undefined;
   const httpServer = config.tls && config.httpPort !== null
-    ? await listen({ fetch: plainHttpApp(config.acmeChallengeDir, config.publicUrl).fetch, hostname: config.host, port: config.httpPort, serverOptions: timeouts })
+    ? await listen({ fetch: plainHttpApp(config.acmeChallengeDir, config.publicUrl).fetch, hostname: config.host, port: config.httpPort, createServer: guard.createServer(createHttpServer) })
     : null;
   dispatcher.start();
   const url = urlOf(server, config.tls ? 'https' : 'http');

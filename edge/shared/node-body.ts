@@ -36,6 +36,9 @@ export function nodeBodyLimit(options: Parameters<typeof bodyLimit>[0]): Middlew
 /** The request body as UTF-8 text: from the Node stream when untouched, else from hono's Request. */
 export async function bodyText(c: Context): Promise<string> {
   const incoming = nodeRequestOf(c);
+  // Read already, before the app saw the request (connection-guard.ts).
+  const raw = (incoming as { rawBody?: unknown } | undefined)?.rawBody;
+  if (raw instanceof Buffer) return raw.toString('utf8');
   if (!incoming || incoming.readableDidRead || incoming.readableEnded) return c.req.text();
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);

@@ -2,7 +2,7 @@
  * `npm run build`: the services and container CLIs compile to dist/ and run with plain node (no tsx loader), with
  * the production node flags that edge/Dockerfile and the benchmark use.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,13 @@ import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { AGENT_NODE_FLAGS, EDGE_NODE_FLAGS } from '../../scripts/bench/edge.mts';
 import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
+import { openDatabase } from '../../edge/auth/store/db.js';
+import { addTicketmaster, verifyTicketmasterToken } from '../../edge/auth/store/ticketmasters.js';
+import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { startNodeService } from '../support/node-service.js';
 import { freePort } from '../support/ports.js';
+import { startTestProsody } from '../support/prosody.js';
+import { xmppLogin } from '../support/xmpp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let dataDir: string;
@@ -105,3 +110,108 @@ it('the built CLIs run with plain node: create-accounts, ticketmaster, accounts 
   expect(unconfigured.code).toBe(2);
   expect(unconfigured.stderr).toContain('MEET_CERT_DOMAINS: is required');
 }, 30_000);
+
+/**
+ * Holds `count` connections from `from` (one address, or `spread` addresses 127.0.N.M) open for `seconds`, each
+ * sending the headers of a POST and a few bytes of its body ('body') or only half its headers ('headers'). Its own
+ * process, with the file limit raised to the hard limit, so thousands of sockets fit.
+ */
+const ATTACKER = `
+const net = require('node:net');
+const [port, count, mode, spread, seconds] = process.argv.slice(1).map((arg, i) => (i === 2 ? arg : Number(arg)));
+let open = 0;
+for (let i = 0; i < count; i++) {
+  const n = i % spread;
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress: spread === 1 ? '127.0.0.2' : '127.0.' + (10 + Math.floor(n / 200)) + '.' + (1 + (n % 200)) });
+  socket.on('connect', () => {
+    open++;
+    socket.write(mode === 'body'
+      ? 'POST /create HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 12000\\r\\n\\r\\n{"us'
+      : 'POST /create HTTP/1.1\\r\\nHost: x\\r\\n');
+  });
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined);
+}
+setTimeout(() => { console.log(open); process.exit(0); }, seconds * 1000);
+`;
+
+/** `node <args>` with the file limit raised to the hard limit (CI's default soft limit is 1024). */
+const unlimited = (args: string[]) => ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...args];
+
+it('the built meet-auth, with its production heap, stays up under thousands of half-sent requests and still makes accounts', async () => {
+  const prosody = await startTestProsody();
+  try {
+    const sealing = generateSealingKeyPair();
+    const signing = generateSigningSecret();
+    const agentUrl = await start([...AGENT_NODE_FLAGS, 'dist/edge/agent/main.js'], {
+      MEET_DATA_DIR: join(dataDir, 'attack-agent'),
+      MEET_AGENT_PORT: String(await freePort()),
+      MEET_AGENT_SIGNING_SECRETS: signing,
+      MEET_AGENT_SEALING_KEYS: sealing.privateKey,
+      MEET_PROSODY_SOCKET: prosody.socketPath,
+      MEET_XMPP_DOMAIN: prosody.domain,
+      MEET_LOG_LEVEL: 'warn',
+    });
+    const edgeDir = join(dataDir, 'attack-edge');
+    const port = await freePort();
+    const edge = spawn('/bin/sh', unlimited([...EDGE_NODE_FLAGS, 'dist/edge/auth/main.js']), {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        MEET_DATA_DIR: edgeDir,
+        MEET_AUTH_PORT: String(port),
+        MEET_AGENTS: JSON.stringify([{ name: 'one', url: agentUrl, sealingPublicKey: sealing.publicKey }]),
+        MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ one: signing }),
+        MEET_XMPP_DOMAIN: prosody.domain,
+        MEET_LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(edge);
+    let edgeStderr = '';
+    await new Promise<void>((resolve, reject) => {
+      edge.stderr!.on('data', (chunk) => ((edgeStderr += chunk), /listening on/.test(edgeStderr) && resolve()));
+      edge.once('exit', (code) => reject(new Error(`meet-auth exited ${code}: ${edgeStderr}`)));
+    });
+    const db = openDatabase(edgeDir);
+    const check = await verifyTicketmasterToken(db, await addTicketmaster(db, 'Attack test', 4));
+    if (!check.ok) throw new Error('ticketmaster does not verify');
+    const tickets = [1, 2].map(() => mintTicket(db, check.ticketmaster, { expiresInHours: 1 }).ticket);
+    db.close();
+
+    const attackers = [
+      spawn('/bin/sh', unlimited(['-e', ATTACKER, String(port), '6000', 'body', '1', '12'])),
+      spawn('/bin/sh', unlimited(['-e', ATTACKER, String(port), '3000', 'headers', '100', '12'])),
+    ];
+    children.push(...attackers);
+    const redeem = async (ticket: string, user: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ user, password: 'attack test password', token: ticket }),
+      });
+      return { status: res.status, body: (await res.json()) as { request?: string; status?: string } };
+    };
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // the attack is in full swing
+    const during = await redeem(tickets[0]!, 'during-attack');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const later = await redeem(tickets[1]!, 'later-in-attack');
+    await Promise.all(attackers.map((attacker) => new Promise((resolve) => attacker.once('exit', resolve))));
+
+    expect(edge.exitCode, edgeStderr.slice(-2000)).toBeNull();
+    expect(during).toMatchObject({ status: 202 });
+    expect(later).toMatchObject({ status: 202 });
+    for (const [user, answer] of [['during-attack', during], ['later-in-attack', later]] as const) {
+      let status = answer.body.status;
+      for (let i = 0; status !== 'created' && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = ((await (await fetch(`http://127.0.0.1:${port}/status/${answer.body.request}`, { headers: { accept: 'application/json' } })).json()) as { status: string }).status;
+      }
+      expect(status).toBe('created');
+      expect(await xmppLogin({ port: prosody.c2sPort, domain: prosody.domain, username: user, password: 'attack test password', mechanism: 'PLAIN' })).toBe(true);
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  } finally {
+    await prosody.dispose();
+  }
+}, 90_000);

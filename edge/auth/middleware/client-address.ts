@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { isIP } from 'node:net';
+import { normaliseAddress } from '../../shared/addresses.js';
 import type { AuthEnv } from '../context.js';
 
 export type RemoteAddressResolver = (c: Context<AuthEnv>) => string | undefined;
@@ -12,23 +13,21 @@ export type RemoteAddressResolver = (c: Context<AuthEnv>) => string | undefined;
 /** The socket peer under @hono/node-server. */
 export const socketPeer: RemoteAddressResolver = (c) => c.env?.incoming?.socket?.remoteAddress;
 
-export function normaliseAddress(address: string): string {
-  const trimmed = address.trim().replace(/^\[|\]$/g, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(trimmed);
-  return (mapped?.[1] ?? trimmed).toLowerCase();
+export { normaliseAddress };
+
+/** The client behind `peer`: itself, or when it is a trusted proxy the right-most untrusted X-Forwarded-For hop. */
+export function clientOf(peer: string, forwardedFor: string | undefined, trusted: ReadonlySet<string>): string {
+  const from = normaliseAddress(peer);
+  if (!trusted.has(from)) return from;
+  const hops = (forwardedFor ?? '').split(',').map(normaliseAddress).filter((hop) => isIP(hop) !== 0);
+  while (hops.length > 0 && trusted.has(hops.at(-1)!)) hops.pop();
+  return hops.at(-1) ?? from;
 }
 
 export function clientAddress(options: { trustedProxies: readonly string[]; remoteAddress: RemoteAddressResolver }): MiddlewareHandler<AuthEnv> {
   const trusted = new Set(options.trustedProxies.map(normaliseAddress));
   return async (c, next) => {
-    const peer = normaliseAddress(options.remoteAddress(c) ?? 'unknown');
-    let client = peer;
-    if (trusted.has(peer)) {
-      const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map(normaliseAddress).filter((hop) => isIP(hop) !== 0);
-      while (hops.length > 0 && trusted.has(hops.at(-1)!)) hops.pop();
-      client = hops.at(-1) ?? peer;
-    }
-    c.set('clientAddress', client);
+    c.set('clientAddress', clientOf(options.remoteAddress(c) ?? 'unknown', c.req.header('x-forwarded-for'), trusted));
     await next();
   };
 }
