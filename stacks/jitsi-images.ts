@@ -1,8 +1,10 @@
 /** What every Jitsi container shares: pinned images from the Jitsi registry and the rootless runtime settings. */
+import { Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { PlainImage } from './plain-docker.js';
 import { jitsiTagProblem } from './config.js';
+import { servicePasswordProblem } from './service-passwords.js';
 
 export type JitsiService = 'web' | 'prosody' | 'jicofo' | 'jvb';
 
@@ -88,4 +90,14 @@ export function publishedEverywhere(internal: number, external: number, protocol
  */
 export function advertiseIps(ipv4: string, ipv6?: string): string {
   return ipv6 === undefined ? ipv4 : `${ipv4},${ipv6}`;
+}
+
+/**
+ * A literal password (tests, or a value written into an environment) must survive the images' shell command and
+ * HOCON strings; a Terraform variable is checked by its own validation (stacks/secrets.ts).
+ */
+export function checkServicePassword(name: string, value: string): void {
+  if (Token.isUnresolved(value)) return;
+  const problem = servicePasswordProblem(name, value, 1);
+  if (problem) throw new Error(problem);
 }

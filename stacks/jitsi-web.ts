@@ -9,7 +9,7 @@ import { containerPaths } from './layout.js';
  * meet.conf includes /run/web/config/nginx-custom/*.conf in each server that serves the site
  * (web/rootfs/defaults/meet.conf:44): the image's hook for own nginx config.
  */
-export const WEB_NGINX_CUSTOM_DIR = '/config/nginx-custom';
+const WEB_NGINX_CUSTOM_DIR = '/config/nginx-custom';
 export const WEB_ACME_SNIPPET_FILE = `${WEB_NGINX_CUSTOM_DIR}/meet-acme-challenge.conf`;
 
 /**
@@ -46,5 +46,5 @@ export function webEntrypoint(): string[] {
  * the TTL. 127.0.0.11 is Docker's embedded DNS on user-defined networks (the one the image would detect itself
  * from /etc/resolv.conf: scripts/config:102-122).
  */
-export const WEB_NGINX_RESOLVER = { address: '127.0.0.11', validSeconds: 10 } as const;
+const WEB_NGINX_RESOLVER = { address: '127.0.0.11', validSeconds: 10 } as const;
 export const WEB_NGINX_RESOLVER_ENV = `NGINX_RESOLVER=${WEB_NGINX_RESOLVER.address} valid=${WEB_NGINX_RESOLVER.validSeconds}s`;

@@ -8,7 +8,7 @@
 import { Construct } from 'constructs';
 import { Network } from '@cdktf/provider-docker/lib/network/index.js';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { advertiseIps, bind, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
+import { advertiseIps, bind, checkServicePassword, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
 import { webEntrypoint, WEB_NGINX_RESOLVER_ENV } from './jitsi-web.js';
 import { containerNames, containerPaths, JITSI_NETWORK, paths, ports, XMPP_SERVER_ALIAS } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
@@ -50,6 +50,8 @@ export class Jitsi extends Construct {
     if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an https:// origin without a path`);
     const mediaPort = props.jvbMediaPort ?? ports.jvbMedia;
     if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535) throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
+    checkServicePassword('jicofoAuthPassword', props.jicofoAuthPassword);
+    checkServicePassword('jvbAuthPassword', props.jvbAuthPassword);
     const { provider } = props;
     const repository = props.imageRepository ?? 'ghcr.io/jitsi';
     const timezone = props.timezone ?? 'UTC';
@@ -121,3 +123,4 @@ export class Jitsi extends Construct {
     });
   }
 }
+

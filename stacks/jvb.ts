@@ -8,7 +8,7 @@
 import { ref, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { advertiseIps, bind, checkJitsiTag, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
+import { advertiseIps, bind, checkJitsiTag, checkServicePassword, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
 import { containerNames, paths, ports } from './layout.js';
 import { containerSettings, ReplacedContainer, settingsHash, SettingsTrigger, type ReplacedContainerProps } from './replaced-container.js';
 
@@ -55,6 +55,7 @@ export class ExtraJvbs extends Construct {
     }
     const duplicate = nicknames.find((nickname, index) => nicknames.indexOf(nickname) !== index);
     if (duplicate !== undefined) throw new Error(`JVB nickname "${duplicate}" is given twice`);
+    checkServicePassword('jvbAuthPassword', props.jvbAuthPassword);
     const mediaPort = props.jvbMediaPort ?? ports.jvbMedia;
     if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535) throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
     const imageName = `${props.imageRepository ?? 'ghcr.io/jitsi'}/jvb:${checkJitsiTag(props.imageTag)}`;

@@ -25,11 +25,13 @@ export const paths = {
   edgeData: `${MEET_ROOT}/edge`,
 } as const;
 
-/** Directories the Jitsi containers need on a host that runs the whole Jitsi set (11146+ layout). */
+/**
+ * Directories the Jitsi containers mount on a host that runs the whole Jitsi set (11146+ layout); each is a bind
+ * source (compose's jibri, web-crontabs and web-load-test directories are not: we run neither jibri nor them).
+ */
 export const jitsiDirectories: readonly string[] = [
   paths.jitsiConfig('web'), paths.jitsiConfig('jicofo'), paths.jitsiConfig('jvb'), paths.prosodyConfig,
   paths.prosodyPlugins, paths.prosodyStorage, paths.webStorage, paths.transcripts,
-  `${JITSI_ROOT}/storage/jibri`, `${JITSI_ROOT}/tmp/web-crontabs`, `${JITSI_ROOT}/tmp/web-load-test`,
 ];
 
 /** Inside the containers. */

@@ -4,6 +4,7 @@
  * synthesized into cdktf.out/. Validation messages never echo the value.
  */
 import { TerraformVariable, type TerraformStack } from 'cdktf';
+import { SERVICE_PASSWORD_CHARACTERS_PATTERN, SERVICE_PASSWORD_MIN_LENGTH, SERVICE_PASSWORD_PATTERN, SERVICE_PASSWORD_RULE } from './service-passwords.js';
 
 export interface ServiceSecrets {
   readonly jicofoAuthPassword: string;
@@ -26,18 +27,24 @@ export const SECRET_VARIABLES = {
 } as const satisfies Record<keyof ServiceSecrets, string>;
 
 export function declareSecrets(stack: TerraformStack): ServiceSecrets {
-  const variable = (name: string, description: string, sensitive: boolean, condition: string, errorMessage: string) =>
+  const variable = (name: string, description: string, sensitive: boolean, condition: string | Array<{ condition: string; errorMessage: string }>, errorMessage = '') =>
     new TerraformVariable(stack, name, {
       type: 'string', description, sensitive, nullable: false,
-      validation: [{ condition, errorMessage }],
+      // In JSON a bare string is a template without interpolation, which Terraform refuses as a condition (it must
+      // refer to the variable: hashicorp/terraform-cdk#3571); "${...}" makes it the expression.
+      validation: (typeof condition === 'string' ? [{ condition, errorMessage }] : condition)
+        .map((rule) => ({ condition: `\${${rule.condition}}`, errorMessage: rule.errorMessage })),
     }).stringValue;
   const v = (name: string) => `var.${name}`;
   const names = SECRET_VARIABLES;
+  // Characters first: a password with a space is refused for what breaks the images, whatever its length.
+  const servicePassword = (name: string) => [
+    { condition: `can(regex("${SERVICE_PASSWORD_CHARACTERS_PATTERN}", ${v(name)}))`, errorMessage: `${name} must use ${SERVICE_PASSWORD_RULE}.` },
+    { condition: `can(regex("${SERVICE_PASSWORD_PATTERN}", ${v(name)}))`, errorMessage: `${name} must be at least ${SERVICE_PASSWORD_MIN_LENGTH} characters (e.g. openssl rand -hex 16).` },
+  ];
   return {
-    jicofoAuthPassword: variable(names.jicofoAuthPassword, 'Prosody account of jicofo (focus@auth.meet.jitsi)', true,
-      `length(${v(names.jicofoAuthPassword)}) >= 24`, 'jicofo_auth_password must be at least 24 characters (e.g. openssl rand -hex 16).'),
-    jvbAuthPassword: variable(names.jvbAuthPassword, 'Prosody account of every JVB (jvb@auth.meet.jitsi)', true,
-      `length(${v(names.jvbAuthPassword)}) >= 24`, 'jvb_auth_password must be at least 24 characters (e.g. openssl rand -hex 16).'),
+    jicofoAuthPassword: variable(names.jicofoAuthPassword, 'Prosody account of jicofo (focus@auth.meet.jitsi)', true, servicePassword(names.jicofoAuthPassword)),
+    jvbAuthPassword: variable(names.jvbAuthPassword, 'Prosody account of every JVB (jvb@auth.meet.jitsi)', true, servicePassword(names.jvbAuthPassword)),
     agentSigningSecrets: variable(names.agentSigningSecrets, 'Signing secrets between meet-auth and the agent: "whsec_new [whsec_old]"', true,
       `can(regex("^whsec_[A-Za-z0-9+/=]+([ ,]+whsec_[A-Za-z0-9+/=]+)*$", ${v(names.agentSigningSecrets)}))`,
       'agent_signing_secrets must be one or more whsec_<base64> secrets separated by spaces.'),

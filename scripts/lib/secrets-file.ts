@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
+import { servicePasswordProblem } from '../../stacks/service-passwords.js';
 
 /** The variables the stacks declare (stacks/secrets.ts and the cloud stack's ssh_public_key). */
 export interface GeneratedSecrets {
@@ -17,11 +18,19 @@ export interface GeneratedSecrets {
   readonly agent_sealing_public_key: string;
 }
 
+/** 48 hex digits: survives the images' unquoted shell command and HOCON strings (stacks/service-passwords.ts). */
+function servicePassword(name: string): string {
+  const value = randomBytes(24).toString('hex');
+  const problem = servicePasswordProblem(name, value);
+  if (problem) throw new Error(`generated ${problem}`);
+  return value;
+}
+
 export function generateSecrets(): GeneratedSecrets {
   const sealing = generateSealingKeyPair();
   return {
-    jicofo_auth_password: randomBytes(24).toString('hex'),
-    jvb_auth_password: randomBytes(24).toString('hex'),
+    jicofo_auth_password: servicePassword('jicofo_auth_password'),
+    jvb_auth_password: servicePassword('jvb_auth_password'),
     agent_signing_secrets: generateSigningSecret(),
     agent_sealing_private_keys: sealing.privateKey,
     agent_sealing_public_key: sealing.publicKey,

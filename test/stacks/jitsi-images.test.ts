@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
+import { jitsiDirectories } from '../../stacks/layout.js';
 import { DEBIAN_SYMLINKS, IMAGE_SYMLINKS, mountTargetProblem, type JitsiService } from '../../stacks/jitsi-images.js';
 import { ReplacedContainer } from '../../stacks/replaced-container.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
@@ -63,6 +64,11 @@ describe('the images\' symlinks (their Dockerfiles at stable-11146-2)', () => {
         expect(through, `${stack} ${String(item.name)} mounts ${mount.target}`).toBeUndefined();
       }
     }
+  });
+
+  it('every directory created for the Jitsi containers is mounted by one of them (none created and never used)', () => {
+    const sources = new Set(containers.flatMap(({ item }) => ((item.mounts ?? []) as Array<{ source: string }>).map((mount) => mount.source)));
+    expect(jitsiDirectories.filter((dir) => !sources.has(dir))).toEqual([]);
   });
 
   it('a container is refused when a mount target is under /run or goes through such a symlink', () => {
