@@ -78,7 +78,8 @@ function resultOf(answer: JobAnswer): AttemptResult {
     case 'conflict':
       return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server already' } };
     case 'failed':
-      return { kind: 'final', outcome: { status: 'dead', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
+      // A refusal for good (bad name, seal that does not open, Prosody refusing): no retry can fix it.
+      return { kind: 'final', outcome: { status: 'failed', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
     case 'pending':
       return { kind: 'pending' };
   }

@@ -4,7 +4,6 @@
  * So we accept only passwords that SASLprep (RFC 4013) leaves exactly as they are: then what Prosody stores and
  * what any client proves are the same bytes. Spaces and letters of every script are welcome.
  */
-import { foldUsername } from './usernames.js';
 
 export const PASSWORD_MIN_CHARS = 10;
 export const PASSWORD_MAX_BYTES = 1024;
@@ -49,8 +48,13 @@ export function checkPassword(password: unknown, username: string): PasswordResu
   if (RTL.test(password) && !(RTL.test(first) && RTL.test(last))) {
     return { ok: false, error: 'A password with right-to-left letters must start and end with one.' };
   }
-  if (username && foldUsername(password).includes(foldUsername(username))) {
+  if (username && looseFold(password).includes(looseFold(username))) {
     return { ok: false, error: 'The password must not contain the username.' };
   }
   return { ok: true };
+}
+
+/** Case and compatibility folding for the "contains the username" check (any text; not a username rule). */
+function looseFold(text: string): string {
+  return text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
 }

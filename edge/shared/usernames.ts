@@ -1,8 +1,11 @@
 /**
- * Usernames, folded the way Prosody's nodeprep folds them (NFKC + full case folding), so that `Alice`,
- * `ALICE` and `ａｌｉｃｅ` are one name here exactly as they are one account in Prosody. The folded form is what
- * meet-auth stores, reserves (UNIQUE) and sends to the agents.
+ * Usernames, folded by Prosody's own nodeprep (edge/shared/nodeprep.ts, built from a real Prosody and proven
+ * against it on every code point), so `Alice`, `ALICE` and `ａｌｉｃｅ` are one name here exactly as they are one
+ * account in Prosody. The folded form is what meet-auth stores, reserves (UNIQUE) and sends to the agents; on top
+ * of nodeprep meet-auth only refuses more (letters and digits, no code point Unicode 3.2 did not have), never folds
+ * differently.
  */
+import { isMappedToNothing, prepareNode } from './nodeprep.js';
 
 export const USERNAME_MAX_CHARS = 64;
 /**
@@ -17,23 +20,14 @@ export const USERNAME_RULES =
 
 /** Letters (with their combining marks) and digits of any script, plus . _ - inside. */
 const SHAPE = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u;
-/**
- * RFC 3454 B.1 "commonly mapped to nothing": nodeprep deletes these, so `a\u034Fb` would be the account `ab`
- * in Prosody while our registry saw another name. Some are combining marks (U+034F, variation selectors)
- * that SHAPE would let through, so they are refused outright.
- */
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/u;
 const ENDS_WELL = /[\p{L}\p{M}\p{N}]$/u;
-/** Right-to-left scripts: RFC 3454 §6 (nodeprep's bidi rule) forbids mixing them with left-to-right letters. */
-const RTL = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
-const RTL_EDGE = /^[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}].*[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]$|^[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]$/u;
-const LTR_LETTER = /[\p{L}--[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]]/v;
 
 export type UsernameResult = { readonly ok: true; readonly username: string } | { readonly ok: false; readonly error: string };
 
-/** NFKC, then full case folding (upper then lower maps ß→ss, ﬁ→fi as nodeprep's B.2 table does), then NFKC again. */
-export function foldUsername(raw: string): string {
-  return raw.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+/** Prosody's nodeprep of `raw` (unassigned code points refused, as Prosody's strict mode), or null where it refuses. */
+export function foldUsername(raw: string): string | null {
+  const prepared = prepareNode(raw, { strict: true });
+  return prepared.ok ? prepared.value : null;
 }
 
 function encodedLength(name: string): number {
@@ -42,26 +36,32 @@ function encodedLength(name: string): number {
   return length;
 }
 
+const NOT_ALLOWED = `That username contains characters that are not allowed. ${USERNAME_RULES}`;
+const TOO_LONG = `That username is too long. ${USERNAME_RULES}`;
+
 /** Validates and folds a username; the error says what is allowed and never echoes control characters. */
 export function normaliseUsername(raw: unknown): UsernameResult {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, error: `A username is required. ${USERNAME_RULES}` };
-  if (raw.length > 4 * USERNAME_MAX_CHARS) return { ok: false, error: `That username is too long. ${USERNAME_RULES}` };
-  const username = foldUsername(raw);
-  const chars = [...username].length;
-  if (chars > USERNAME_MAX_CHARS || encodedLength(username) > MAX_ENCODED_BYTES) {
-    return { ok: false, error: `That username is too long. ${USERNAME_RULES}` };
-  }
-  if (MAPPED_TO_NOTHING.test(username)) {
+  if (raw.length > 4 * USERNAME_MAX_CHARS) return { ok: false, error: TOO_LONG };
+  // nodeprep deletes these (`a\u034Fb` is the account `ab`): refused, so what people see is the name they get.
+  if ([...raw].some((char) => isMappedToNothing(char.codePointAt(0)!))) {
     return { ok: false, error: `That username contains invisible characters, which are not allowed. ${USERNAME_RULES}` };
   }
-  if (!SHAPE.test(username) || !ENDS_WELL.test(username)) {
-    return { ok: false, error: `That username contains characters that are not allowed. ${USERNAME_RULES}` };
+  const prepared = prepareNode(raw, { strict: true });
+  if (!prepared.ok) {
+    if (prepared.reason === 'bidi') {
+      return {
+        ok: false,
+        error: `That username mixes right-to-left and left-to-right letters, or does not start and end with a right-to-left letter, which XMPP does not allow. ${USERNAME_RULES}`,
+      };
+    }
+    return { ok: false, error: prepared.reason === 'too-long' ? TOO_LONG : NOT_ALLOWED };
   }
-  if (RTL.test(username) && (LTR_LETTER.test(username) || !RTL_EDGE.test(username))) {
-    return {
-      ok: false,
-      error: `That username mixes right-to-left and left-to-right letters, which XMPP does not allow. ${USERNAME_RULES}`,
-    };
-  }
+  const username = prepared.value;
+  if ([...username].length > USERNAME_MAX_CHARS || encodedLength(username) > MAX_ENCODED_BYTES) return { ok: false, error: TOO_LONG };
+  if (!SHAPE.test(username) || !ENDS_WELL.test(username)) return { ok: false, error: NOT_ALLOWED };
+  // Prosody preps the name again when the agent creates it: it must come back as it is.
+  const again = prepareNode(username, { strict: true });
+  if (!again.ok || again.value !== username) return { ok: false, error: NOT_ALLOWED };
   return { ok: true, username };
 }

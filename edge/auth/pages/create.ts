@@ -74,5 +74,7 @@ function describe(status: RequestView['servers'][number]['status']): string {
       return 'this name already exists on this server (not changed)';
     case 'dead':
       return 'could not be reached; an administrator can retry it';
+    case 'failed':
+      return 'this server refused the account (retrying cannot help)';
   }
 }

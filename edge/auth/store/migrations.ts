@@ -77,4 +77,24 @@ export const MIGRATIONS: readonly string[] = [
   // failure_counted: set once per request, so an admin's retry that fails again is not counted twice.
   `ALTER TABLE tickets ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE requests ADD COLUMN failure_counted INTEGER NOT NULL DEFAULT 0;`,
+  // Server status 'failed': the agent refused the job for good (a reason no retry can fix), not 'dead' (gave up
+  // reaching it). SQLite cannot change a CHECK, so the table is rebuilt; nothing references jobs.
+  `CREATE TABLE jobs_v3 (
+    id              TEXT PRIMARY KEY,
+    request_id      TEXT NOT NULL REFERENCES requests(id),
+    server          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'created', 'conflict', 'dead', 'failed')),
+    sealed_password TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (request_id, server)
+  ) STRICT;
+  INSERT INTO jobs_v3 (id, request_id, server, status, sealed_password, attempts, next_attempt_at, last_error, updated_at)
+    SELECT id, request_id, server, status, sealed_password, attempts, next_attempt_at, last_error, updated_at FROM jobs;
+  DROP TABLE jobs;
+  ALTER TABLE jobs_v3 RENAME TO jobs;
+  CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status = 'pending';
+  CREATE INDEX jobs_dead ON jobs (updated_at) WHERE status = 'dead';`,
 ];

@@ -14,7 +14,8 @@ import type { Db } from './db.js';
 import { consumeTicketUse, returnTicketUse } from './tickets.js';
 
 export type RequestStatus = 'pending' | 'created' | 'failed';
-export type JobStatus = 'pending' | 'created' | 'conflict' | 'dead';
+/** `failed`: the agent refused the job for a reason no retry can fix (see its last_error); `dead`: gave up reaching it. */
+export type JobStatus = 'pending' | 'created' | 'conflict' | 'dead' | 'failed';
 
 export interface NewJob {
   readonly id: string;
@@ -157,7 +158,7 @@ export function extendJobLease(db: Db, jobId: string, until: number): boolean {
 }
 
 export type JobOutcome =
-  | { readonly status: 'created' | 'conflict' | 'dead'; readonly detail?: string }
+  | { readonly status: 'created' | 'conflict' | 'dead' | 'failed'; readonly detail?: string }
   | { readonly status: 'retry'; readonly nextAttemptAt: number; readonly detail: string }
   /** The agent has the job and is working on it ("pending"): ask again at nextAttemptAt; not a failed attempt. */
   | { readonly status: 'recheck'; readonly nextAttemptAt: number; readonly detail: string };
@@ -208,7 +209,7 @@ function settleRequest(db: Db, requestId: string, now: number): Settlement {
     )
     .get(requestId) as { status: RequestStatus; username: string; selector: string; returnedAt: number | null; counted: number };
   const statuses = (db.prepare('SELECT status FROM jobs WHERE request_id = ?').all(requestId) as { status: JobStatus }[]).map((row) => row.status);
-  const next: RequestStatus = statuses.some((s) => s === 'conflict' || s === 'dead')
+  const next: RequestStatus = statuses.some((s) => s === 'conflict' || s === 'dead' || s === 'failed')
     ? 'failed'
     : statuses.every((s) => s === 'created')
       ? 'created'
@@ -274,8 +275,8 @@ export function retryDeadJob(db: Db, jobId: string, now = Date.now()): void {
     if (!job.hasSeal) throw new RetryError(`Job ${jobId} no longer holds its sealed password (kept for a limited time); the user must redeem a ticket again.`);
     const request = db.prepare('SELECT username, status FROM requests WHERE id = ?').get(job.requestId) as { username: string; status: RequestStatus };
     const others = db.prepare(`SELECT status FROM jobs WHERE request_id = ? AND id != ?`).all(job.requestId, jobId) as { status: JobStatus }[];
-    if (others.some((other) => other.status === 'conflict')) {
-      throw new RetryError(`Request ${job.requestId} has a server in conflict (the name exists there already); resolve that first.`);
+    if (others.some((other) => other.status === 'conflict' || other.status === 'failed')) {
+      throw new RetryError(`Request ${job.requestId} has a server in conflict or that refused it for good; it cannot complete.`);
     }
     const revives = request.status === 'failed' && !others.some((other) => other.status === 'dead');
     if (revives) {
@@ -303,7 +304,7 @@ export function purgeDeadSeals(db: Db, olderThan: number): number {
 }
 
 export function countJobs(db: Db): Record<JobStatus, number> {
-  const counts: Record<JobStatus, number> = { pending: 0, created: 0, conflict: 0, dead: 0 };
+  const counts: Record<JobStatus, number> = { pending: 0, created: 0, conflict: 0, dead: 0, failed: 0 };
   for (const row of db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as { status: JobStatus; n: number }[]) {
     counts[row.status] = row.n;
   }

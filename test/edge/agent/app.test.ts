@@ -209,6 +209,21 @@ describe('POST /jobs with a delivery of several jobs', () => {
     expect(await accounts.verify('batch-forged', 'batch forged password').catch(() => false)).toBe(false);
   });
 
+  it('a job it refuses (a name Prosody would fold otherwise, a bad seal) fails alone with its reason; the others are created', async () => {
+    const good = makeJob(sealing.publicKey, 'batch-good', 'batch good password');
+    // Names that are not folded as Prosody folds them, and a seal that is not base64url.
+    const unfolded = [makeJob(sealing.publicKey, 'Upper', 'batch upper password'), makeJob(sealing.publicKey, 'Batch', 'batch b password')];
+    const badSeal = { id: 'batch-bad-seal', username: 'batch-bad-seal', body: JSON.stringify({ id: 'batch-bad-seal', username: 'batch-bad-seal', sealedPassword: 'not a seal!' }) };
+    const response = await post(signedDeliveryInit(newKey, [unfolded[0]!, good, badSeal, unfolded[1]!]));
+    expect(response.status).toBe(200);
+    const refused = { status: 'failed', detail: expect.stringMatching(/^malformed job: /) };
+    expect(await response.json()).toEqual({
+      jobs: [{ id: unfolded[0]!.id, ...refused }, { id: good.id, status: 'created' }, { id: badSeal.id, ...refused }, { id: unfolded[1]!.id, ...refused }],
+    });
+    for (const job of [...unfolded, badSeal]) expect(inbox.get(job.id)).toBeUndefined();
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'batch-good', password: 'batch good password' })).toBe(true);
+  });
+
   it.each([
     ['a job id twice', () => {
       const job = makeJob(sealing.publicKey, 'batch-twice', 'batch twice password');

@@ -138,12 +138,13 @@ describe('delivery', () => {
     expect(() => retryDeadJob(h!.db, dead!.id)).toThrow(/not dead/);
   });
 
-  it('an agent\'s permanent refusal ("failed") is dead at once', async () => {
+  it('an agent\'s permanent refusal is "failed" at once (not dead: no retry can fix it)', async () => {
     h = await startHarness({ agents: [{ name: 'strict', behave: () => ({ status: 'failed', detail: 'prosody refused the name' }) }] });
     const { request } = await redeem(h, 'refused');
-    expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'strict', status: 'dead' }] });
+    expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'strict', status: 'failed' }] });
     expect(h.agents[0]!.jobs).toHaveLength(1);
-    expect(listJobs(h.db, { status: 'dead' })[0]!.lastError).toContain('prosody refused the name');
+    expect(listJobs(h.db, { status: 'failed' })[0]!.lastError).toContain('prosody refused the name');
+    expect(listJobs(h.db, { status: 'dead' })).toEqual([]);
   });
 
   it('refuses to revive a request whose name someone else took meanwhile', async () => {
