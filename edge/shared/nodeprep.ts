@@ -56,11 +56,6 @@ const mappings = new Map<number, string>(
 const MAX_INPUT_BYTES = 1023;
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** Whether `codePoint` was unassigned in Unicode 3.2 (nodeprep lets it through unchanged unless strict). */
-export function isUnassignedInUnicode32(codePoint: number): boolean {
-  return unassigned.has(codePoint);
-}
-
 /** NFKC of the runs of code points assigned in Unicode 3.2; the others stay as they are (ICU's filtered normalizer). */
 function filteredNfkc(text: string): string {
   let result = '';
