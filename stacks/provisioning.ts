@@ -178,6 +178,8 @@ export interface MeetEdgeProps {
   readonly tls?: boolean;
   /** @default "info" */
   readonly logLevel?: string;
+  /** Bearer token /metrics requires (sensitive); "" or absent: no /metrics. */
+  readonly metricsToken?: string;
 }
 
 export class MeetEdge extends Construct {
@@ -201,6 +203,7 @@ export class MeetEdge extends Construct {
         `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AUTH_HOST=0.0.0.0', `MEET_AUTH_PORT=${ports.edge}`,
         `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
         `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+        ...(props.metricsToken !== undefined ? [`MEET_METRICS_TOKEN=${props.metricsToken}`] : []),
         ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
         // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
         ...certificateEnv(props.certificate),

@@ -15,6 +15,8 @@ export interface ServiceSecrets {
   readonly agentSealingPrivateKeys: string;
   /** The public half of the newest sealing key; the edge seals passwords to it. Not secret. */
   readonly agentSealingPublicKey: string;
+  /** Bearer token for meet-auth's /metrics; "" (the default, for older secrets files): no /metrics. */
+  readonly metricsToken: string;
 }
 
 /** Variable names, which are also the TF_VAR_<name> names in the secrets file. */
@@ -24,12 +26,13 @@ export const SECRET_VARIABLES = {
   agentSigningSecrets: 'agent_signing_secrets',
   agentSealingPrivateKeys: 'agent_sealing_private_keys',
   agentSealingPublicKey: 'agent_sealing_public_key',
+  metricsToken: 'metrics_token',
 } as const satisfies Record<keyof ServiceSecrets, string>;
 
 export function declareSecrets(stack: TerraformStack): ServiceSecrets {
-  const variable = (name: string, description: string, sensitive: boolean, condition: string | Array<{ condition: string; errorMessage: string }>, errorMessage = '') =>
+  const variable = (name: string, description: string, sensitive: boolean, condition: string | Array<{ condition: string; errorMessage: string }>, errorMessage = '', fallback?: string) =>
     new TerraformVariable(stack, name, {
-      type: 'string', description, sensitive, nullable: false,
+      type: 'string', description, sensitive, nullable: false, ...(fallback !== undefined ? { default: fallback } : {}),
       // In JSON a bare string is a template without interpolation, which Terraform refuses as a condition (it must
       // refer to the variable: hashicorp/terraform-cdk#3571); "${...}" makes it the expression.
       validation: (typeof condition === 'string' ? [{ condition, errorMessage }] : condition)
@@ -54,5 +57,9 @@ export function declareSecrets(stack: TerraformStack): ServiceSecrets {
     agentSealingPublicKey: variable(names.agentSealingPublicKey, 'X25519 public key matching the newest agent sealing key', false,
       `can(regex("^[A-Za-z0-9_-]{43}$", ${v(names.agentSealingPublicKey)}))`,
       'agent_sealing_public_key must be a base64url X25519 public key (43 characters).'),
+    // Optional so that a secrets file made before it existed still deploys (then meet-auth serves no /metrics).
+    metricsToken: variable(names.metricsToken, 'Bearer token for meet-auth /metrics ("" = no /metrics)', true,
+      `${v(names.metricsToken)} == "" || can(regex("^[A-Za-z0-9._~+/-]{32,}=*$", ${v(names.metricsToken)}))`,
+      'metrics_token must be empty or at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32).', ''),
   };
 }

@@ -96,6 +96,7 @@ export class ServicesStack extends TerraformStack {
       tls: env.edge.tls,
       certificate: { domains: [env.domains.auth], ...acme },
       logLevel: env.edge.logLevel,
+      metricsToken: secrets.metricsToken,
       agents: [{
         name: cloud.jitsi.name,
         url: `http://${cloud.jitsi.privateIp}:${agent.port}`,

@@ -19,12 +19,13 @@ import { accountRoutes } from './routes/accounts.js';
 import { opsRoutes } from './routes/ops.js';
 import { ticketRoutes } from './routes/tickets.js';
 
-const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 403: 'cross_origin', 404: 'not_found', 413: 'payload_too_large' };
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 401: 'unauthorized', 403: 'cross_origin', 404: 'not_found', 413: 'payload_too_large' };
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 
-  app.use(requestId({ generator: () => crypto.randomUUID() }));
+  // Our own id for every request; whatever a client sends as X-Request-Id is only logged beside it (request-log.ts).
+  app.use(requestId({ headerName: '', generator: () => crypto.randomUUID() }));
   app.use(clientAddress({ trustedProxies: deps.config.trustedProxies, remoteAddress: deps.remoteAddress ?? socketPeer }));
   app.use(requestLog(deps.log, deps.metrics));
   app.use(negotiate());
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
 
   const renderError = (c: Context<AuthEnv>, known: AppError) => {
     if (known.retryAfter) c.header('Retry-After', String(known.retryAfter));
+    if (known.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
     c.header('Cache-Control', 'no-store');
     if (c.get('wantsJson') ?? (c.req.header('accept') ?? '').includes('application/json')) {
       return c.json({ error: known.message, ...(known.field ? { field: known.field } : {}) }, known.status);

@@ -54,6 +54,8 @@ export interface AuthConfig {
   readonly holdMs: number;
   readonly xmppDomain: string;
   readonly bodyLimitBytes: number;
+  /** Bearer token that /metrics requires; null: no /metrics. */
+  readonly metricsToken: string | null;
   readonly rateLimits: RateLimitConfig;
   readonly dispatch: DispatchConfig;
   /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
@@ -153,6 +155,11 @@ const envSchema = z
     MEET_LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
     MEET_HOLD_MS: int(0, 30_000, 2000),
     MEET_XMPP_DOMAIN: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default('meet.jitsi')),
+    // A secret: the message names the rule, never the value.
+    MEET_METRICS_TOKEN: z.preprocess(
+      emptyAsUndefined,
+      z.string().regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, { error: 'must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32)' }).optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.MEET_TLS_CERT) !== Boolean(env.MEET_TLS_KEY)) {
@@ -204,6 +211,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     holdMs: e.MEET_HOLD_MS,
     xmppDomain: e.MEET_XMPP_DOMAIN,
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    metricsToken: e.MEET_METRICS_TOKEN ?? null,
     rateLimits: DEFAULT_RATE_LIMITS,
     dispatch: DEFAULT_DISPATCH,
     connections: DEFAULT_CONNECTION_LIMITS,

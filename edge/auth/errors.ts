@@ -4,6 +4,7 @@
  */
 export const ERROR_STATUS = {
   bad_request: 400,
+  unauthorized: 401,
   bad_credentials: 403,
   cross_origin: 403,
   not_found: 404,
@@ -22,6 +23,7 @@ export const BAD_CREDENTIALS_MESSAGE = 'That ticket or token is not valid: it ma
 
 export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   bad_request: 'The request was not understood.',
+  unauthorized: 'This needs a valid bearer token.',
   bad_credentials: BAD_CREDENTIALS_MESSAGE,
   cross_origin: 'This form must be sent from this site.',
   not_found: 'Nothing is here.',

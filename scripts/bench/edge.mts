@@ -16,7 +16,7 @@
  * lines, and e.g. --trace-gc output) in that file. MEET_BENCH_AGENT_NODE_FLAGS / MEET_BENCH_AGENT_STDOUT likewise.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
@@ -241,12 +241,12 @@ const round = (value: number) => Math.round(value * 10) / 10;
 const mb = (kb: number) => round(kb / 1024);
 
 /** Samples the edge's own V8 heap figures from /metrics (prom-client default metrics) once a second. */
-function heapSampler(url: string) {
+function heapSampler(url: string, token: string) {
   let usedPeak = 0;
   let totalPeak = 0;
   const read = (text: string, name: string) => Number(new RegExp(`^meet_auth_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const timer = setInterval(() => {
-    fetch(`${url}/metrics`)
+    fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
       .then((res) => res.text())
       .then((text) => {
         usedPeak = Math.max(usedPeak, read(text, 'nodejs_heap_size_used_bytes') || 0);
@@ -265,7 +265,9 @@ interface Context {
 
 async function measure(context: Context, argv: readonly string[]): Promise<BenchFigures> {
   const { dataDir, agent, tickets } = context;
+  const metricsToken = randomBytes(32).toString('hex');
   const edge = await startService('meet-auth', argv, {
+    MEET_METRICS_TOKEN: metricsToken,
     MEET_DATA_DIR: dataDir,
     MEET_AUTH_PORT: String(await freePort()),
     MEET_TRUSTED_PROXIES: '127.0.0.1',
@@ -274,7 +276,7 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
     MEET_LOG_LEVEL: 'info',
   }, process.env.MEET_BENCH_EDGE_STDOUT);
   const url = edge.url;
-  const heap = heapSampler(url);
+  const heap = heapSampler(url, metricsToken);
   let userCounter = 0;
   const prefix = randomUUID().slice(0, 8);
   const redeem = async (ticket: string, from: string) => {

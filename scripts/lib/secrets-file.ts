@@ -16,6 +16,7 @@ export interface GeneratedSecrets {
   readonly agent_signing_secrets: string;
   readonly agent_sealing_private_keys: string;
   readonly agent_sealing_public_key: string;
+  readonly metrics_token: string;
 }
 
 /** 48 hex digits: survives the images' unquoted shell command and HOCON strings (stacks/service-passwords.ts). */
@@ -34,6 +35,7 @@ export function generateSecrets(): GeneratedSecrets {
     agent_signing_secrets: generateSigningSecret(),
     agent_sealing_private_keys: sealing.privateKey,
     agent_sealing_public_key: sealing.publicKey,
+    metrics_token: randomBytes(32).toString('hex'),
   };
 }
 

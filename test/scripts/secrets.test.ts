@@ -48,6 +48,7 @@ describe('createSecretsFile', () => {
     expect(env.TF_VAR_jicofo_auth_password).toMatch(/^[0-9a-f]{48}$/);
     expect(env.TF_VAR_jvb_auth_password).toMatch(/^[0-9a-f]{48}$/);
     expect(env.TF_VAR_agent_signing_secrets).toMatch(/^whsec_/);
+    expect(env.TF_VAR_metrics_token).toMatch(/^[0-9a-f]{64}$/);
     expect(sealingPublicKeyOf(env.TF_VAR_agent_sealing_private_keys!)).toBe(env.TF_VAR_agent_sealing_public_key);
     expect(env.TF_VAR_ssh_public_key).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG op@example');
     expect(env).not.toHaveProperty('AWS_ACCESS_KEY_ID');

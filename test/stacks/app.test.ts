@@ -155,6 +155,7 @@ describe('changing one setting replaces exactly the containers it concerns', () 
     expect(users('jvb_auth_password')).toEqual(['jitsi-prosody', 'jitsi-jvb']);
     expect(users('jicofo_auth_password')).toEqual(['jitsi-prosody', 'jitsi-jicofo']);
     expect(users('agent_signing_secrets')).toEqual(['meet-agent', 'meet-edge']);
+    expect(users('metrics_token')).toEqual(['meet-edge']);
   });
 });
 
@@ -189,7 +190,7 @@ describe('npm run synth (stacks/main.ts)', () => {
     const env: NodeJS.ProcessEnv = {
       PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
       TF_VAR_jicofo_auth_password: `${canary}-jicofo`, TF_VAR_jvb_auth_password: `${canary}-jvb`,
-      TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`,
+      TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`, TF_VAR_metrics_token: `${canary}-metrics-0123456789abcdef`,
       AWS_SECRET_ACCESS_KEY: `${canary}-aws`, OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
     };
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
@@ -200,7 +201,7 @@ describe('npm run synth (stacks/main.ts)', () => {
     expect(tree.size).toBeGreaterThan(4);
     for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
     const secretVariables = Object.entries(stacks['production-services']!.variable ?? {}).filter(([, variable]) => variable.sensitive).map(([name]) => name);
-    expect(secretVariables.sort()).toEqual(['agent_sealing_private_keys', 'agent_signing_secrets', 'jicofo_auth_password', 'jvb_auth_password']);
+    expect(secretVariables.sort()).toEqual(['agent_sealing_private_keys', 'agent_signing_secrets', 'jicofo_auth_password', 'jvb_auth_password', 'metrics_token']);
   });
 
   it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {

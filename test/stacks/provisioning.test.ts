@@ -110,6 +110,9 @@ describe('MeetEdge', () => {
       'MEET_AGENT_SIGNING_SECRETS=${jsonencode({"jitsi" = "whsec_a whsec_b"})}',
     ]));
     expect(edge.env.some((entry) => entry.startsWith('MEET_TLS_'))).toBe(false);
+    expect(edge.env.some((entry) => entry.startsWith('MEET_METRICS_TOKEN='))).toBe(false);
+    // The /metrics bearer token reaches the container environment only (edge/auth/config.ts reads it).
+    expect(container(synthEdge({ metricsToken: '${var.metrics_token}' }), 'meet-edge').env).toContain('MEET_METRICS_TOKEN=${var.metrics_token}');
   });
 
   it('with TLS: certificate paths set, 443 published, and 80 kept for ACME challenges (plain-HTTP listener)', () => {

@@ -1,5 +1,10 @@
-/** Operations: health, Prometheus metrics, the stylesheet, and ACME HTTP-01 challenge files. */
+/**
+ * Operations: health, Prometheus metrics, the stylesheet, and ACME HTTP-01 challenge files. /healthz is public and
+ * says only whether the service answers; /metrics (counters, job states, agent names, process figures) only with
+ * `Authorization: Bearer <MEET_METRICS_TOKEN>` (compared in constant time), and is not there at all without one.
+ */
 import { Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import type { AuthEnv } from '../context.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
@@ -8,6 +13,7 @@ import { STYLESHEET } from '../pages/style.js';
 import { acmeChallengeRoutes } from './acme.js';
 
 export function opsRoutes(deps: AppDeps) {
+  const metricsAuth = deps.config.metricsToken === null ? null : bearerAuth<AuthEnv>({ token: deps.config.metricsToken });
   return new Hono<AuthEnv>()
     .get('/', (c) => c.html(homePage()))
     .get('/assets/meet.css', (c) => {
@@ -19,6 +25,9 @@ export function opsRoutes(deps: AppDeps) {
       deps.db.prepare('SELECT 1').get();
       return c.json({ status: 'ok' });
     })
-    .get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }))
+    .get('/metrics', async (c, next) => {
+      if (!metricsAuth) throw new AppError('not_found');
+      return metricsAuth(c, next);
+    }, async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }))
     .route('/', acmeChallengeRoutes(deps.config.acmeChallengeDir));
 }

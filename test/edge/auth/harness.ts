@@ -27,6 +27,8 @@ export interface HarnessOptions {
   readonly dispatch?: Partial<DispatchConfig>;
   readonly trustedProxies?: readonly string[];
   readonly now?: () => number;
+  /** More meet-auth environment (e.g. MEET_METRICS_TOKEN). */
+  readonly env?: Record<string, string>;
 }
 
 export interface Harness {
@@ -58,6 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify(Object.fromEntries(agents.map((agent) => [agent.name, agent.signingSecrets]))),
     MEET_HOLD_MS: String(options.holdMs ?? 2000),
     MEET_TRUSTED_PROXIES: (options.trustedProxies ?? []).join(','),
+    ...options.env,
   });
   const config: AuthConfig = {
     ...base,

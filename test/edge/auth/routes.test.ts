@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BAD_CREDENTIALS_MESSAGE } from '../../../edge/auth/errors.js';
 import { GOOD_PASSWORD, ORIGIN, startHarness, type Harness } from './harness.js';
 
+const METRICS_TOKEN = 'metrics-token-for-the-routes-tests-0123456789';
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ agents: [{ name: 'jitsi-a' }, { name: 'jitsi-b' }] });
+  h = await startHarness({ agents: [{ name: 'jitsi-a' }, { name: 'jitsi-b' }], env: { MEET_METRICS_TOKEN: METRICS_TOKEN } });
 });
 afterAll(() => h.close());
 
@@ -212,7 +213,8 @@ describe('operations', () => {
   });
 
   it('GET /metrics in Prometheus format', async () => {
-    const res = await h.get('/metrics');
+    const res = await h.get('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toMatch(/meet_auth_redemptions_total\{outcome="accepted"\} \d+/);
