@@ -73,3 +73,24 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<numbe
     throw rejection;
   }
 }
+
+/** How many of something each key may have in flight at once (bcrypt verifies per address). */
+export class InFlightPerKey {
+  readonly #counts = new Map<string, number>();
+  constructor(private readonly limit: number) {}
+
+  /** A release function when `key` has room, else null. */
+  enter(key: string): (() => void) | null {
+    const held = this.#counts.get(key) ?? 0;
+    if (held >= this.limit) return null;
+    this.#counts.set(key, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#counts.get(key) ?? 1) - 1;
+      if (left <= 0) this.#counts.delete(key);
+      else this.#counts.set(key, left);
+    };
+  }
+}

@@ -7,6 +7,7 @@ import { generateTokenPage, ticketPage } from '../pages/generate-token.js';
 import { ticketmasterIdOf, verifyTicketmasterToken } from '../store/ticketmasters.js';
 import { DEFAULT_TICKET_HOURS, MAX_TICKET_HOURS, MAX_TICKET_USES, mintTicket } from '../store/tickets.js';
 import { readFields } from '../middleware/fields.js';
+import { addressKey, InFlightPerKey } from '../limits.js';
 import { credentialFailure, renderFormError } from './respond.js';
 
 function wholeNumber(raw: string | undefined, fallback: number, min: number, max: number, field: 'uses' | 'expires_in_hours', what: string): number {
@@ -18,8 +19,12 @@ function wholeNumber(raw: string | undefined, fallback: number, min: number, max
   return value;
 }
 
+/** bcrypt verifies in flight per client address (each ~50 ms of a libuv thread at cost 10). */
+const BCRYPT_PER_ADDRESS = 2;
+
 export function ticketRoutes(deps: AppDeps) {
   const now = deps.now ?? Date.now;
+  const verifying = new InFlightPerKey(BCRYPT_PER_ADDRESS);
   return new Hono<AuthEnv>()
     .get('/', (c) => c.html(generateTokenPage()))
     .post('/', async (c) => {
@@ -32,14 +37,28 @@ export function ticketRoutes(deps: AppDeps) {
         const token = fields.token?.trim();
         if (!token) throw new AppError('bad_request', 'Enter your ticketmaster token.', 'token');
         const id = ticketmasterIdOf(token);
-        // A credential under attack is refused before the bcrypt verify, so a flood cannot burn the CPU.
-        const blocked = id ? await deps.limiter.credentialBlocked(`ticketmaster:${id}`) : { limited: false as const };
+        const client = addressKey(c.get('clientAddress'));
+        // Failures count per id AND address: only failures from where the owner is can lock the owner out. A pair
+        // under attack is refused before the bcrypt verify, so a flood cannot burn the CPU.
+        const credential = id ? `${id}@${client}` : null;
+        const blocked = credential ? await deps.limiter.credentialBlocked(`ticketmaster:${credential}`) : { limited: false as const };
         if (blocked.limited) {
           deps.metrics.rateLimited.inc({ kind: 'ticketmaster' });
           throw new AppError('rate_limited', undefined, undefined, blocked.retryAfterSeconds);
         }
-        const check = await verifyTicketmasterToken(deps.db, token);
-        if (!check.ok) return await credentialFailure(c, deps, 'ticketmaster', check.credential);
+        // Every well-formed token costs one bcrypt verify (unknown ids too): at most a few at once per address.
+        const release = id ? verifying.enter(client) : () => undefined;
+        if (!release) {
+          deps.metrics.rateLimited.inc({ kind: 'ticketmaster' });
+          throw new AppError('rate_limited', undefined, undefined, 1);
+        }
+        let check: Awaited<ReturnType<typeof verifyTicketmasterToken>>;
+        try {
+          check = await verifyTicketmasterToken(deps.db, token);
+        } finally {
+          release();
+        }
+        if (!check.ok) return await credentialFailure(c, deps, 'ticketmaster', credential);
         const minted = mintTicket(deps.db, check.ticketmaster, { expiresInHours: hours, uses }, now());
         deps.metrics.ticketsMinted.inc();
         c.get('log').info({ ticketmaster: check.ticketmaster.name, selector: minted.selector, uses, hours }, 'ticket minted');

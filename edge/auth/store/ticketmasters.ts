@@ -91,7 +91,7 @@ export function revokeTicketmaster(db: Db, rawName: string, now = Date.now()): n
 
 export type TokenCheck =
   | { readonly ok: true; readonly ticketmaster: Ticketmaster }
-  /** `credential` is the id of an existing ticketmaster: the per-credential rate-limit key (null when unknown). */
+  /** `credential` is the token's id part (the per-credential rate-limit key, with the client's address); null when malformed. */
   | { readonly ok: false; readonly credential: string | null };
 
 /** Splits a token into its id part, without touching the database; null when malformed. */
@@ -99,7 +99,26 @@ export function ticketmasterIdOf(token: string): string | null {
   return TOKEN_SHAPE.exec(token.trim())?.[1] ?? null;
 }
 
-/** Verifies a ticketmaster token: one indexed lookup, then at most one bcrypt verify. */
+/** One hash per cost to verify unknown ids against, so they cost what a known id costs. */
+const dummyHashes = new Map<number, Promise<string>>();
+
+function dummyHash(cost: number): Promise<string> {
+  let made = dummyHashes.get(cost);
+  if (!made) dummyHashes.set(cost, (made = hash(randomId(SECRET_BYTES), { cost })));
+  return made;
+}
+
+/** The cost of the newest ticketmaster's hash (what new tokens get), else the default. */
+function currentCost(db: Db): number {
+  const row = db.prepare('SELECT secret_hash AS secretHash FROM ticketmasters ORDER BY created_at DESC LIMIT 1').get() as { secretHash: string } | undefined;
+  const cost = Number(/^\$2[abxy]?\$(\d{2})\$/.exec(row?.secretHash ?? '')?.[1]);
+  return Number.isInteger(cost) && cost >= 4 && cost <= 31 ? cost : DEFAULT_BCRYPT_COST;
+}
+
+/**
+ * Verifies a ticketmaster token: one indexed lookup, then exactly one bcrypt verify, also for an id nobody has
+ * (against a dummy hash of the current cost), so the answer's timing does not tell which ids exist.
+ */
 export async function verifyTicketmasterToken(db: Db, token: string): Promise<TokenCheck> {
   const match = TOKEN_SHAPE.exec(token.trim());
   if (!match) return { ok: false, credential: null };
@@ -107,10 +126,8 @@ export async function verifyTicketmasterToken(db: Db, token: string): Promise<To
   const row = db
     .prepare('SELECT id, name, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt FROM ticketmasters WHERE id = ?')
     .get(id) as (Ticketmaster & { secretHash: string }) | undefined;
-  // An unknown id is not a credential: counting it would let a flood of made-up ones fill memory.
-  if (!row) return { ok: false, credential: null };
-  const matches = await verify(secret, row.secretHash);
-  if (!matches || row.revokedAt !== null) return { ok: false, credential: id };
+  const matches = await verify(secret, row?.secretHash ?? (await dummyHash(currentCost(db))));
+  if (!row || !matches || row.revokedAt !== null) return { ok: false, credential: id };
   const { secretHash: _omit, ...ticketmaster } = row;
   return { ok: true, ticketmaster };
 }

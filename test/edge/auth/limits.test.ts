@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { addressKey } from '../../../edge/auth/limits.js';
+import { addTicketmaster } from '../../../edge/auth/store/ticketmasters.js';
 import { GOOD_PASSWORD, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -54,15 +55,60 @@ describe('failed-verification limits', () => {
     expect((await h.post('/create', { user: 'genuine', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.1' })).status).toBe(202);
   });
 
-  it('refuses a ticketmaster id under attack before running bcrypt, and counts bad tokens per address', async () => {
+  it('nobody but failures from the owner\'s own address can lock a ticketmaster out', async () => {
     h = await startHarness({ rateLimits: { addressFailures: 100, credentialFailures: 2, windowSeconds: 60 } });
     const token = await h.ticketmasterToken();
     const wrong = `${token.slice(0, token.indexOf('.') + 1)}${'z'.repeat(43)}`;
+    // Strangers who know the id part, from many addresses (IPv4 and IPv6 /64s): each only spends its own budget.
+    const strangers = [...Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 10}`), '2001:db8:1:2::1', '2001:db8:9:9::1'];
+    for (const from of strangers) expect((await h.post('/generate_token', { token: wrong }, { from })).status).toBe(403);
+    expect((await h.post('/generate_token', { token }, { from: '198.51.100.20' })).status).toBe(200);
+    // Failures from one address lock that id out there only, before bcrypt runs; the owner elsewhere goes on.
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await h.post('/generate_token', { token: wrong }, { from: `192.0.2.${i + 10}` })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await h.post('/generate_token', { token: wrong }, { from: '192.0.2.200' })).status);
     expect(statuses).toEqual([403, 403, 429, 429]);
-    // Another ticketmaster is not affected.
-    expect((await h.post('/generate_token', { token: await h.ticketmasterToken('Bob') }, { from: '192.0.2.10' })).status).toBe(200);
+    expect((await h.post('/generate_token', { token }, { from: '192.0.2.200' })).status).toBe(429);
+    expect((await h.post('/generate_token', { token }, { from: '198.51.100.20' })).status).toBe(200);
+    // The same /64 is one address.
+    for (let i = 0; i < 2; i++) await h.post('/generate_token', { token: wrong }, { from: `2001:db8:5:5::${i + 1}` });
+    expect((await h.post('/generate_token', { token }, { from: '2001:db8:5:5::99' })).status).toBe(429);
+    // Another ticketmaster is not affected, even from the locked address.
+    expect((await h.post('/generate_token', { token: await h.ticketmasterToken('Bob') }, { from: '192.0.2.200' })).status).toBe(200);
+  });
+
+  it('unknown ids are limited and answered exactly like known ones', async () => {
+    h = await startHarness({ rateLimits: { addressFailures: 100, credentialFailures: 2, windowSeconds: 60 } });
+    await h.ticketmasterToken();
+    const unknown = `tm_${'u'.repeat(16)}.${'z'.repeat(43)}`;
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await h.post('/generate_token', { token: unknown }, { from: '192.0.2.201' });
+      answers.push([res.status, await res.text()]);
+    }
+    const token = await h.ticketmasterToken();
+    const known = `${token.slice(0, token.indexOf('.') + 1)}${'z'.repeat(43)}`;
+    const knownAnswers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await h.post('/generate_token', { token: known }, { from: '192.0.2.202' });
+      knownAnswers.push([res.status, await res.text()]);
+    }
+    expect(answers).toEqual(knownAnswers);
+    expect(answers.map(([status]) => status)).toEqual([403, 403, 429]);
+  });
+
+  it('runs at most two bcrypt verifies at once per address (unknown ids cost one too), others unaffected', async () => {
+    const harness = (h = await startHarness());
+    const token = await addTicketmaster(harness.db, 'Slow', 11);
+    const unknown = `tm_${'u'.repeat(16)}.${'z'.repeat(43)}`;
+    const burst = await Promise.all(Array.from({ length: 5 }, () => harness.post('/generate_token', { token: unknown }, { from: '192.0.2.150' })));
+    const statuses = burst.map((res) => res.status).sort();
+    expect(statuses).toEqual([403, 403, 429, 429, 429]);
+    expect(burst.find((res) => res.status === 429)!.headers.get('retry-after')).toBe('1');
+    const [mine, other] = await Promise.all([
+      harness.post('/generate_token', { token }, { from: '198.51.100.30' }),
+      harness.post('/generate_token', { token: unknown }, { from: '192.0.2.151' }),
+    ]);
+    expect([mine.status, other.status]).toEqual([200, 403]);
   });
 
   it('a valid ticketmaster token works from an address that is over its failure budget', async () => {

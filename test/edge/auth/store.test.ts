@@ -112,6 +112,26 @@ describe('ticketmasters', () => {
     expect(await verifyTicketmasterToken(db, token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).toMatchObject({ ok: false, credential: token.slice(3, 19) });
   });
 
+  it('an unknown id costs one bcrypt verify of the current cost, like a known id with a wrong secret', async () => {
+    const token = await addTicketmaster(db, 'Timing', 10);
+    const wrongSecret = `${token.slice(0, token.indexOf('.') + 1)}${'z'.repeat(43)}`;
+    const unknownId = `tm_${'q'.repeat(16)}.${'z'.repeat(43)}`;
+    await verifyTicketmasterToken(db, unknownId); // the dummy hash is made once
+    const median = async (candidate: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        expect((await verifyTicketmasterToken(db, candidate)).ok).toBe(false);
+        times.push(performance.now() - started);
+      }
+      return times.sort((a, b) => a - b)[2]!;
+    };
+    const [known, unknown] = [await median(wrongSecret), await median(unknownId)];
+    expect(unknown / known).toBeGreaterThan(0.5);
+    expect(unknown / known).toBeLessThan(2);
+    expect(await verifyTicketmasterToken(db, unknownId)).toEqual({ ok: false, credential: 'q'.repeat(16) });
+  });
+
   it('names are validated and unique', async () => {
     await expect(addTicketmaster(db, 'Ada', 4)).rejects.toThrow(TicketmasterError);
     await expect(addTicketmaster(db, '', 4)).rejects.toThrow(TicketmasterError);
