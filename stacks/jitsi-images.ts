@@ -86,7 +86,9 @@ export function publishedEverywhere(internal: number, external: number, protocol
 
 /**
  * JVB_ADVERTISE_IPS is a comma list, one ice4j static mapping per entry (jvb/rootfs/defaults/jvb.conf:13-14,
- * 134-153@stable-11146-2): the floating IPv4 and, when there is one, the host's global IPv6.
+ * 134-153@stable-11146-2): the floating IPv4 and, when there is one, the host's global IPv6. Each maps the
+ * container's IPv4 host candidate (ice4j's MappingCandidateHarvester matches the face address, not its family),
+ * and Docker's userland proxy carries [IPv6]:10000/udp to it (publishedEverywhere).
  */
 export function advertiseIps(ipv4: string, ipv6?: string): string {
   return ipv6 === undefined ? ipv4 : `${ipv4},${ipv6}`;
