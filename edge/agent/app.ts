@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { nodeBodyLimit } from '../shared/node-body.js';
+import { isStorageFull } from '../shared/storage-health.js';
 import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
@@ -42,7 +43,11 @@ export function createAgentApp(deps: AgentAppDeps) {
       },
     }),
   );
-  app.get('/healthz', (c) => c.json({ status: 'ok', inbox: deps.inbox.counts() }));
+  app.get('/healthz', (c) =>
+    deps.worker.storage.full
+      ? c.json({ status: 'degraded', problem: 'disk full: new jobs cannot be stored', inbox: deps.inbox.counts() }, 503)
+      : c.json({ status: 'ok', inbox: deps.inbox.counts() }),
+  );
   app.route('/jobs', jobRoutes(deps));
   app.route('/accounts', accountRoutes(deps));
 
@@ -50,6 +55,11 @@ export function createAgentApp(deps: AgentAppDeps) {
   app.onError((error, c) => {
     let known: AgentError;
     if (error instanceof AgentError) known = error;
+    else if (isStorageFull(error)) {
+      deps.worker.storage.wroteNothing();
+      deps.log.error({ err: error }, 'the disk is full: a write was refused');
+      known = new AgentError('storage_full', 'the agent cannot store anything right now (its disk is full); nothing was changed');
+    }
     else if (error instanceof HTTPException && error.status === 413) known = new AgentError('payload_too_large', 'too large');
     else {
       deps.log.error({ err: error }, 'unhandled error');

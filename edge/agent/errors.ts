@@ -7,6 +7,8 @@ export const AGENT_ERROR_STATUS = {
   internal: 500,
   /** Prosody cannot be reached or did not answer as expected: worth another try later. */
   unavailable: 503,
+  /** The agent's disk is full: nothing was stored; worth another try later. */
+  storage_full: 503,
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_STATUS;

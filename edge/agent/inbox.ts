@@ -73,6 +73,8 @@ const MIGRATIONS = [
   // Ids of signed account-administration requests, kept past their signature window so none is accepted twice.
   `CREATE TABLE seen_requests (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;
    CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);`,
+  // One row the worker rewrites while the disk is full, to learn when there is room again (storage-health.ts).
+  `CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL) STRICT;`,
 ];
 
 /** A worker's identity in lease columns: host, pid and a random part (pids are reused). */
@@ -255,6 +257,11 @@ export class Inbox {
        WHERE id = ? AND lease_owner = ? AND status = 'attempting'`,
     ).run(detail, retryAt, now, id, owner);
     return result.changes === 1;
+  }
+
+  /** A real, committed write, to learn whether the disk has room again; throws SQLITE_FULL when not. */
+  probeStorage(now = Date.now()): void {
+    this.#workSql('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(now);
   }
 
   /** When the next unleased job falls due (ms epoch), or undefined when nothing waits. */

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { openSeal, SealError, sealContext } from '../shared/sealing.js';
+import { isStorageFull, StorageHealth } from '../shared/storage-health.js';
 import { newOwnerId, type ClaimedJob, type FinalStatus, type Inbox } from './inbox.js';
 import { ProsodyUnavailableError, type ProsodyAccounts } from './prosody.js';
 
@@ -56,6 +57,10 @@ const CONTROL = /\p{Cc}/u;
 
 export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
   readonly owner = newOwnerId();
+  /** Whether the inbox can be written (SQLITE_FULL seen and not yet over); the app's /healthz and 503s read it. */
+  readonly storage = new StorageHealth();
+  /** After the inbox refused a write: no claims before this (ms epoch), backing off. */
+  #pausedUntil = 0;
   readonly #options: WorkerOptions;
   readonly #concurrency: number;
   #inFlight = 0;
@@ -129,21 +134,28 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
     // Claims go in batches, at least half the concurrency at a time (or whatever is due when idle): a claim is a
     // write transaction, and one per job (woken by every arriving request) would cost more than the job itself.
     const batch = Math.ceil(this.#concurrency / 2);
-    while (!this.#stopping && this.#concurrency - this.#inFlight >= (this.#inFlight === 0 ? 1 : batch)) {
+    while (!this.#stopping && Date.now() >= this.#pausedUntil && this.#concurrency - this.#inFlight >= (this.#inFlight === 0 ? 1 : batch)) {
       let jobs: ClaimedJob[];
       try {
+        if (this.storage.full) {
+          this.#options.inbox.probeStorage();
+          this.storage.wrote();
+          this.#options.log.info({}, 'the inbox has room again: working on jobs');
+        }
         jobs = this.#options.inbox.claim(this.owner, this.#concurrency - this.#inFlight, this.#options.leaseMs ?? 60_000);
       } catch (error) {
-        // SQLITE_BUSY beyond the busy timeout, or a closed inbox: try again shortly.
-        this.#options.log.error({ err: error }, 'cannot claim jobs from the inbox');
+        // A full disk, SQLITE_BUSY beyond the busy timeout, or a closed inbox: try again later, backing off.
+        this.#writeFailed(error, 'cannot claim jobs from the inbox');
         jobs = [];
       }
       if (jobs.length === 0) break;
       for (const job of jobs) {
         this.#options.log.debug?.({ job: job.id }, 'job claimed');
         this.#inFlight += 1;
+        // A result that could not be recorded (a full disk): the job is claimed again once its lease runs out, and
+        // as this job tried the create, an account it made then counts as created.
         void this.#process(job)
-          .catch((error: unknown) => this.#options.log.error({ err: error, job: job.id }, 'could not record a job result'))
+          .catch((error: unknown) => this.#writeFailed(error, `could not record the result of job ${job.id}`))
           .finally(() => {
             this.#inFlight -= 1;
             this.#pump();
@@ -156,11 +168,23 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
     }
   }
 
-  /** Sleeps until the next put-back job is due (background mode only). */
+  /** Backs off after a failed write; SQLITE_FULL also marks the storage full until a probe finds room. */
+  #writeFailed(error: unknown, what: string): void {
+    const wait = isStorageFull(error) ? this.storage.wroteNothing() : 1_000;
+    this.#pausedUntil = Date.now() + wait;
+    this.#options.log.error({ err: error, retryInMs: wait }, isStorageFull(error) ? `${what}: the disk is full` : what);
+  }
+
+  /** Sleeps until the next put-back job is due, or the back-off is over (background mode only). */
   #schedule(): void {
     clearTimeout(this.#timer);
     if (!this.#running) return;
-    const due = this.#options.inbox.nextDueAt();
+    let due: number | undefined;
+    try {
+      due = this.#pausedUntil > Date.now() ? this.#pausedUntil : this.#options.inbox.nextDueAt();
+    } catch (error) {
+      this.#options.log.error({ err: error }, 'cannot read the inbox');
+    }
     const wait = due === undefined ? 5_000 : Math.min(5_000, Math.max(20, due - Date.now()));
     this.#timer = setTimeout(() => this.#pump(), wait);
     this.#timer.unref();

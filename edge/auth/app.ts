@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { nodeBodyLimit } from '../shared/node-body.js';
+import { isStorageFull } from '../shared/storage-health.js';
 import type { AuthEnv } from './context.js';
 import type { AppDeps } from './deps.js';
 import { AppError, type ErrorCode } from './errors.js';
@@ -72,7 +73,12 @@ export function createApp(deps: AppDeps) {
   app.onError((error, c) => {
     let known: AppError;
     if (error instanceof AppError) known = error;
-    else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status]) known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
+    else if (isStorageFull(error)) {
+      // Nothing was written (SQLite rolled it back); the dispatcher backs off and /healthz says degraded meanwhile.
+      (c.get('log') ?? deps.log).error({ err: error }, 'the disk is full: a write was refused');
+      deps.dispatcher.storage.wroteNothing();
+      known = new AppError('storage_full', undefined, undefined, 60);
+    } else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status]) known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
     else {
       (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
       known = new AppError('internal');

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../shared/log.js';
 import { deliveryBody, MAX_JOBS_PER_DELIVERY, parseDeliveryAnswer, type JobAnswer } from '../shared/job-protocol.js';
 import { signRequest } from '../shared/signing.js';
+import { isStorageFull, StorageHealth } from '../shared/storage-health.js';
 import { AgentClient, AgentTimeoutError, type AgentReply } from './agent-client.js';
 import type { AgentConfig, DispatchConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
@@ -24,6 +25,7 @@ import {
   getRequest,
   extendJobLease,
   leaseJob,
+  probeStorage,
   purgeDeadSeals,
   recordJobOutcome,
   type DueJob,
@@ -58,6 +60,8 @@ export interface DispatcherOptions {
   readonly pendingLoopMs?: number;
   /** After such a loop, when the job is asked for again (jittered, from the poll). @default 10 s */
   readonly pendingSlowRecheckMs?: number;
+  /** Whether the store has room; shared with the app (/healthz, 503s). @default a new StorageHealth */
+  readonly storage?: StorageHealth;
 }
 
 /** Exponential backoff with equal jitter: half the step fixed, half random, capped. */
@@ -102,6 +106,10 @@ export class Dispatcher {
   /** Jobs kicked during this turn of the event loop, sent together at its end (see kick). */
   private kicked: DueJob[] = [];
   private kickQueued = false;
+  /** Whether the store can be written (SQLITE_FULL seen and not yet over). */
+  readonly storage: StorageHealth;
+  /** While the disk is full: nothing is sent before this (ms epoch); then the poll probes for room. */
+  private pausedUntil = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.agents = new Map(options.agents.map((agent) => [agent.name, agent]));
@@ -110,6 +118,7 @@ export class Dispatcher {
     this.maxInFlight = Math.max(1, options.maxInFlightPerAgent ?? 128);
     this.maxBatch = Math.min(MAX_JOBS_PER_DELIVERY, Math.max(1, options.maxJobsPerDelivery ?? 16));
     this.client = new AgentClient(this.maxInFlight);
+    this.storage = options.storage ?? new StorageHealth();
     // One waiter per held /create: a burst holds thousands, none of them a leak.
     this.settled.setMaxListeners(0);
   }
@@ -127,6 +136,8 @@ export class Dispatcher {
    * under a burst meet-auth takes many redemptions per turn, and one delivery for each would cost more than they do.
    */
   kick(jobIds: readonly string[]): void {
+    // While the disk is full the jobs wait in the outbox; the poll sends them once there is room.
+    if (this.paused()) return;
     for (const id of jobIds) {
       const job = getJob(this.options.db, id);
       if (job) this.kicked.push(job);
@@ -139,9 +150,35 @@ export class Dispatcher {
 
   /** Sends every job that is due, as far as the per-agent limits allow; resolves once those sends finished (tests await it). */
   async poll(): Promise<void> {
-    if (this.closed) return;
-    purgeDeadSeals(this.options.db, this.now() - this.options.config.deadSealRetentionMs);
+    if (this.closed || this.paused()) return;
+    try {
+      if (this.storage.full) {
+        probeStorage(this.options.db, this.now());
+        this.storage.wrote();
+        this.options.log.info('the disk has room again: sending jobs');
+      }
+      purgeDeadSeals(this.options.db, this.now() - this.options.config.deadSealRetentionMs);
+    } catch (error) {
+      this.writeFailed(error, 'cannot update the outbox');
+      return;
+    }
     await Promise.all(this.pump());
+  }
+
+  private paused(): boolean {
+    return this.pausedUntil > this.now();
+  }
+
+  /**
+   * A write failed. SQLITE_FULL pauses sending (backing off, doubling up to 30 s): nothing was written, so the jobs
+   * are still due and go out once the poll finds room. Anything else is logged: a timer must never end the process.
+   */
+  private writeFailed(error: unknown, what: string): void {
+    if (isStorageFull(error)) {
+      const wait = this.storage.wroteNothing(this.now());
+      this.pausedUntil = this.now() + wait;
+      this.options.log.error({ err: error, retryInMs: wait }, `${what}: the disk is full; backing off`);
+    } else this.options.log.error({ err: error }, what);
   }
 
   /** Deliveries in flight right now (all agents). */
@@ -178,6 +215,7 @@ export class Dispatcher {
     const kicked = this.kicked;
     this.kicked = [];
     this.kickQueued = false;
+    if (this.paused()) return;
     for (const server of this.agents.keys()) {
       const room = this.maxInFlight - (this.load.get(server) ?? 0);
       const jobs = kicked.filter((job) => job.server === server && !this.inFlight.has(job.id)).slice(0, Math.max(0, room));
@@ -189,12 +227,16 @@ export class Dispatcher {
   /** Fills every agent's free delivery slots with its due jobs (in-flight ones excluded by the query). */
   private pump(): Promise<void>[] {
     const started: Promise<void>[] = [];
-    if (this.closed) return started;
+    if (this.closed || this.paused()) return started;
     const now = this.now();
-    for (const server of this.agents.keys()) {
-      const room = this.maxInFlight - (this.load.get(server) ?? 0);
-      if (room <= 0) continue;
-      started.push(...this.sendInDeliveries(server, dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })));
+    try {
+      for (const server of this.agents.keys()) {
+        const room = this.maxInFlight - (this.load.get(server) ?? 0);
+        if (room <= 0) continue;
+        started.push(...this.sendInDeliveries(server, dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })));
+      }
+    } catch (error) {
+      this.writeFailed(error, 'cannot read due jobs');
     }
     return started;
   }
@@ -223,17 +265,22 @@ export class Dispatcher {
   /** Leases the jobs (one transaction) and delivers those it got, as one delivery. */
   private send(server: string, jobs: readonly DueJob[]): Promise<void> {
     const now = this.now();
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.paused()) return Promise.resolve();
     const { db } = this.options;
-    const leased = db.transaction(() =>
-      jobs.filter((job) => !this.inFlight.has(job.id) && leaseJob(db, job.id, now, this.leaseUntil(now))),
-    )();
+    let leased: DueJob[];
+    try {
+      leased = db.transaction(() => jobs.filter((job) => !this.inFlight.has(job.id) && leaseJob(db, job.id, now, this.leaseUntil(now))))();
+    } catch (error) {
+      this.writeFailed(error, 'cannot lease jobs');
+      return Promise.resolve();
+    }
     if (leased.length === 0) return Promise.resolve();
+    this.storage.wrote();
     this.load.set(server, (this.load.get(server) ?? 0) + leased.length);
     const delivery = this.deliver(server, leased)
-      .catch((error: unknown) => {
-        this.options.log.error({ err: error, jobs: leased.map((job) => job.id) }, 'job delivery crashed');
-      })
+      // Results that could not be recorded (a full disk, say) are asked for again once the lease runs out: the
+      // agent answers a repeated job id with its stored result.
+      .catch((error: unknown) => this.writeFailed(error, `job delivery of ${leased.map((job) => job.id).join(' ')} not recorded`))
       .finally(() => {
         for (const job of leased) this.inFlight.delete(job.id);
         this.load.set(server, (this.load.get(server) ?? leased.length) - leased.length);

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   rate_limited: 429,
   shutting_down: 503,
+  storage_full: 503,
   internal: 500,
 } as const;
 
@@ -31,6 +32,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   payload_too_large: 'The request is too large.',
   rate_limited: 'Too many failed attempts from here. Wait a little and try again.',
   shutting_down: 'The service is restarting. Try again in a moment.',
+  storage_full: 'The service cannot save anything right now (its disk is full), so nothing was changed. Try again in a few minutes.',
   internal: 'Something went wrong on our side. Try again later.',
 };
 

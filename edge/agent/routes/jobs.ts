@@ -78,6 +78,7 @@ export function jobRoutes(deps: JobRoutesDeps) {
 
     // Asked for in one turn, so the inbox stores them in one transaction (one fsync for the whole delivery).
     const received = new Map((await Promise.all(jobs.map((job) => deps.inbox.receiveSoon(job)))).map((result, index) => [jobs[index]!.id, result]));
+    if ([...received.values()].some((result) => result.kind === 'stored' && result.isNew)) deps.worker.storage.wrote();
     if (single && received.get(offered[0]!.id)?.kind === 'mismatch') throw new AgentError('bad_request', MISMATCH);
     const open = [...received.values()].flatMap((result) => (result.kind === 'stored' && !isFinal(result.job.status) ? [result.job.id] : []));
     deps.log?.debug({ jobs: jobs.map((job) => job.id), open: open.length }, 'jobs received');

@@ -51,6 +51,7 @@ export function accountRoutes(deps: AppDeps) {
           deps.metrics.redemptions.inc({ outcome: outcome.reason === 'taken' ? 'taken' : 'raced' });
           throw outcome.reason === 'taken' ? new AppError('username_taken', undefined, 'user') : new AppError('bad_credentials', undefined, 'token');
         }
+        deps.dispatcher.storage.wrote();
         deps.metrics.redemptions.inc({ outcome: 'accepted' });
         c.get('log').info({ request: requestId, username: name.username, selector: ticket.selector, issuer: ticket.issuer }, 'ticket redeemed');
         deps.dispatcher.kick(jobs.map((job) => job.id));

@@ -23,6 +23,8 @@ export function opsRoutes(deps: AppDeps) {
     .get('/healthz', (c) => {
       if (deps.isShuttingDown?.()) throw new AppError('shutting_down');
       deps.db.prepare('SELECT 1').get();
+      // Pages and /status still answer, but nothing new can be saved: say so to whoever watches.
+      if (deps.dispatcher.storage.full) return c.json({ status: 'degraded', problem: 'disk full: new accounts cannot be saved' }, 503);
       return c.json({ status: 'ok' });
     })
     .get('/metrics', async (c, next) => {

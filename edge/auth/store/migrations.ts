@@ -97,4 +97,6 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs_v3 RENAME TO jobs;
   CREATE INDEX jobs_due ON jobs (next_attempt_at) WHERE status = 'pending';
   CREATE INDEX jobs_dead ON jobs (updated_at) WHERE status = 'dead';`,
+  // One row the dispatcher rewrites while the disk is full, to learn when there is room again (storage-health.ts).
+  `CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL) STRICT;`,
 ];
