@@ -12,7 +12,10 @@ import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
 import type { ProsodyAdmin } from './prosody-admin.js';
+import type { AccountRecords } from './account-records.js';
 import { accountRoutes } from './routes/accounts.js';
+import { backupRoutes } from './routes/backup.js';
+import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { jobRoutes } from './routes/jobs.js';
 import type { AccountWorker } from './worker.js';
 
@@ -26,6 +29,14 @@ export interface AgentAppDeps {
   readonly admin: ProsodyAdmin;
   /** Sealing private keys, newest first: new passwords of resets arrive sealed to them. */
   readonly sealingKeys: readonly string[];
+  /** Account administration on the auth domain, for the service-account route (rotation of jicofo/jvb). */
+  readonly serviceAdmin?: ProsodyAdmin;
+  /** Whole account records, for the backup routes (socket mode only). */
+  readonly records?: AccountRecords;
+  /** @default "meet.jitsi" */
+  readonly xmppDomain?: string;
+  /** @default "auth.meet.jitsi" */
+  readonly authDomain?: string;
   /** Clock for signature timestamps (tests). */
   readonly now?: () => Date;
 }
@@ -50,6 +61,8 @@ export function createAgentApp(deps: AgentAppDeps) {
   );
   app.route('/jobs', jobRoutes(deps));
   app.route('/accounts', accountRoutes(deps));
+  app.route('/service-accounts', serviceAccountRoutes(deps));
+  app.route('/backup', backupRoutes({ ...deps, xmppDomain: deps.xmppDomain ?? 'meet.jitsi', authDomain: deps.authDomain ?? 'auth.meet.jitsi' }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'no such route' }, 404));
   app.onError((error, c) => {

@@ -27,6 +27,8 @@ export interface AgentConfig {
     | { readonly mode: 'socket'; readonly socketPath: string }
     | { readonly mode: 'prosodyctl'; readonly configPath: string | undefined; readonly prosodyctl: string };
   readonly xmppDomain: string;
+  /** Jitsi's auth domain (the images' XMPP_AUTH_DOMAIN): the service accounts focus@ and jvb@ live there. */
+  readonly authDomain: string;
   readonly holdMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
@@ -118,6 +120,12 @@ const envSchema = z.object({
       .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
       .default('meet.jitsi'),
   ),
+  MEET_XMPP_AUTH_DOMAIN: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
+      .default('auth.meet.jitsi'),
+  ),
   MEET_HOLD_MS: int(0, 30_000, 1500),
   MEET_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
@@ -154,6 +162,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
         ? { mode: 'socket' as const, socketPath: e.MEET_PROSODY_SOCKET! }
         : { mode: 'prosodyctl' as const, configPath: e.MEET_PROSODYCTL_CONFIG, prosodyctl: e.MEET_PROSODYCTL },
     xmppDomain: e.MEET_XMPP_DOMAIN,
+    authDomain: e.MEET_XMPP_AUTH_DOMAIN,
     holdMs: e.MEET_HOLD_MS,
     logLevel: e.MEET_LOG_LEVEL,
     connections: AGENT_CONNECTION_LIMITS,

@@ -10,7 +10,8 @@ import { ConnectionGuard } from '../shared/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createAgentApp } from './app.js';
 import type { AgentConfig } from './config.js';
-import { openAgentParts } from './setup.js';
+import { AccountRecords } from './account-records.js';
+import { openAgentParts, prosodyAccountsFor } from './setup.js';
 
 export interface AgentServer {
   readonly url: string;
@@ -24,10 +25,21 @@ export interface AgentServerOptions {
 export async function startAgentServer(config: AgentConfig, options: AgentServerOptions = {}): Promise<AgentServer> {
   const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-agent' });
   const { inbox, accounts, worker } = openAgentParts(config, log);
+  // The auth domain's service accounts (rotation) and whole records of both domains (backups).
+  const serviceAccounts = prosodyAccountsFor({ ...config, xmppDomain: config.authDomain });
+  const records = config.prosody.mode === 'socket' ? new AccountRecords(config.prosody.socketPath) : undefined;
+  const closeAdmin = async () => {
+    await serviceAccounts.close();
+    records?.close();
+  };
   const app = createAgentApp({
     inbox,
     worker,
     admin: accounts,
+    serviceAdmin: serviceAccounts,
+    ...(records ? { records } : {}),
+    xmppDomain: config.xmppDomain,
+    authDomain: config.authDomain,
     sealingKeys: config.sealingKeys,
     signingKeys: config.signingKeys,
     holdMs: config.holdMs,
@@ -52,6 +64,7 @@ export async function startAgentServer(config: AgentConfig, options: AgentServer
       started.once('error', reject);
     });
   } catch (error) {
+    await closeAdmin();
     await accounts.close();
     inbox.close();
     throw error;
@@ -72,6 +85,7 @@ export async function startAgentServer(config: AgentConfig, options: AgentServer
           if ('closeIdleConnections' in server) server.closeIdleConnections();
         });
         await worker.stop();
+        await closeAdmin();
         await accounts.close();
         inbox.close();
         log.info('agent stopped');

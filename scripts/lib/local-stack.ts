@@ -12,6 +12,9 @@ import { loadAuthConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
 import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
 import type { Logger } from '../../edge/shared/log.js';
+import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
+import { liveKeys, fingerprintsOf, removeLoaded, writeLoaded } from './live-keys.js';
+import { AUTH_DOMAIN, ensureServicePasswords, removeStackPid, SERVICE_ACCOUNTS, writeStackPid, type ServiceName } from './local-secrets.js';
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';
 
 export const LOCAL_HOST = '127.0.0.1';
@@ -92,7 +95,26 @@ export interface LocalStack {
   readonly xmppDomain: string;
   readonly prosody: LocalProsody;
   readonly keysCreated: boolean;
+  /** The images' auth domain, where focus@ and jvb@ live. */
+  readonly authDomain: string;
   close(): Promise<void>;
+}
+
+/**
+ * Creates the service accounts as the images' register-setup does (`prosodyctl shell user create`, which never
+ * overwrites: register-setup:67,76 @ stable-11146-2), with the passwords of the local secrets. An existing account
+ * keeps its password, as in production: only `npm run rotate -- jicofo|jvb` changes it.
+ */
+async function createServiceAccounts(socketPath: string, passwords: Record<ServiceName, string>): Promise<void> {
+  const accounts = new AdminSocketAccounts({ socketPath, domain: AUTH_DOMAIN, connections: 1 });
+  try {
+    for (const service of Object.keys(SERVICE_ACCOUNTS) as ServiceName[]) {
+      const outcome = await accounts.create(SERVICE_ACCOUNTS[service].username, passwords[service]);
+      if (outcome.kind === 'rejected') throw new Error(`Prosody refused the service account ${SERVICE_ACCOUNTS[service].username}@${AUTH_DOMAIN}: ${outcome.detail}`);
+    }
+  } finally {
+    await accounts.close();
+  }
 }
 
 export class PortBusyError extends Error {
@@ -117,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await checkPortFree(ports.authPort, 'MEET_AUTH_PORT');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const keys = await ensureLocalKeys(dataDir);
+  const servicePasswords = await ensureServicePasswords(dataDir);
   const logLevel = options.logLevel ?? 'info';
 
   const started: Array<{ close(): Promise<void> }> = [];
@@ -130,18 +153,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.prosodyBinary ? { prosodyBinary: options.prosodyBinary } : {}),
     });
     started.push({ close: () => prosody.stop() });
+    await createServiceAccounts(prosody.socketPath, servicePasswords);
 
     // Configuration goes in as environment-shaped records, validated by the same loaders production uses.
     const common = { dataDir, keys, xmppDomain: prosody.domain, logLevel };
-    const agentConfig = loadAgentConfig(localAgentEnv({ ...common, port: ports.agentPort, prosodySocket: prosody.socketPath }));
+    // Both services read the keys through live arrays, so `npm run rotate` changes them without a restart.
+    const live = liveKeys(dataDir, keys, (message) => console.error(`local stack: ${message}`));
+    const agentConfig = {
+      ...loadAgentConfig(localAgentEnv({ ...common, port: ports.agentPort, prosodySocket: prosody.socketPath })),
+      signingKeys: live.signingKeys,
+      sealingKeys: live.sealingKeys,
+    };
     const agent: AgentServer = await startAgentServer(agentConfig, options.agentLog ? { log: options.agentLog } : {});
     started.push(agent);
 
     const authConfig = loadAuthConfig(
       localAuthEnv({ ...common, port: ports.authPort, agentUrl: agent.url, ...(options.authHoldMs !== undefined ? { holdMs: options.authHoldMs } : {}) }),
     );
-    const auth: AuthServer = await startAuthServer(authConfig, options.authLog ? { log: options.authLog } : {});
+    const auth: AuthServer = await startAuthServer(
+      { ...authConfig, agents: authConfig.agents.map((one) => live.authAgent(one.name, one.url)) },
+      options.authLog ? { log: options.authLog } : {},
+    );
     started.push(auth);
+    await writeLoaded(dataDir, fingerprintsOf(keys));
+    await writeStackPid(dataDir);
+    const watcher = live.watch();
+    started.push({
+      close: async () => {
+        await watcher.stop();
+        await removeStackPid(dataDir);
+        await removeLoaded(dataDir);
+      },
+    });
 
     let closing: Promise<void> | undefined;
     return {
@@ -151,6 +194,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       xmppDomain: prosody.domain,
       prosody,
       keysCreated: keys.created,
+      authDomain: AUTH_DOMAIN,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

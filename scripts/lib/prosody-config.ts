@@ -12,6 +12,8 @@ export interface LocalProsodyConfigOptions {
   readonly c2sPort: number;
   /** @default "meet.jitsi" (the XMPP domain of the Jitsi images) */
   readonly domain?: string;
+  /** The images' auth domain (XMPP_AUTH_DOMAIN), home of the service accounts focus@ and jvb@. @default "auth.meet.jitsi" */
+  readonly authDomain?: string;
   /** Needed when Prosody runs as root: it refuses otherwise. @default - true when this process is root */
   readonly runAsRoot?: boolean;
 }
@@ -60,5 +62,6 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 storage = "internal"
 VirtualHost ${luaString(domain)}
+VirtualHost ${luaString(options.authDomain ?? 'auth.meet.jitsi')}
 `;
 }

@@ -15,7 +15,9 @@ export type AuditEvent =
   | 'job-retried'
   | 'account-deleted'
   | 'account-delete-incomplete'
-  | 'password-reset';
+  | 'password-reset'
+  /** `npm run rotate`: which secret, by whom; never a value. */
+  | 'secret-rotated';
 
 export interface AuditEntry {
   readonly at: number;

@@ -1,0 +1,53 @@
+/**
+ * `POST /service-accounts/password` (edge/shared/admin-protocol.ts): `npm run rotate -- jicofo|jvb` sets the new
+ * password of focus@ or jvb@ on the auth domain here, over Prosody's admin socket, because the images only ever
+ * create these accounts (`prosodyctl shell user create` refuses an existing one; register-setup:67,76 @
+ * stable-11146-2) and so never apply a changed JICOFO_AUTH_PASSWORD / JVB_AUTH_PASSWORD. Exactly these two names
+ * on exactly that domain: no user account can be reached through this route.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { SERVICE_USERNAMES, servicePasswordSealContext } from '../../shared/admin-protocol.js';
+import { openSeal, SealError } from '../../shared/sealing.js';
+import { AgentError } from '../errors.js';
+import type { Inbox } from '../inbox.js';
+import { onlyOnce } from '../middleware/only-once.js';
+import { signedRequest } from '../middleware/signed-request.js';
+import type { ProsodyAdmin } from '../prosody-admin.js';
+import { sealedPassword } from '../schemas.js';
+import { parseBody, withProsody } from './body.js';
+
+export interface ServiceAccountRoutesDeps {
+  readonly inbox: Inbox;
+  /** Account administration on the auth domain (not the users' domain). */
+  readonly serviceAdmin?: ProsodyAdmin;
+  readonly sealingKeys: readonly string[];
+  readonly signingKeys: readonly Buffer[];
+  readonly now?: () => Date;
+  readonly log?: { info(fields: object, message: string): void };
+}
+
+const body = z.strictObject({ account: z.enum(SERVICE_USERNAMES), sealedPassword });
+
+export function serviceAccountRoutes(deps: ServiceAccountRoutesDeps) {
+  const app = new Hono();
+  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox, deps.now));
+  app.post('/password', async (c) => {
+    const { account, sealedPassword: sealed } = parseBody(c.var.rawBody, body);
+    let password: string;
+    try {
+      password = openSeal(deps.sealingKeys, sealed, servicePasswordSealContext(c.var.webhookId, account));
+    } catch (error) {
+      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
+    }
+    // The images put it unquoted on a shell line and into HOCON strings: only such characters are safe there.
+    if (!/^[A-Za-z0-9]{24,128}$/.test(password)) throw new AgentError('bad_request', 'a service password is 24 to 128 letters and digits');
+    const admin = deps.serviceAdmin;
+    if (!admin) throw new AgentError('unavailable', 'this agent has no access to the auth domain');
+    const outcome = await withProsody(() => admin.setPassword(account, password));
+    if (outcome.kind === 'rejected') throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
+    deps.log?.info({ action: 'service-password', account, status: outcome.kind }, `service account password ${outcome.kind}`);
+    return c.json({ status: outcome.kind });
+  });
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * What `npm run rotate` and `npm run backup` / `restore` ask of an agent (edge/shared/admin-protocol.ts): signed
+ * POSTs, each with a fresh random webhook-id (accepted once). Failures throw one line naming the agent and why,
+ * never a secret.
+ */
+import { randomUUID } from 'node:crypto';
+import { ADMIN_PATHS, servicePasswordSealContext, type BackupDomain, type ServiceUsername } from '../../shared/admin-protocol.js';
+import { seal } from '../../shared/sealing.js';
+import { signRequest } from '../../shared/signing.js';
+import type { AgentConfig } from '../config.js';
+
+export class AgentCallError extends Error {}
+
+const TIMEOUT_MS = 60_000;
+
+async function post(agent: AgentConfig, path: string, makeBody: (id: string) => object): Promise<unknown> {
+  const id = randomUUID();
+  const body = JSON.stringify(makeBody(id));
+  let response: Response;
+  try {
+    response = await fetch(`${agent.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(agent.signingKeys, id, body) },
+      body,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    throw new AgentCallError(`agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (error as Error).name})`);
+  }
+  const json = (await response.json().catch(() => null)) as { error?: unknown; message?: unknown } | null;
+  if (response.status !== 200) {
+    const said = typeof json?.message === 'string' ? `: ${json.message.slice(0, 300)}` : '';
+    throw new AgentCallError(`agent ${agent.name} answered HTTP ${response.status}${typeof json?.error === 'string' ? ` ${json.error}` : ''}${said}`);
+  }
+  return json;
+}
+
+export async function setServicePassword(agent: AgentConfig, account: ServiceUsername, password: string): Promise<'changed' | 'absent'> {
+  const json = (await post(agent, ADMIN_PATHS.servicePassword, (id) => ({
+    account,
+    sealedPassword: seal(agent.sealingPublicKey, password, servicePasswordSealContext(id, account)),
+  }))) as { status?: unknown };
+  if (json.status !== 'changed' && json.status !== 'absent') throw new AgentCallError(`agent ${agent.name} answered something other than the protocol`);
+  return json.status;
+}
+
+export async function listRecords(agent: AgentConfig): Promise<Record<BackupDomain, string[]>> {
+  const json = (await post(agent, ADMIN_PATHS.backupList, () => ({}))) as { domains?: Record<BackupDomain, unknown> };
+  const ok = (value: unknown): value is string[] => Array.isArray(value) && value.every((name) => typeof name === 'string');
+  if (!json.domains || !ok(json.domains.xmpp) || !ok(json.domains.auth)) throw new AgentCallError(`agent ${agent.name} sent no account list`);
+  return { xmpp: json.domains.xmpp, auth: json.domains.auth };
+}
+
+export async function exportRecords(agent: AgentConfig, domain: BackupDomain, usernames: readonly string[]): Promise<unknown[]> {
+  const json = (await post(agent, ADMIN_PATHS.backupExport, () => ({ domain, usernames }))) as { accounts?: unknown };
+  if (!Array.isArray(json.accounts)) throw new AgentCallError(`agent ${agent.name} sent no account records`);
+  return json.accounts;
+}
+
+export async function importRecords(agent: AgentConfig, domain: BackupDomain, accounts: readonly unknown[]): Promise<number> {
+  const json = (await post(agent, ADMIN_PATHS.backupImport, () => ({ domain, accounts }))) as { imported?: unknown };
+  if (typeof json.imported !== 'number') throw new AgentCallError(`agent ${agent.name} did not confirm the import`);
+  return json.imported;
+}
