@@ -75,7 +75,17 @@ const MIGRATIONS = [
    CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);`,
   // One row the worker rewrites while the disk is full, to learn when there is room again (storage-health.ts).
   `CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL) STRICT;`,
+  // Kept by their signed timestamp instead of the wall clock (see firstSighting); the old rows expired 360 s after it.
+  `CREATE TABLE seen_signed (id TEXT PRIMARY KEY, signed_at INTEGER NOT NULL) STRICT;
+   CREATE INDEX seen_signed_at ON seen_signed (signed_at);
+   INSERT INTO seen_signed (id, signed_at) SELECT id, expires_at - 360000 FROM seen_requests;
+   DROP TABLE seen_requests;`,
 ];
+
+/** Signed requests more than this older than the newest accepted one are refused, and their ids forgotten. */
+export const REPLAY_WINDOW_MS = 660_000;
+
+export type Sighting = 'first' | 'replayed' | 'too-old';
 
 /** A worker's identity in lease columns: host, pid and a random part (pids are reused). */
 export function newOwnerId(): string {
@@ -184,14 +194,20 @@ export class Inbox {
   }
 
   /**
-   * Records the id of a signed request, durably; false when the id was recorded before (a replay). Ids are kept
-   * until `expiresAt`, which must lie beyond the time their signature stops verifying; expired ones are dropped.
+   * Records the id of a signed request, durably. 'replayed' when the id was recorded before; 'too-old' when its
+   * signed timestamp lies more than REPLAY_WINDOW_MS (twice the ±300 s signature window, plus a minute) before the
+   * newest one accepted: exactly the ids forgotten by then. Nothing here reads a clock, so whatever the wall clock
+   * does, an id is either still recorded or its timestamp refused. (A legit request is never that old: two clocks
+   * within ±300 s of the agent's cannot sign 660 s apart at once.)
    */
-  firstSighting(id: string, expiresAt: number, now = Date.now()): boolean {
+  firstSighting(id: string, signedAtMs: number): Sighting {
     return this.#db
-      .transaction(() => {
-        this.#sql('DELETE FROM seen_requests WHERE expires_at <= ?').run(now);
-        return this.#sql('INSERT INTO seen_requests (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, expiresAt).changes === 1;
+      .transaction((): Sighting => {
+        const newest = (this.#sql('SELECT max(signed_at) AS newest FROM seen_signed').get() as { newest: number | null }).newest;
+        if (newest !== null && signedAtMs < newest - REPLAY_WINDOW_MS) return 'too-old';
+        if (this.#sql('INSERT INTO seen_signed (id, signed_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, signedAtMs).changes === 0) return 'replayed';
+        this.#sql('DELETE FROM seen_signed WHERE signed_at < ?').run(Math.max(newest ?? signedAtMs, signedAtMs) - REPLAY_WINDOW_MS);
+        return 'first';
       })
       .immediate();
   }

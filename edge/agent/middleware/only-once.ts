@@ -1,23 +1,20 @@
 /**
  * `onlyOnce(inbox)`: after signedRequest, refuses a request whose `webhook-id` the agent has accepted before (401),
- * so a captured signed request (a delete, say) cannot be replayed within its signature window. Ids are kept
- * durably in the inbox until that window has passed for them, then dropped.
+ * so a captured signed request (a delete, say) cannot be replayed, also after the clock steps back: ids are kept by
+ * their signed timestamp, and a timestamp older than the ids still kept is refused (Inbox.firstSighting).
  */
 import { createMiddleware } from 'hono/factory';
-import { DEFAULT_TOLERANCE_SECONDS, TIMESTAMP_HEADER } from '../../shared/signing.js';
+import { TIMESTAMP_HEADER } from '../../shared/signing.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 
-/** Extra time an id is kept after its signature stops verifying (clock steps, slow requests). */
-const MARGIN_MS = 60_000;
-
-export function onlyOnce(inbox: Inbox, now: () => Date = () => new Date()) {
+export function onlyOnce(inbox: Inbox) {
   return createMiddleware(async function onlyOnce(c, next) {
-    // signedRequest has checked the timestamp: digits, within the tolerance.
-    const signedAt = Number(c.req.header(TIMESTAMP_HEADER)) * 1000;
-    const expiresAt = signedAt + DEFAULT_TOLERANCE_SECONDS * 1000 + MARGIN_MS;
-    if (!inbox.firstSighting(c.var.webhookId, expiresAt, now().getTime())) {
-      throw new AgentError('unauthorized', 'request not accepted: replayed (this webhook-id was used before)');
+    // signedRequest has checked the timestamp: digits, within the tolerance, covered by the signature.
+    const sighting = inbox.firstSighting(c.var.webhookId, Number(c.req.header(TIMESTAMP_HEADER)) * 1000);
+    if (sighting === 'replayed') throw new AgentError('unauthorized', 'request not accepted: replayed (this webhook-id was used before)');
+    if (sighting === 'too-old') {
+      throw new AgentError('unauthorized', 'request not accepted: stale (signed long before the newest request accepted; has a clock stepped back?)');
     }
     await next();
   });

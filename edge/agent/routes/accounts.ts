@@ -61,7 +61,7 @@ async function withProsody<T>(call: () => Promise<T>): Promise<T> {
 
 export function accountRoutes(deps: AccountRoutesDeps) {
   const app = new Hono();
-  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox, deps.now));
+  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
 
   app.post('/list', async (c) => {
     parseBody(c.var.rawBody, schemas.list);
