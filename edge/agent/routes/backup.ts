@@ -32,7 +32,7 @@ const schemas = {
 
 export function backupRoutes(deps: BackupRoutesDeps) {
   const app = new Hono();
-  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox, deps.now));
+  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
   const hostOf = (which: BackupDomain) => (which === 'xmpp' ? deps.xmppDomain : deps.authDomain);
   const records = () => {
     if (!deps.records) throw new AgentError('unavailable', 'account records need the admin socket (MEET_PROSODY_MODE=socket, Prosody 13)');

@@ -31,7 +31,7 @@ const body = z.strictObject({ account: z.enum(SERVICE_USERNAMES), sealedPassword
 
 export function serviceAccountRoutes(deps: ServiceAccountRoutesDeps) {
   const app = new Hono();
-  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox, deps.now));
+  app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
   app.post('/password', async (c) => {
     const { account, sealedPassword: sealed } = parseBody(c.var.rawBody, body);
     let password: string;
