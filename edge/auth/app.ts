@@ -13,8 +13,11 @@ import type { AuthEnv } from './context.js';
 import type { AppDeps } from './deps.js';
 import { AppError, type ErrorCode } from './errors.js';
 import { clientAddress, socketPeer } from './middleware/client-address.js';
+import { language } from './middleware/language.js';
 import { negotiate } from './middleware/negotiate.js';
 import { requestLog } from './middleware/request-log.js';
+import { english } from '../i18n/index.js';
+import { localiseMessage } from '../i18n/errors.js';
 import { errorPage } from './pages/error.js';
 import { accountRoutes } from './routes/accounts.js';
 import { opsRoutes } from './routes/ops.js';
@@ -30,11 +33,14 @@ export function createApp(deps: AppDeps) {
   app.use(clientAddress({ trustedProxies: deps.config.trustedProxies, remoteAddress: deps.remoteAddress ?? socketPeer }));
   app.use(requestLog(deps.log, deps.metrics));
   app.use(negotiate());
+  app.use(language());
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'none'"],
         styleSrc: ["'self'"],
+        // Only /assets/copy.js (the ticket page's copy button); every page works without it.
+        scriptSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
@@ -65,7 +71,8 @@ export function createApp(deps: AppDeps) {
     if (c.get('wantsJson') ?? (c.req.header('accept') ?? '').includes('application/json')) {
       return c.json({ error: known.message, ...(known.field ? { field: known.field } : {}) }, known.status);
     }
-    return c.html(errorPage(known.code === 'not_found' ? 'Not found' : 'Something is wrong', known.message), known.status);
+    const i18n = c.get('i18n') ?? english;
+    return c.html(errorPage(i18n, known.code === 'not_found', localiseMessage(i18n, known.message)), known.status);
   };
 
   app.notFound((c) => renderError(c, new AppError('not_found')));

@@ -53,6 +53,8 @@ export interface AuthConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly holdMs: number;
   readonly xmppDomain: string;
+  /** The public meeting site the status page sends new accounts to (MEET_MEETING_URL). */
+  readonly meetingUrl: string;
   readonly bodyLimitBytes: number;
   /** Bearer token that /metrics requires; null: no /metrics. */
   readonly metricsToken: string | null;
@@ -160,6 +162,13 @@ const envSchema = z
       emptyAsUndefined,
       z.string().regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, { error: 'must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32)' }).optional(),
     ),
+    MEET_MEETING_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .url({ protocol: /^https?$/, error: 'must be the http(s) URL of the meeting site, such as https://meet.example.org/' })
+        .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'must not hold a user name or password')
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.MEET_TLS_CERT) !== Boolean(env.MEET_TLS_KEY)) {
@@ -212,6 +221,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     xmppDomain: e.MEET_XMPP_DOMAIN,
     bodyLimitBytes: BODY_LIMIT_BYTES,
     metricsToken: e.MEET_METRICS_TOKEN ?? null,
+    // The stacks set it from the environment's meet domain; alone, the XMPP domain's site (as the Jitsi images serve it).
+    meetingUrl: new URL(e.MEET_MEETING_URL ?? `https://${e.MEET_XMPP_DOMAIN}/`).href,
     rateLimits: DEFAULT_RATE_LIMITS,
     dispatch: DEFAULT_DISPATCH,
     connections: DEFAULT_CONNECTION_LIMITS,

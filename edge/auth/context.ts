@@ -1,5 +1,6 @@
 /** The Hono environment of the meet-auth app: what middleware puts on the context for the routes. */
 import type { HttpBindings } from '@hono/node-server';
+import type { I18n } from '../i18n/index.js';
 import type { Logger } from '../shared/log.js';
 
 export interface AuthEnv {
@@ -12,5 +13,7 @@ export interface AuthEnv {
     clientAddress: string;
     /** The client asked for JSON (Accept: application/json) rather than HTML pages. */
     wantsJson: boolean;
+    /** The reader's language (?uselang, else Accept-Language) for HTML pages. */
+    i18n: I18n;
   };
 }

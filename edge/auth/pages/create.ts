@@ -1,80 +1,89 @@
-/** The account form and the status page ("created on K of N servers", reloading itself until done). */
+/** The account form and the status page ("created on K of N servers", reloading itself until done, then the way in). */
 import { html } from 'hono/html';
+import type { I18n } from '../../i18n/index.js';
 import { PASSWORD_MIN_CHARS } from '../../shared/passwords.js';
-import { USERNAME_RULES } from '../../shared/usernames.js';
+import { USERNAME_MAX_CHARS } from '../../shared/usernames.js';
 import type { RequestView } from '../store/requests.js';
-import { errorBox, layout, type Html } from './layout.js';
+import { errorSummary, field, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
 
 export interface CreateFormState {
-  readonly error?: string;
-  readonly field?: string;
+  readonly error?: FormError;
   readonly user?: string;
   /** Kept when the ticket was fine and another field was wrong (the response is no-store). */
   readonly token?: string;
 }
 
-const invalid = (state: CreateFormState, field: string) => (state.field === field ? html`aria-invalid="true"` : '');
+const input = (attributes: unknown, rest: Html | string) => html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${attributes} ${rest}></div>`;
 
-export function createPage(state: CreateFormState = {}): Html {
+export function createPage(i18n: I18n, state: CreateFormState = {}): Html {
+  const ids = { user: 'user', password: 'password', token: 'token' };
   return layout(
-    { title: 'Create an account' },
-    html`<h1>Create your Wikimedia Meet account</h1>
-<p>You need a ticket from a ticketmaster. The account lets you start meetings on Wikimedia Meet.</p>
-${errorBox(state.error)}
-<form method="post" action="/create">
-<label for="user">Username</label>
-<input id="user" name="user" type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false"
- value="${state.user ?? ''}" aria-describedby="user-hint" ${invalid(state, 'user')}>
-<p class="hint" id="user-hint">${USERNAME_RULES} Capitals do not matter: "Alice" and "alice" are the same account.</p>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password"
- aria-describedby="password-hint" ${invalid(state, 'password')}>
-<p class="hint" id="password-hint">At least ${PASSWORD_MIN_CHARS} characters; spaces and any script are fine. Do not reuse a password from elsewhere, and do not put your username in it.</p>
-<label for="token">Ticket</label>
-<input id="token" name="token" type="text" required autocomplete="off" spellcheck="false" value="${state.token ?? ''}"
- aria-describedby="token-hint" ${invalid(state, 'token')}>
-<p class="hint" id="token-hint">The ticket a ticketmaster gave you.</p>
-<button type="submit">Create account</button>
+    i18n,
+    { title: 'meet-create-title', path: '/create' },
+    html`<h1>${i18n.t('meet-create-heading')}</h1>
+<p>${i18n.t('meet-create-intro')}</p>
+${errorSummary(i18n, state.error, ids)}
+<form method="post" action="${i18n.href('/create')}" novalidate>
+${field({
+  id: 'user',
+  name: 'user',
+  label: i18n.t('meet-field-username'),
+  hint: html`${i18n.t('meet-username-rules', USERNAME_MAX_CHARS)} ${i18n.t('meet-field-username-hint')}`,
+  ...fieldError(state.error, 'user'),
+  control: (a) => input(a, html`type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${state.user ?? ''}"`),
+})}
+${field({
+  id: 'password',
+  name: 'password',
+  label: i18n.t('meet-field-password'),
+  hint: i18n.t('meet-field-password-hint', PASSWORD_MIN_CHARS),
+  ...fieldError(state.error, 'password'),
+  control: (a) => input(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
+})}
+${field({
+  id: 'token',
+  name: 'token',
+  label: i18n.t('meet-field-ticket'),
+  hint: i18n.t('meet-field-ticket-hint'),
+  ...fieldError(state.error, 'token'),
+  control: (a) => input(a, html`type="text" required autocomplete="off" spellcheck="false" dir="ltr" value="${state.token ?? ''}"`),
+})}
+<div class="actions">${primaryButton(i18n.t('meet-create-submit'))}</div>
 </form>`,
   );
 }
 
-export function statusPage(request: RequestView, xmppDomain: string): Html {
-  const total = request.servers.length;
-  const created = request.servers.filter((server) => server.status === 'created').length;
-  const headline =
-    request.status === 'created'
-      ? html`<p class="ok" role="status">Your account <strong>${request.username}</strong> is ready: created on ${created} of ${total} servers.</p>
-<p>Log in on the Wikimedia Meet Jitsi page when it asks for a login: username <strong>${request.username}@${xmppDomain}</strong>
-(or just <strong>${request.username}</strong>) and the password you chose.</p>`
-      : request.status === 'failed'
-        ? html`<p class="error" role="alert">Your account <strong>${request.username}</strong> could not be created everywhere: created on ${created} of ${total} servers.</p>
-${request.ticketReturned
-  ? html`<p>Your ticket's use was given back. <a href="/create">Try again</a>, perhaps with another username, or ask a ticketmaster for help.</p>`
-  : html`<p>This ticket has failed too often to be given back; ask a ticketmaster for a new one.</p>`}`
-        : html`<p role="status">Creating your account <strong>${request.username}</strong>: created on ${created} of ${total} servers so far.</p>
-<p>This page reloads itself until it is done.</p>`;
-  return layout(
-    { title: 'Account status', ...(request.status === 'pending' ? { refreshSeconds: 2 } : {}) },
-    html`<h1>Account status</h1>
-${headline}
-<ul class="servers">
-${request.servers.map((server) => html`<li>${server.name}: ${describe(server.status)}</li>`)}
-</ul>`,
-  );
+export interface WayIn {
+  /** The public meeting site (MEET_MEETING_URL). */
+  readonly meetingUrl: string;
+  readonly xmppDomain: string;
 }
 
-function describe(status: RequestView['servers'][number]['status']): string {
-  switch (status) {
-    case 'created':
-      return 'created';
-    case 'pending':
-      return 'in progress';
-    case 'conflict':
-      return 'this name already exists on this server (not changed)';
-    case 'dead':
-      return 'could not be reached; an administrator can retry it';
-    case 'failed':
-      return 'this server refused the account (retrying cannot help)';
-  }
+export function statusPage(i18n: I18n, request: RequestView, way: WayIn, path: string): Html {
+  const total = request.servers.length;
+  const created = request.servers.filter((server) => server.status === 'created').length;
+  const name = html`<strong><bdi>${request.username}</bdi></strong>`;
+  const headline =
+    request.status === 'created'
+      ? html`${message('success', html`<p>${i18n.t('meet-status-ready', name, created, total)}</p>`)}
+<p><a class="cdx-button cdx-button--action-progressive cdx-button--weight-primary" href="${way.meetingUrl}" id="meeting-link">${i18n.t('meet-status-go')}</a></p>
+<p>${i18n.t('meet-status-login-web', html`<strong class="ltr">${request.username}@${way.xmppDomain}</strong>`, html`<strong><bdi>${request.username}</bdi></strong>`)}</p>
+<p>${i18n.t('meet-status-login-apps', html`<code class="ltr">${way.meetingUrl}</code>`)}</p>`
+      : request.status === 'failed'
+        ? html`${message('error', html`<p>${i18n.t('meet-status-failed', name, created, total)}</p>`, undefined, i18n.text('meet-error-prefix'))}
+${request.ticketReturned
+  ? html`<p>${i18n.t('meet-status-failed-next', html`<a href="${i18n.href('/create')}">${i18n.t('meet-status-try-again')}</a>`)}</p>`
+  : html`<p>${i18n.t('meet-status-failed-spent')}</p>`}`
+        : html`${message('notice', html`<p>${i18n.t('meet-status-pending', name, created, total)}</p>`)}
+<p>${i18n.t('meet-status-reloads')}</p>`;
+  return layout(
+    i18n,
+    { title: 'meet-status-title', path, ...(request.status === 'pending' ? { refreshSeconds: 2 } : {}) },
+    html`<h1>${i18n.t('meet-status-title')}</h1>
+${headline}
+<h2>${i18n.t('meet-status-servers')}</h2>
+<ul class="servers">
+${request.servers.map((server) => html`<li>${i18n.t('meet-status-server', html`<bdi>${server.name}</bdi>`, i18n.text(`meet-server-${server.status}`))}</li>`)}
+</ul>`,
+  );
 }

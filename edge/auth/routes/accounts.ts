@@ -11,14 +11,14 @@ import { createPage, statusPage } from '../pages/create.js';
 import { randomId } from '../store/ids.js';
 import { getRequest, isUsernameTaken, redeemSoon } from '../store/requests.js';
 import { checkTicket } from '../store/tickets.js';
-import { credentialFailure, renderFormError } from './respond.js';
+import { credentialFailure, formErrorOf, renderFormError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export function accountRoutes(deps: AppDeps) {
   const now = deps.now ?? Date.now;
   return new Hono<AuthEnv>()
-    .get('/create', (c) => c.html(createPage()))
+    .get('/create', (c) => c.html(createPage(c.get('i18n'))))
     .post('/create', async (c) => {
       let user: string | undefined;
       let keepToken: string | undefined;
@@ -57,13 +57,12 @@ export function accountRoutes(deps: AppDeps) {
         deps.dispatcher.kick(jobs.map((job) => job.id));
         const status = await deps.dispatcher.waitForRequest(requestId, deps.config.holdMs);
         if (c.get('wantsJson')) return c.json({ request: requestId, status }, 202);
-        return c.redirect(`/status/${requestId}`, 303);
+        return c.redirect(c.get('i18n').href(`/status/${requestId}`), 303);
       } catch (error) {
         return renderFormError(c, error, (e) =>
           c.html(
-            createPage({
-              error: e.message,
-              ...(e.field ? { field: e.field } : {}),
+            createPage(c.get('i18n'), {
+              error: formErrorOf(c, e),
               ...(user !== undefined ? { user } : {}),
               // Only a ticket that was fine is put back in the form.
               ...(keepToken !== undefined && e.code !== 'bad_credentials' ? { token: keepToken } : {}),
@@ -80,6 +79,7 @@ export function accountRoutes(deps: AppDeps) {
       if (c.get('wantsJson')) {
         return c.json({ status: request.status, servers: request.servers.map(({ name, status }) => ({ name, status })) });
       }
-      return c.html(statusPage(request, deps.config.xmppDomain));
+      const way = { meetingUrl: deps.config.meetingUrl, xmppDomain: deps.config.xmppDomain };
+      return c.html(statusPage(c.get('i18n'), request, way, `/status/${id}`));
     });
 }

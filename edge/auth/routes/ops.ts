@@ -8,6 +8,7 @@ import { bearerAuth } from 'hono/bearer-auth';
 import type { AuthEnv } from '../context.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { COPY_SCRIPT } from '../pages/copy-script.js';
 import { homePage } from '../pages/home.js';
 import { STYLESHEET } from '../pages/style.js';
 import { acmeChallengeRoutes } from './acme.js';
@@ -15,10 +16,14 @@ import { acmeChallengeRoutes } from './acme.js';
 export function opsRoutes(deps: AppDeps) {
   const metricsAuth = deps.config.metricsToken === null ? null : bearerAuth<AuthEnv>({ token: deps.config.metricsToken });
   return new Hono<AuthEnv>()
-    .get('/', (c) => c.html(homePage()))
+    .get('/', (c) => c.html(homePage(c.get('i18n'))))
     .get('/assets/meet.css', (c) => {
       c.header('Cache-Control', 'public, max-age=3600');
       return c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8' });
+    })
+    .get('/assets/copy.js', (c) => {
+      c.header('Cache-Control', 'public, max-age=3600');
+      return c.body(COPY_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' });
     })
     .get('/healthz', (c) => {
       if (deps.isShuttingDown?.()) throw new AppError('shutting_down');

@@ -73,12 +73,12 @@ describe('POST /generate_token', () => {
     const form = await h.get('/generate_token');
     expect(form.status).toBe(200);
     const page = await form.text();
-    expect(page).toContain('<label for="token">');
+    expect(page).toContain('<label class="cdx-label" for="token">');
     expect(page).toContain('Wikimedia Meet');
     const res = await h.postForm('/generate_token', { token: await h.ticketmasterToken(), uses: '1', expires_in_hours: '24' });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.text()).toMatch(/<output id="ticket" class="ticket">[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}<\/output>/);
+    expect(await res.text()).toMatch(/<code id="ticket" class="ticket"[^>]*>[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}<\/code>/);
   });
 
   it('accepts multipart form data', async () => {
