@@ -168,6 +168,8 @@ export interface MeetEdgeProps {
   readonly image: EdgeImageRef;
   /** Public origin, e.g. https://auth.meet.wmcloud.org */
   readonly publicUrl: string;
+  /** The meeting site the status page links new accounts to (MEET_MEETING_URL), e.g. https://meet.wmcloud.org */
+  readonly meetingUrl?: string;
   readonly agents: readonly AgentEndpoint[];
   /** The meet-auth host's certificate, renewed from this container into /srv/meet/certs. */
   readonly certificate: CertificateSettings;
@@ -188,6 +190,7 @@ export class MeetEdge extends Construct {
   constructor(scope: Construct, id: string, props: MeetEdgeProps) {
     super(scope, id);
     if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an http(s) origin without a path`);
+    if (props.meetingUrl !== undefined && !/^https?:\/\/[a-z0-9.-]+(:\d+)?\/?$/.test(props.meetingUrl)) throw new Error(`meetingUrl "${props.meetingUrl}" must be an http(s) origin`);
     if (props.agents.length === 0) throw new Error('the edge needs at least one agent');
     const names = props.agents.map((agent) => agent.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
@@ -204,6 +207,7 @@ export class MeetEdge extends Construct {
         `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
         `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
         ...(props.metricsToken !== undefined ? [`MEET_METRICS_TOKEN=${props.metricsToken}`] : []),
+        ...(props.meetingUrl ? [`MEET_MEETING_URL=${props.meetingUrl}`] : []),
         ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
         // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
         ...certificateEnv(props.certificate),

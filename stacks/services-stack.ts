@@ -93,6 +93,7 @@ export class ServicesStack extends TerraformStack {
       provider: authDocker,
       image: edgeImage(this, 'edge-image-meet-auth', authDocker, imageSource),
       publicUrl: authUrl,
+      meetingUrl: meetUrl,
       tls: env.edge.tls,
       certificate: { domains: [env.domains.auth], ...acme },
       logLevel: env.edge.logLevel,

@@ -135,8 +135,8 @@ describe('changing one setting replaces exactly the containers it concerns', () 
   it('the Jitsi release: the four Jitsi containers', () => {
     expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, imageTag: 'stable-11200' } }))).toEqual(JITSI);
   });
-  it('the meet domain: web, prosody (PUBLIC_URL; jvb never reads it) and the agent (the certificate it renews)', () => {
-    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'meet-agent']);
+  it('the meet domain: web, prosody (PUBLIC_URL; jvb never reads it), the agent (the certificate it renews) and the edge (MEET_MEETING_URL)', () => {
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'meet-agent', 'meet-edge']);
   });
   it('the auth domain: the edge (public URL and the certificate it renews)', () => {
     expect(changed((env) => ({ ...env, domains: { ...env.domains, auth: 'accounts.meet.wmcloud.org' } }))).toEqual(['meet-edge']);

@@ -125,6 +125,12 @@ describe('MeetEdge', () => {
     expect(container(synthEdge(), 'meet-edge').env.some((entry) => entry.startsWith('MEET_AUTH_HTTP_PORT='))).toBe(false);
   });
 
+  it('passes the meeting site to meet-auth (MEET_MEETING_URL) when given, and refuses one that is not an origin', () => {
+    expect(container(synthEdge({ meetingUrl: 'https://meet.example.org' }), 'meet-edge').env).toContain('MEET_MEETING_URL=https://meet.example.org');
+    expect(container(synthEdge(), 'meet-edge').env.some((entry) => entry.startsWith('MEET_MEETING_URL='))).toBe(false);
+    expect(() => synthEdge({ meetingUrl: 'meet.example.org' })).toThrow('meetingUrl "meet.example.org" must be an http(s) origin');
+  });
+
   it('validation errors', () => {
     expect(() => synthEdge({ agents: [] })).toThrow('the edge needs at least one agent');
     expect(() => synthEdge({ publicUrl: 'auth.example.org' })).toThrow('publicUrl "auth.example.org" must be an http(s) origin without a path');

@@ -119,6 +119,15 @@ describe('loadAuthConfig', () => {
     expect(problems({ ...minimal, MEET_TLS_KEY: '/k.pem' }).join('\n')).toContain('MEET_TLS_CERT and MEET_TLS_KEY must be set together');
   });
 
+  it('MEET_MEETING_URL: the meeting site, by default the XMPP domain\'s; refused when not an http(s) URL or with credentials', () => {
+    expect(loadAuthConfig(minimal).meetingUrl).toBe('https://meet.jitsi/');
+    expect(loadAuthConfig({ ...minimal, MEET_XMPP_DOMAIN: 'video.example.org' }).meetingUrl).toBe('https://video.example.org/');
+    expect(loadAuthConfig({ ...minimal, MEET_MEETING_URL: 'https://meet.wmcloud.org' }).meetingUrl).toBe('https://meet.wmcloud.org/');
+    expect(problems({ ...minimal, MEET_MEETING_URL: 'meet.wmcloud.org' }).join('\n')).toContain('MEET_MEETING_URL: must be the http(s) URL of the meeting site');
+    expect(problems({ ...minimal, MEET_MEETING_URL: 'javascript:alert(1)' }).join('\n')).toContain('MEET_MEETING_URL');
+    expect(problems({ ...minimal, MEET_MEETING_URL: 'https://user:pw@meet.example.org/' }).join('\n')).toContain('MEET_MEETING_URL: must not hold a user name or password');
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadAuthConfig({ ...minimal, MEET_AUTH_PORT: '', MEET_LOG_LEVEL: '' })).toMatchObject({ port: 8080, logLevel: 'info' });
   });
