@@ -12,6 +12,8 @@ type Entry = readonly [MessageKey, ...(string | number)[]];
 
 const FIXED: readonly Entry[] = [
   ['meet-error-bad-request'],
+  ['meet-error-unauthorized'],
+  ['meet-error-form-unreadable'],
   ['meet-error-bad-credentials'],
   ['meet-error-bad-account'],
   ['meet-error-cross-origin'],

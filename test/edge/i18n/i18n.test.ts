@@ -110,6 +110,7 @@ describe('errors in every language', () => {
     'Expiry in hours must be a whole number from 1 to 720.',
     'Enter your ticketmaster token.',
     'Enter the ticket a ticketmaster gave you.',
+    'The form data could not be read.',
   ];
 
   it('covers every message of the username and password rules and the error codes', () => {
