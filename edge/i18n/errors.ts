@@ -23,6 +23,7 @@ const FIXED: readonly Entry[] = [
   ['meet-error-payload-too-large'],
   ['meet-error-rate-limited'],
   ['meet-error-shutting-down'],
+  ['meet-error-storage-full'],
   ['meet-error-internal'],
   ['meet-error-unavailable'],
   ['meet-error-still-creating'],
