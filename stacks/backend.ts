@@ -12,6 +12,19 @@ import type { EnvironmentConfig } from './config.js';
 
 export type StateConfig = EnvironmentConfig['state'];
 
+/**
+ * The backend block also takes `use_lockfile` (Terraform ≥ 1.10, OpenTofu ≥ 1.10: a `<key>.tflock` object created
+ * with If-None-Match, so a second deploy of the same stack fails to lock instead of writing over the first).
+ * cdktf 0.21's S3BackendConfig lacks the field but renders every prop snake-cased, so it is passed through.
+ * An object store that ignores If-None-Match lets both writers "win" the lock: locking is then only advisory.
+ */
+type LockingS3Config = S3BackendConfig & { readonly useLockfile: boolean };
+
+function lockingConfig(config: S3BackendConfig): S3BackendConfig {
+  const locking: LockingS3Config = { ...config, useLockfile: true };
+  return locking;
+}
+
 function s3Config(stackName: string, state: Extract<StateConfig, { kind: 's3' }>): S3BackendConfig {
   return {
     bucket: state.bucket,
@@ -34,7 +47,7 @@ const localPath = (stackName: string) => `../../../terraform.${stackName}.tfstat
 export function configureBackend(stack: TerraformStack, stackName: string, state: StateConfig): LocalBackend | S3Backend {
   return state.kind === 'local'
     ? new LocalBackend(stack, { path: localPath(stackName) })
-    : new S3Backend(stack, s3Config(stackName, state));
+    : new S3Backend(stack, lockingConfig(s3Config(stackName, state)));
 }
 
 /** Reads the outputs of `stackName` (kept with the same backend settings). */

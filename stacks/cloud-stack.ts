@@ -7,8 +7,10 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ComputeKeypairV2 } from '../.gen/providers/openstack/compute-keypair-v2/index.js';
 import { DataOpenstackComputeFlavorV2 } from '../.gen/providers/openstack/data-openstack-compute-flavor-v2/index.js';
+import { DataOpenstackIdentityAuthScopeV3 } from '../.gen/providers/openstack/data-openstack-identity-auth-scope-v3/index.js';
 import { DataOpenstackImagesImageV2 } from '../.gen/providers/openstack/data-openstack-images-image-v2/index.js';
 import { DataOpenstackNetworkingNetworkV2 } from '../.gen/providers/openstack/data-openstack-networking-network-v2/index.js';
+import { DataOpenstackNetworkingSecgroupV2 } from '../.gen/providers/openstack/data-openstack-networking-secgroup-v2/index.js';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider/index.js';
 import { configureBackend } from './backend.js';
 import { hostCloudInit, type HostRole } from './cloud-init.js';
@@ -45,6 +47,14 @@ export function jvbHostNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
 }
 
+/** The auth-scope postcondition: the credential's project must be the environment's. */
+export function projectGuard(project: string): { condition: string; errorMessage: string } {
+  return {
+    condition: `\${self.project_name == ${JSON.stringify(project)}}`,
+    errorMessage: `the OpenStack credential belongs to project "\${self.project_name}", not to this environment's project ${JSON.stringify(project)}: source the credential of ${JSON.stringify(project)}`,
+  };
+}
+
 export class CloudStack extends TerraformStack {
   readonly jitsi: HostAddresses;
   readonly meetAuth: HostAddresses;
@@ -64,6 +74,17 @@ export class CloudStack extends TerraformStack {
       region: env.openstack.region,
       tenantName: env.openstack.project,
     });
+
+    // An application credential carries its own project and ignores tenant_name (gophercloud/utils: "Application
+    // credentials don't support scope"): staging's plan with production's credential would build inside "meet".
+    // The token's scope is read before anything is planned, and a credential of another project stops the run.
+    new DataOpenstackIdentityAuthScopeV3(this, 'auth-scope', {
+      name: 'deploy',
+      lifecycle: { postcondition: [projectGuard(env.openstack.project)] },
+    });
+    // Cloud VPS's own rules (ICMP, ssh from the instance ranges, node exporter and NRPE from the monitoring hosts)
+    // live in the project's "default" group; a port that carries only our groups loses them.
+    const cloudVpsDefault = new DataOpenstackNetworkingSecgroupV2(this, 'default-group', { name: 'default' });
 
     const sshPublicKey = new TerraformVariable(this, 'ssh_public_key', {
       type: 'string',
@@ -91,7 +112,7 @@ export class CloudStack extends TerraformStack {
         flavorId: flavorId(flavor),
         imageId: image.id,
         networkId: network.id,
-        securityGroupIds: [groupId],
+        securityGroupIds: [groupId, cloudVpsDefault.id],
         keyPairName: keypair.name,
         floatingIpPool: env.network.floatingIpPool,
         userData: hostCloudInit(role, env.ssh.user),
@@ -111,7 +132,7 @@ export class CloudStack extends TerraformStack {
       flavorId: flavorId(env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor),
       imageId: image.id,
       networkId: network.id,
-      securityGroupIds: [groups.jvb!.id],
+      securityGroupIds: [groups.jvb!.id, cloudVpsDefault.id],
       keyPairName: keypair.name,
       floatingIpPool: env.network.floatingIpPool,
       userData: hostCloudInit('jvb', env.ssh.user),
@@ -123,8 +144,8 @@ export class CloudStack extends TerraformStack {
       zones: env.dns.zones,
       ttl: env.dns.ttl,
       records: [
-        { name: env.domains.meet, address: this.jitsi.publicIp },
-        { name: env.domains.auth, address: this.meetAuth.publicIp },
+        { name: env.domains.meet, address: this.jitsi.publicIp, ipv6: this.jitsi.ipv6 },
+        { name: env.domains.auth, address: this.meetAuth.publicIp, ipv6: this.meetAuth.ipv6 },
       ],
     });
   }

@@ -40,6 +40,18 @@ const zoneName = z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, '
 const resourceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain OpenStack name');
 const cidr = z.string().refine(isCidr, 'must be an IPv4 or IPv6 CIDR such as 172.16.0.0/21');
 
+/**
+ * The widest admin (ssh) ranges: Cloud VPS's internal ranges where the bastions are and will be are
+ * 172.16.0.0/17 and 2a02:ec80:a000::/56; anything wider reaches beyond the cloud.
+ */
+export const WIDEST_ADMIN_PREFIX = { 4: 17, 6: 56 } as const;
+const adminCidr = cidr.superRefine((value, ctx) => {
+  if (!isCidr(value)) return;
+  const [address, bits] = value.split('/') as [string, string];
+  const widest = WIDEST_ADMIN_PREFIX[isIP(address) as 4 | 6];
+  if (Number(bits) < widest) ctx.addIssue({ code: 'custom', message: `"${value}" is wider than /${widest}: ssh may come only from Cloud VPS's internal ranges (172.16.0.0/17, 2a02:ec80:a000::/56)` });
+});
+
 const s3State = z.strictObject({
   kind: z.literal('s3'),
   /** Bucket, e.g. "meet:tofu-state" (Cloud VPS object storage is `<project>:<bucket>`). */
@@ -80,7 +92,7 @@ export const environmentSchema = z.strictObject({
   /** Base image of every host, looked up by name (most recent). */
   image: z.string().min(1).default('debian-12.0-bookworm'),
   /** Who may reach ssh (22/tcp) on every host: on Cloud VPS, the bastions' range. */
-  adminCidrs: z.array(cidr).min(1, 'needs at least one CIDR (the bastions\' range)'),
+  adminCidrs: z.array(adminCidr).min(1, 'needs at least one CIDR (the bastions\' range)'),
   ssh: z.strictObject({
     /**
      * Account the docker providers log in as (cloud-init adds it to the docker group); its key comes from the

@@ -1,4 +1,7 @@
-/** Designate A records for the public names, each placed in the configured zone that contains it. */
+/**
+ * Designate A records (the floating IPv4) and AAAA records (the host's global IPv6) for the public names, each
+ * placed in the configured zone that contains it.
+ */
 import { Construct } from 'constructs';
 import { DataOpenstackDnsZoneV2 } from '../.gen/providers/openstack/data-openstack-dns-zone-v2/index.js';
 import { DnsRecordsetV2 } from '../.gen/providers/openstack/dns-recordset-v2/index.js';
@@ -8,6 +11,8 @@ export interface DnsRecord {
   readonly name: string;
   /** IPv4 address (usually a floating IP token). */
   readonly address: string;
+  /** IPv6 address (usually the port's IPv6 token): an AAAA record too. @default none */
+  readonly ipv6?: string;
 }
 
 export interface MeetDnsProps {
@@ -25,6 +30,7 @@ export function zoneFor(name: string, zones: readonly string[]): string | undefi
 }
 
 export class MeetDns extends Construct {
+  /** The A and AAAA recordsets, in record order. */
   readonly recordsets: readonly DnsRecordsetV2[];
 
   constructor(scope: Construct, id: string, props: MeetDnsProps) {
@@ -36,7 +42,7 @@ export class MeetDns extends Construct {
     }
     const names = new Set<string>();
     const zones = new Map<string, DataOpenstackDnsZoneV2>();
-    this.recordsets = props.records.map((record) => {
+    this.recordsets = props.records.flatMap((record) => {
       if (names.has(record.name)) throw new Error(`DNS name "${record.name}" is given twice`);
       names.add(record.name);
       const zoneName = zoneFor(record.name, props.zones);
@@ -46,13 +52,12 @@ export class MeetDns extends Construct {
         zone = new DataOpenstackDnsZoneV2(this, `zone-${zoneName.slice(0, -1)}`, { name: zoneName });
         zones.set(zoneName, zone);
       }
-      return new DnsRecordsetV2(this, `record-${record.name}`, {
-        zoneId: zone.id,
-        name: `${record.name}.`,
-        type: 'A',
-        ttl,
-        records: [record.address],
-      });
+      const recordset = (id: string, type: 'A' | 'AAAA', address: string) =>
+        new DnsRecordsetV2(this, id, { zoneId: zone!.id, name: `${record.name}.`, type, ttl, records: [address] });
+      return [
+        recordset(`record-${record.name}`, 'A', record.address),
+        ...(record.ipv6 !== undefined ? [recordset(`record-${record.name}-aaaa`, 'AAAA', record.ipv6)] : []),
+      ];
     });
   }
 }

@@ -26,14 +26,19 @@ export interface MeetHostProps {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** Nova's limit on the base64-encoded user data, in bytes. */
+export const NOVA_USER_DATA_LIMIT = 65_535;
+
 export const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** The checks every host gets, with messages naming the bad value. */
 export function checkHostProps(props: MeetHostProps): void {
   if (!INSTANCE_NAME.test(props.name)) throw new Error(`host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`);
   if (props.securityGroupIds.length === 0) throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
-  if (props.userData !== undefined && Buffer.byteLength(props.userData) > 65_535) {
-    throw new Error(`user data of host "${props.name}" is ${Buffer.byteLength(props.userData)} bytes; Nova accepts at most 65535`);
+  // Nova's limit is on the base64 text it receives (the provider encodes user_data), about 49 KB of raw bytes.
+  const encoded = props.userData === undefined ? 0 : Buffer.from(props.userData).toString('base64').length;
+  if (encoded > NOVA_USER_DATA_LIMIT) {
+    throw new Error(`user data of host "${props.name}" is ${encoded} bytes in base64 (${Buffer.byteLength(props.userData!)} raw); Nova accepts at most ${NOVA_USER_DATA_LIMIT}`);
   }
 }
 

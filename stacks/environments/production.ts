@@ -20,8 +20,8 @@ export const production: EnvironmentInput = {
   },
   network: { name: 'VXLAN/IPv6-dualstack', floatingIpPool: 'wan-transport-eqiad' },
   image: 'debian-12.0-bookworm',
-  // The eqiad1 instance network, where the Cloud VPS bastions live; nothing else may reach ssh.
-  adminCidrs: ['172.16.0.0/21'],
+  // Cloud VPS's internal ranges, where the bastions are and will be (legacy, VXLAN and dual-stack); nothing wider.
+  adminCidrs: ['172.16.0.0/17', '2a02:ec80:a000::/56'],
   ssh: { user: 'debian', bastion: 'bastion.wmcloud.org' },
   domains: { meet: 'meet.wmcloud.org', auth: 'auth.meet.wmcloud.org' },
   // meet.wmcloud.org. is delegated to the project by the Cloud VPS admins (outside the project's own zone).

@@ -12,7 +12,7 @@ export const staging: EnvironmentInput = {
     project: 'meet-staging',
   },
   network: { name: 'VXLAN/IPv6-dualstack', floatingIpPool: 'wan-transport-eqiad' },
-  adminCidrs: ['172.16.0.0/21'],
+  adminCidrs: ['172.16.0.0/17', '2a02:ec80:a000::/56'],
   ssh: { bastion: 'bastion.wmcloud.org' },
   domains: { meet: 'meet-staging.wmcloud.org', auth: 'auth.meet-staging.wmcloud.org' },
   dns: { zones: ['meet-staging.wmcloud.org.'] },

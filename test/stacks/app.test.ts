@@ -101,12 +101,35 @@ describe('the production app', () => {
     for (const association of resourcesOf(cloud, 'openstack_networking_floatingip_associate_v2')) expect(association.fixed_ip).toMatch(/if !strcontains\(ip, ":"\)\]\[0\]\}$/);
   });
 
-  it('points DNS at the floating IPs', () => {
+  it('points DNS at the floating IPv4s (A) and the hosts\' global IPv6s (AAAA)', () => {
     const records = resourcesOf(cloud, 'openstack_dns_recordset_v2');
-    expect(records.map((record) => [record.name, record.records]).sort((a, b) => String(b[0]).localeCompare(String(a[0])))).toEqual([
-      ['meet.wmcloud.org.', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/)]],
-      ['auth.meet.wmcloud.org.', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.meet-auth_floating-ip_[A-F0-9]+\.address\}$/)]],
+    expect(records.map((record) => [record.name, record.type, record.records]).sort((a, b) => `${b[0]}${b[1]}`.localeCompare(`${a[0]}${a[1]}`))).toEqual([
+      ['meet.wmcloud.org.', 'AAAA', [expect.stringMatching(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/)]],
+      ['meet.wmcloud.org.', 'A', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/)]],
+      ['auth.meet.wmcloud.org.', 'AAAA', [expect.stringMatching(/^\$\{\[for ip in openstack_networking_port_v2\.meet-auth_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/)]],
+      ['auth.meet.wmcloud.org.', 'A', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.meet-auth_floating-ip_[A-F0-9]+\.address\}$/)]],
     ]);
+  });
+
+  it('refuses to plan with a credential of another project (application credentials ignore tenant_name)', () => {
+    const scopes = Object.values(cloud.data?.openstack_identity_auth_scope_v3 ?? {});
+    expect(scopes).toEqual([{ '//': expect.anything(), name: 'deploy', lifecycle: { postcondition: [{
+      condition: '${self.project_name == "meet"}',
+      error_message: 'the OpenStack credential belongs to project "${self.project_name}", not to this environment\'s project "meet": source the credential of "meet"',
+    }] } }]);
+    const stagingCloud = synthStacks([parseEnvironment(staging)])['staging-cloud']!;
+    expect(JSON.stringify(stagingCloud.data?.openstack_identity_auth_scope_v3)).toContain('self.project_name == \\"meet-staging\\"');
+  });
+
+  it('every port also carries the project\'s default group (Cloud VPS\'s ICMP, monitoring and ssh rules), nothing of ours wider', () => {
+    const [defaultGroup, ...others] = Object.entries(cloud.data?.openstack_networking_secgroup_v2 ?? {});
+    expect(others).toEqual([]);
+    expect(defaultGroup![1]).toEqual({ '//': expect.anything(), name: 'default' });
+    for (const port of resourcesOf(cloud, 'openstack_networking_port_v2')) {
+      expect(port.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_/), `\${data.openstack_networking_secgroup_v2.${defaultGroup![0]}.id}`]);
+    }
+    // No rule of ours lands in the default group.
+    for (const rule of resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2')) expect(rule.security_group_id).not.toContain('data.');
   });
 
   it('synthesizes byte-identical output twice', () => {
@@ -239,14 +262,14 @@ describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
     const ports = resourcesOf(cloudStack, 'openstack_networking_port_v2');
     const jvbPort = ports.find((port) => port.for_each)!;
     expect(jvbPort.for_each).toEqual(keys);
-    expect(jvbPort.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/)]);
+    expect(jvbPort.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/), expect.stringMatching(/^\$\{data\.openstack_networking_secgroup_v2\.default-group\.id\}$/)]);
     expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_v2').filter((ip) => ip.for_each).map((ip) => ip.for_each)).toEqual([keys]);
     expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_associate_v2')).toHaveLength(3);
     expect(Object.keys(cloudStack.output ?? {})).toEqual(expect.arrayContaining(['jvb_private_ips', 'jvb_public_ips']));
     // The JVB group: media from the world, ssh from the admins, nothing else; Prosody's 5222 opens to it.
     const rules = resourcesOf(cloudStack, 'openstack_networking_secgroup_rule_v2');
     const jvbRules = rules.filter((rule) => /network-security_jvb_/.test(rule.security_group_id as string)).map((rule) => `${rule.port_range_min}/${rule.protocol} ${rule.remote_ip_prefix}`);
-    expect(jvbRules.sort()).toEqual(['10000/udp 0.0.0.0/0', '10000/udp ::/0', '22/tcp 172.16.0.0/21']);
+    expect(jvbRules.sort()).toEqual(['10000/udp 0.0.0.0/0', '10000/udp ::/0', '22/tcp 172.16.0.0/17', '22/tcp 2a02:ec80:a000::/56']);
     expect(rules.filter((rule) => rule.port_range_min === 5222).map((rule) => rule.remote_group_id)).toEqual([expect.stringMatching(/network-security_jvb_/)]);
 
     const providers = servicesStack.provider?.docker ?? [];

@@ -18,6 +18,8 @@ describe('configureBackend', () => {
         endpoints: { s3: 'https://object.eqiad1.wikimediacloud.org' }, use_path_style: true,
         skip_region_validation: true, skip_credentials_validation: true, skip_requesting_account_id: true,
         skip_metadata_api_check: true, skip_s3_checksum: true,
+        // State locking: a <key>.tflock object created with If-None-Match (cdktf 0.21 has no prop for it).
+        use_lockfile: true,
       },
     });
     expect(JSON.stringify(backend)).not.toMatch(/access_key|secret_key|token/);

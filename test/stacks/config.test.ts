@@ -31,6 +31,15 @@ describe('environment config', () => {
     }
   });
 
+  it('admin (ssh) ranges: Cloud VPS\'s internal ranges at most, never wider', () => {
+    for (const env of [production, staging]) expect(parseEnvironment(env).adminCidrs).toEqual(['172.16.0.0/17', '2a02:ec80:a000::/56']);
+    expect(parseEnvironment({ ...minimal, adminCidrs: ['172.16.16.0/21', '2a02:ec80:a000:1::/64'] }).adminCidrs).toHaveLength(2);
+    expect(problemsOf({ ...minimal, adminCidrs: ['172.16.0.0/16', '2a02:ec80::/48'] })).toEqual([
+      'adminCidrs.0: "172.16.0.0/16" is wider than /17: ssh may come only from Cloud VPS\'s internal ranges (172.16.0.0/17, 2a02:ec80:a000::/56)',
+      'adminCidrs.1: "2a02:ec80::/48" is wider than /56: ssh may come only from Cloud VPS\'s internal ranges (172.16.0.0/17, 2a02:ec80:a000::/56)',
+    ]);
+  });
+
   describe('defaults, each on its own', () => {
     const env = parseEnvironment(minimal);
     it('state: local', () => expect(env.state).toEqual({ kind: 'local' }));

@@ -24,6 +24,15 @@ describe('MeetDns', () => {
     for (const record of records) expect(record.zone_id).toMatch(/^\$\{data\.openstack_dns_zone_v2\.dns_zone-meetwmcloudorg_[A-F0-9]+\.id\}$/);
   });
 
+  it('adds an AAAA record beside the A record for a name with an IPv6 address, in the same zone', () => {
+    const json = synthDns({ records: [{ name: 'meet.wmcloud.org', address: '185.15.56.10', ipv6: '2a02:ec80:a000:1::10' }, { name: 'auth.meet.wmcloud.org', address: '185.15.56.11' }] });
+    const records = Object.values(json.resource?.openstack_dns_recordset_v2 ?? {});
+    expect(records.map(({ name, type, records: values }) => `${name} ${type} ${values}`).sort()).toEqual([
+      'auth.meet.wmcloud.org. A 185.15.56.11', 'meet.wmcloud.org. A 185.15.56.10', 'meet.wmcloud.org. AAAA 2a02:ec80:a000:1::10',
+    ]);
+    expect(new Set(records.map((record) => record.zone_id)).size).toBe(1);
+  });
+
   it('default ttl is 300 and can be changed', () => {
     const records = Object.values(synthDns({ ttl: 3600 }).resource?.openstack_dns_recordset_v2 ?? {});
     expect(records.map((record) => record.ttl)).toEqual([3600, 3600]);

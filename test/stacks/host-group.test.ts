@@ -69,6 +69,6 @@ describe('MeetHostGroup', () => {
     expect(() => synthGroup({ names: ['jvb-1', 'jvb-1'] })).toThrow('host name "jvb-1" is given twice');
     expect(() => synthGroup({ names: ['JVB_1'] })).toThrow('host name "JVB_1" must be lower-case letters, digits and dashes (max 63), starting with a letter');
     expect(() => synthGroup({ securityGroupIds: [] })).toThrow('host "jvb-1" has no security group: it would get the project\'s default group');
-    expect(() => synthGroup({ userData: 'x'.repeat(70_000) })).toThrow('user data of host "jvb-1" is 70000 bytes; Nova accepts at most 65535');
+    expect(() => synthGroup({ userData: 'x'.repeat(50_000) })).toThrow('user data of host "jvb-1" is 66668 bytes in base64 (50000 raw); Nova accepts at most 65535');
   });
 });
