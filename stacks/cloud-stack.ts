@@ -3,9 +3,9 @@
  * their floating IPs, and the DNS records. Its host addresses feed `<env>-services` through its state
  * outputs (a docker provider cannot be configured from values unknown at plan time within one stack).
  */
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { relative, resolve } from 'node:path';
+import { App, TerraformIterator, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { ComputeKeypairV2 } from '../.gen/providers/openstack/compute-keypair-v2/index.js';
 import { DataOpenstackComputeFlavorV2 } from '../.gen/providers/openstack/data-openstack-compute-flavor-v2/index.js';
 import { DataOpenstackIdentityAuthScopeV3 } from '../.gen/providers/openstack/data-openstack-identity-auth-scope-v3/index.js';
 import { DataOpenstackImagesImageV2 } from '../.gen/providers/openstack/data-openstack-images-image-v2/index.js';
@@ -19,6 +19,10 @@ import { MeetDns } from './dns.js';
 import { MeetHostGroup, type MeetHostGroupProps } from './host-group.js';
 import { MeetHost } from './hosts.js';
 import { MeetNetwork } from './network.js';
+import { ReadinessGate } from './readiness.js';
+import { sshUserVariable } from './ssh.js';
+import { StateVolume } from './state-volume.js';
+import { REPO_ROOT } from './tooling/bindings.js';
 
 /** The addresses of one host. */
 export interface HostAddresses {
@@ -64,6 +68,8 @@ export class CloudStack extends TerraformStack {
   readonly jvbGroup?: MeetHostGroup;
   /** Every host, in order: jitsi, meet-auth, jvb-1 … */
   readonly hostNames: readonly string[];
+  /** The state volumes, one per stateful host. */
+  readonly stateVolumes: Array<{ readonly host: string; readonly sizeGb: number }> = [];
 
   constructor(scope: Construct, id: string, env: EnvironmentConfig) {
     super(scope, id);
@@ -86,12 +92,6 @@ export class CloudStack extends TerraformStack {
     // live in the project's "default" group; a port that carries only our groups loses them.
     const cloudVpsDefault = new DataOpenstackNetworkingSecgroupV2(this, 'default-group', { name: 'default' });
 
-    const sshPublicKey = new TerraformVariable(this, 'ssh_public_key', {
-      type: 'string',
-      description: 'OpenSSH public key for the hosts\' keypair (its private half stays with the operator)',
-      nullable: false,
-    });
-    const keypair = new ComputeKeypairV2(this, 'keypair', { name: `${env.name}-meet`, publicKey: sshPublicKey.stringValue });
     const image = new DataOpenstackImagesImageV2(this, 'image', { name: env.image, mostRecent: true });
     const network = new DataOpenstackNetworkingNetworkV2(this, 'network', { name: env.network.name });
     const flavors = new Map<string, DataOpenstackComputeFlavorV2>();
@@ -106,18 +106,30 @@ export class CloudStack extends TerraformStack {
 
     const jvbCount = env.hosts.jvb.count;
     const groups = new MeetNetwork(this, 'network-security', { namePrefix: env.name, adminCidrs: env.adminCidrs, withJvbHosts: jvbCount > 0 });
-    const host = (id: string, role: HostRole, flavor: string, groupId: string) => {
+    // No Nova keypair: its key would reach ~debian/.ssh/authorized_keys, which Cloud VPS's sshd never reads (keys
+    // come from LDAP and /etc/ssh/userkeys only). The operator logs in with their developer account's key.
+    const sshUser = sshUserVariable(this, env);
+    const dockerGroupSource = env.ssh.dockerGroup ?? `project-${env.openstack.project}`;
+    const gateScript = `${relative(resolve(App.of(this).outdir, 'stacks', id), REPO_ROOT) || '.'}/scripts/wait-for-host.sh`;
+    const gate = (hostId: string, created: MeetHost) => new ReadinessGate(this, `${hostId}-ready`, {
+      hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
+      waitSeconds: env.ssh.readySeconds, script: gateScript, dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
+    });
+    const host = (id: 'jitsi' | 'meet-auth', role: HostRole, flavor: string, groupId: string, volume: { sizeGb: number; holds: string }) => {
+      const state = new StateVolume(this, `${id}-state`, { name: `${env.name}-${id}-state`, sizeGb: volume.sizeGb, holds: volume.holds });
+      this.stateVolumes.push({ host: id, sizeGb: state.sizeGb });
       const created = new MeetHost(this, id, {
         name: id,
         flavorId: flavorId(flavor),
         imageId: image.id,
         networkId: network.id,
         securityGroupIds: [groupId, cloudVpsDefault.id],
-        keyPairName: keypair.name,
         floatingIpPool: env.network.floatingIpPool,
-        userData: hostCloudInit(role, env.ssh.user),
+        userData: hostCloudInit(role, { dockerGroupSource, stateVolumeId: state.volume.id }),
         metadata: { environment: env.name, role },
+        stateVolume: state.volume,
       });
+      gate(id, created);
       const outputs = hostOutputNames(id);
       new TerraformOutput(this, outputs.publicIp, { value: created.publicIp, description: `public address of ${id}` });
       new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private IPv4 of ${id}` });
@@ -125,19 +137,26 @@ export class CloudStack extends TerraformStack {
       return { name: id, privateIp: created.privateIp, publicIp: created.publicIp, ipv6: created.ipv6 };
     };
 
-    this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id);
-    this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id);
+    this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id, { sizeGb: env.hosts.jitsi.stateVolumeGb, holds: 'Prosody accounts, agent inbox, certificates, ACME account' });
+    this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id, { sizeGb: env.hosts.meetAuth.stateVolumeGb, holds: 'meet-auth registry, tickets, audit trail, certificates, ACME account' });
     this.jvbHostNames = jvbHostNames(jvbCount);
     this.jvbGroup = jvbCount > 0 ? this.addJvbGroup(this.jvbHostNames, {
       flavorId: flavorId(env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor),
       imageId: image.id,
       networkId: network.id,
       securityGroupIds: [groups.jvb!.id, cloudVpsDefault.id],
-      keyPairName: keypair.name,
       floatingIpPool: env.network.floatingIpPool,
-      userData: hostCloudInit('jvb', env.ssh.user),
+      userData: hostCloudInit('jvb', { dockerGroupSource }),
       metadata: { environment: env.name, role: 'jvb' },
     }) : undefined;
+    if (this.jvbGroup) {
+      // One gate per extra bridge, keyed like the instances.
+      const instances = TerraformIterator.fromResources(this.jvbGroup.instances);
+      new ReadinessGate(this, 'jvb-ready', {
+        forEach: instances, hostName: '${each.key}', instanceId: '${each.value.id}', user: sshUser, bastion: env.ssh.bastion,
+        address: this.jvbGroup.privateIpOf('each.key'), waitSeconds: env.ssh.readySeconds, script: gateScript,
+      });
+    }
     this.hostNames = [this.jitsi.name, this.meetAuth.name, ...this.jvbHostNames];
 
     new MeetDns(this, 'dns', {

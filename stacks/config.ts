@@ -34,6 +34,9 @@ export function isCidr(value: string): boolean {
 /** Cloud VPS's flat network, under its old and its new name (cloud-wmcs-cookbooks 50625e8 renamed it). */
 export const LEGACY_NETWORKS: readonly string[] = ['lan-flat-cloudinstances2b', 'VLAN/legacy'];
 
+/** A Linux account name as Cloud VPS's LDAP shell names are. */
+export const SHELL_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const hostname = z.string().regex(HOSTNAME, 'must be a lower-case DNS name such as meet.wmcloud.org');
 const zoneName = z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+$/, 'must be a DNS zone ending in "." such as meet.wmcloud.org.');
@@ -95,12 +98,20 @@ export const environmentSchema = z.strictObject({
   adminCidrs: z.array(adminCidr).min(1, 'needs at least one CIDR (the bastions\' range)'),
   ssh: z.strictObject({
     /**
-     * Account the docker providers log in as (cloud-init adds it to the docker group); its key comes from the
-     * OpenStack keypair, whose public key is the deploy-time variable `ssh_public_key`.
+     * The operator's shell name (developer account), which the docker providers and the readiness gate log in as
+     * through the bastion; Cloud VPS's sshd takes keys only from LDAP, never for `debian`. Usually left out here
+     * and given at deploy time as TF_VAR_ssh_user. @default none: TF_VAR_ssh_user is then required
      */
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default('debian'),
-    /** ProxyJump target for the docker providers, e.g. "bastion.wmcloud.org". */
+    user: z.string().regex(SHELL_NAME, 'must be a shell name (lower-case letters, digits, "_" and "-")').optional(),
+    /** ProxyJump target, e.g. "bastion.wmcloud.org"; its user, key and host key come from ~/.ssh/config. */
     bastion: z.string().regex(/^([a-z0-9_.-]+@)?[a-z0-9.-]+(:\d+)?$/, 'must be [user@]host[:port]'),
+    /**
+     * NSS (LDAP) group whose members may use the Docker daemon on the hosts. @default "project-<openstack.project>",
+     * Cloud VPS's group of every project member
+     */
+    dockerGroup: z.string().regex(/^[a-z_][a-z0-9_.-]{0,63}$/).optional(),
+    /** How long the readiness gate waits for each new host (sshd and dockerd), in seconds. @default 1800 */
+    readySeconds: z.number().int().min(60).max(7200).default(1800),
   }),
   domains: z.strictObject({
     /** Public name of Jitsi Meet. */
@@ -114,8 +125,10 @@ export const environmentSchema = z.strictObject({
     ttl: z.number().int().min(60).max(86_400).default(300),
   }),
   hosts: z.strictObject({
-    jitsi: z.strictObject({ flavor: resourceName }),
-    meetAuth: z.strictObject({ flavor: resourceName }),
+    /** `stateVolumeGb`: size of the Cinder volume with the host's state (Prosody's accounts, certificates, ACME). */
+    jitsi: z.strictObject({ flavor: resourceName, stateVolumeGb: z.number().int().min(1).max(1000).default(10) }),
+    /** `stateVolumeGb`: size of the Cinder volume with meet-auth's registry, certificates and ACME account. */
+    meetAuth: z.strictObject({ flavor: resourceName, stateVolumeGb: z.number().int().min(1).max(1000).default(5) }),
     /** Extra JVB hosts for scale-out. @default none */
     jvb: z.strictObject({ count: z.number().int().min(0).max(100).default(0), flavor: resourceName.optional() }).default({ count: 0 }),
   }),

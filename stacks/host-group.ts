@@ -12,9 +12,9 @@ import { NetworkingFloatingipAssociateV2 } from '../.gen/providers/openstack/net
 import { NetworkingFloatingipV2 } from '../.gen/providers/openstack/networking-floatingip-v2/index.js';
 import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2/index.js';
 import { dualStackPostcondition, oneOfFamily } from './addresses.js';
-import { checkHostProps, type MeetHostProps } from './hosts.js';
+import { checkHostProps, INSTANCE_IGNORE_CHANGES, type MeetHostProps } from './hosts.js';
 
-export interface MeetHostGroupProps extends Omit<MeetHostProps, 'name'> {
+export interface MeetHostGroupProps extends Omit<MeetHostProps, 'name' | 'stateVolume'> {
   /** Instance names, one per host, e.g. ["jvb-1", "jvb-2"]. At least one. */
   readonly names: readonly string[];
 }
@@ -38,6 +38,7 @@ export class MeetHostGroup extends Construct {
   readonly publicIps: string;
   /** Map expression host name → the port's global IPv6 address (chosen by family). */
   readonly ipv6s: string;
+  private readonly portsAddress: string;
 
   constructor(scope: Construct, id: string, props: MeetHostGroupProps) {
     super(scope, id);
@@ -63,10 +64,10 @@ export class MeetHostGroup extends Construct {
       name: ports.key,
       flavorId: props.flavorId,
       imageId: props.imageId,
-      keyPair: props.keyPairName,
       userData: props.userData,
       metadata: props.metadata ? { ...props.metadata } : undefined,
       network: [{ port: ports.getString('id') }],
+      lifecycle: { ignoreChanges: [...INSTANCE_IGNORE_CHANGES] },
     });
     this.floatingIps = new NetworkingFloatingipV2(this, 'floating-ip', {
       forEach: hosts,
@@ -81,8 +82,14 @@ export class MeetHostGroup extends Construct {
       // The IPv4 of the same-key port (see MeetHost).
       fixedIp: `\${${oneOfFamily(sameKey(this.ports, 'all_fixed_ips').slice(2, -1), 4)}}`,
     });
+    this.portsAddress = `${this.ports.terraformResourceType}.${this.ports.friendlyUniqueId}`;
     this.privateIps = Token.asString(ports.forExpressionForMap('key', oneOfFamily('val.all_fixed_ips', 4)));
     this.ipv6s = Token.asString(ports.forExpressionForMap('key', oneOfFamily('val.all_fixed_ips', 6)));
     this.publicIps = Token.asString(floatingIps.forExpressionForMap('key', 'val.address'));
+  }
+
+  /** `${...}` expression: the IPv4 of the host whose name is the expression `key` (e.g. each.key). */
+  privateIpOf(key: string): string {
+    return `\${${oneOfFamily(`${this.portsAddress}[${key}].all_fixed_ips`, 4)}}`;
   }
 }

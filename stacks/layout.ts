@@ -8,21 +8,35 @@ export const CONTAINER_UID = 1000;
 
 export const JITSI_ROOT = '/srv/jitsi';
 export const MEET_ROOT = '/srv/meet';
+/**
+ * Where a stateful host's Cinder volume is mounted (jitsi, meet-auth): everything that must outlive the instance
+ * lives below it (Prosody's accounts, the agent's inbox and ACME account, meet-auth's registry, the certificates).
+ * Everything else under /srv is rebuilt from configuration at each container start.
+ */
+export const STATE_ROOT = '/srv/state';
 
 export const paths = {
   jitsiConfig: (service: 'web' | 'jicofo' | 'jvb') => `${JITSI_ROOT}/${service}`,
   prosodyConfig: `${JITSI_ROOT}/prosody/config`,
   prosodyPlugins: `${JITSI_ROOT}/prosody/prosody-plugins-custom`,
-  /** Prosody's data (accounts, and its admin socket under data/); the agent shares it. */
-  prosodyStorage: `${JITSI_ROOT}/storage/prosody`,
+  /** Prosody's data (accounts, and its admin socket under data/); the agent shares it. On the state volume. */
+  prosodyStorage: `${STATE_ROOT}/prosody`,
   webStorage: `${JITSI_ROOT}/storage/web`,
   transcripts: `${JITSI_ROOT}/storage/transcripts`,
-  /** Our certificate: cert.crt (full chain) and cert.key, written by the certificate tooling. */
-  certs: `${MEET_ROOT}/certs`,
+  /** Our certificate: cert.crt (full chain) and cert.key, written by the certificate tooling. On the state volume. */
+  certs: `${STATE_ROOT}/certs`,
   /** HTTP-01 challenge files, served by nginx in the web container (read-only there, at containerPaths.acmeChallenge). */
   acmeChallenge: `${MEET_ROOT}/acme-challenge`,
-  agentData: `${MEET_ROOT}/agent`,
-  edgeData: `${MEET_ROOT}/edge`,
+  /** The agent's inbox and the Jitsi host's ACME account (acme/). On the state volume. */
+  agentData: `${STATE_ROOT}/agent`,
+  /** meet-auth's registry, tickets, audit trail and the meet-auth host's ACME account (acme/). On the state volume. */
+  edgeData: `${STATE_ROOT}/edge`,
+} as const;
+
+/** The state volume's directories per stateful host kind. */
+export const stateDirectories = {
+  jitsi: [paths.prosodyStorage, paths.certs, paths.agentData],
+  'meet-auth': [paths.certs, paths.edgeData],
 } as const;
 
 /**

@@ -13,6 +13,7 @@ import { Jitsi } from './jitsi.js';
 import { ExtraJvbs } from './jvb.js';
 import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource } from './provisioning.js';
 import { declareSecrets } from './secrets.js';
+import { sshUserVariable } from './ssh.js';
 
 export interface ServicesStackProps {
   readonly env: EnvironmentConfig;
@@ -40,12 +41,17 @@ export class ServicesStack extends TerraformStack {
     const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
     const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(jvbAddresses) };
     const secrets = declareSecrets(this);
+    const sshUser = sshUserVariable(this, env);
     const docker = (host: HostAddresses) =>
       new DockerProvider(this, `docker-${host.name}`, {
         alias: host.name,
-        host: `ssh://${env.ssh.user}@${host.privateIp}`,
-        // Cloud VPS instances take ssh only from the bastions; trust a host key on first use, then pin it.
-        sshOpts: ['-o', `ProxyJump=${env.ssh.bastion}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ServerAliveInterval=30'],
+        // The operator's shell name (LDAP key; the hosts' docker group follows the project's LDAP group).
+        host: `ssh://${sshUser}@${host.privateIp}`,
+        // kreuzwerker/docker v3.6.2 internal/provider/config.go:122 hands these to the docker CLI's ssh connection
+        // helper, which runs the ssh binary. Cloud VPS instances take ssh only from the bastions (whose user, key and host key ssh reads from
+        // ~/.ssh/config: -o options do not reach a ProxyJump hop). The host key was learned by the cloud stack's
+        // readiness gate (which also forgets the key of a replaced host); BatchMode: never prompt without a TTY.
+        sshOpts: ['-o', `ProxyJump=${env.ssh.bastion}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=30'],
       });
 
     const jitsiDocker = docker(cloud.jitsi);

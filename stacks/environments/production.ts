@@ -22,7 +22,8 @@ export const production: EnvironmentInput = {
   image: 'debian-12.0-bookworm',
   // Cloud VPS's internal ranges, where the bastions are and will be (legacy, VXLAN and dual-stack); nothing wider.
   adminCidrs: ['172.16.0.0/17', '2a02:ec80:a000::/56'],
-  ssh: { user: 'debian', bastion: 'bastion.wmcloud.org' },
+  // The operator's shell name comes at deploy time (TF_VAR_ssh_user); keys and the bastion's settings from ~/.ssh/config.
+  ssh: { bastion: 'bastion.wmcloud.org' },
   domains: { meet: 'meet.wmcloud.org', auth: 'auth.meet.wmcloud.org' },
   // meet.wmcloud.org. is delegated to the project by the Cloud VPS admins (outside the project's own zone).
   dns: { zones: ['meet.wmcloud.org.'], ttl: 300 },

@@ -3,6 +3,7 @@
  * real Pebble, the challenge directory served by meet-auth's plain-HTTP app. One run at a time per directory; a
  * killed run's lock and temp files do not block or litter the next one.
  */
+import { cloudInitOptions, userDataFiles } from '../stacks/helpers.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,7 +105,6 @@ const lockPid = (dir: string) => {
 };
 /** Orders Pebble received (its log names each request of the new-order endpoint). */
 const ordersAtCa = () => pebble.output().match(/POST \/order-plz/g)?.length ?? 0;
-const parse = (userData: string) => JSON.parse(userData.slice('#cloud-config\n'.length)) as { write_files: { path: string; content: string }[] };
 const serial = () => new X509Certificate(readFileSync(join(certsDir, 'cert.crt'), 'utf8')).serialNumber;
 
 /** A CA that accepts connections and never answers: a run ordering from it holds its lock until killed. */
@@ -227,7 +227,7 @@ describe('overlapping certs runs', () => {
     // The timer's ExecStart as rendered, run here without `docker exec <container>` and with the limits shortened;
     // node runs the TypeScript entry point instead of the image's dist/ build.
     const { runSec: renewSec, killAfterSec } = CERT_RENEWAL_LIMITS;
-    const exec = parse(hostCloudInit('meet-auth', 'debian')).write_files.find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
+    const exec = userDataFiles(hostCloudInit('meet-auth', cloudInitOptions('meet-auth'))).find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
       .content.split('\n').find((line) => line.startsWith('ExecStart='))!.slice('ExecStart='.length).split(' ');
     expect(exec.slice(0, 3)).toEqual(['/usr/bin/docker', 'exec', 'meet-edge']);
     const limitSec = 8;

@@ -10,7 +10,7 @@ import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { certificateEnv } from '../../stacks/provisioning.js';
 import { synthStacks } from './app-helpers.js';
-import { container, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
+import { container, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, userDataFiles, type TfJson } from './helpers.js';
 
 
 const envOf = (entries: readonly string[]) => Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
@@ -18,8 +18,7 @@ const acmeVars = (stack: TfJson, name: string) => Object.fromEntries(Object.entr
 /** The unit files cloud-init writes on the instance named `host`, by path. */
 function unitFiles(cloud: TfJson, host: string): Record<string, string> {
   const instance = resourcesOf(cloud, 'openstack_compute_instance_v2').find((item) => item.name === host)!;
-  const userData = JSON.parse((instance.user_data as string).slice('#cloud-config\n'.length)) as { write_files: { path: string; content: string }[] };
-  return Object.fromEntries(userData.write_files.map((file) => [file.path, file.content]));
+  return Object.fromEntries(userDataFiles(instance.user_data as string).map((file) => [file.path, file.content]));
 }
 const renewalExec = (files: Record<string, string>) => files['/etc/systemd/system/meet-cert-renewal.service']!.split('\n').find((line) => line.startsWith('ExecStart='));
 

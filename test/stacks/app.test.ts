@@ -30,10 +30,17 @@ describe('the production app', () => {
     expect(Object.keys(production).sort()).toEqual(['production-cloud', 'production-services']);
     // The services stack reads the cloud stack's outputs from its state, by stable names.
     expect(services.data?.terraform_remote_state).toEqual({ cloud: { backend: 's3', config: expect.objectContaining({ key: 'meet/production-cloud.tfstate', bucket: 'meet:tofu-state' }) } });
+    // As the operator's shell name (TF_VAR_ssh_user), never debian, whose keys Cloud VPS's sshd never reads.
     expect(services.provider?.docker?.map((provider) => provider.host)).toEqual([
-      'ssh://debian@${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
-      'ssh://debian@${data.terraform_remote_state.cloud.outputs.meet-auth_private_ip}'.replace('meet-auth', 'meet_auth'),
+      'ssh://${var.ssh_user}@${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
+      'ssh://${var.ssh_user}@${data.terraform_remote_state.cloud.outputs.meet_auth_private_ip}',
     ]);
+    for (const stack of [cloud, services]) {
+      expect(stack.variable?.ssh_user).toMatchObject({ type: 'string', nullable: false });
+      expect(stack.variable?.ssh_user).not.toHaveProperty('default');
+    }
+    expect(resourcesOf(cloud, 'openstack_compute_keypair_v2')).toEqual([]);
+    for (const instance of resourcesOf(cloud, 'openstack_compute_instance_v2')) expect(instance).not.toHaveProperty('key_pair');
     expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi_private_ip', 'meet_auth_private_ip']));
   });
 
@@ -275,7 +282,7 @@ describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
     const providers = servicesStack.provider?.docker ?? [];
     expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', ...names(count), 'meet-auth']);
     for (const name of names(count)) {
-      expect(providers.find((provider) => provider.alias === name)!.host).toBe(`ssh://debian@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`);
+      expect(providers.find((provider) => provider.alias === name)!.host).toBe(`ssh://\${var.ssh_user}@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`);
     }
     const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => (item.provider as string).startsWith('docker.jvb-'));
     expect(jvbs.map((item) => [item.provider, ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry))])).toEqual(

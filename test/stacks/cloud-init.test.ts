@@ -4,16 +4,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
-import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type HostRole } from '../../stacks/cloud-init.js';
+import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type CloudInitProps, type HostRole } from '../../stacks/cloud-init.js';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
-import { container, dockerStack, synthJson } from './helpers.js';
+import { cloudInitOptions, container, dockerStack, synthJson, TEST_VOLUME_ID, userDataFiles } from './helpers.js';
 
-type CloudConfig = { package_update: boolean; packages: string[]; write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
-const parse = (userData: string): CloudConfig => {
-  expect(userData.startsWith('#cloud-config\n')).toBe(true);
-  return JSON.parse(userData.slice('#cloud-config\n'.length)) as CloudConfig;
-};
+/** The files the user data writes, as cloud-config-like view for the checks below. */
+const parse = (userData: string) => ({ write_files: userDataFiles(userData) });
+const host = (role: HostRole) => hostCloudInit(role, cloudInitOptions(role));
+const render = (props: Partial<CloudInitProps> = {}) => renderCloudInit({ dockerGroupSource: 'project-ops', ...props });
 
 /**
  * The host's systemd units as `systemd-analyze verify` (systemd 252, as on the Debian 12 hosts) reads them: its
@@ -23,17 +22,18 @@ const parse = (userData: string): CloudConfig => {
 function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'meet-units-'));
   try {
-    const files = parse(hostCloudInit(role, 'debian')).write_files.filter((file) => file.path.startsWith('/etc/systemd/system/'));
+    const files = parse(host(role)).write_files.filter((file) => /^\/etc\/systemd\/system\/[^/]+$/.test(file.path));
     for (const file of files) writeFileSync(join(dir, basename(file.path)), file.content);
     const units = files.map((file) => basename(file.path));
     // Requires=docker.service: a stand-in, found beside the units.
     writeFileSync(join(dir, 'docker.service'), '[Service]\nExecStart=/bin/true\n');
+    writeFileSync(join(dir, 'cloud-final.service'), '[Service]\nExecStart=/bin/true\n');
     const run = (level: string) => {
       const result = spawnSync('systemd-analyze', ['verify', ...units], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: level } });
       if (result.error) throw new Error(`systemd-analyze (Debian package systemd) is needed to check the units: ${result.error.message}`);
       return result.stdout + result.stderr;
     };
-    const hostPaths = /^[\w.-]+\.service: Command (\/usr\/bin\/docker|\/usr\/local\/sbin\/meet-reload-web-certificate) is not executable: No such file or directory$/;
+    const hostPaths = /^[\w.-]+\.service: Command (\/usr\/bin\/docker|\/usr\/local\/sbin\/meet-[a-z-]+) is not executable: No such file or directory$/;
     const warnings = run('notice').split('\n').filter((line) => line !== '' && !hostPaths.test(line));
     const timeoutStartSec: Record<string, string> = {};
     let unit = '';
@@ -50,36 +50,40 @@ function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Rec
 }
 
 describe('cloud-init', () => {
-  it('jitsi host: docker.io, uid-1000 storage dirs, account worker every minute, daily certificate renewal', () => {
-    const config = parse(hostCloudInit('jitsi', 'debian'));
-    expect(config.packages).toEqual(['docker.io']);
-    expect(config.runcmd[0]).toEqual(['usermod', '-aG', 'docker', 'debian']);
-    const install = config.runcmd.find((cmd) => cmd[0] === 'install')!;
-    expect(install.slice(0, 7)).toEqual(['install', '-d', '-o', '1000', '-g', '1000', '-m']);
-    const dirs = install.slice(8);
-    for (const dir of [...jitsiDirectories, '/srv/meet/certs', '/srv/meet/acme-challenge', '/srv/meet/agent']) expect(dirs).toContain(dir);
-    const files = Object.fromEntries(config.write_files.map((file) => [file.path, file.content]));
+  it('jitsi host: uid-1000 dirs (state ones on the volume), docker.io by meet-setup, account worker every minute, daily renewal', () => {
+    const files = Object.fromEntries(parse(host('jitsi')).write_files.map((file) => [file.path, file.content]));
+    const tmpfiles = files['/etc/tmpfiles.d/meet.conf']!.split('\n').filter((line) => line.startsWith('d '));
+    for (const dir of [...jitsiDirectories, '/srv/state/certs', '/srv/meet/acme-challenge', '/srv/state/agent', '/srv/state/prosody']) expect(tmpfiles).toContain(`d ${dir} 0750 1000 1000 -`);
+    expect(files['/usr/local/sbin/meet-setup']).toContain('apt-get install -y -q docker.io\n');
+    expect(files['/usr/local/sbin/meet-setup']).toContain('systemctl enable --now meet-state-volume.service docker.service meet-docker-access.timer meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path\n');
     expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
     expect(files['/etc/systemd/system/meet-account-worker.service']).toContain(
       'TimeoutStartSec=600\nExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=30 540 node dist/scripts/create-accounts.mjs\n',
     );
     expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
     expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n');
-    expect(config.runcmd.at(-1)).toEqual(['systemctl', 'enable', '--now', 'meet-account-worker.timer', 'meet-cert-renewal.timer']);
+    // The state volume by its stable id before Docker (and so before any container) starts.
+    expect(files['/etc/systemd/system/meet-state-volume.service']).toContain(`ExecStart=/usr/local/sbin/meet-state-volume ${TEST_VOLUME_ID} /srv/state\n`);
+    expect(files['/etc/systemd/system/docker.service.d/meet-state-volume.conf']).toBe('[Unit]\nRequires=meet-state-volume.service\nAfter=meet-state-volume.service\n');
   });
 
-  it('meet-auth host renews through the edge container and has no account worker; jvb hosts only get the jvb dir', () => {
-    const auth = parse(hostCloudInit('meet-auth', 'debian'));
-    expect(auth.write_files.map((file) => file.path)).toEqual(['/etc/systemd/system/meet-cert-renewal.service', '/etc/systemd/system/meet-cert-renewal.timer']);
-    expect(auth.write_files[0]!.content).toContain('docker exec meet-edge');
-    const jvb = parse(hostCloudInit('jvb', 'debian'));
-    expect(jvb.write_files).toEqual([]);
-    expect(jvb.runcmd.find((cmd) => cmd[0] === 'install')!.slice(8)).toEqual(['/srv/jitsi/jvb']);
+  it('meet-auth host renews through the edge container and has no account worker; jvb hosts get the jvb dir and no volume', () => {
+    const auth = parse(host('meet-auth')).write_files;
+    expect(auth.filter((file) => file.path.includes('meet-cert-renewal')).map((file) => file.path)).toEqual(['/etc/systemd/system/meet-cert-renewal.service', '/etc/systemd/system/meet-cert-renewal.timer']);
+    expect(auth.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).toContain('docker exec meet-edge');
+    expect(auth.some((file) => file.path.includes('account-worker'))).toBe(false);
+    const jvb = parse(host('jvb')).write_files;
+    expect(jvb.find((file) => file.path === '/etc/tmpfiles.d/meet.conf')!.content).toContain('d /srv/jitsi/jvb 0750 1000 1000 -\n');
+    expect(jvb.some((file) => file.path.includes('state-volume'))).toBe(false);
+    expect(() => hostCloudInit('jitsi', { dockerGroupSource: 'project-meet' })).toThrow('a jitsi host keeps state and needs a state volume');
   });
 
   it('jitsi host: after each renewal run, a changed certificate is handed to jitsi-web and nginx reloads (no restart)', () => {
-    const config = parse(hostCloudInit('jitsi', 'debian'));
+    const config = parse(host('jitsi'));
     const files = Object.fromEntries(config.write_files.map((file) => [file.path, file]));
+    // And at once when `certs issue` (or anything) puts a new certificate in place: a path unit on cert.crt.
+    expect(files['/etc/systemd/system/meet-web-certificate.path']!.content).toContain('[Path]\nPathChanged=/srv/state/certs/cert.crt\n');
+    expect(files['/etc/systemd/system/meet-web-certificate.service']!.content).toContain('ExecStart=/usr/local/sbin/meet-reload-web-certificate\n');
     const service = files['/etc/systemd/system/meet-cert-renewal.service']!.content.split('\n');
     const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew');
     expect(start).toBeGreaterThan(0);
@@ -87,8 +91,9 @@ describe('cloud-init', () => {
     expect(service[start + 1]).toBe('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
     expect(files['/usr/local/sbin/meet-reload-web-certificate']).toEqual({ path: '/usr/local/sbin/meet-reload-web-certificate', permissions: '0755', content: WEB_CERT_RELOAD.content });
     // The meet-auth host has no web container: meet-auth reloads the certificate itself.
-    const auth = parse(hostCloudInit('meet-auth', 'debian'));
-    expect(auth.write_files[0]!.content).not.toContain('ExecStartPost');
+    const auth = parse(host('meet-auth'));
+    expect(auth.write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).not.toContain('ExecStartPost');
+    expect(auth.write_files.some((file) => file.path.includes('web-certificate'))).toBe(false);
   });
 
   it('the reload script names the paths jitsi-web really mounts', () => {
@@ -113,7 +118,7 @@ describe('cloud-init', () => {
       writeFileSync(docker, `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$3" != "\${FAIL_ON:-}" ]\n`);
       chmodSync(docker, 0o755);
       const script = join(dir, 'reload');
-      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/meet/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
+      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/state/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
       const run = (env: Record<string, string> = {}) => {
         rmSync(join(dir, 'calls'), { force: true });
         const result = spawnSync('sh', [script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
@@ -150,7 +155,7 @@ describe('cloud-init', () => {
       const parsed = systemdView(role);
       expect(parsed.warnings).toEqual([]);
       expect(parsed.timeoutStartSec['meet-cert-renewal.service']).toBe('30min');
-      const exec = parse(hostCloudInit(role, 'debian')).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
+      const exec = parse(host(role)).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
       expect(exec).toContain(`TimeoutStartSec=1800\nExecStart=/usr/bin/docker exec ${role === 'jitsi' ? 'meet-agent' : 'meet-edge'} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
     }
     // The account worker too: 10 min for the unit, the run inside the container ended well before.
@@ -162,26 +167,37 @@ describe('cloud-init', () => {
     expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
   });
 
-  it('defaults: no directories and no timers', () => {
-    expect(parse(renderCloudInit({ dockerUser: 'ops' })).runcmd).toEqual([['usermod', '-aG', 'docker', 'ops'], ['systemctl', 'enable', '--now', 'docker.service']]);
+  it('defaults: no directories, no timers but the docker-group sync, no volume', () => {
+    const files = parse(render()).write_files.map((file) => file.path);
+    expect(files.filter((path) => path.endsWith('.timer'))).toEqual(['/etc/systemd/system/meet-docker-access.timer']);
+    expect(files.some((path) => path.includes('state-volume'))).toBe(false);
   });
 
   it('quotes timer arguments for systemd and is deterministic', () => {
     const timers = [{ name: 'x', description: 'd', onCalendar: 'daily', command: ['/bin/echo', 'a b', 'say "hi"'], after: [['/bin/true', 'c d']] }];
-    const out = renderCloudInit({ dockerUser: 'ops', timers });
-    expect(parse(out).write_files[0]!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n');
-    expect(renderCloudInit({ dockerUser: 'ops', timers })).toBe(out);
+    const out = render({ timers });
+    expect(parse(out).write_files.find((file) => file.path === '/etc/systemd/system/x.service')!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n');
+    expect(render({ timers })).toBe(out);
+  });
+
+  it('keeps literal ${ and %{ literal for Terraform, and a content line equal to the delimiter cannot end its file early', () => {
+    const content = '#!/bin/sh\necho "${HOME}" %{x}\nMEET_EOF\n';
+    const out = render({ scripts: [{ path: '/usr/local/bin/x', content }] });
+    expect(out).toContain('$${HOME}');
+    expect(out).toContain('%%{x}');
+    const unescaped = out.replaceAll('$${', '${').replaceAll('%%{', '%{');
+    expect(parse(unescaped).write_files.find((file) => file.path === '/usr/local/bin/x')!.content).toBe(content);
   });
 
   it('validation errors', () => {
-    expect(() => renderCloudInit({ dockerUser: 'Bad User' })).toThrow('docker user "Bad User" is not a valid account name');
-    expect(() => renderCloudInit({ dockerUser: 'ops', directories: ['srv/x'] })).toThrow('directory "srv/x" must be an absolute path without ".."');
-    expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
-    expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
-    expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
+    expect(() => render({ dockerGroupSource: 'Bad Group' })).toThrow('docker group source "Bad Group" is not a valid group name');
+    expect(() => render({ directories: ['srv/x'] })).toThrow('directory "srv/x" must be an absolute path without ".." or spaces');
+    expect(() => render({ timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
+    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
+    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
     for (const timeoutSec of [0, 1.5, -60]) {
-      expect(() => renderCloudInit({ dockerUser: 'ops', timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] })).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
+      expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] })).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
     }
-    expect(() => renderCloudInit({ dockerUser: 'ops', scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
+    expect(() => render({ scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
   });
 });

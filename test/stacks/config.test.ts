@@ -44,7 +44,10 @@ describe('environment config', () => {
     const env = parseEnvironment(minimal);
     it('state: local', () => expect(env.state).toEqual({ kind: 'local' }));
     it('image: debian-12.0-bookworm', () => expect(env.image).toBe('debian-12.0-bookworm'));
-    it('ssh user: debian', () => expect(env.ssh.user).toBe('debian'));
+    it('ssh user: none (the operator\'s shell name comes as TF_VAR_ssh_user; never debian)', () => expect(env.ssh.user).toBeUndefined());
+    it('state volumes: 10 GiB (jitsi), 5 GiB (meet-auth); readiness wait 1800 s', () => {
+      expect([env.hosts.jitsi.stateVolumeGb, env.hosts.meetAuth.stateVolumeGb, env.ssh.readySeconds]).toEqual([10, 5, 1800]);
+    });
     it('dns ttl: 300', () => expect(env.dns.ttl).toBe(300));
     it('no extra JVB hosts', () => expect(env.hosts.jvb).toEqual({ count: 0 }));
     it('jitsi: pinned stable-11146-2 from ghcr.io/jitsi, guests on, UTC', () =>

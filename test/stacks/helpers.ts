@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing, TerraformStack, type App } from 'cdktf';
+import { expect } from 'vitest';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { OpenstackProvider } from '../../.gen/providers/openstack/provider/index.js';
 import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
@@ -87,3 +88,17 @@ export function problemsOf(input: unknown): readonly string[] {
   }
   throw new Error('expected the environment to be rejected');
 }
+
+/** A host's files as the user data's bootstrap writes them (its quoted here-documents), in order. */
+export function userDataFiles(userData: string): Array<{ path: string; permissions: string; content: string }> {
+  expect(userData.startsWith('#cloud-config\n')).toBe(true);
+  const config = JSON.parse(userData.slice('#cloud-config\n'.length)) as { bootcmd: string[][] };
+  const script = config.bootcmd[0]!.at(-1)!;
+  const files = [...script.matchAll(/^cat > '([^']+)' <<'(MEET_EOF[_0-9]*)'\n([\s\S]*?)^\2\nchmod (\d{4}) '\1'$/gm)];
+  return files.map(([, path, , content, permissions]) => ({ path: path!, permissions: permissions!, content: content! }));
+}
+
+/** The options hostCloudInit takes in tests: the deploy group, and a volume id for the stateful hosts. */
+export const TEST_VOLUME_ID = '7d3f0a52-91c4-4e0b-8f2a-3c5e9b1d6a70';
+export const cloudInitOptions = (role: 'jitsi' | 'meet-auth' | 'jvb') =>
+  (role === 'jvb' ? { dockerGroupSource: 'project-meet' } : { dockerGroupSource: 'project-meet', stateVolumeId: TEST_VOLUME_ID });

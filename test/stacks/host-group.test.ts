@@ -6,7 +6,7 @@ import { openstackSchema, openstackStack, synthJson, type TfJson } from './helpe
 
 const base: MeetHostGroupProps = {
   names: ['jvb-1', 'jvb-2', 'jvb-3'], flavorId: 'flavor-id', imageId: 'image-id', networkId: 'net-id',
-  securityGroupIds: ['sg-jvb'], keyPairName: 'kp', floatingIpPool: 'wan-transport-eqiad', userData: '#cloud-config\n{}\n', metadata: { role: 'jvb' },
+  securityGroupIds: ['sg-jvb'], floatingIpPool: 'wan-transport-eqiad', userData: '#cloud-config\n{}\n', metadata: { role: 'jvb' },
 };
 function synthGroup(props: Partial<MeetHostGroupProps> = {}): TfJson {
   const stack = openstackStack();
@@ -31,7 +31,7 @@ describe('MeetHostGroup', () => {
     const instance = only(json, 'openstack_compute_instance_v2');
     expect(instance.body).toMatchObject({
       for_each: `\${openstack_networking_port_v2.${port.name}}`, name: '${each.key}', flavor_id: 'flavor-id', image_id: 'image-id',
-      key_pair: 'kp', user_data: '#cloud-config\n{}\n', metadata: { role: 'jvb' }, network: [{ port: '${each.value.id}' }],
+      user_data: '#cloud-config\n{}\n', metadata: { role: 'jvb' }, network: [{ port: '${each.value.id}' }],
     });
     const ip = only(json, 'openstack_networking_floatingip_v2');
     expect(ip.body).toMatchObject({ for_each: keys, pool: 'wan-transport-eqiad', description: '${each.key} public address' });

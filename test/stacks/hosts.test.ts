@@ -5,7 +5,7 @@ import { openstackStack, resourcesOf, synthJson } from './helpers.js';
 
 const base: MeetHostProps = {
   name: 'jitsi', flavorId: 'flavor-id', imageId: 'image-id', networkId: 'net-id',
-  securityGroupIds: ['sg-1'], keyPairName: 'kp', floatingIpPool: 'wan-transport-eqiad',
+  securityGroupIds: ['sg-1'], floatingIpPool: 'wan-transport-eqiad',
 };
 
 function synthHost(props: Partial<MeetHostProps> = {}) {
@@ -21,7 +21,7 @@ describe('MeetHost', () => {
     expect(port).toMatchObject({ name: 'jitsi', network_id: 'net-id', security_group_ids: ['sg-1'], admin_state_up: true });
     const [instance] = resourcesOf(json, 'openstack_compute_instance_v2');
     expect(instance).toMatchObject({
-      name: 'jitsi', flavor_id: 'flavor-id', image_id: 'image-id', key_pair: 'kp',
+      name: 'jitsi', flavor_id: 'flavor-id', image_id: 'image-id',
       user_data: '#cloud-config\n{}\n', metadata: { role: 'jitsi' },
       network: [{ port: expect.stringMatching(/^\$\{openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.id\}$/) }],
     });

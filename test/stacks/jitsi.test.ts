@@ -35,7 +35,7 @@ describe('Jitsi', () => {
     const web = container(synth(), 'jitsi-web');
     expect(envMap(web.env)).toMatchObject({ ENABLE_HTTP_REDIRECT: '1', PUBLIC_URL: 'https://meet.example.org', ENABLE_LETSENCRYPT: '0', TZ: 'UTC' });
     expect(web.mounts).toEqual(expect.arrayContaining([
-      { type: 'bind', source: '/srv/meet/certs', target: '/config/keys', read_only: true },
+      { type: 'bind', source: '/srv/state/certs', target: '/config/keys', read_only: true },
       { type: 'bind', source: '/srv/jitsi/storage/web', target: '/storage', read_only: false },
     ]));
     expect(web.ports).toEqual([
@@ -49,7 +49,7 @@ describe('Jitsi', () => {
     const json = synth();
     const prosody = container(json, 'jitsi-prosody');
     expect(envMap(prosody.env)).toMatchObject({ JICOFO_AUTH_PASSWORD: 'jicofo-secret', JVB_AUTH_PASSWORD: 'jvb-secret' });
-    expect(prosody.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: false }]));
+    expect(prosody.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/state/prosody', target: '/var/lib/prosody', read_only: false }]));
     expect(prosody.networks_advanced).toEqual([{ name: expect.stringContaining('docker_network'), aliases: ['xmpp.meet.jitsi'] }]);
     expect(prosody).not.toHaveProperty('ports');
     expect(container(synth({ publishXmpp: true }), 'jitsi-prosody').ports).toEqual([{ internal: 5222, external: 5222, ip: '172.16.1.2' }]);

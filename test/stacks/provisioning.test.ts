@@ -47,7 +47,7 @@ describe('MeetAgent', () => {
     // No published ports: on the host network the agent binds the private address itself (it refuses 0.0.0.0).
     expect(agent.ports).toBeUndefined();
     // Read-only: it only connects to the admin socket there (test/stacks/agent-socket-mount.test.ts).
-    expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/jitsi/storage/prosody', target: '/var/lib/prosody', read_only: true }]));
+    expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/state/prosody', target: '/var/lib/prosody', read_only: true }]));
     expect(agent.env).toEqual(expect.arrayContaining([
       'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=172.16.1.2', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',
       'MEET_AGENT_SEALING_KEYS=priv', 'MEET_PROSODY_SOCKET=/var/lib/prosody/data/prosody.sock', 'MEET_XMPP_DOMAIN=meet.jitsi', 'MEET_PROSODY_MODE=socket',
@@ -79,10 +79,10 @@ describe('certificate settings (read by `certs renew`, which the timer runs in t
     for (const [c, domain] of [[agent, 'meet.example.org'], [edge, 'auth.example.org']] as const) {
       const vars = env(c.env);
       expect(vars).toMatchObject({ MEET_CERT_DOMAINS: domain, MEET_CERTS_DIR: '/certs', MEET_ACME_CHALLENGE_DIR: '/acme-challenge', MEET_DATA_DIR: '/data' });
-      expect(mounts(c)['/certs']).toEqual({ type: 'bind', source: '/srv/meet/certs', target: '/certs', read_only: false });
+      expect(mounts(c)['/certs']).toEqual({ type: 'bind', source: '/srv/state/certs', target: '/certs', read_only: false });
       expect(mounts(c)['/acme-challenge']).toEqual({ type: 'bind', source: '/srv/meet/acme-challenge', target: '/acme-challenge', read_only: false });
       // The account key under $MEET_DATA_DIR/acme stays on the host's data directory, never in the web server's mounts.
-      expect(mounts(c)['/data']!.source).toMatch(/^\/srv\/meet\/(agent|edge)$/);
+      expect(mounts(c)['/data']!.source).toMatch(/^\/srv\/state\/(agent|edge)$/);
       // Defaults: Let's Encrypt production, no contact, 30 days; nothing secret.
       expect(Object.keys(vars).filter((name) => /ACME_DIRECTORY|ACME_EMAIL|RENEW_DAYS/.test(name))).toEqual([]);
       // What the containers get is a valid configuration for the CLI.
