@@ -12,6 +12,7 @@ import { minimist } from 'zx';
 import { AgentConfigError, loadAgentConfig } from '../edge/agent/config.js';
 import { openAgentParts } from '../edge/agent/setup.js';
 import { createLogger } from '../edge/shared/log.js';
+import { terminalLines, terminalSafe } from '../edge/shared/terminal.js';
 
 const HELP = `usage: npm run create-accounts [-- --quiet]
 
@@ -34,7 +35,7 @@ const args = minimist(process.argv.slice(2), {
 });
 
 function fail(message: string): never {
-  console.error(`create-accounts: ${message}\n\n${HELP}`);
+  console.error(terminalLines(`create-accounts: ${message}\n\n${HELP}`));
   process.exit(1);
 }
 
@@ -57,7 +58,7 @@ const { inbox, accounts, worker } = openAgentParts(config, log);
 try {
   const started = Date.now();
   const summary = await worker.drain((settled) => {
-    if (!args.quiet) console.log(`${settled.id}\t${settled.status}${settled.detail ? `\t${settled.detail}` : ''}`);
+    if (!args.quiet) console.log([settled.id, settled.status, ...(settled.detail ? [settled.detail] : [])].map(terminalSafe).join('\t'));
   });
   const left = inbox.counts();
   console.log(
@@ -66,7 +67,7 @@ try {
   );
   process.exitCode = summary.retry > 0 ? 75 : 0;
 } catch (error) {
-  console.error(`create-accounts: ${(error as Error).message}`);
+  console.error(terminalLines(`create-accounts: ${(error as Error).message}`));
   process.exitCode = 1;
 } finally {
   await accounts.close();

@@ -6,6 +6,7 @@
 import { minimist } from 'zx';
 import { ensureProsodyInstalled, ProsodyNotInstalledError } from './lib/install-prosody.js';
 import { PortBusyError, startLocalStack } from './lib/local-stack.js';
+import { terminalLines } from '../edge/shared/terminal.js';
 
 const HELP = `usage: npm start
 
@@ -23,7 +24,7 @@ Environment:
 Then: npm run ticketmaster -- add <your name>   (prints a ticketmaster token)`;
 
 function fail(message: string): never {
-  console.error(`npm start: ${message}`);
+  console.error(terminalLines(`npm start: ${message}`));
   process.exit(1);
 }
 
@@ -55,7 +56,7 @@ const options = {
 
 let stack;
 try {
-  await ensureProsodyInstalled((line) => console.error(line));
+  await ensureProsodyInstalled((line) => console.error(terminalLines(line)));
   stack = await startLocalStack(options);
 } catch (error) {
   if (error instanceof PortBusyError || error instanceof ProsodyNotInstalledError) fail(error.message);

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline/promises';
 import { minimist } from 'zx';
 import { checkPassword } from '../../shared/passwords.js';
+import { terminalLines } from '../../shared/terminal.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import { ConfigError, loadAuthConfig, type AgentConfig } from '../config.js';
 import { listRegistry, recordAccountDeleted, recordPasswordReset, registryEntry, type RegistryEntry } from '../store/registry.js';
@@ -60,7 +61,7 @@ export const processAccountsIo: AccountsIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
-  ask: (question, hidden) => (hidden ? askHidden(question) : askVisible(question)),
+  ask: (question, hidden) => (hidden ? askHidden(terminalLines(question)) : askVisible(terminalLines(question))),
 };
 
 async function askVisible(question: string): Promise<string> {

@@ -1,4 +1,5 @@
 /** What the admin CLIs share: their streams, the store they open from MEET_DATA_DIR, and usage errors. */
+import { terminalIo, terminalSafe } from '../../shared/terminal.js';
 import { openDatabase, type Db } from '../store/db.js';
 
 export interface CliIo {
@@ -7,11 +8,12 @@ export interface CliIo {
   readonly env: Record<string, string | undefined>;
 }
 
-export const processIo: CliIo = {
+/** The process's streams; every line passes through terminalLines (no control or format character reaches the terminal). */
+export const processIo: CliIo = terminalIo({
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
-};
+});
 
 /** Wrong arguments: the CLI prints the message and its usage and exits 2. */
 export class UsageError extends Error {}
@@ -24,12 +26,13 @@ export function formatTime(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Prints rows as aligned columns (or nothing but a note when empty). */
-export function printTable(io: CliIo, headers: readonly string[], rows: readonly (readonly string[])[], empty: string): void {
-  if (rows.length === 0) {
+/** Prints rows as aligned columns (or nothing but a note when empty); each cell escaped whole (terminalSafe). */
+export function printTable(io: CliIo, headers: readonly string[], cells: readonly (readonly string[])[], empty: string): void {
+  if (cells.length === 0) {
     io.err(empty);
     return;
   }
+  const rows = cells.map((row) => row.map(terminalSafe));
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   io.out(line(headers));
