@@ -19,6 +19,8 @@ export interface ProsodyAdmin {
   /** The usernames of every account of the XMPP domain. */
   list(): Promise<string[]>;
   delete(username: string): Promise<DeleteStatus>;
+  /** Whether `password` is the password of the existing account `username` (false when there is none). */
+  verify(username: string, password: string): Promise<boolean>;
   /** Sets `password` on the existing account `username`; never creates one ("absent"). */
   setPassword(username: string, password: string): Promise<ResetOutcome>;
 }

@@ -21,6 +21,7 @@ import { localiseMessage } from '../i18n/errors.js';
 import { errorPage } from './pages/error.js';
 import { accountRoutes } from './routes/accounts.js';
 import { opsRoutes } from './routes/ops.js';
+import { ownAccountRoutes } from './routes/own-account.js';
 import { ticketRoutes } from './routes/tickets.js';
 
 const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 401: 'unauthorized', 403: 'cross_origin', 404: 'not_found', 413: 'payload_too_large' };
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', opsRoutes(deps));
   app.route('/generate_token', ticketRoutes(deps));
   app.route('/', accountRoutes(deps));
+  app.route('/account', ownAccountRoutes(deps));
 
   const renderError = (c: Context<AuthEnv>, known: AppError) => {
     if (known.retryAfter) c.header('Retry-After', String(known.retryAfter));

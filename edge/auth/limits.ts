@@ -51,6 +51,13 @@ export class FailureLimiter {
     return waits.length === 0 ? { limited: false } : { limited: true, retryAfterSeconds: Math.max(...waits) };
   }
 
+  /** Whether an address has spent its budget (checked before a verify that costs every Jitsi server a hash). */
+  async addressBlocked(address: string): Promise<LimitVerdict> {
+    const state = await this.byAddress.get(addressKey(address));
+    if (!state || state.consumedPoints < this.config.addressFailures) return { limited: false };
+    return { limited: true, retryAfterSeconds: seconds(state.msBeforeNext) };
+  }
+
   /** Whether a credential has spent its budget (checked before an expensive bcrypt verify). */
   async credentialBlocked(credential: string): Promise<LimitVerdict> {
     const state = await this.byCredential.get(credential);

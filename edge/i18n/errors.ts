@@ -26,6 +26,7 @@ const FIXED: readonly Entry[] = [
   ['meet-error-storage-full'],
   ['meet-error-internal'],
   ['meet-error-unavailable'],
+  ['meet-error-partial-change'],
   ['meet-error-still-creating'],
   ['meet-error-enter-ticket'],
   ['meet-error-enter-tm-token'],

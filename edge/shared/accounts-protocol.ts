@@ -15,6 +15,8 @@ export const ACCOUNTS_PATHS = {
   list: '/accounts/list',
   delete: '/accounts/delete',
   resetPassword: '/accounts/reset-password',
+  /** `{"username", "sealedPassword"}` → `{"status": "valid" | "invalid"}`: the account's owner, at /account. */
+  verifyPassword: '/accounts/verify-password',
 } as const;
 
 export type DeleteStatus = 'deleted' | 'absent';
@@ -23,4 +25,14 @@ export type ResetStatus = 'changed' | 'absent';
 /** The context a reset's new password is sealed under: bound to this one request and this one name. */
 export function resetSealContext(requestId: string, username: string): string {
   return `password-reset\n${requestId}\n${username}`;
+}
+
+export type VerifyStatus = 'valid' | 'invalid';
+
+/**
+ * The context a password to check is sealed under (meet-auth's /account): a fourth kind of seal, so it never opens
+ * as a job's, a reset's, or for another request or name.
+ */
+export function verifySealContext(requestId: string, username: string): string {
+  return `password-verify\n${requestId}\n${username}`;
 }

@@ -39,6 +39,8 @@ export interface TestStack {
   readonly keys: LocalKeys;
   readonly agentUrl: string;
   readonly authUrl: string;
+  /** The token of the ticketmaster "E2E" (made at start), for tests that mint through /generate_token. */
+  readonly ticketmasterToken: string;
   /** Environment for an agent or worker child process (secrets via env, never argv). */
   readonly agentEnv: Record<string, string>;
   startAgent(): Promise<void>;
@@ -62,6 +64,8 @@ export interface TestStackOptions {
   readonly authHoldMs?: number;
   /** Overrides of meet-auth's delivery schedule (shorter backoff keeps crash tests quick). */
   readonly dispatch?: Partial<DispatchConfig>;
+  /** More of meet-auth's environment (e.g. MEET_TRUSTED_PROXIES, MEET_MEETING_URL). */
+  readonly authEnv?: Record<string, string>;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
@@ -98,7 +102,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const children = new Set<ChildProcess>();
 
   const authConfig = loadAuthConfig(
-    localAuthEnv({ dataDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: options.authHoldMs ?? 2000 }),
+    { ...localAuthEnv({ dataDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: options.authHoldMs ?? 2000 }), ...options.authEnv },
   );
   const auth: AuthServer = await startAuthServer(
     { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch } },
@@ -115,6 +119,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     keys,
     agentUrl: `http://127.0.0.1:${agentPort}`,
     authUrl: auth.url,
+    ticketmasterToken: token,
     agentEnv,
     async startAgent() {
       agent ??= await startAgentServer(loadAgentConfig(agentEnv), { log: silent });

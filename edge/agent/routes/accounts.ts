@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DeleteStatus, ResetStatus } from '../../shared/accounts-protocol.js';
-import { resetSealContext } from '../../shared/accounts-protocol.js';
+import { resetSealContext, verifySealContext, type VerifyStatus } from '../../shared/accounts-protocol.js';
 import { checkPassword } from '../../shared/passwords.js';
 import { openSeal, SealError } from '../../shared/sealing.js';
 import { AgentError } from '../errors.js';
@@ -32,6 +32,7 @@ const schemas = {
   list: z.strictObject({}),
   delete: z.strictObject({ username: foldedUsername }),
   reset: z.strictObject({ username: foldedUsername, sealedPassword }),
+  verify: z.strictObject({ username: foldedUsername, sealedPassword }),
 };
 
 function parseBody<T extends z.ZodType>(raw: string, schema: T): z.infer<T> {
@@ -91,6 +92,21 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     if (outcome.kind === 'rejected') throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
     const status: ResetStatus = outcome.kind;
     deps.log?.info({ action: 'reset-password', username: body.username, status }, status === 'changed' ? 'password changed' : 'no such account');
+    return c.json({ status });
+  });
+
+  // The owner's own password, checked with Prosody's own test_password against its stored credentials (SCRAM keys
+  // for internal_hashed): no login, no session. The verdict is all that leaves; the password reaches no log.
+  app.post('/verify-password', async (c) => {
+    const body = parseBody(c.var.rawBody, schemas.verify);
+    let password: string;
+    try {
+      password = openSeal(deps.sealingKeys, body.sealedPassword, verifySealContext(c.var.webhookId, body.username));
+    } catch (error) {
+      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
+    }
+    const status: VerifyStatus = (await withProsody(() => deps.admin.verify(body.username, password))) ? 'valid' : 'invalid';
+    deps.log?.info({ action: 'verify-password', username: body.username, status }, `password ${status}`);
     return c.json({ status });
   });
 

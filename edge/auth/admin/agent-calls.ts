@@ -4,7 +4,7 @@
  * any other outcome is one line saying why, for the per-server report.
  */
 import { randomUUID } from 'node:crypto';
-import { ACCOUNTS_PATHS, resetSealContext, type DeleteStatus, type ResetStatus } from '../../shared/accounts-protocol.js';
+import { ACCOUNTS_PATHS, resetSealContext, verifySealContext, type DeleteStatus, type ResetStatus, type VerifyStatus } from '../../shared/accounts-protocol.js';
 import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
@@ -65,6 +65,19 @@ export function resetPassword(agent: AgentConfig, username: string, password: st
     (json) => {
       const status = field(json, 'status');
       return status === 'changed' || status === 'absent' ? status : undefined;
+    },
+  );
+}
+
+/** Whether `password` is the account's password on this agent's Prosody; sealed to it under this request's id and the name. */
+export function verifyPassword(agent: AgentConfig, username: string, password: string): Promise<AgentAnswer<VerifyStatus>> {
+  return call(
+    agent,
+    ACCOUNTS_PATHS.verifyPassword,
+    (id) => ({ username, sealedPassword: seal(agent.sealingPublicKey, password, verifySealContext(id, username)) }),
+    (json) => {
+      const status = field(json, 'status');
+      return status === 'valid' || status === 'invalid' ? status : undefined;
     },
   );
 }

@@ -16,6 +16,8 @@ export type AuditEvent =
   | 'account-deleted'
   | 'account-delete-incomplete'
   | 'password-reset'
+  /** The owner changed their password at /account (never the password itself). */
+  | 'password-changed'
   /** `npm run rotate`: which secret, by whom; never a value. */
   | 'secret-rotated';
 

@@ -14,7 +14,7 @@ import { Inbox } from '../../../edge/agent/inbox.js';
 import { AdminSocketAccounts, ProsodyctlAccounts } from '../../../edge/agent/prosody.js';
 import type { ProsodyAdmin } from '../../../edge/agent/prosody-admin.js';
 import { AccountWorker } from '../../../edge/agent/worker.js';
-import { ACCOUNTS_PATHS, resetSealContext } from '../../../edge/shared/accounts-protocol.js';
+import { ACCOUNTS_PATHS, resetSealContext, verifySealContext } from '../../../edge/shared/accounts-protocol.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair, seal, sealContext } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
@@ -158,6 +158,31 @@ describe('with Prosody 13 (admin socket)', () => {
     expect(await send(agent.app, resetRequest('ghost', 'spooky secret 1'))).toEqual({ status: 200, body: { status: 'absent' } });
     expect(await list()).not.toContain('ghost');
     expect(await login('ghost', 'spooky secret 1')).toBe(false);
+  });
+
+  it('checks an owner\'s password against Prosody\'s stored credentials: valid, invalid, or invalid for no such account; no login, no log of it', async () => {
+    const verify = (username: string, password: string, context?: string) => {
+      const id = randomUUID();
+      const sealedPassword = seal(sealing.publicKey, password, context ?? verifySealContext(id, username));
+      return send(agent.app, signed(ACCOUNTS_PATHS.verifyPassword, { username, sealedPassword }, { id }));
+    };
+    await agent.accounts.create('owner', 'owner password 1 ü');
+    expect(await verify('owner', 'owner password 1 ü')).toEqual({ status: 200, body: { status: 'valid' } });
+    expect(await verify('owner', 'owner password 2 ü')).toEqual({ status: 200, body: { status: 'invalid' } });
+    expect(await verify('nobody', 'owner password 1 ü')).toEqual({ status: 200, body: { status: 'invalid' } });
+    // A seal made for a reset, or for another name, does not open as a check.
+    const asReset = await verify('owner', 'owner password 1 ü', resetSealContext(randomUUID(), 'owner'));
+    expect(asReset.status).toBe(400);
+    expect(asReset.body.message).toMatch(/sealed password does not open/);
+    expect((await verify('owner', 'owner password 1 ü', verifySealContext(randomUUID(), 'other'))).status).toBe(400);
+    // A captured check cannot be sent again.
+    const id = randomUUID();
+    const once = signed(ACCOUNTS_PATHS.verifyPassword, { username: 'owner', sealedPassword: seal(sealing.publicKey, 'owner password 1 ü', verifySealContext(id, 'owner')) }, { id });
+    expect((await send(agent.app, once)).status).toBe(200);
+    expect((await send(agent.app, once)).status).not.toBe(200);
+    expect(agent.logLines.join('')).not.toContain('owner password');
+    // Checking changed nothing.
+    expect(await login('owner', 'owner password 1 ü')).toBe(true);
   });
 
   it('deletes an account (ending its live session); it no longer logs in nor is listed; a second delete says absent', async () => {
