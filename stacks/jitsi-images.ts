@@ -43,8 +43,9 @@ export function bind(source: string, target: string, readOnly = false) {
 }
 
 /**
- * Paths the Jitsi images at stable-11146-2 make symlinks (every `ln -s` in their Dockerfiles; the test derives
- * this list from those files again). A bind mount through one is resolved by runc inside the rootfs: with web's
+ * Paths the Jitsi images at stable-11146-2 make symlinks (every `ln -s` in their Dockerfiles; the test checks this
+ * list against the symlinks recorded, with their Dockerfile lines, in test/fixtures/jitsi-images-facts.ts).
+ * A bind mount through one is resolved by runc inside the rootfs: with web's
  * `.well-known -> /run/web/.well-known` it creates /run/web as root on the /run tmpfs before the uid-1000 config
  * step runs, which then cannot create its directories, and nginx never starts (../shared/reference/jitsi-docker.md).
  */

@@ -1,62 +1,61 @@
 /**
- * What the Jitsi images do, read from their own files at stable-11146-2 (test/fixtures/docker-jitsi-meet), against
- * what the stacks give them: no mount under /run or through a symlink of an image, and no variable an image never
- * reads (each one still replaces its container when it changes).
+ * What the Jitsi images do, as recorded from their files at stable-11146-2 (test/fixtures/jitsi-images-facts.ts,
+ * each fact cited), against what the stacks give them: no mount under /run or through a symlink of an image, and
+ * no variable an image never reads (each one still replaces its container when it changes).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { DEBIAN_SYMLINKS, IMAGE_SYMLINKS, mountTargetProblem, type JitsiService } from '../../stacks/jitsi-images.js';
 import { ReplacedContainer } from '../../stacks/replaced-container.js';
-import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
+import { IMAGE_LAYERS, LAYER_SYMLINKS, NOT_READ_BY_IMAGE, PINNED_TAG, PROCESS_WIDE_VARIABLES, READ_BY_IMAGE } from '../fixtures/jitsi-images-facts.js';
 import { synthStacks } from './app-helpers.js';
 import { dockerStack, productionConfig, resourcesOf } from './helpers.js';
 
-const IMAGES = join(REPO_ROOT, 'test/fixtures/docker-jitsi-meet');
-/** Each service's image and the images it is built FROM (web/Dockerfile:3, jvb/Dockerfile:3 ...). */
-const LAYERS: Record<JitsiService, readonly string[]> = {
-  web: ['base', 'web'], prosody: ['base', 'prosody'], jicofo: ['base', 'base-java', 'jicofo'], jvb: ['base', 'base-java', 'jvb'],
-};
 const SERVICE_OF: Record<string, JitsiService> = { 'jitsi-web': 'web', 'jitsi-prosody': 'prosody', 'jitsi-jicofo': 'jicofo', 'jitsi-jvb': 'jvb' };
+const SERVICES = Object.keys(IMAGE_LAYERS) as JitsiService[];
+const CITATION = new RegExp(`^[a-z-]+/[A-Za-z0-9_./-]+:\\d+(-\\d+)?@${PINNED_TAG}$`);
 
-/** Every `ln -s TARGET LINK` in an image's Dockerfile, as [link, line]. */
-function dockerfileSymlinks(image: string): Array<[string, number]> {
-  const lines = readFileSync(join(IMAGES, image, 'Dockerfile'), 'utf8').split('\n');
-  return lines.flatMap((line, index) => [...line.matchAll(/\bln\s+-s[f]?\s+(\S+)\s+(\S+)/g)].map((match): [string, number] => [match[2]!, index + 1]));
+/** The links an `ln -s TARGET LINK` line makes. */
+function linksOfLine(line: string): Array<[string, string]> {
+  return [...line.matchAll(/\bln\s+-s[f]?\s+(\S+)\s+(\S+)/g)].map((match): [string, string] => [match[2]!, match[1]!]);
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+/** Every recorded symlink of the service's image layers. */
+function imageSymlinks(service: JitsiService): string[] {
+  return IMAGE_LAYERS[service].flatMap((layer) => LAYER_SYMLINKS[layer].map((symlink) => symlink.link));
+}
+
+/** The Jitsi containers' variables the recorded facts do not say their image reads, as "stack service: NAME". */
+function unreadVariables(items: ReadonlyArray<{ stack: string; item: Record<string, unknown> }>): string[] {
+  return items.filter(({ item }) => SERVICE_OF[String(item.name)]).flatMap(({ stack, item }) => {
+    const service = SERVICE_OF[String(item.name)]!;
+    return ((item.env ?? []) as string[]).map((entry) => entry.split('=')[0]!)
+      .filter((name) => !PROCESS_WIDE_VARIABLES.includes(name) && !Object.hasOwn(READ_BY_IMAGE[service], name)).map((name) => `${stack} ${service}: ${name}`);
   });
-}
-
-/** Whether any file of the service's image layers (Dockerfiles, rootfs: templates and s6 scripts) names `variable`. */
-function imageReads(service: JitsiService, variable: string): boolean {
-  const pattern = new RegExp(`(?<![A-Za-z0-9_])${variable}(?![A-Za-z0-9_])`);
-  return LAYERS[service].some((image) => filesUnder(join(IMAGES, image)).some((file) => pattern.test(readFileSync(file, 'utf8'))));
 }
 
 const stacks = { ...synthStacks([productionConfig()]), ...synthStacks([parseEnvironment(staging)]) };
 const containers = Object.entries(stacks).flatMap(([stack, json]) => resourcesOf(json, 'docker_container').map((item) => ({ stack, item })));
 
-describe('the images\' symlinks (their Dockerfiles at stable-11146-2)', () => {
-  it('IMAGE_SYMLINKS lists every `ln -s` of each service\'s image layers, at the lines its comments cite', () => {
-    for (const service of Object.keys(LAYERS) as JitsiService[]) {
-      const derived = LAYERS[service].flatMap((image) => dockerfileSymlinks(image).map(([link]) => link));
-      expect([...IMAGE_SYMLINKS[service]].sort(), service).toEqual([...new Set(derived)].sort());
+describe('the images\' symlinks (recorded from their Dockerfiles at stable-11146-2)', () => {
+  it('each recorded symlink is what its cited Dockerfile line makes, and IMAGE_SYMLINKS lists exactly those of each service', () => {
+    for (const [layer, symlinks] of Object.entries(LAYER_SYMLINKS)) {
+      for (const symlink of symlinks) {
+        expect(symlink.at, symlink.link).toMatch(CITATION);
+        expect(symlink.at.startsWith(`${layer}/Dockerfile:`), symlink.at).toBe(true);
+        expect(linksOfLine(symlink.line), symlink.at).toEqual([[symlink.link, symlink.target]]);
+      }
     }
-    expect(dockerfileSymlinks('web')).toEqual([['/usr/share/jitsi-meet/.well-known', 27], ['/var/lib/nginx', 30]]);
-    expect(readFileSync(join(IMAGES, 'web/Dockerfile'), 'utf8')).toContain('ln -s /run/web/.well-known /usr/share/jitsi-meet/.well-known');
+    for (const service of SERVICES) expect([...IMAGE_SYMLINKS[service]].sort(), service).toEqual([...new Set(imageSymlinks(service))].sort());
+    expect(imageSymlinks('web')).toEqual(['/usr/share/jitsi-meet/.well-known', '/var/lib/nginx']);
+    expect(LAYER_SYMLINKS.web.map((symlink) => symlink.target)).toEqual(['/run/web/.well-known', '/run/web/tmp']);
   });
 
   it('no container of any environment mounts anything under /run or through a symlink of an image or of Debian', () => {
-    const symlinks = [...new Set(Object.values(LAYERS).flat())].flatMap((image) => dockerfileSymlinks(image).map(([link]) => link));
-    const forbidden = ['/run', ...symlinks, ...DEBIAN_SYMLINKS];
+    const forbidden = ['/run', ...SERVICES.flatMap(imageSymlinks), ...DEBIAN_SYMLINKS];
+    expect(forbidden).toContain('/usr/share/jitsi-meet/.well-known');
     expect(containers.length).toBeGreaterThanOrEqual(8);
     for (const { stack, item } of containers) {
       for (const mount of (item.mounts ?? []) as Array<{ target: string }>) {
@@ -90,23 +89,35 @@ describe('the images\' symlinks (their Dockerfiles at stable-11146-2)', () => {
   });
 });
 
-describe('the variables each Jitsi container gets (the images\' files at stable-11146-2)', () => {
-  // Read by the C library and the JVM rather than by the images' files.
-  const PROCESS_WIDE = new Set(['TZ']);
+describe('the variables each Jitsi container gets (recorded from the images\' files at stable-11146-2)', () => {
+  const jitsiContainers = containers.filter(({ item }) => SERVICE_OF[String(item.name)]);
 
   it('every variable of every Jitsi container is one its image reads', () => {
-    const unread = containers.filter(({ item }) => SERVICE_OF[String(item.name)]).flatMap(({ stack, item }) => {
-      const service = SERVICE_OF[String(item.name)]!;
-      return (item.env as string[]).map((entry) => entry.split('=')[0]!)
-        .filter((name) => !PROCESS_WIDE.has(name) && !imageReads(service, name)).map((name) => `${stack} ${service}: ${name}`);
-    });
-    expect(unread).toEqual([]);
+    expect(new Set(jitsiContainers.map(({ item }) => SERVICE_OF[String(item.name)]))).toEqual(new Set(SERVICES));
+    expect(unreadVariables(jitsiContainers)).toEqual([]);
   });
 
-  it('the three the images never read (checked here, so the grep above can fail) are gone', () => {
-    expect(imageReads('web', 'AUTH_TYPE')).toBe(false);
-    expect(imageReads('jicofo', 'ENABLE_GUESTS')).toBe(false);
-    expect(imageReads('jvb', 'PUBLIC_URL')).toBe(false);
-    expect(imageReads('prosody', 'AUTH_TYPE') && imageReads('jicofo', 'AUTH_TYPE') && imageReads('web', 'ENABLE_GUESTS') && imageReads('web', 'PUBLIC_URL')).toBe(true);
+  it('the table records each variable with the file and line that read it, in the service\'s own layers, and no stale ones', () => {
+    for (const service of SERVICES) {
+      for (const [name, at] of Object.entries(READ_BY_IMAGE[service])) {
+        expect(at, `${service} ${name}`).toMatch(CITATION);
+        expect(IMAGE_LAYERS[service].some((layer) => at.startsWith(`${layer}/`)), `${service} ${name}: ${at}`).toBe(true);
+      }
+      const set = new Set(jitsiContainers.filter(({ item }) => SERVICE_OF[String(item.name)] === service)
+        .flatMap(({ item }) => (item.env as string[]).map((entry) => entry.split('=')[0]!)));
+      expect(Object.keys(READ_BY_IMAGE[service]).filter((name) => !set.has(name)), `${service}: recorded but never set`).toEqual([]);
+    }
+  });
+
+  it('a variable its image does not read fails the check (so the check can fail), and the three once set are gone', () => {
+    const web = jitsiContainers.find(({ item }) => item.name === 'jitsi-web')!;
+    const withExtra = { stack: web.stack, item: { ...web.item, env: [...(web.item.env as string[]), 'AUTH_TYPE=internal', 'SOME_NEW_VARIABLE=1'] } };
+    expect(unreadVariables([withExtra])).toEqual([...unreadVariables([web]), `${web.stack} web: AUTH_TYPE`, `${web.stack} web: SOME_NEW_VARIABLE`]);
+    for (const [service, names] of Object.entries(NOT_READ_BY_IMAGE) as Array<[JitsiService, string[]]>) {
+      for (const name of names) expect(Object.hasOwn(READ_BY_IMAGE[service], name), `${service} ${name}`).toBe(false);
+    }
+    expect(NOT_READ_BY_IMAGE).toEqual({ web: ['AUTH_TYPE'], jicofo: ['ENABLE_GUESTS'], jvb: ['PUBLIC_URL'] });
+    expect(['prosody', 'jicofo'].every((service) => 'AUTH_TYPE' in READ_BY_IMAGE[service as JitsiService])).toBe(true);
+    expect('ENABLE_GUESTS' in READ_BY_IMAGE.web && 'PUBLIC_URL' in READ_BY_IMAGE.web).toBe(true);
   });
 });

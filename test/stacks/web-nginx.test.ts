@@ -1,9 +1,9 @@
 /**
- * jitsi-web's nginx, run for real: Debian's nginx with the image's own templates at stable-11146-2
- * (web/rootfs/defaults/{nginx.conf,default,meet.conf,ssl.conf}) rendered with the web container's environment as
- * the stacks synthesize it, and the nginx-custom snippet written by the container's entrypoint script, copied the
- * way the image's config step copies /config (web/rootfs/etc/s6-overlay/scripts/config:7). Only the absolute paths
- * move into a temp dir and the listeners onto free loopback ports.
+ * jitsi-web's nginx, run for real: Debian's nginx with our own configuration shaped like the image's at
+ * stable-11146-2 (./web-nginx-config.ts, each piece citing the lines it mirrors), built from the web container's
+ * environment as the stacks synthesize it, and the nginx-custom snippet written by the container's entrypoint
+ * script, copied the way the image's config step copies /config (web/rootfs/etc/s6-overlay/scripts/config:7).
+ * Container paths live under a temp dir and the listeners on free loopback ports.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,17 +16,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { WEB_NGINX_RESOLVER_ENV } from '../../stacks/jitsi-web.js';
-import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
-import { renderGoTemplate } from '../support/go-template.js';
 import { freePort } from '../support/ports.js';
 import { container, dockerStack, synthJson } from './helpers.js';
+import { webNginxFiles } from './web-nginx-config.js';
 
 const run = promisify(execFile);
 /** Debian bookworm's nginx, unpacked by .ci/setup (never started as a service); MEET_NGINX overrides. */
 const NGINX = process.env.MEET_NGINX ?? '/opt/meet-nginx/usr/sbin/nginx';
 const NGINX_ETC = join(dirname(dirname(dirname(NGINX))), 'etc/nginx');
-const DEFAULTS = join(REPO_ROOT, 'test/fixtures/docker-jitsi-meet/web/rootfs/defaults');
 const TOKEN = 'n2X_5o3bG0kZ1bX8q7w-TeSt';
 
 /** The web container as the stacks synthesize it: its env and entrypoint. */
@@ -66,7 +64,7 @@ async function listening(port: number, deadline = Date.now() + 10_000): Promise<
   throw new Error(`nginx did not listen on ${port}`);
 }
 
-/** Starts nginx the way jitsi-web would: entrypoint script, config step's copy, the image's rendered templates. */
+/** Starts nginx the way jitsi-web would: entrypoint script, config step's copy, nginx files shaped like the image's. */
 async function startWeb(options: { withEntrypoint: boolean; env?: Record<string, string> }): Promise<Web> {
   const dir = mkdtempSync(join(tmpdir(), 'meet-web-'));
   dirs.push(dir);
@@ -74,16 +72,8 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
   const [http, https] = [await freePort(), await freePort()];
   const { env: synthEnv, entrypoint } = synthWeb();
   const env = { ...synthEnv, ...options.env };
-  const moved = (text: string) => text
-    .replaceAll('/run/web/', `${dir}/run/web/`).replaceAll('/usr/share/jitsi-meet', `${dir}/usr/share/jitsi-meet`)
-    .replaceAll('/storage/keys/', `${dir}/storage/keys/`).replaceAll('/defaults/ffdhe2048.txt', join(DEFAULTS, 'ffdhe2048.txt'))
-    .replaceAll('alias /acme-challenge/', `alias ${dir}/acme-challenge/`).replaceAll('pid /run/nginx.pid', `pid ${dir}/nginx.pid`)
-    // Node's child stdio are socketpairs, which nginx cannot reopen through /dev/stdout and /dev/stderr.
-    .replaceAll('/dev/stdout', `${dir}/access.log`).replaceAll('/dev/stderr', `${dir}/error.log`)
-    .replaceAll('include /etc/nginx/modules-enabled/*.conf;', '').replaceAll('/etc/nginx/mime.types', join(NGINX_ETC, 'mime.types'))
-    .replaceAll('listen 8000 ', `listen 127.0.0.1:${http} `).replaceAll('listen [::]:8000 ', `listen [::1]:${http} `)
-    .replaceAll('listen 8443 ', `listen 127.0.0.1:${https} `).replaceAll('listen [::]:8443 ', `listen [::1]:${https} `)
-    .replace('http {', `http {\n\tclient_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy; fastcgi_temp_path ${dir}/tmp/fastcgi; uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;`);
+  // The snippet names the challenge directory's mount point, /acme-challenge; here it is under the temp dir.
+  const moved = (text: string) => text.replaceAll('alias /acme-challenge/', `alias ${dir}/acme-challenge/`);
 
   // The site: an index page, the 404 page meet.conf names, and .well-known as the image has it (a symlink into /run).
   const root = join(dir, 'usr/share/jitsi-meet');
@@ -93,7 +83,9 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
   symlinkSync(`${dir}/run/web/.well-known`, join(root, '.well-known'));
   mkdirSync(join(dir, 'acme-challenge'));
   writeFileSync(join(dir, 'acme-challenge', TOKEN), `${TOKEN}.key-authorization`, { mode: 0o644 });
-  mkdirSync(join(dir, 'tmp'));
+  // /var/lib/nginx as the image has it (web/Dockerfile:30): a symlink to /run/web/tmp, which the config step creates.
+  mkdirSync(join(dir, 'var/lib'), { recursive: true });
+  symlinkSync(`${dir}/run/web/tmp`, join(dir, 'var/lib/nginx'));
   mkdirSync(join(dir, 'storage/keys'), { recursive: true });
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=meet.example.org',
     '-keyout', join(dir, 'storage/keys/cert.key'), '-out', join(dir, 'storage/keys/cert.crt')]);
@@ -105,16 +97,13 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
     const [shell, flag, script, name, ...args] = entrypoint;
     await run(shell!, [flag!, script!.replaceAll('/config/', `${dir}/config/`).replace('exec /init', 'exit 0'), name!, ...args]);
   }
-  // The config step (scripts/config:4-7, 130-139): copy /config, render the templates.
+  // The config step (scripts/config:4-7, 130-139): make its directories, copy /config, write the nginx files.
   const nginxDir = join(dir, 'run/web/config/nginx');
-  mkdirSync(join(nginxDir, 'site-confs'), { recursive: true });
+  for (const sub of ['run/web/tmp', 'run/web/config/keys', 'run/web/config/nginx/site-confs']) mkdirSync(join(dir, sub), { recursive: true });
   cpSync(join(dir, 'config'), join(dir, 'run/web/config'), { recursive: true });
-  // The challenge directory is mounted at /acme-challenge in the container; here it is under the temp dir.
   const custom = join(dir, 'run/web/config/nginx-custom');
   for (const file of existsSync(custom) ? readdirSync(custom) : []) writeFileSync(join(custom, file), moved(readFileSync(join(custom, file), 'utf8')));
-  for (const [template, target] of [['nginx.conf', 'nginx.conf'], ['meet.conf', 'meet.conf'], ['ssl.conf', 'ssl.conf'], ['default', 'site-confs/default']]) {
-    writeFileSync(join(nginxDir, target!), moved(renderGoTemplate(readFileSync(join(DEFAULTS, template!), 'utf8'), env)));
-  }
+  for (const [path, text] of Object.entries(webNginxFiles(env, { root: dir, http, https, mimeTypes: join(NGINX_ETC, 'mime.types') }))) writeFileSync(join(dir, path), text);
   writeFileSync(join(dir, 'run/web/config/config.js'), 'var config = {};\n');
 
   const args = ['-p', `${dir}/`, '-e', 'stderr', '-c', join(nginxDir, 'nginx.conf')];
