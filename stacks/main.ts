@@ -7,6 +7,7 @@
 import { App } from 'cdktf';
 import { addEnvironment } from './app.js';
 import { parseEnvironment } from './config.js';
+import { quotaLine } from './quota.js';
 import { environments } from './environments/index.js';
 import { withPlainStackTraces } from './stack-traces.js';
 import { REPO_ROOT } from './tooling/bindings.js';
@@ -28,6 +29,7 @@ try {
     app.synth();
     const stacks = configs.flatMap((env) => [`${env.name}-cloud`, `${env.name}-services`]);
     console.error(`synthesized ${stacks.join(', ')} into ${app.outdir}`);
+    for (const env of configs) console.error(`quota: ${quotaLine(env)}`);
   });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));

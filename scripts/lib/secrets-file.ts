@@ -9,7 +9,7 @@ import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { servicePasswordProblem } from '../../stacks/service-passwords.js';
 
-/** The variables the stacks declare (stacks/secrets.ts and the cloud stack's ssh_public_key). */
+/** The secret variables the stacks declare (stacks/secrets.ts); the file also carries ssh_user, not a secret. */
 export interface GeneratedSecrets {
   readonly jicofo_auth_password: string;
   readonly jvb_auth_password: string;
@@ -44,15 +44,15 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-export function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshPublicKey?: string): string {
+export function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshUser?: string): string {
   const lines = [
     `# Wikimedia Meet secrets for the "${environment}" environment. Mode 0600; never commit, never paste.`,
     `# Use: set -a; . <this file>; set +a; npx cdktf deploy ${environment}-cloud ${environment}-services`,
     '',
     ...Object.entries(secrets).map(([name, value]) => `TF_VAR_${name}=${shellQuote(value)}`),
-    sshPublicKey
-      ? `TF_VAR_ssh_public_key=${shellQuote(sshPublicKey)}`
-      : '# TF_VAR_ssh_public_key=\'ssh-ed25519 AAAA... you@example\'   (the key the stacks install on every host)',
+    sshUser
+      ? `TF_VAR_ssh_user=${shellQuote(sshUser)}`
+      : '# TF_VAR_ssh_user=   (your Cloud VPS shell name: the stacks ssh to the hosts as it, with your developer account\'s key)',
     '',
     '# OpenStack application credential of the Cloud VPS project (Horizon > Identity > Application Credentials):',
     '# OS_APPLICATION_CREDENTIAL_ID=',
@@ -60,13 +60,16 @@ export function renderSecretsFile(environment: string, secrets: GeneratedSecrets
     '# S3 keys for the Terraform state on Cloud VPS object storage (an EC2 credential of the project):',
     '# AWS_ACCESS_KEY_ID=',
     '# AWS_SECRET_ACCESS_KEY=',
+    '# Only with Terraform >= 1.11 instead of OpenTofu: Ceph RGW is reported to reject its checksum trailer.',
+    '# AWS_REQUEST_CHECKSUM_CALCULATION=when_required',
+    '# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',
     '',
   ];
   return lines.join('\n');
 }
 
 /** Creates `path` with mode 0600 (refusing to replace an existing file) and writes a fresh secrets file. */
-export async function createSecretsFile(path: string, environment: string, sshPublicKey?: string): Promise<void> {
+export async function createSecretsFile(path: string, environment: string, sshUser?: string): Promise<void> {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(environment)) {
     throw new Error(`environment "${environment}" must be lower-case letters, digits and dashes`);
   }
@@ -76,7 +79,7 @@ export async function createSecretsFile(path: string, environment: string, sshPu
   // 'wx' fails if the file appeared meanwhile; the mode applies from the first byte.
   const file = await open(path, 'wx', 0o600);
   try {
-    await file.writeFile(renderSecretsFile(environment, generateSecrets(), sshPublicKey));
+    await file.writeFile(renderSecretsFile(environment, generateSecrets(), sshUser));
   } finally {
     await file.close();
   }

@@ -42,7 +42,7 @@ describe('generateSecrets', () => {
 describe('createSecretsFile', () => {
   it('writes a mode-0600 file that a shell sources into the TF_VAR_* variables', async () => {
     const file = join(await tempDir(), 'production.env');
-    await createSecretsFile(file, 'production', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG op@example');
+    await createSecretsFile(file, 'production', 'alice');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const env = await sourced(file);
     expect(env.TF_VAR_jicofo_auth_password).toMatch(/^[0-9a-f]{48}$/);
@@ -50,7 +50,10 @@ describe('createSecretsFile', () => {
     expect(env.TF_VAR_agent_signing_secrets).toMatch(/^whsec_/);
     expect(env.TF_VAR_metrics_token).toMatch(/^[0-9a-f]{64}$/);
     expect(sealingPublicKeyOf(env.TF_VAR_agent_sealing_private_keys!)).toBe(env.TF_VAR_agent_sealing_public_key);
-    expect(env.TF_VAR_ssh_public_key).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG op@example');
+    expect(env.TF_VAR_ssh_user).toBe('alice');
+    expect(env).not.toHaveProperty('TF_VAR_ssh_public_key');
+    // Terraform users uncomment these (OpenTofu needs neither).
+    expect(await readFile(file, 'utf8')).toContain('# AWS_REQUEST_CHECKSUM_CALCULATION=when_required\n# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required\n');
     expect(env).not.toHaveProperty('AWS_ACCESS_KEY_ID');
   });
 
@@ -87,8 +90,8 @@ describe('npm run secrets', () => {
     const bad = await run(['init', 'staging']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('init needs an environment name and a file path');
-    const key = await run(['init', 'staging', join(await tempDir(), 'f'), '--ssh-public-key', 'not a key']);
-    expect(key.code).toBe(2);
-    expect(key.stderr).toContain('--ssh-public-key must be one OpenSSH public key line');
+    const user = await run(['init', 'staging', join(await tempDir(), 'f'), '--ssh-user', 'Not A User']);
+    expect(user.code).toBe(2);
+    expect(user.stderr).toContain('--ssh-user "Not A User" is not a shell name');
   });
 });
