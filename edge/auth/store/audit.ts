@@ -19,7 +19,9 @@ export type AuditEvent =
   /** The owner changed their password at /account (never the password itself). */
   | 'password-changed'
   /** `npm run rotate`: which secret, by whom; never a value. */
-  | 'secret-rotated';
+  | 'secret-rotated'
+  /** `npm run restore`: which archive, by whom. */
+  | 'backup-restored';
 
 export interface AuditEntry {
   readonly at: number;

@@ -1,13 +1,13 @@
 /** `npm run rotate -- <secret> [--dry-run]` (see ROTATE_USAGE): parses arguments and runs one plan. */
 import { minimist } from 'zx';
 import { $ } from 'zx';
-import { loadAuthConfig, ConfigError, type AgentConfig } from '../../../edge/auth/config.js';
+import { ConfigError, type AgentConfig } from '../../../edge/auth/config.js';
+import { adminAgents } from '../admin-agents.js';
 import { runCli, UsageError, type CliIo } from '../../../edge/auth/admin/io.js';
-import { readLocalKeys } from '../../../edge/shared/keys.js';
 import { DEFAULT_BCRYPT_COST } from '../../../edge/auth/store/ticketmasters.js';
 import { ACME_DIRECTORIES } from '../certs/config.js';
 import { backupKeyPath } from '../backup/key.js';
-import { AGENT_NAME, localAuthEnv } from '../local-stack.js';
+import { AGENT_NAME } from '../local-stack.js';
 import { planAcmeAccountRotation } from './acme-account.js';
 import { planAgentKeyRotation } from './agent-keys.js';
 import { actor, runPlan, StepFailed, type Plan } from './plan.js';
@@ -63,9 +63,7 @@ export interface RotateIo extends CliIo {
 
 async function agentsOf(io: CliIo, dataDir: string): Promise<readonly AgentConfig[]> {
   try {
-    if (io.env.MEET_AGENTS) return loadAuthConfig(io.env).agents;
-    const agentUrl = `http://127.0.0.1:${io.env.MEET_AGENT_PORT || 4000}`;
-    return loadAuthConfig(localAuthEnv({ dataDir, keys: await readLocalKeys(dataDir), port: 0, agentUrl })).agents;
+    return await adminAgents(io.env, dataDir);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
