@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { seal, sealContext } from '../../shared/sealing.js';
 import { checkPassword } from '../../shared/passwords.js';
+import { lookalikeProblem } from '../../shared/lookalikes.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import type { AuthEnv } from '../context.js';
 import type { AppDeps } from '../deps.js';
@@ -9,11 +10,12 @@ import { AppError } from '../errors.js';
 import { readFields } from '../middleware/fields.js';
 import { createPage, statusPage } from '../pages/create.js';
 import { randomId } from '../store/ids.js';
-import { getRequest, isUsernameTaken, redeemSoon } from '../store/requests.js';
+import { getRequest, isLookalikeReserved, isUsernameTaken, redeemSoon } from '../store/requests.js';
 import { checkTicket } from '../store/tickets.js';
 import { credentialFailure, formErrorOf, renderFormError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{22}$/;
+const LOOKALIKE_MESSAGE = 'That username looks too much like one that is taken. Choose another; your ticket is still valid.';
 
 export function accountRoutes(deps: AppDeps) {
   const now = deps.now ?? Date.now;
@@ -36,9 +38,12 @@ export function accountRoutes(deps: AppDeps) {
         keepToken = token;
         const name = normaliseUsername(fields.user);
         if (!name.ok) throw new AppError('bad_request', name.error, 'user');
+        const lookalike = lookalikeProblem(name.username);
+        if (lookalike) throw new AppError('bad_request', lookalike, 'user');
         const password = checkPassword(fields.password, name.username);
         if (!password.ok) throw new AppError('bad_request', password.error, 'password');
         if (isUsernameTaken(deps.db, name.username)) throw new AppError('username_taken', undefined, 'user');
+        if (isLookalikeReserved(deps.db, name.username)) throw new AppError('username_taken', LOOKALIKE_MESSAGE, 'user');
 
         const requestId = randomId(16);
         const jobs = deps.config.agents.map((agent) => {
@@ -48,8 +53,9 @@ export function accountRoutes(deps: AppDeps) {
         const outcome = await redeemSoon(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
         if (!outcome.ok) {
           // Lost a race: another request took the ticket's last use or the name a moment ago.
-          deps.metrics.redemptions.inc({ outcome: outcome.reason === 'taken' ? 'taken' : 'raced' });
-          throw outcome.reason === 'taken' ? new AppError('username_taken', undefined, 'user') : new AppError('bad_credentials', undefined, 'token');
+          deps.metrics.redemptions.inc({ outcome: outcome.reason === 'ticket' ? 'raced' : 'taken' });
+          if (outcome.reason === 'ticket') throw new AppError('bad_credentials', undefined, 'token');
+          throw new AppError('username_taken', outcome.reason === 'lookalike' ? LOOKALIKE_MESSAGE : undefined, 'user');
         }
         deps.dispatcher.storage.wrote();
         deps.metrics.redemptions.inc({ outcome: 'accepted' });

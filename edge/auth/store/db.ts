@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { skeleton } from '../../shared/lookalikes.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -26,10 +27,24 @@ export function openDatabase(dataDir: string): Db {
   // Admin CLIs write while the server runs: wait for the lock instead of failing.
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  backfillSkeletons(db);
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
   }
   return db;
+}
+
+/**
+ * Gives every reserved name without one its skeleton (names reserved before the column existed). Of two old names
+ * that look alike the first keeps it and the other stays NULL: both exist already, only new lookalikes are refused.
+ */
+export function backfillSkeletons(db: Db): void {
+  const missing = db.prepare('SELECT username FROM usernames WHERE skeleton IS NULL ORDER BY reserved_at').all() as { username: string }[];
+  if (missing.length === 0) return;
+  const fill = db.prepare('UPDATE OR IGNORE usernames SET skeleton = ? WHERE username = ?');
+  db.transaction(() => {
+    for (const { username } of missing) fill.run(skeleton(username), username);
+  }).immediate();
 }
 
 /**

@@ -99,4 +99,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_dead ON jobs (updated_at) WHERE status = 'dead';`,
   // One row the dispatcher rewrites while the disk is full, to learn when there is room again (storage-health.ts).
   `CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL) STRICT;`,
+  // The confusable skeleton (UTS #39) of each reserved name: UNIQUE, so no name can be reserved that looks like
+  // another. Rows from before are filled in by db.ts (backfillSkeletons); two old lookalikes keep one NULL.
+  `ALTER TABLE usernames ADD COLUMN skeleton TEXT;
+   CREATE UNIQUE INDEX usernames_by_skeleton ON usernames (skeleton);`,
 ];

@@ -8,6 +8,7 @@
  * made on other servers stay (never overwritten); a later redemption of that name is a conflict there.
  */
 import { SqliteError } from 'better-sqlite3';
+import { skeleton } from '../../shared/lookalikes.js';
 import { GroupCommit } from '../../shared/group-commit.js';
 import { audit } from './audit.js';
 import type { Db } from './db.js';
@@ -32,7 +33,7 @@ export interface RedeemInput {
   readonly now: number;
 }
 
-export type RedeemOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: 'ticket' | 'taken' };
+export type RedeemOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: 'ticket' | 'taken' | 'lookalike' };
 
 /** One transaction: take a ticket use, reserve the name (UNIQUE), write one outbox job per server. */
 export function redeem(db: Db, input: RedeemInput): RedeemOutcome {
@@ -46,8 +47,9 @@ export function redeem(db: Db, input: RedeemInput): RedeemOutcome {
         selector,
         now,
       );
-      // Throws SQLITE_CONSTRAINT_PRIMARYKEY when the name is taken: the whole transaction rolls back.
-      db.prepare('INSERT INTO usernames (username, request_id, reserved_at) VALUES (?, ?, ?)').run(username, requestId, now);
+      // Throws SQLITE_CONSTRAINT_PRIMARYKEY when the name is taken, SQLITE_CONSTRAINT_UNIQUE when one that looks like
+      // it is (the skeleton): the whole transaction rolls back.
+      db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(username, requestId, now, skeleton(username));
       const insertJob = db.prepare(
         `INSERT INTO jobs (id, request_id, server, status, sealed_password, next_attempt_at, updated_at)
          VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
@@ -58,6 +60,10 @@ export function redeem(db: Db, input: RedeemInput): RedeemOutcome {
     }).immediate();
   } catch (error) {
     if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return { ok: false, reason: 'taken' };
+    if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('usernames.skeleton')) {
+      // SQLite may check the skeleton's index before the name's own key: the same name is "taken", not a lookalike.
+      return { ok: false, reason: isUsernameTaken(db, username) ? 'taken' : 'lookalike' };
+    }
     throw error;
   }
 }
@@ -76,6 +82,11 @@ export function redeemSoon(db: Db, input: RedeemInput): Promise<RedeemOutcome> {
 
 export function isUsernameTaken(db: Db, username: string): boolean {
   return db.prepare('SELECT 1 FROM usernames WHERE username = ?').get(username) !== undefined;
+}
+
+/** Whether a reserved name other than `username` has its confusable skeleton (looks like it). */
+export function isLookalikeReserved(db: Db, username: string): boolean {
+  return db.prepare('SELECT 1 FROM usernames WHERE skeleton = ? AND username != ?').get(skeleton(username), username) !== undefined;
 }
 
 export interface RequestView {
@@ -284,7 +295,12 @@ export function retryDeadJob(db: Db, jobId: string, now = Date.now()): void {
       if (holder && holder.requestId !== job.requestId) {
         throw new RetryError(`The name "${request.username}" has since been reserved by request ${holder.requestId}; this job cannot be retried.`);
       }
-      if (!holder) db.prepare('INSERT INTO usernames (username, request_id, reserved_at) VALUES (?, ?, ?)').run(request.username, job.requestId, now);
+      if (!holder) {
+        if (isLookalikeReserved(db, request.username)) {
+          throw new RetryError(`A name that looks like "${request.username}" has since been reserved; this job cannot be retried.`);
+        }
+        db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(request.username, job.requestId, now, skeleton(request.username));
+      }
       db.prepare(`UPDATE requests SET status = 'pending', finished_at = NULL WHERE id = ?`).run(job.requestId);
     }
     db.prepare(`UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE id = ?`).run(
