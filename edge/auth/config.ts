@@ -82,7 +82,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
  * form is a small body sent with its headers, so few are ever unfinished at once); in all, within the heap.
  */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  maxConnections: 2048,
+  maxConnections: 1024,
   maxConnectionsPerAddress: 128,
   maxPendingBodies: 256,
   maxPendingBodiesPerClient: 16,

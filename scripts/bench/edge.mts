@@ -6,11 +6,16 @@
  * which). The `runtime` figure prints the exact edge command line measured.
  *
  * Phase 1: sustained redemptions, closed loop, CONCURRENCY clients, each /create held until the account exists.
- * Phase 2: legit redemptions (4 clients, own addresses) while another address floods 500 bad tickets per second;
- *          the legit p99 and how the flooder was answered. `peak_rss_mb` is the edge's VmHWM over phases 1-2.
+ * Phase 2: legit redemptions (4 clients, own addresses, through the trusted proxy) during three attacks in turn,
+ *          each with its legit success rate and p50/p99: (a) another address floods 500 bad tickets per second;
+ *          (b) one address (127.0.0.2, a real socket peer) holds ATTACK_CONNECTIONS unfinished bodies; (c)
+ *          ATTACK_CONNECTIONS slow-header connections from 100 addresses. Attackers reconnect a second after each
+ *          close. `peak_rss_mb` is the edge's VmHWM over phases 1-2 (goal: 100 % legit success, p99 <= 500 ms,
+ *          <= 120 MB).
  * Phase 3: BURST redemptions sent at once (the heap limits must leave room for them: no OOM, all answered 202).
  *
- * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS / MEET_BENCH_EDGE_BURST change the phases (10 s, 10 s, 1000).
+ * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS / MEET_BENCH_ATTACK_SECONDS / MEET_BENCH_ATTACK_CONNECTIONS /
+ * MEET_BENCH_EDGE_BURST change the phases (10 s, 10 s, 10 s, 4000, 1000).
  * To compare: MEET_BENCH_EDGE_RUNTIME=tsx runs the edge from source under tsx instead; MEET_BENCH_EDGE_NODE_FLAGS
  * (space separated) replaces the edge's node flags; MEET_BENCH_EDGE_STDOUT=<file> keeps the edge's stdout (its log
  * lines, and e.g. --trace-gc output) in that file. MEET_BENCH_AGENT_NODE_FLAGS / MEET_BENCH_AGENT_STDOUT likewise.
@@ -39,6 +44,9 @@ const FLOOD_RPS = 500;
 const FLOOD_SECONDS = Number(process.env.MEET_BENCH_FLOOD_SECONDS ?? 10);
 const LEGIT_CLIENTS = 4;
 const BURST = Number(process.env.MEET_BENCH_EDGE_BURST ?? 1000);
+const ATTACK_SECONDS = Number(process.env.MEET_BENCH_ATTACK_SECONDS ?? 10);
+const ATTACK_CONNECTIONS = Number(process.env.MEET_BENCH_ATTACK_CONNECTIONS ?? 4000);
+const ATTACK_ADDRESSES = 100;
 
 /**
  * The production node flags (edge/Dockerfile's CMD and the services stack use the same), chosen with this bench
@@ -58,6 +66,11 @@ interface Agent {
   readonly signingSecret: string;
   readonly service?: Service;
   close(): Promise<void>;
+}
+
+/** `sh -c` arguments that run `node <args>` with the file limit raised to the hard limit (often 1024 soft). */
+function unlimited(args: readonly string[]): string[] {
+  return ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...args];
 }
 
 /** A node process of ours, sampled for resident memory. */
@@ -82,7 +95,8 @@ function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 /** Starts `node <argv>` and resolves once it prints "listening on <url>" on stderr. */
 async function startService(name: string, argv: readonly string[], env: Record<string, string>, stdoutFile?: string): Promise<Service> {
   const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
-  const child = spawn(process.execPath, [...argv], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdout, 'pipe'] });
+  // Through sh to raise the file limit to the hard limit (thousands of attack connections; exec keeps the pid).
+  const child = spawn('/bin/sh', unlimited(argv), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdout, 'pipe'] });
   if (typeof stdout === 'number') closeSync(stdout);
   let stderr = '';
   child.once('exit', (code, signal) => {
@@ -232,6 +246,47 @@ const tick = setInterval(() => {
 }, 5);
 `;
 
+/**
+ * Holds `count` connections open against the edge for `seconds`, from one source address (127.0.0.2) or spread over
+ * `spread` addresses (127.0.10.1 ...): 'body' sends a POST's headers and a few bytes of its 12 kB body, 'headers'
+ * half a request's headers; each reconnects a second after the edge closes it. Prints what it saw as JSON.
+ */
+const HOLDER = `
+const net = require('node:net');
+const [port, count, mode, spread, seconds] = process.argv.slice(1).map((arg, i) => (i === 2 ? arg : Number(arg)));
+const result = { connected: 0, closedByServer: 0, answered: 0 };
+const end = Date.now() + seconds * 1000;
+const payload = mode === 'body'
+  ? 'POST /create HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 12000\\r\\n\\r\\n{"us'
+  : 'POST /create HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ';
+function hold(i) {
+  if (Date.now() >= end) return;
+  const n = i % spread;
+  const localAddress = spread === 1 ? '127.0.0.2' : '127.0.' + (10 + Math.floor(n / 200)) + '.' + (1 + (n % 200));
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  let answered = false;
+  socket.on('connect', () => { result.connected++; socket.write(payload); });
+  socket.on('data', () => { if (!answered) { answered = true; result.answered++; } });
+  socket.on('error', () => undefined);
+  socket.on('close', () => { if (Date.now() < end) { result.closedByServer++; setTimeout(() => hold(i), 1000); } });
+}
+for (let i = 0; i < count; i++) setTimeout(() => hold(i), Math.floor(i / 500) * 100);
+setTimeout(() => { console.log(JSON.stringify(result)); process.exit(0); }, seconds * 1000);
+`;
+
+interface HoldResult {
+  connected: number;
+  closedByServer: number;
+  answered: number;
+}
+
+function startHolder(port: number, count: number, mode: 'body' | 'headers', spread: number, seconds: number): Promise<HoldResult> {
+  const child = spawn('/bin/sh', unlimited(['-e', HOLDER, String(port), String(count), mode, String(spread), String(seconds)]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  return new Promise((done, fail) => child.once('exit', (code) => (code === 0 ? done(JSON.parse(out) as HoldResult) : fail(new Error(`attacker exited ${code}`)))));
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -320,32 +375,50 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
     const elapsed = (performance.now() - startedAt) / 1000;
     latencies.sort((a, b) => a - b);
 
-    // Phase 2: legit redemptions (own addresses) while another address floods bad tickets.
-    const legit: number[] = [];
-    let legitFailures = 0;
-    const legitPool = tickets(FLOOD_SECONDS * LEGIT_CLIENTS * 25);
-    // The flooder runs on its own thread so that its request churn does not slow the legit clients' timing.
+    // Phase 2: legit redemptions (4 clients, own addresses) during each attack in turn.
+    const legitDuring = async (seconds: number) => {
+      const pool = tickets(seconds * LEGIT_CLIENTS * 25);
+      const times: number[] = [];
+      let failures = 0;
+      const end = performance.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: LEGIT_CLIENTS }, async (_, client) => {
+          while (performance.now() < end) {
+            const result = await redeem(pool.pop()!, `192.0.2.${client + 1}`);
+            times.push(result.ms);
+            if (result.status !== 202) failures++;
+            await sleep(50);
+          }
+        }),
+      );
+      times.sort((a, b) => a - b);
+      return { requests: times.length, failures, successPct: round((100 * (times.length - failures)) / Math.max(1, times.length)), p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
+    };
+    // (a) one address floods bad tickets; on its own thread so its request churn does not slow the legit timing.
     const flooder = new Worker(FLOODER, { eval: true, workerData: { url, rps: FLOOD_RPS, seconds: FLOOD_SECONDS } });
     const flooded = new Promise<FloodResult>((done, fail) => {
       flooder.once('message', done);
       flooder.once('error', fail);
     });
-    const floodEnd = performance.now() + FLOOD_SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: LEGIT_CLIENTS }, async (_, client) => {
-        while (performance.now() < floodEnd) {
-          const result = await redeem(legitPool.pop()!, `192.0.2.${client + 1}`);
-          legit.push(result.ms);
-          if (result.status !== 202) legitFailures++;
-          await sleep(50);
-        }
-      }),
-    );
+    const duringFlood = await legitDuring(FLOOD_SECONDS);
     const flood = await flooded;
     await flooder.terminate();
-    legit.sort((a, b) => a - b);
+    const floodPeakKb = edge.peakKb();
+    // (b) one address holds thousands of unfinished bodies; (c) slow headers from many addresses.
+    const port = Number(new URL(url).port);
+    const bodiesHeld = startHolder(port, ATTACK_CONNECTIONS, 'body', 1, ATTACK_SECONDS + 2);
+    await sleep(2000); // let the attacker's connections pile up first
+    const duringBodies = await legitDuring(ATTACK_SECONDS);
+    const bodies = await bodiesHeld;
+    await sleep(1000);
+    const headersHeld = startHolder(port, ATTACK_CONNECTIONS, 'headers', ATTACK_ADDRESSES, ATTACK_SECONDS + 2);
+    await sleep(2000);
+    const duringHeaders = await legitDuring(ATTACK_SECONDS);
+    const headers = await headersHeld;
     const peakKb = edge.peakKb();
     const agentPeakKb = agent.service?.peakKb() ?? NaN;
+    const attacks = [duringFlood, duringBodies, duringHeaders];
+    const edgeAliveAfterAttacks = edge.child.exitCode === null && edge.child.signalCode === null;
 
     // Phase 3: a burst of redemptions all at once (heap headroom: every one answered, the edge still up).
     const burstTickets = tickets(BURST);
@@ -367,12 +440,31 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
       flood_429: flood.limited,
       flood_other: flood.other,
       flood_429_has_retry_after: flood.retryAfterSeen,
-      legit_during_flood_requests: legit.length,
-      legit_during_flood_failures: legitFailures,
-      legit_during_flood_p50_ms: round(percentile(legit, 50)),
-      legit_during_flood_p99_ms: round(percentile(legit, 99)),
+      legit_during_flood_requests: duringFlood.requests,
+      legit_during_flood_failures: duringFlood.failures,
+      legit_during_flood_success_pct: duringFlood.successPct,
+      legit_during_flood_p50_ms: duringFlood.p50,
+      legit_during_flood_p99_ms: duringFlood.p99,
+      flood_peak_rss_mb: mb(floodPeakKb),
+      bodies_attack_connections: ATTACK_CONNECTIONS,
+      bodies_attack_connected: bodies.connected,
+      bodies_attack_closed_by_edge: bodies.closedByServer,
+      legit_during_bodies_requests: duringBodies.requests,
+      legit_during_bodies_success_pct: duringBodies.successPct,
+      legit_during_bodies_p50_ms: duringBodies.p50,
+      legit_during_bodies_p99_ms: duringBodies.p99,
+      headers_attack_connections: ATTACK_CONNECTIONS,
+      headers_attack_addresses: ATTACK_ADDRESSES,
+      headers_attack_connected: headers.connected,
+      headers_attack_closed_by_edge: headers.closedByServer,
+      legit_during_headers_requests: duringHeaders.requests,
+      legit_during_headers_success_pct: duringHeaders.successPct,
+      legit_during_headers_p50_ms: duringHeaders.p50,
+      legit_during_headers_p99_ms: duringHeaders.p99,
+      edge_alive_after_attacks: edgeAliveAfterAttacks,
       idle_rss_mb: mb(idleRssKb),
       peak_rss_mb: mb(peakKb),
+      peak_rss_during_attacks_mb: mb(peakKb),
       burst_requests: BURST,
       burst_202: burst.filter((result) => result.status === 202).length,
       burst_created_within_hold: burst.filter((result) => result.created).length,
@@ -385,7 +477,8 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
       agent_peak_rss_mb_during_flood: mb(agentPeakKb),
       agent_peak_rss_mb_after_burst: mb(agent.service?.peakKb() ?? NaN),
       agent_alive_after_burst: agent.service ? agent.service.child.exitCode === null && agent.service.child.signalCode === null : 'n/a',
-      goal_legit_p99_le_500ms: percentile(legit, 99) <= 500,
+      goal_legit_success_100pct: attacks.every((attack) => attack.failures === 0 && attack.requests > 0),
+      goal_legit_p99_le_500ms: attacks.every((attack) => attack.p99 <= 500),
       goal_flooder_gets_429: flood.limited > 0,
       goal_peak_rss_le_120mb: peakKb / 1024 <= 120,
     };
