@@ -8,4 +8,5 @@ export const parts: Record<string, () => Promise<BenchPart>> = {
   synth: () => import('./synth.mts'),
   edge: () => import('./edge.mts'),
   accounts: () => import('./accounts.mts'),
+  backup: () => import('./backup.mts'),
 };

@@ -109,6 +109,12 @@ it('the built CLIs run with plain node: create-accounts, ticketmaster, accounts 
   const unconfigured = await run(process.execPath, ['dist/scripts/certs.mjs', 'renew'], { MEET_DATA_DIR: dataDir });
   expect(unconfigured.code).toBe(2);
   expect(unconfigured.stderr).toContain('MEET_CERT_DOMAINS: is required');
+  // What the backup timer and admins run in meet-edge (loads @aws-sdk/client-s3 under plain node).
+  for (const cli of ['backup', 'restore', 'rotate']) {
+    const help = await run(process.execPath, [`dist/scripts/${cli}.mjs`, '--help']);
+    expect(help.code, cli).toBe(0);
+    expect(help.stdout).toContain(`usage: npm run ${cli}`);
+  }
 }, 30_000);
 
 /**
