@@ -25,7 +25,7 @@ export const production: EnvironmentInput = {
   // The operator's shell name comes at deploy time (TF_VAR_ssh_user); keys and the bastion's settings from ~/.ssh/config.
   ssh: { bastion: 'bastion.wmcloud.org' },
   domains: { meet: 'meet.wmcloud.org', auth: 'auth.meet.wmcloud.org' },
-  // meet.wmcloud.org. is delegated to the project by the Cloud VPS admins (outside the project's own zone).
+  // Cloud VPS makes <project>.wmcloud.org. for every project: for project "meet" this zone is its own.
   dns: { zones: ['meet.wmcloud.org.'], ttl: 300 },
   hosts: {
     jitsi: { flavor: 'g4.cores8.ram16.disk20' },

@@ -88,6 +88,27 @@ describe('the bootstrap, run by /bin/sh', () => {
     expect(readFileSync(join(root, 'systemctl.log'), 'utf8')).toBe('daemon-reload\nenable meet-setup.service\nstart --no-block meet-setup.service\n');
   });
 
+  it('through cc_bootcmd as cloud-init runs it (its shellify, then /bin/sh), once per instance via cloud-init-per', () => {
+    const root = tempDir();
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> ${root}/systemctl.log\n`);
+    // cloud-init-per <frequency> <name> <command...>: records its first two arguments, runs the command.
+    writeFileSync(join(bin, 'cloud-init-per'), `#!/bin/sh\necho "$1 $2" > ${root}/per.log\nshift 2\nexec "$@"\n`);
+    for (const name of ['systemctl', 'cloud-init-per']) chmodSync(join(bin, name), 0o755);
+    const text = userData('jitsi').replaceAll('$${', '${').replaceAll('%%{', '%{');
+    const config = JSON.parse(text.slice('#cloud-config\n'.length)) as { bootcmd: string[][] };
+    const rooted = [config.bootcmd[0]!.slice(0, -1).concat(config.bootcmd[0]!.at(-1)!.replaceAll(" '/", ` '${root}/`))];
+    const input = join(root, 'bootcmd.json');
+    writeFileSync(input, JSON.stringify(rooted));
+    const shellified = cloudInitPython('import json, sys\nfrom cloudinit import util\nprint(util.shellify(json.load(open(sys.argv[1]))), end="")', [input]);
+    writeFileSync(join(root, 'bootcmd.sh'), shellified);
+    execFileSync('/bin/sh', [join(root, 'bootcmd.sh')], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(readFileSync(join(root, 'per.log'), 'utf8')).toBe('instance meet-bootstrap\n');
+    for (const file of hostSetup(hostCloudInitProps('jitsi', cloudInitOptions('jitsi'))).files) expect(readFileSync(join(root, file.path), 'utf8'), file.path).toBe(file.content);
+    expect(readFileSync(join(root, 'systemctl.log'), 'utf8')).toBe('daemon-reload\nenable meet-setup.service\nstart --no-block meet-setup.service\n');
+  });
+
   it('every shell program it writes parses', () => {
     for (const role of ROLES) {
       for (const file of hostSetup(hostCloudInitProps(role, cloudInitOptions(role))).files.filter((item) => item.content.startsWith('#!/bin/sh'))) {
