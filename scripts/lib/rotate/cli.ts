@@ -10,6 +10,7 @@ import { backupKeyPath } from '../backup/key.js';
 import { AGENT_NAME } from '../local-stack.js';
 import { planAcmeAccountRotation } from './acme-account.js';
 import { planAgentKeyRotation } from './agent-keys.js';
+import { planProductionAgentKeys } from './agent-keys-production.js';
 import { actor, runPlan, StepFailed, type Plan } from './plan.js';
 import { planServicePassword } from './service-password.js';
 import { planBackupKey, planTicketmaster } from './simple.js';
@@ -35,9 +36,13 @@ secrets:
 options:
   --dry-run                 print the exact steps and change nothing
   --agent NAME              only this agent (agent-signing, agent-sealing); default: all
-  --secrets-file FILE       jicofo, jvb in production: the operator's secrets file (npm run secrets -- init)
+  --secrets-file FILE       production (jicofo, jvb, agent-signing, agent-sealing): the operator's secrets file
+                            (npm run secrets -- init); replaced atomically, mode 0600, previous kept as FILE.prev
   --env NAME                the environment of --secrets-file (deploys NAME-services)
-  --deploy                  with --secrets-file: run the deploy step instead of printing it
+  --deploy                  with --secrets-file: run each deploy step instead of printing it and pausing (run the
+                            same command again after deploying to go on)
+  --old-seals-drained       agent-sealing in production: no outbox job needs the old key any more (checked with
+                            docker exec meet-edge node dist/scripts/tickets.mjs jobs); lets the last step remove it
   --help                    this text
 
 A step that fails leaves the previous secrets working and says whether to resume (run the same command again)
@@ -71,13 +76,13 @@ async function agentsOf(io: CliIo, dataDir: string): Promise<readonly AgentConfi
 }
 
 export function runRotateCli(args: readonly string[], io: RotateIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'dry-run', 'deploy'], string: ['agent', 'secrets-file', 'env'], alias: { h: 'help' } });
+  const argv = minimist([...args], { boolean: ['help', 'dry-run', 'deploy', 'old-seals-drained'], string: ['agent', 'secrets-file', 'env'], alias: { h: 'help' } });
   return runCli(io, 'rotate', ROTATE_USAGE, async () => {
     if (argv.help) {
       io.out(ROTATE_USAGE);
       return;
     }
-    const known = new Set(['_', 'help', 'h', 'dry-run', 'deploy', 'agent', 'secrets-file', 'env']);
+    const known = new Set(['_', 'help', 'h', 'dry-run', 'deploy', 'old-seals-drained', 'agent', 'secrets-file', 'env']);
     const unknown = Object.keys(argv).find((key) => !known.has(key));
     if (unknown) throw new UsageError(`unknown option --${unknown}`);
     const [secret, ...rest] = argv._.map(String);
@@ -86,9 +91,10 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
     const extra = secret === 'ticketmaster' ? rest.slice(1) : rest;
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (argv.agent !== undefined && secret !== 'agent-signing' && secret !== 'agent-sealing') throw new UsageError('--agent applies to agent-signing and agent-sealing only');
-    if ((argv['secrets-file'] !== undefined || argv.env !== undefined || argv.deploy) && secret !== 'jicofo' && secret !== 'jvb') {
-      throw new UsageError('--secrets-file, --env and --deploy apply to jicofo and jvb');
+    if ((argv['secrets-file'] !== undefined || argv.env !== undefined || argv.deploy) && !['jicofo', 'jvb', 'agent-signing', 'agent-sealing'].includes(secret)) {
+      throw new UsageError('--secrets-file, --env and --deploy apply to jicofo, jvb, agent-signing and agent-sealing');
     }
+    if (argv['old-seals-drained'] && secret !== 'agent-sealing') throw new UsageError('--old-seals-drained applies to agent-sealing');
     const dataDir = io.env.MEET_DATA_DIR || '.meet';
     const who = actor(io.env);
     const dryRun = Boolean(argv['dry-run']);
@@ -110,9 +116,19 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
       switch (name) {
         case 'agent-signing':
         case 'agent-sealing': {
-          if (io.env.MEET_AGENTS) throw new UsageError(`${name} rotates the local stack's agent keys; in production rotate agent_signing_secrets / agent_sealing_private_keys in the secrets file (see README, Rotating secrets)`);
+          const kind = name === 'agent-signing' ? 'signing' : 'sealing';
+          if (argv['secrets-file'] !== undefined) {
+            if (argv.env === undefined || !/^[a-z][a-z0-9-]{0,30}$/.test(argv.env)) throw new UsageError('--secrets-file needs --env NAME (the environment it deploys)');
+            // Production's agents share these variables: --agent can only name all of them.
+            if (argv.agent !== undefined) throw new UsageError(`--agent "${argv.agent}": in production every agent shares the keys of the secrets file; rotate them all (no --agent)`);
+            return planProductionAgentKeys({
+              kind, path: argv['secrets-file'], environment: argv.env, who, err: io.err, oldSealsDrained: Boolean(argv['old-seals-drained']),
+              ...(argv.deploy ? { deploy: async (command: readonly string[]) => void (await $({ stdio: ['ignore', 2, 2] })`${command}`) } : {}),
+            });
+          }
+          if (io.env.MEET_AGENTS) throw new UsageError(`${name} with MEET_AGENTS: rotate production's keys in the secrets file with --secrets-file FILE --env NAME`);
           if (argv.agent !== undefined && argv.agent !== AGENT_NAME) throw new UsageError(`no agent is named "${argv.agent}" (the local stack has one: ${AGENT_NAME})`);
-          return planAgentKeyRotation({ dataDir, kind: name === 'agent-signing' ? 'signing' : 'sealing', who, err: io.err, ...(io.graceMs !== undefined ? { graceMs: io.graceMs } : {}) });
+          return planAgentKeyRotation({ dataDir, kind, who, err: io.err, ...(io.graceMs !== undefined ? { graceMs: io.graceMs } : {}) });
         }
         case 'ticketmaster': {
           if (!rest[0]) throw new UsageError('ticketmaster needs the name of the ticketmaster');

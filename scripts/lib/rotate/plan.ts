@@ -29,6 +29,9 @@ export interface RunOptions {
 
 export class StepFailed extends Error {}
 
+/** Thrown by a step that waits for the operator (a deploy to run, a check to make): the run stops there, exit 0. */
+export class DeployPending extends Error {}
+
 export async function runPlan(plan: Plan, options: RunOptions): Promise<void> {
   const { err } = options;
   if (plan.resumed) err(`resuming ${plan.what}: ${plan.resumed}`);
@@ -44,6 +47,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<void> {
       if (options.failBeforeStep === index + 1) throw new Error('failure injected for a test');
       await step.run();
     } catch (error) {
+      if (error instanceof DeployPending) {
+        err(`paused after step ${index}: ${error.message}`);
+        return;
+      }
       throw new StepFailed(`step ${index + 1} (${step.title}) failed: ${(error as Error).message}\n${plan.onFailure}`);
     }
   }

@@ -221,3 +221,38 @@ describe('--dry-run and --help', () => {
     db = openDatabase(dataDir);
   });
 });
+
+describe('rotate jicofo in production (--secrets-file)', () => {
+  it('sets the password through the agents, then replaces the TF_VAR line atomically (0600, .prev kept) and prints the deploy', async () => {
+    const { createSecretsFile } = await import('../../../scripts/lib/secrets-file.js');
+    const { readSecretVariable } = await import('../../../scripts/lib/rotate/secrets-file-edit.js');
+    const { stat } = await import('node:fs/promises');
+    const restarted = await startLocalStack({ dataDir, authPort: await freePort(), agentPort: await freePort(), prosodyPort: await freePort(), logLevel: 'silent' });
+    try {
+      const file = join(dataDir, 'staging.env');
+      await createSecretsFile(file, 'staging');
+      const before = await readFile(file, 'utf8');
+      const keys = await import('../../../edge/shared/keys.js').then((m) => m.readLocalKeys(dataDir));
+      const prodEnv = {
+        ...env,
+        MEET_AGENTS: JSON.stringify([{ name: 'jitsi', url: restarted.agentUrl, sealingPublicKey: keys.sealingPublicKey }]),
+        MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ jitsi: keys.signingSecret }),
+      };
+      const result = await capture((io) => runRotateCli(['jicofo', '--secrets-file', file, '--env', 'staging'], io), prodEnv);
+      expect(result.code, result.err.join('\n')).toBe(0);
+      const after = await readFile(file, 'utf8');
+      const fresh = readSecretVariable(after, 'jicofo_auth_password')!;
+      expect(fresh).not.toBe(readSecretVariable(before, 'jicofo_auth_password'));
+      expect(readSecretVariable(after, 'jvb_auth_password')).toBe(readSecretVariable(before, 'jvb_auth_password'));
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(await readFile(`${file}.prev`, 'utf8')).toBe(before);
+      expect((await stat(`${file}.prev`)).mode & 0o777).toBe(0o600);
+      expect(result.err.join('\n')).toContain('npx cdktf deploy staging-services');
+      expect(await readFile(`${file}.audit`, 'utf8')).toMatch(/secret-rotated jicofo .* by rotation-test/);
+      expect(await xmppLogin({ port: restarted.prosody.c2sPort, username: 'focus', password: fresh, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
+      expect([...result.out, ...result.err].join('\n')).not.toContain(fresh);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
