@@ -27,7 +27,7 @@ Options:
   --quiet   print only the summary
   --help    show this help
 
-Exit status: 0 all due jobs done, 75 some put back to retry later, 1 error.`;
+Exit status: 0 all due jobs done, 75 some put back to retry later (or the disk is full), 1 error.`;
 
 const args = minimist(process.argv.slice(2), {
   boolean: ['help', 'quiet'],
@@ -65,7 +65,9 @@ try {
     `created ${summary.created}, conflict ${summary.conflict}, failed ${summary.failed}, put back ${summary.retry} ` +
       `(${left.pending + left.attempting} waiting in the inbox) in ${Date.now() - started} ms`,
   );
-  process.exitCode = summary.retry > 0 ? 75 : 0;
+  // A full disk claimed nothing: the due jobs wait for a later run, as after a put-back.
+  if (worker.storage.full) console.error('create-accounts: the disk is full; the jobs wait for a later run');
+  process.exitCode = summary.retry > 0 || worker.storage.full ? 75 : 0;
 } catch (error) {
   console.error(terminalLines(`create-accounts: ${(error as Error).message}`));
   process.exitCode = 1;
