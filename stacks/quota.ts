@@ -15,8 +15,9 @@ export interface QuotaNeed {
   readonly volumeGiB: number;
 }
 
-/** A new Cloud VPS project's quota. */
-export const NEW_PROJECT_QUOTA: QuotaNeed = { instances: 8, vcpus: 8, ramGiB: 16, floatingIps: 0, volumes: 0, volumeGiB: 0 };
+/** A new Cloud VPS project's quota (its Cinder quota is not in those templates: ask for the volumes too). */
+export const NEW_PROJECT_QUOTA = { instances: 8, vcpus: 8, ramGiB: 16, floatingIps: 0 } as const;
+const LABELS: Record<keyof typeof NEW_PROJECT_QUOTA, string> = { instances: 'instances', vcpus: 'vCPU', ramGiB: 'RAM', floatingIps: 'floating IPs' };
 
 const FLAVOR = /(?:^|\.)cores(\d+)\.ram(\d+)(?:\.|$)/;
 
@@ -49,7 +50,7 @@ export function quotaLine(env: EnvironmentConfig): string {
   } catch (error) {
     return `${env.name}: cannot tell its quota: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const over = (Object.keys(NEW_PROJECT_QUOTA) as (keyof QuotaNeed)[]).filter((key) => need[key] > NEW_PROJECT_QUOTA[key]);
+  const over = (Object.keys(NEW_PROJECT_QUOTA) as (keyof typeof NEW_PROJECT_QUOTA)[]).filter((key) => need[key] > NEW_PROJECT_QUOTA[key]).map((key) => LABELS[key]);
   return `${env.name} (project ${env.openstack.project}) needs ${need.instances} instances, ${need.vcpus} vCPU, ${need.ramGiB} GiB RAM, `
     + `${need.floatingIps} floating IPs, ${need.volumes} volumes (${need.volumeGiB} GiB)`
     + (over.length > 0 ? `; above a new project's quota: ${over.join(', ')}` : '');

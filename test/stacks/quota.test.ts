@@ -14,7 +14,7 @@ describe('quota', () => {
   it('production: 2 instances, 9 vCPU, 18 GiB, 2 floating IPs, 2 volumes of 15 GiB; staging more', () => {
     expect(quotaNeed(productionConfig())).toEqual({ instances: 2, vcpus: 9, ramGiB: 18, floatingIps: 2, volumes: 2, volumeGiB: 15 });
     expect(quotaNeed(parseEnvironment(staging))).toEqual({ instances: 4, vcpus: 13, ramGiB: 26, floatingIps: 4, volumes: 2, volumeGiB: 15 });
-    expect(quotaLine(productionConfig())).toBe('production (project meet) needs 2 instances, 9 vCPU, 18 GiB RAM, 2 floating IPs, 2 volumes (15 GiB); above a new project\'s quota: vcpus, ramGiB, floatingIps, volumes, volumeGiB');
+    expect(quotaLine(productionConfig())).toBe('production (project meet) needs 2 instances, 9 vCPU, 18 GiB RAM, 2 floating IPs, 2 volumes (15 GiB); above a new project\'s quota: vCPU, RAM, floating IPs');
   });
 
   it('reads sizes from Cloud VPS flavor names and names a flavor it cannot read', () => {
