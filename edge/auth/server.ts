@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { serve, type ServerType } from '@hono/node-server';
+import { Gauge } from 'prom-client';
 import { normaliseAddress } from '../shared/addresses.js';
 import { ConnectionGuard } from '../shared/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -64,7 +65,7 @@ function closeGracefully(server: ServerType): Promise<void> {
 function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger): ConnectionGuard {
   const trusted = new Set(config.trustedProxies.map(normaliseAddress));
   let warned = 0;
-  return new ConnectionGuard({
+  const guard = new ConnectionGuard({
     ...config.connections,
     exemptPeers: trusted,
     clientOf: (request) => {
@@ -79,6 +80,17 @@ function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger):
       log.warn({ reason: kind, client }, 'connection limit reached; refusing');
     },
   });
+  new Gauge({
+    name: 'meet_auth_connections',
+    help: 'Open client connections, and requests whose body is still arriving',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    collect() {
+      this.set({ state: 'open' }, guard.stats.connections);
+      this.set({ state: 'unfinished_body' }, guard.stats.pendingBodies);
+    },
+  });
+  return guard;
 }
 
 export async function startAuthServer(config: AuthConfig, options: AuthServerOptions = {}): Promise<AuthServer> {

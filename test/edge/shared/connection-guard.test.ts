@@ -81,6 +81,7 @@ function send(url: URL, from: string, options: { method?: string; path?: string;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PARTIAL_POST = 'POST /create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"us';
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+const METRICS_TOKEN = 'guard-test-metrics-token-0123456789abcdef';
 
 describe('meet-auth connection limits', () => {
   it('closes connections beyond the per-address limit at once, and another address is still served', async () => {
@@ -97,7 +98,7 @@ describe('meet-auth connection limits', () => {
   });
 
   it('answers unfinished bodies beyond the per-client limit with 429 at once; others redeem meanwhile', async () => {
-    const url = await authServer({ maxPendingBodiesPerClient: 3 });
+    const url = await authServer({ maxPendingBodiesPerClient: 3 }, { MEET_METRICS_TOKEN: METRICS_TOKEN });
     const held = await Promise.all(Array.from({ length: 6 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
     await sleep(300);
     const refused = held.filter((connection) => connection.isClosed());
@@ -105,6 +106,11 @@ describe('meet-auth connection limits', () => {
     for (const connection of refused) expect(await connection.closed).toMatch(/^HTTP\/1\.1 429 [^]*retry-after: 1/i);
     const other = await send(url, '127.0.0.3', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: JSON.stringify({ token: 'nope.nope' }) });
     expect(other.status).toBe(403); // the app's own answer: the request got through
+    // What the guard holds and refused is in /metrics.
+    const metrics = (await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body;
+    expect(metrics).toMatch(/^meet_auth_connections\{state="unfinished_body"\} 3$/m);
+    expect(metrics).toMatch(/^meet_auth_connections\{state="open"\} [45]$/m); // the three held, this one (and maybe the last, closing)
+    expect(metrics).toMatch(/^meet_auth_connections_refused_total\{reason="bodies_per_client"\} 3$/m);
   });
 
   it('when full, the address holding the most gives way to one holding fewer', async () => {
