@@ -68,7 +68,7 @@ console.log(`
 Wikimedia Meet local stack is running (state in ${running.dataDir}${running.keysCreated ? ', keys generated' : ''}):
   meet-auth  ${running.authUrl}/create  and  ${running.authUrl}/generate_token
   agent      ${running.agentUrl}  (private; signed jobs only)
-  prosody    xmpp://127.0.0.1:${running.prosody.c2sPort}  domain ${running.xmppDomain}
+  prosody    xmpp://127.0.0.1:${running.prosody.c2sPort}  domain ${running.xmppDomain}, auth domain ${running.authDomain} (focus, jvb)
 Get a ticketmaster token: npm run ticketmaster -- add <your name>
 Press Ctrl-C to stop.
 ready`);

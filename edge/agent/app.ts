@@ -37,6 +37,9 @@ export interface AgentAppDeps {
   readonly xmppDomain?: string;
   /** @default "auth.meet.jitsi" */
   readonly authDomain?: string;
+  /** The host's certificate and ACME account directories, for the backup routes. */
+  readonly certsDir?: string;
+  readonly acmeDir?: string;
   /** Clock for signature timestamps (tests). */
   readonly now?: () => Date;
 }

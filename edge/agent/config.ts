@@ -29,6 +29,9 @@ export interface AgentConfig {
   readonly xmppDomain: string;
   /** Jitsi's auth domain (the images' XMPP_AUTH_DOMAIN): the service accounts focus@ and jvb@ live there. */
   readonly authDomain: string;
+  /** The host's certificate (MEET_CERTS_DIR, as `npm run certs` has it) and ACME account, for backups. */
+  readonly certsDir: string;
+  readonly acmeDir: string;
   readonly holdMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
@@ -126,6 +129,7 @@ const envSchema = z.object({
       .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
       .default('auth.meet.jitsi'),
   ),
+  MEET_CERTS_DIR: optional(z.string().optional()),
   MEET_HOLD_MS: int(0, 30_000, 1500),
   MEET_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
@@ -163,6 +167,8 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
         : { mode: 'prosodyctl' as const, configPath: e.MEET_PROSODYCTL_CONFIG, prosodyctl: e.MEET_PROSODYCTL },
     xmppDomain: e.MEET_XMPP_DOMAIN,
     authDomain: e.MEET_XMPP_AUTH_DOMAIN,
+    certsDir: e.MEET_CERTS_DIR ?? join(e.MEET_DATA_DIR, 'certs'),
+    acmeDir: join(e.MEET_DATA_DIR, 'acme'),
     holdMs: e.MEET_HOLD_MS,
     logLevel: e.MEET_LOG_LEVEL,
     connections: AGENT_CONNECTION_LIMITS,

@@ -40,6 +40,8 @@ export async function startAgentServer(config: AgentConfig, options: AgentServer
     ...(records ? { records } : {}),
     xmppDomain: config.xmppDomain,
     authDomain: config.authDomain,
+    certsDir: config.certsDir,
+    acmeDir: config.acmeDir,
     sealingKeys: config.sealingKeys,
     signingKeys: config.signingKeys,
     holdMs: config.holdMs,

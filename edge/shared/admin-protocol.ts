@@ -7,6 +7,8 @@
  * - `POST /backup/list` `{}` → `{"domains": {"xmpp": [names], "auth": [names]}}`
  * - `POST /backup/export` `{"domain": "xmpp"|"auth", "usernames": [...]}` → `{"accounts": [records]}`
  * - `POST /backup/import` `{"domain": "xmpp"|"auth", "accounts": [records]}` → `{"imported": n}`
+ * - `POST /backup/files` `{}` → `{"files": {"certs/cert.crt": base64, …}}`: the host's certificate and ACME account
+ * - `POST /backup/restore-files` `{"files": {…}}` → `{"restored": n}`: only those four names, written atomically
  *
  * "xmpp" and "auth" name the agent's own two domains (MEET_XMPP_DOMAIN, MEET_XMPP_AUTH_DOMAIN): a request cannot
  * reach any other host of that Prosody.
@@ -16,6 +18,8 @@ export const ADMIN_PATHS = {
   backupList: '/backup/list',
   backupExport: '/backup/export',
   backupImport: '/backup/import',
+  backupFiles: '/backup/files',
+  backupRestoreFiles: '/backup/restore-files',
 } as const;
 
 export const SERVICE_USERNAMES = ['focus', 'jvb'] as const;

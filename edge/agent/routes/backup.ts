@@ -3,7 +3,10 @@
  * domains (users' and auth), for `npm run backup` and `npm run restore`. Signed and accepted once, like every
  * admin route; records hold SCRAM keys, never plaintext, and are never logged.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Hono } from 'hono';
+import { writeFileAtomically } from '../../shared/atomic-file.js';
 import { z } from 'zod';
 import { RECORDS_PER_REQUEST, type BackupDomain } from '../../shared/admin-protocol.js';
 import { accountRecord, type AccountRecords } from '../account-records.js';
@@ -18,16 +21,24 @@ export interface BackupRoutesDeps {
   readonly records?: AccountRecords;
   readonly xmppDomain: string;
   readonly authDomain: string;
+  /** Where the host's certificate and ACME account are (absent: the files routes answer unavailable). */
+  readonly certsDir?: string;
+  readonly acmeDir?: string;
   readonly signingKeys: readonly Buffer[];
   readonly now?: () => Date;
   readonly log?: { info(fields: object, message: string): void };
 }
 
 const domain = z.enum(['xmpp', 'auth']);
+/** The only files the backup routes read or write, with their modes. */
+export const HOST_FILES = { 'certs/cert.crt': 0o644, 'certs/cert.key': 0o600, 'acme/account.key': 0o600, 'acme/accounts.json': 0o600 } as const;
+type HostFile = keyof typeof HOST_FILES;
+const hostFile = z.enum(Object.keys(HOST_FILES) as [HostFile, ...HostFile[]]);
 const schemas = {
   list: z.strictObject({}),
   export: z.strictObject({ domain, usernames: z.array(z.string().min(1).max(1023)).max(RECORDS_PER_REQUEST) }),
   import: z.strictObject({ domain, accounts: z.array(accountRecord).max(RECORDS_PER_REQUEST) }),
+  restoreFiles: z.strictObject({ files: z.partialRecord(hostFile, z.string().regex(/^[A-Za-z0-9+/=]{0,40000}$/)) }),
 };
 
 export function backupRoutes(deps: BackupRoutesDeps) {
@@ -50,6 +61,31 @@ export function backupRoutes(deps: BackupRoutesDeps) {
     const body = parseBody(c.var.rawBody, schemas.export);
     const accounts = await withProsody(() => records().export(hostOf(body.domain), body.usernames));
     return c.json({ accounts });
+  });
+
+  const pathOf = (name: HostFile) => {
+    if (!deps.certsDir || !deps.acmeDir) throw new AgentError('unavailable', 'this agent does not know where the certificate and ACME account are');
+    const [dir, file] = name.split('/') as ['certs' | 'acme', string];
+    return join(dir === 'certs' ? deps.certsDir : deps.acmeDir, file);
+  };
+
+  /** The host's certificate and ACME account, base64, those that exist. */
+  app.post('/files', async (c) => {
+    parseBody(c.var.rawBody, schemas.list);
+    const files: Partial<Record<HostFile, string>> = {};
+    for (const name of Object.keys(HOST_FILES) as HostFile[]) {
+      const data = await readFile(pathOf(name)).catch(() => null);
+      if (data) files[name] = data.toString('base64');
+    }
+    return c.json({ files });
+  });
+
+  app.post('/restore-files', async (c) => {
+    const body = parseBody(c.var.rawBody, schemas.restoreFiles);
+    const names = Object.keys(body.files) as HostFile[];
+    for (const name of names) await writeFileAtomically(pathOf(name), Buffer.from(body.files[name]!, 'base64'), HOST_FILES[name]);
+    deps.log?.info({ action: 'backup-restore-files', files: names }, 'host files restored');
+    return c.json({ restored: names.length });
   });
 
   app.post('/import', async (c) => {

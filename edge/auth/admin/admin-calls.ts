@@ -63,3 +63,16 @@ export async function importRecords(agent: AgentConfig, domain: BackupDomain, ac
   if (typeof json.imported !== 'number') throw new AgentCallError(`agent ${agent.name} did not confirm the import`);
   return json.imported;
 }
+
+/** The agent host's certificate and ACME account files (base64 by name), those it has. */
+export async function hostFiles(agent: AgentConfig): Promise<Record<string, string>> {
+  const json = (await post(agent, ADMIN_PATHS.backupFiles, () => ({}))) as { files?: unknown };
+  if (typeof json.files !== 'object' || json.files === null) throw new AgentCallError(`agent ${agent.name} sent no files`);
+  return json.files as Record<string, string>;
+}
+
+export async function restoreHostFiles(agent: AgentConfig, files: Record<string, string>): Promise<number> {
+  const json = (await post(agent, ADMIN_PATHS.backupRestoreFiles, () => ({ files }))) as { restored?: unknown };
+  if (typeof json.restored !== 'number') throw new AgentCallError(`agent ${agent.name} did not confirm the files`);
+  return json.restored;
+}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentConfig } from '../../../edge/auth/config.js';
-import { exportRecords, listRecords } from '../../../edge/auth/admin/admin-calls.js';
+import { exportRecords, hostFiles, listRecords } from '../../../edge/auth/admin/admin-calls.js';
 import { databasePath } from '../../../edge/auth/store/db.js';
 import { RECORDS_PER_REQUEST, type BackupDomain } from '../../../edge/shared/admin-protocol.js';
 import type { Entries } from './archive.js';
@@ -28,6 +28,8 @@ const KEY_FILES = ['agent-signing-secret', 'agent-sealing-private-key', 'jicofo-
 export const ENTRY = {
   database: 'meet-auth.sqlite',
   records: (agent: string, domain: BackupDomain) => `prosody/${agent}/${domain}.json`,
+  /** A Jitsi host's own certificate and ACME account, as its agent has them (`certs/cert.crt`, `acme/account.key`…). */
+  hostFile: (agent: string, name: string) => `hosts/${agent}/${name}`,
 } as const;
 
 async function onlineCopy(dataDir: string): Promise<Buffer> {
@@ -71,7 +73,10 @@ export async function collectBackup(options: CollectOptions): Promise<{ entries:
       entries.set(ENTRY.records(agent.name, domain), Buffer.from(JSON.stringify(records)));
       summary[`${agent.name}.${domain}Accounts`] = records.length;
     }
-    progress(`${agent.name}: ${names.xmpp.length} account(s), ${names.auth.length} service account(s)`);
+    const files = await hostFiles(agent);
+    for (const [name, data] of Object.entries(files)) entries.set(ENTRY.hostFile(agent.name, name), Buffer.from(data, 'base64'));
+    summary[`${agent.name}.files`] = Object.keys(files).length;
+    progress(`${agent.name}: ${names.xmpp.length} account(s), ${names.auth.length} service account(s), ${Object.keys(files).length} certificate/ACME file(s)`);
   }
   summary.certificates = await addFiles(entries, options.certsDir ?? join(dataDir, 'certs'), 'certs', ['cert.crt', 'cert.key']);
   summary.acme = await addFiles(entries, join(dataDir, 'acme'), 'acme', ['account.key', 'accounts.json']);

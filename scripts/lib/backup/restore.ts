@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { accountRecord, type AccountRecord } from '../../../edge/agent/account-records.js';
 import type { AgentConfig } from '../../../edge/auth/config.js';
-import { importRecords } from '../../../edge/auth/admin/admin-calls.js';
+import { importRecords, restoreHostFiles } from '../../../edge/auth/admin/admin-calls.js';
 import { audit } from '../../../edge/auth/store/audit.js';
 import { DB_FILE, openDatabase } from '../../../edge/auth/store/db.js';
 import { MIGRATIONS } from '../../../edge/auth/store/migrations.js';
@@ -78,6 +78,14 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
   if (!database) throw new ArchiveError('the archive holds no meet-auth database');
   await checkDatabase(database);
   const records = new Map<string, { xmpp: AccountRecord[]; auth: AccountRecord[] }>();
+  const hostFiles = new Map<string, Record<string, string>>();
+  for (const [name, data] of entries) {
+    const file = /^hosts\/([^/]+)\/((?:certs|acme)\/[^/]+)$/.exec(name);
+    if (!file) continue;
+    const files = hostFiles.get(file[1]!) ?? {};
+    files[file[2]!] = data.toString('base64');
+    hostFiles.set(file[1]!, files);
+  }
   for (const name of entries.keys()) {
     const match = /^prosody\/([^/]+)\/(xmpp|auth)\.json$/.exec(name);
     if (!match) continue;
@@ -89,7 +97,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
   }
   const local = options.agents === undefined;
   const targetNames = local ? ['local'] : options.agents!.map((agent) => agent.name);
-  const missing = [...records.keys()].filter((name) => !targetNames.includes(name));
+  const missing = [...new Set([...records.keys(), ...hostFiles.keys()])].filter((name) => !targetNames.includes(name));
   if (missing.length > 0) throw new ArchiveError(`the archive holds accounts of agent(s) ${missing.join(', ')}, which this stack does not have (${targetNames.join(', ')}); nothing was changed`);
   if (local) {
     const pid = runningStackPid(dataDir);
@@ -134,7 +142,9 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
           accounts += await importRecords(agent, domain, mine[domain].slice(start, start + RECORDS_PER_REQUEST));
         }
       }
-      progress(`${agent.name}: ${mine.xmpp.length} account(s) and ${mine.auth.length} service account(s) restored`);
+      const files = hostFiles.get(agent.name);
+      if (files) await restoreHostFiles(agent, files);
+      progress(`${agent.name}: ${mine.xmpp.length} account(s), ${mine.auth.length} service account(s) and ${Object.keys(files ?? {}).length} certificate/ACME file(s) restored`);
     }
   };
   if (local) {

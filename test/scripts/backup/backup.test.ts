@@ -66,6 +66,12 @@ beforeAll(async () => {
     expect(answer.status, JSON.stringify(answer)).toBe("created");
   }
   mintTicket(db, issuer); // unused
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(source, 'certs'), { recursive: true });
+  await mkdir(join(source, 'acme'), { recursive: true });
+  for (const [name, mode] of [['certs/cert.crt', 0o644], ['certs/cert.key', 0o600], ['acme/account.key', 0o600], ['acme/accounts.json', 0o600]] as const) {
+    await writeFile(join(source, name), `contents of ${name}\n`, { mode });
+  }
   revokeTicket(db, mintTicket(db, issuer).ticket.split('.')[0]!); // revoked
   db.close();
 }, 60_000);
@@ -169,6 +175,11 @@ describe('npm run restore', () => {
       for (const user of users) expect(await xmppLogin({ port: restored.prosody.c2sPort, ...user }), user.username).toBe(true);
       expect(await xmppLogin({ port: restored.prosody.c2sPort, username: 'ada', password: 'not her password at all' })).toBe(false);
       expect(await xmppLogin({ port: restored.prosody.c2sPort, username: 'focus', password: jicofo, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
+      const { stat } = await import('node:fs/promises');
+      for (const [name, mode] of [['certs/cert.crt', 0o644], ['certs/cert.key', 0o600], ['acme/account.key', 0o600], ['acme/accounts.json', 0o600]] as const) {
+        expect(await readFile(join(dataDir, name), 'utf8')).toBe(`contents of ${name}\n`);
+        expect((await stat(join(dataDir, name))).mode & 0o777, name).toBe(mode);
+      }
       const db = openDatabase(dataDir);
       expect(db.prepare("SELECT detail FROM audit WHERE event = 'backup-restored'").all()).toEqual([{ detail: expect.stringContaining('restored by restorer') }]);
       db.close();
@@ -176,6 +187,18 @@ describe('npm run restore', () => {
       await restored?.close();
       await rm(fresh, { recursive: true, force: true });
       await rm(keyFile, { force: true });
+    }
+  });
+});
+
+describe("the agent's file routes", () => {
+  it('read and write only the certificate and the ACME account, nothing else', async () => {
+    const { adminAgents } = await import('../../../scripts/lib/admin-agents.js');
+    const { hostFiles, restoreHostFiles } = await import('../../../edge/auth/admin/admin-calls.js');
+    const [agent] = await adminAgents(env, source);
+    expect(Object.keys(await hostFiles(agent!)).sort()).toEqual(['acme/account.key', 'acme/accounts.json', 'certs/cert.crt', 'certs/cert.key']);
+    for (const name of ['../../etc/evil', 'keys/agent-signing-secret', 'certs/other.pem']) {
+      await expect(restoreHostFiles(agent!, { [name]: 'AAAA' })).rejects.toThrow(/HTTP 400/);
     }
   });
 });
