@@ -23,10 +23,10 @@ export const accountRecord = z.strictObject({
 export type AccountRecord = z.infer<typeof accountRecord>;
 
 /** How many records one admin-shell line reads or writes (keeps each line well under Prosody's stanza limits). */
-export const RECORDS_PER_CALL = 200;
+const RECORDS_PER_CALL = 200;
 
 /** A Lua long bracket literal holding `text`, with a level no `]=…]` inside `text` can close. */
-export function longBracket(text: string): string {
+function longBracket(text: string): string {
   let level = 0;
   while (text.includes(`]${'='.repeat(level)}]`)) level++;
   const eq = '='.repeat(level);
@@ -41,7 +41,7 @@ const opening = (domain: string) => [
   `local store, roles = sm.open(h, "accounts"), sm.open(h, "account_roles")`,
 ];
 
-export function exportLine(domain: string, usernames: readonly string[]): string {
+function exportLine(domain: string, usernames: readonly string[]): string {
   return [
     ...opening(domain),
     `local out = {}`,
@@ -51,7 +51,7 @@ export function exportLine(domain: string, usernames: readonly string[]): string
   ].join(' ');
 }
 
-export function importLine(domain: string, records: readonly AccountRecord[]): string {
+function importLine(domain: string, records: readonly AccountRecord[]): string {
   return [
     ...opening(domain),
     `local n = 0`,

@@ -15,7 +15,7 @@ import { sealingKeyId, sealingPublicKeyOf } from '../../edge/shared/sealing.js';
 import { decodeSigningSecret } from '../../edge/shared/signing.js';
 import { replaceFiles } from './certs/files.js';
 
-export const LOADED_FILE = 'loaded.json';
+const LOADED_FILE = 'loaded.json';
 
 /** Not secret: the first 8 bytes of SHA-256 of a signing secret's bytes, hex. */
 export function signingFingerprint(secret: string): string {

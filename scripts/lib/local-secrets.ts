@@ -43,7 +43,7 @@ export async function ensureServicePasswords(dataDir: string): Promise<Record<Se
 
 export const servicePasswordPath = (dataDir: string, service: ServiceName) => join(keysDir(dataDir), SERVICE_ACCOUNTS[service].file);
 
-export const STACK_PID_FILE = 'stack.pid';
+const STACK_PID_FILE = 'stack.pid';
 
 export async function writeStackPid(dataDir: string): Promise<void> {
   await writeFile(join(dataDir, STACK_PID_FILE), `${process.pid}\n`, { mode: 0o600 });

@@ -31,7 +31,7 @@ export interface BackupRoutesDeps {
 
 const domain = z.enum(['xmpp', 'auth']);
 /** The only files the backup routes read or write, with their modes. */
-export const HOST_FILES = { 'certs/cert.crt': 0o644, 'certs/cert.key': 0o600, 'acme/account.key': 0o600, 'acme/accounts.json': 0o600 } as const;
+const HOST_FILES = { 'certs/cert.crt': 0o644, 'certs/cert.key': 0o600, 'acme/account.key': 0o600, 'acme/accounts.json': 0o600 } as const;
 type HostFile = keyof typeof HOST_FILES;
 const hostFile = z.enum(Object.keys(HOST_FILES) as [HostFile, ...HostFile[]]);
 const schemas = {

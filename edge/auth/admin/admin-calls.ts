@@ -9,7 +9,7 @@ import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
 
-export class AgentCallError extends Error {}
+class AgentCallError extends Error {}
 
 const TIMEOUT_MS = 60_000;
 

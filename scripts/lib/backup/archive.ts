@@ -29,7 +29,7 @@ export type Entries = Map<string, Buffer>;
 
 export class ArchiveError extends Error {}
 
-export function backupKeyId(key: Buffer): string {
+function backupKeyId(key: Buffer): string {
   return createHmac('sha256', key).update('meet backup key id').digest('hex').slice(0, 16);
 }
 

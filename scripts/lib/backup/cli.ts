@@ -7,7 +7,7 @@ import { loadAuthConfig } from '../../../edge/auth/config.js';
 import { runCli, UsageError, type CliIo } from '../../../edge/auth/admin/io.js';
 import { adminAgents } from '../admin-agents.js';
 import { actor } from '../rotate/plan.js';
-import { ArchiveError, readHeader, sealArchive } from './archive.js';
+import { readHeader, sealArchive } from './archive.js';
 import { collectBackup } from './collect.js';
 import { backupKeyPath, ensureBackupKey, readBackupKey } from './key.js';
 import { restoreArchive } from './restore.js';
@@ -24,7 +24,7 @@ const ENVIRONMENT_HELP = `environment:
                          from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
   MEET_BACKUP_KEEP_DAILY (7), MEET_BACKUP_KEEP_WEEKLY (4)   retention after each backup`;
 
-export const BACKUP_USAGE = `usage: npm run backup -- --out DIR | --to s3://bucket/prefix
+const BACKUP_USAGE = `usage: npm run backup -- --out DIR | --to s3://bucket/prefix
        npm run backup -- list --out DIR | --to s3://bucket/prefix [--json]
 
 Writes one archive: meet-auth's database (SQLite online backup), every Jitsi server's Prosody accounts (whole
@@ -37,7 +37,7 @@ ${ENVIRONMENT_HELP}
 
 exit status: 0 done, 1 failed, 2 bad usage.`;
 
-export const RESTORE_USAGE = `usage: npm run restore -- ARCHIVE      (a file, or s3://bucket/prefix/name)
+const RESTORE_USAGE = `usage: npm run restore -- ARCHIVE      (a file, or s3://bucket/prefix/name)
 
 Rebuilds the stack of MEET_DATA_DIR (a new, empty one too): meet-auth's database (tickets used, unused, revoked
 as they were; the audit trail), the keys, certificates and ACME account, and every account in each Jitsi
@@ -160,4 +160,3 @@ export function runRestoreCli(args: readonly string[], io: CliIo): Promise<numbe
   });
 }
 
-export { ArchiveError };

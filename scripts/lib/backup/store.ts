@@ -25,7 +25,7 @@ export function archiveName(environment: string, now: Date): string {
   return `meet-${environment}-${iso.replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${iso.slice(20, 23)}.meetbak`;
 }
 
-export function archiveTime(name: string): Date | null {
+function archiveTime(name: string): Date | null {
   const match = NAME.exec(name);
   if (!match) return null;
   const t = match[2]!;

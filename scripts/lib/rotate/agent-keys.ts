@@ -23,7 +23,7 @@ import { runningStackPid } from '../local-secrets.js';
 import { AGENT_NAME } from '../local-stack.js';
 import type { Plan } from './plan.js';
 
-export type AgentKeyKind = 'signing' | 'sealing';
+type AgentKeyKind = 'signing' | 'sealing';
 
 export interface AgentKeyOptions {
   readonly dataDir: string;

@@ -16,7 +16,7 @@ import { planServicePassword } from './service-password.js';
 import { planBackupKey, planTicketmaster } from './simple.js';
 import { join } from 'node:path';
 
-export const ROTATE_USAGE = `usage: npm run rotate -- <secret> [options]
+const ROTATE_USAGE = `usage: npm run rotate -- <secret> [options]
 
 secrets:
   agent-signing [--agent NAME]   the HMAC secret meet-auth signs deliveries with. Three steps, each loaded by the

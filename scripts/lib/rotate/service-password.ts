@@ -9,17 +9,16 @@
  * The new password waits in `<secret>.next` (0600) until the end, so a run that stopped is resumed by the same
  * command and uses the same password; until step 3, jicofo's file or variable still holds the old one.
  */
-import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile, copyFile, chmod } from 'node:fs/promises';
 import type { AgentConfig } from '../../../edge/auth/config.js';
 import { setServicePassword } from '../../../edge/auth/admin/admin-calls.js';
 import { audit } from '../../../edge/auth/store/audit.js';
 import { openDatabase } from '../../../edge/auth/store/db.js';
-import { AUTH_DOMAIN, SERVICE_ACCOUNTS, servicePasswordPath, type ServiceName } from '../local-secrets.js';
+import { AUTH_DOMAIN, newServicePassword, SERVICE_ACCOUNTS, servicePasswordPath, type ServiceName } from '../local-secrets.js';
 import type { Plan } from './plan.js';
 import { replaceSecretVariable, readSecretsFile } from './secrets-file-edit.js';
 
-export type ServiceTarget =
+type ServiceTarget =
   | { readonly kind: 'local'; readonly dataDir: string }
   | { readonly kind: 'secrets-file'; readonly path: string; readonly environment: string };
 
@@ -53,7 +52,7 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
       ? [{
           title: `generate a new password for ${jid} (kept in ${nextFile}, mode 0600, until the rotation is done)`,
           async run() {
-            await writeFile(nextFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+            await writeFile(nextFile, `${newServicePassword()}\n`, { mode: 0o600, flag: 'wx' });
           },
         }]
       : []),

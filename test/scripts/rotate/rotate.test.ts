@@ -126,6 +126,15 @@ describe('rotate ticketmaster', () => {
     expect(ticketmasterIdOf(fresh)).toBe(ticketmasterIdOf(old));
     expect((await verifyTicketmasterToken(db, old)).ok).toBe(false);
     expect((await verifyTicketmasterToken(db, fresh)).ok).toBe(true);
+    // The running meet-auth at once: the old token gets 403, the new one a ticket.
+    const generate = (token: string) =>
+      fetch(`${stack.authUrl}/generate_token`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: new URL(stack.authUrl).origin },
+        body: new URLSearchParams({ token }),
+      });
+    expect((await generate(old)).status).toBe(403);
+    expect((await generate(fresh)).status).toBe(200);
     expect(JSON.stringify(listAudit(db))).not.toContain(fresh.split('.')[1]);
   });
 
