@@ -8,8 +8,9 @@
  * here before it is sent: nothing in a record can become code.
  */
 import { z } from 'zod';
-import { AdminSocketConnection, ProsodyUnavailableError, type ReplResult } from './admin-socket.js';
-import { luaLiteral } from './prosody.js';
+import { ProsodyUnavailableError } from './prosody/accounts.js';
+import { AdminSocketConnection, type ReplResult } from './prosody/admin-socket.js';
+import { luaLiteral } from './prosody/lua.js';
 
 const scalar = z.union([z.string().max(4096), z.number(), z.boolean()]);
 /** One stored table of Prosody: string keys, scalar values (or one level of nesting, as role tables have). */

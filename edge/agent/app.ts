@@ -11,7 +11,7 @@ import { isStorageFull } from '../shared/storage-health.js';
 import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
-import type { ProsodyAdmin } from './prosody-admin.js';
+import type { ProsodyAdmin } from './prosody/accounts.js';
 import type { AccountRecords } from './account-records.js';
 import { accountRoutes } from './routes/accounts.js';
 import { backupRoutes } from './routes/backup.js';

@@ -2,8 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import type { AgentConfig } from './config.js';
 import { Inbox } from './inbox.js';
-import { AdminSocketAccounts, ProsodyctlAccounts, type ProsodyAccounts } from './prosody.js';
-import type { ProsodyAdmin } from './prosody-admin.js';
+import type { ProsodyAccounts, ProsodyAdmin } from './prosody/accounts.js';
+import { ProsodyctlAccounts } from './prosody/prosodyctl-accounts.js';
+import { AdminSocketAccounts } from './prosody/socket-accounts.js';
 import { AccountWorker, type WorkerLog } from './worker.js';
 
 export function prosodyAccountsFor(config: AgentConfig): ProsodyAccounts & ProsodyAdmin {

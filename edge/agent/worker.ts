@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { openSeal, SealError, sealContext } from '../shared/sealing.js';
 import { isStorageFull, StorageHealth } from '../shared/storage-health.js';
 import { newOwnerId, type ClaimedJob, type FinalStatus, type Inbox } from './inbox.js';
-import { ProsodyUnavailableError, type ProsodyAccounts } from './prosody.js';
+import { ProsodyUnavailableError, type ProsodyAccounts } from './prosody/accounts.js';
 
 export interface WorkerLog {
   info(fields: object, message: string): void;

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scramCredentials } from '../../edge/agent/prosody.js';
+import { scramCredentials } from '../../edge/agent/prosody/scram.js';
 import { importRecords } from '../../edge/auth/admin/admin-calls.js';
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';

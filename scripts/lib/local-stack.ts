@@ -12,7 +12,7 @@ import { loadAuthConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
 import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
 import type { Logger } from '../../edge/shared/log.js';
-import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { liveKeys, fingerprintsOf, removeLoaded, writeLoaded } from './live-keys.js';
 import { AUTH_DOMAIN, ensureServicePasswords, removeStackPid, SERVICE_ACCOUNTS, writeStackPid, type ServiceName } from './local-secrets.js';
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';

@@ -3,7 +3,7 @@
  * Prosody 13 over its admin socket, each account proven by an XMPP login with @xmpp/client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { RETURNS_PER_USE } from '../../edge/auth/store/tickets.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { xmppLogin } from '../support/xmpp.js';

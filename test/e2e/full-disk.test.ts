@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../edge/agent/config.js';
 import { Inbox } from '../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
 import { AccountWorker } from '../../edge/agent/worker.js';
 import { loadAuthConfig } from '../../edge/auth/config.js';

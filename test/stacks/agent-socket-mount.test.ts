@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProsody, type TestProsody } from '../support/prosody.js';
 
-// Speaks just enough of mod_admin_socket's protocol (edge/agent/admin-socket.ts) to run one command.
+// Speaks just enough of mod_admin_socket's protocol (edge/agent/prosody/admin-socket.ts) to run one command.
 const CLIENT = `
 import { connect } from 'node:net';
 const socket = connect(process.argv[2]);

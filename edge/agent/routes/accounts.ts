@@ -14,9 +14,8 @@ import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
 import { signedRequest } from '../middleware/signed-request.js';
-import { ProsodyUnavailableError } from '../prosody.js';
+import { ProsodyUnavailableError, type ProsodyAdmin } from '../prosody/accounts.js';
 import { foldedUsername, sealedPassword } from '../schemas.js';
-import type { ProsodyAdmin } from '../prosody-admin.js';
 
 export interface AccountRoutesDeps {
   readonly inbox: Inbox;

@@ -1,7 +1,7 @@
 /** Parses a verified raw body as JSON against a schema; anything else is the closed error bad_request. */
 import type { z } from 'zod';
 import { AgentError } from '../errors.js';
-import { ProsodyUnavailableError } from '../prosody.js';
+import { ProsodyUnavailableError } from '../prosody/accounts.js';
 
 export function parseBody<T extends z.ZodType>(raw: string, schema: T): z.infer<T> {
   let json: unknown;

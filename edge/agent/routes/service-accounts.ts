@@ -13,7 +13,7 @@ import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
 import { signedRequest } from '../middleware/signed-request.js';
-import type { ProsodyAdmin } from '../prosody-admin.js';
+import type { ProsodyAdmin } from '../prosody/accounts.js';
 import { sealedPassword } from '../schemas.js';
 import { parseBody, withProsody } from './body.js';
 

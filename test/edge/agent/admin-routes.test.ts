@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountRecords } from '../../../edge/agent/account-records.js';
 import { createAgentApp } from '../../../edge/agent/app.js';
 import { Inbox } from '../../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
 import { AccountWorker } from '../../../edge/agent/worker.js';
 import { ADMIN_PATHS, servicePasswordSealContext } from '../../../edge/shared/admin-protocol.js';
 import { createLogger } from '../../../edge/shared/log.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentApp } from '../../../edge/agent/app.js';
 import { Inbox } from '../../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
 import { AccountWorker } from '../../../edge/agent/worker.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';

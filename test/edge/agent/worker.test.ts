@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Inbox } from '../../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody.js';
+import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
 import { AccountWorker } from '../../../edge/agent/worker.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair, seal, sealContext } from '../../../edge/shared/sealing.js';

@@ -1,78 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  AdminSocketAccounts,
-  createUserLine,
-  hashableOutsideProsody,
-  hashingSchemeLine,
-  luaLiteral,
-  parseHashingScheme,
-  ProsodyctlAccounts,
-  ProsodyUnavailableError,
-  scramCredentials,
-  storeHashedUserLine,
-} from '../../../edge/agent/prosody.js';
-import { AdminSocketConnection } from '../../../edge/agent/admin-socket.js';
-import { ensureProsody012 } from '../../support/prosody012.js';
-import { startTestProsody, type TestProsody } from '../../support/prosody.js';
-import { xmppLogin } from '../../support/xmpp.js';
-
-const TRICKY = [
-  'has spaces in it',
-  `quotes ' and " here`,
-  'xml < & > chars',
-  'shell $(touch /tmp/pwned) `id`',
-  'lua "..os.exit(1)..", ]]--',
-  'Ünïcödé пароль 密码',
-];
-
-describe('luaLiteral', () => {
-  it('escapes every byte, so the literal holds only digits and backslashes', () => {
-    expect(luaLiteral('a"\n')).toBe('"\\097\\034\\010"');
-    expect(luaLiteral('é')).toBe('"\\195\\169"');
-    for (const value of TRICKY) expect(luaLiteral(value)).toMatch(/^"(\\\d{3})+"$/);
-  });
-
-  it('the create line carries name and password only as escaped literals', () => {
-    for (const password of TRICKY) {
-      const line = createUserLine('someone', 'meet.jitsi', password);
-      expect(line).toContain(luaLiteral(password));
-      expect(line.replace(luaLiteral(password), '')).not.toContain(password);
-      expect(line).not.toContain('someone');
-      expect(line).not.toMatch(/[\n\r]/);
-    }
-  });
-});
-
-describe('SCRAM credentials made by the agent', () => {
-  it('hashes only passwords our policy admits (SASLprep leaves them unchanged); the rest is left to Prosody', () => {
-    expect(hashableOutsideProsody('Ünïcödé пароль 密码')).toBe(true);
-    expect(hashableOutsideProsody('has spaces in it')).toBe(true);
-    expect(hashableOutsideProsody('bell \u0007 password')).toBe(false);
-    expect(hashableOutsideProsody('ﬁne ligature password')).toBe(false); // NFKC changes it
-    expect(hashableOutsideProsody('short')).toBe(false);
-  });
-
-  it('the store line carries no password, only the derived keys as escaped literals', async () => {
-    const password = 'a secret password 1';
-    const credentials = await scramCredentials(password, { hash: 'SHA-1', iterations: 10000 });
-    expect(credentials.salt).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const line = storeHashedUserLine('someone', 'meet.jitsi', credentials);
-    expect(line).not.toContain(luaLiteral(password));
-    expect(line).not.toContain(password);
-    expect(line).toContain(luaLiteral(credentials.storedKey));
-    expect(line).not.toMatch(/[\n\r]/);
-  });
-
-  it('reads a hashing scheme only when it is one we can reproduce', () => {
-    expect(parseHashingScheme('Result: SHA-1 10000')).toEqual({ hash: 'SHA-1', iterations: 10000 });
-    expect(parseHashingScheme('Result: SHA-256 20000')).toEqual({ hash: 'SHA-256', iterations: 20000 });
-    expect(parseHashingScheme('Result: none')).toBeNull();
-    expect(parseHashingScheme('Result: SHA-1 100')).toBeNull();
-    expect(parseHashingScheme('Result: SHA-1 10000.5')).toBeNull();
-  });
-});
+import { ProsodyUnavailableError } from '../../../../edge/agent/prosody/accounts.js';
+import { AdminSocketConnection } from '../../../../edge/agent/prosody/admin-socket.js';
+import { parseHashingScheme } from '../../../../edge/agent/prosody/answers.js';
+import { hashingSchemeLine, luaLiteral, storeHashedUserLine } from '../../../../edge/agent/prosody/lua.js';
+import { scramCredentials } from '../../../../edge/agent/prosody/scram.js';
+import { AdminSocketAccounts } from '../../../../edge/agent/prosody/socket-accounts.js';
+import { startTestProsody, type TestProsody } from '../../../support/prosody.js';
+import { TRICKY } from '../../../support/tricky-passwords.js';
+import { xmppLogin } from '../../../support/xmpp.js';
 
 describe('AdminSocketAccounts against Prosody 13', () => {
   let prosody: TestProsody;
@@ -250,39 +187,5 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     expect(await accounts.create('after', 'after restart 1')).toEqual({ kind: 'created' });
     expect(await accounts.verify('before', 'before restart 1')).toBe(true);
     expect(await xmppLogin({ port: prosody.c2sPort, username: 'after', password: 'after restart 1' })).toBe(true);
-  });
-});
-
-describe('ProsodyctlAccounts against Prosody 0.12 (the fallback)', () => {
-  let prosody: TestProsody;
-  let accounts: ProsodyctlAccounts;
-  beforeAll(async () => {
-    const p012 = await ensureProsody012();
-    prosody = await startTestProsody({ prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl });
-    accounts = new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl });
-  }, 120_000);
-  afterAll(async () => {
-    await prosody?.dispose();
-  });
-
-  it('runs a real 0.12', async () => {
-    expect(await prosody.prosodyctl(['about'])).toMatchObject({ stdout: expect.stringMatching(/Prosody 0\.12\./) });
-  });
-
-  it('creates with adduser, refuses an existing name without touching it, and verifies passwords', async () => {
-    const password = TRICKY[3]!;
-    expect(await accounts.create('bob', password)).toEqual({ kind: 'created' });
-    expect(await accounts.create('bob', 'other password 2')).toEqual({ kind: 'exists' });
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'bob', password })).toBe(true);
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'bob', password: 'other password 2' })).toBe(false);
-    expect(await accounts.verify('bob', password)).toBe(true);
-    expect(await accounts.verify('bob', 'other password 2')).toBe(false);
-  });
-
-  it('handles every tricky password', async () => {
-    for (const [index, password] of TRICKY.entries()) {
-      expect(await accounts.create(`old${index}`, password)).toEqual({ kind: 'created' });
-      expect(await xmppLogin({ port: prosody.c2sPort, username: `old${index}`, password, mechanism: 'PLAIN' })).toBe(true);
-    }
   });
 });

@@ -9,12 +9,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Parser, escapeXML, escapeXMLText, type Element } from '@xmpp/xml';
+import { ProsodyUnavailableError } from './accounts.js';
 
 const STREAM_OPEN =
   "<?xml version='1.0'?><stream:stream xmlns='xmpp:prosody.im/admin' " + "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
-
-/** Prosody cannot be reached or stopped answering: worth retrying later. */
-export class ProsodyUnavailableError extends Error {}
 
 export interface ReplResult {
   readonly ok: boolean;
