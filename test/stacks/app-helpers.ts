@@ -42,3 +42,22 @@ export function readTree(dir: string, prefix = ''): Map<string, Buffer> {
   }
   return files;
 }
+
+export interface StackAddresses {
+  readonly resources: string[];
+  readonly data: string[];
+  readonly outputs: string[];
+  readonly variables: string[];
+}
+
+/** Terraform's own address syntax: `type.name`, `data.type.name`, `output.name`, `var.name`; sorted. */
+export function addressesOf(stack: TfJson): StackAddresses {
+  const blocks = (group: Record<string, Record<string, unknown>> | undefined, prefix: string) =>
+    Object.entries(group ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`)).sort();
+  return {
+    resources: blocks(stack.resource, ''),
+    data: blocks(stack.data, 'data.'),
+    outputs: Object.keys(stack.output ?? {}).map((name) => `output.${name}`).sort(),
+    variables: Object.keys(stack.variable ?? {}).map((name) => `var.${name}`).sort(),
+  };
+}
