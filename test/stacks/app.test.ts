@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
-import { checkStack } from '../../stacks/schema-check.js';
+import { checkStack } from '../support/schema/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
-import { dockerProviderSchema } from '../../stacks/tooling/docker-schema.js';
+import { dockerProviderSchema } from '../support/schema/docker-schema.js';
 import { readStacks, readTree, synthStacks, synthTo } from './app-helpers.js';
 import { container, openstackSchema, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { OpenstackProvider } from '../../.gen/providers/openstack/provider/index.js';
 import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
-import type { ProviderSchemas } from '../../stacks/schema-check.js';
+import type { ProviderSchemas } from '../support/schema/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 
 export type TfJson = {

@@ -1,7 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { MeetHostGroup, type MeetHostGroupProps } from '../../stacks/host-group.js';
-import { checkStack } from '../../stacks/schema-check.js';
+import { checkStack } from '../support/schema/schema-check.js';
 import { openstackSchema, openstackStack, synthJson, type TfJson } from './helpers.js';
 
 const base: MeetHostGroupProps = {

@@ -2,8 +2,8 @@ import { TerraformStack, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { describe, expect, it } from 'vitest';
 import { ExtraJvbs, type ExtraJvbsProps } from '../../stacks/jvb.js';
-import { checkStack } from '../../stacks/schema-check.js';
-import { dockerProviderSchema } from '../../stacks/tooling/docker-schema.js';
+import { checkStack } from '../support/schema/schema-check.js';
+import { dockerProviderSchema } from '../support/schema/docker-schema.js';
 import { resourcesOf, synthJson, type TfJson } from './helpers.js';
 
 type Jvb = { env: string[]; provider: string; ports: unknown; lifecycle: { replace_triggered_by: string[] }; image: string };

@@ -2,8 +2,8 @@ import { Container } from '@cdktf/provider-docker/lib/container/index.js';
 import { Image } from '@cdktf/provider-docker/lib/image/index.js';
 import { describe, expect, it } from 'vitest';
 import { PlainContainer, PlainImage } from '../../stacks/plain-docker.js';
-import { checkStack } from '../../stacks/schema-check.js';
-import { dockerProviderSchema } from '../../stacks/tooling/docker-schema.js';
+import { checkStack } from '../support/schema/schema-check.js';
+import { dockerProviderSchema } from '../support/schema/docker-schema.js';
 import { dockerStack, synthJson, type TfJson } from './helpers.js';
 
 const strip = (json: TfJson, type: string) => Object.values(json.resource?.[type] ?? {}).map(({ '//': _meta, ...body }) => body);

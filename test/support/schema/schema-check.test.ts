@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkBlock, checkStack, type SchemaBlock } from '../../stacks/schema-check.js';
-import { dockerProviderSchema } from '../../stacks/tooling/docker-schema.js';
-import { openstackSchema } from './helpers.js';
+import { checkBlock, checkStack, type SchemaBlock } from './schema-check.js';
+import { dockerProviderSchema } from './docker-schema.js';
+import { openstackSchema } from '../../stacks/helpers.js';
 
 const os = openstackSchema();
 const fip = (body: Record<string, unknown>) => ({ resource: { openstack_networking_floatingip_v2: { ip: body } } });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ProviderSchemas, SchemaBlock, SchemaBlockType, SchemaType } from '../schema-check.js';
+import type { ProviderSchemas, SchemaBlock, SchemaBlockType, SchemaType } from './schema-check.js';
 
 interface JsiiTypeRef {
   primitive?: string;
