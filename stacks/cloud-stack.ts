@@ -18,8 +18,8 @@ import type { EnvironmentConfig } from './config.js';
 import { MeetDns } from './dns.js';
 import { MeetHostGroup, type MeetHostGroupProps } from './host-group.js';
 import { MeetHost } from './hosts.js';
-import { MeetNetwork } from './network.js';
 import { ReadinessGate } from './readiness.js';
+import { MeetSecurityGroups } from './security-groups.js';
 import { sshUserVariable } from './ssh.js';
 import { StateVolume } from './state-volume.js';
 import { REPO_ROOT } from './tooling/bindings.js';
@@ -105,7 +105,7 @@ export class CloudStack extends TerraformStack {
     };
 
     const jvbCount = env.hosts.jvb.count;
-    const groups = new MeetNetwork(this, 'network-security', { namePrefix: env.name, adminCidrs: env.adminCidrs, withJvbHosts: jvbCount > 0 });
+    const groups = new MeetSecurityGroups(this, 'network-security', { namePrefix: env.name, adminCidrs: env.adminCidrs, withJvbHosts: jvbCount > 0 });
     // No Nova keypair: its key would reach ~debian/.ssh/authorized_keys, which Cloud VPS's sshd never reads (keys
     // come from LDAP and /etc/ssh/userkeys only). The operator logs in with their developer account's key.
     const sshUser = sshUserVariable(this, env);

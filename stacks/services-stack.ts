@@ -9,9 +9,11 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { configureBackend, remoteState } from './backend.js';
 import { hostOutputNames, JVB_OUTPUTS, type CloudStack, type HostAddresses } from './cloud-stack.js';
 import type { EnvironmentConfig } from './config.js';
+import { edgeImage, type EdgeImageSource } from './edge-image.js';
 import { Jitsi } from './jitsi.js';
 import { ExtraJvbs } from './jvb.js';
-import { edgeImage, MeetAgent, MeetEdge, type EdgeImageSource } from './provisioning.js';
+import { MeetAgent } from './meet-agent.js';
+import { MeetAuth } from './meet-auth.js';
 import { declareSecrets } from './secrets.js';
 import { sshUserVariable } from './ssh.js';
 
@@ -95,7 +97,7 @@ export class ServicesStack extends TerraformStack {
     });
     const authDocker = docker(cloud.meetAuth);
     const authUrl = `${env.edge.tls ? 'https' : 'http'}://${env.domains.auth}`;
-    new MeetEdge(this, 'edge', {
+    new MeetAuth(this, 'edge', {
       provider: authDocker,
       image: edgeImage(this, 'edge-image-meet-auth', authDocker, imageSource),
       publicUrl: authUrl,

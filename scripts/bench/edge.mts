@@ -34,6 +34,7 @@ import { addTicketmaster, verifyTicketmasterToken } from '../../edge/auth/store/
 import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { generateSealingKeyPair, openSeal } from '../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, verifyRequest } from '../../edge/shared/signing.js';
+import { HEAP_FLAGS } from '../../stacks/heap-flags.js';
 import { freePort } from '../../test/support/ports.js';
 import type { BenchFigures } from './parts.mts';
 
@@ -48,16 +49,9 @@ const ATTACK_SECONDS = Number(process.env.MEET_BENCH_ATTACK_SECONDS ?? 10);
 const ATTACK_CONNECTIONS = Number(process.env.MEET_BENCH_ATTACK_CONNECTIONS ?? 4000);
 const ATTACK_ADDRESSES = 100;
 
-/**
- * The production node flags (edge/Dockerfile's CMD and the services stack use the same), chosen with this bench
- * (--trace-gc runs via MEET_BENCH_*_NODE_FLAGS / _STDOUT). The young generation is what pushes RSS over the goal:
- * flood peak 129-137 MB with V8's default semi-spaces, 121-127 MB with 8 MB, 104-108 MB with 2 MB (a few % more CPU
- * in scavenges). The old-space cap costs nothing below it (flood peak the same at 64 and 96) and only guards against
- * runaway growth: the edge's live heap after a full GC peaks at ~32-36 MB during the 1000-request burst, so 96 MB is
- * ~2.7x headroom; the agent's peaks at ~16 MB (64 MB = 4x).
- */
-export const EDGE_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=96'];
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'];
+/** The production node flags, the image's and the stacks' own (chosen with this bench: docs/decisions/heap-flags.md). */
+export const EDGE_NODE_FLAGS: readonly string[] = HEAP_FLAGS.meetAuth;
+export const AGENT_NODE_FLAGS: readonly string[] = HEAP_FLAGS.agent;
 
 interface Agent {
   readonly kind: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { AGENT_NODE_FLAGS, EDGE_NODE_FLAGS } from '../../scripts/bench/edge.mts';
-import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
+import { AGENT_COMMAND, MEET_AUTH_COMMAND } from '../../stacks/heap-flags.js';
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { addTicketmaster, verifyTicketmasterToken } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
@@ -54,7 +54,7 @@ it('edge/Dockerfile runs the built edge with the flags the benchmark measured, a
   const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#'));
   expect(instructions.join('\n')).not.toContain('tsx');
   // The services stack runs the same command lines.
-  expect([...EDGE_COMMAND]).toEqual(cmd);
+  expect([...MEET_AUTH_COMMAND]).toEqual(cmd);
   expect([...AGENT_COMMAND]).toEqual(['node', ...AGENT_NODE_FLAGS, 'dist/edge/agent/main.js']);
 });
 

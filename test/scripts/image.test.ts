@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
-import { AGENT_COMMAND, EDGE_COMMAND } from '../../stacks/provisioning.js';
+import { AGENT_COMMAND, MEET_AUTH_COMMAND } from '../../stacks/heap-flags.js';
 import { startNodeService } from '../support/node-service.js';
 import { freePort } from '../support/ports.js';
 
@@ -85,7 +85,7 @@ it('runs meet-auth and the agent with the commands the services stack gives thei
   const sealing = generateSealingKeyPair();
   const signing = generateSigningSecret();
   const [edgeUrl, agentUrl] = await Promise.all([
-    startInImage(EDGE_COMMAND, {
+    startInImage(MEET_AUTH_COMMAND, {
       MEET_DATA_DIR: join(dataDir, 'edge'),
       MEET_AUTH_PORT: String(await freePort()),
       MEET_AGENTS: JSON.stringify([{ name: 'one', url: 'http://127.0.0.1:9', sealingPublicKey: sealing.publicKey }]),

@@ -8,7 +8,7 @@ import { ACME_DIRECTORIES, loadCertsConfig } from '../../scripts/lib/certs/confi
 import { parseEnvironment } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
-import { certificateEnv } from '../../stacks/provisioning.js';
+import { certificateEnv } from '../../stacks/certificate-env.js';
 import { synthStacks } from './app-helpers.js';
 import { container, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, userDataFiles, type TfJson } from './helpers.js';
 
@@ -100,7 +100,7 @@ describe('acme settings in the synthesized stacks', () => {
   });
 });
 
-describe('certificateEnv validation (MeetAgent and MeetEdge)', () => {
+describe('certificateEnv validation (MeetAgent and MeetAuth)', () => {
   it('accepts the two CAs by name and an https directory URL; names a bad directory or contact', () => {
     expect(certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'https://acme.example.org:14000/dir' })).toContain('MEET_ACME_DIRECTORY=https://acme.example.org:14000/dir');
     expect(() => certificateEnv({ domains: ['meet.example.org'], acmeDirectory: 'prod' })).toThrow('acmeDirectory "prod" is neither "production", "staging" nor an https URL of an ACME directory');

@@ -1,5 +1,5 @@
 /**
- * meet-agent mounts Prosody's storage read-only (stacks/provisioning.ts) and still reaches the admin socket in it:
+ * meet-agent mounts Prosody's storage read-only (stacks/meet-agent.ts) and still reaches the admin socket in it:
  * connect() on a unix socket needs write permission on the socket file, not a writable mount. Shown with a real
  * Prosody 13, a read-only bind mount in a private mount namespace (unshare, as Docker's mount of the container would
  * be) and a client running as uid 1000 (the images' and the agent's uid); uid 1001 is refused, and nothing can be

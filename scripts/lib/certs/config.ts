@@ -2,7 +2,7 @@
  * Configuration of `npm run certs`, read once from the environment and validated with zod. Every problem is
  * listed at once, naming the variable and the bad value (none of these values is a secret).
  *
- * In the containers (stacks/provisioning.ts) the directories are set to the mounts, /certs and /acme-challenge;
+ * In the containers (stacks/certificate-env.ts) the directories are set to the mounts, /certs and /acme-challenge;
  * locally they default to directories under MEET_DATA_DIR, where meet-auth serves challenges from.
  */
 import { isIP } from 'node:net';

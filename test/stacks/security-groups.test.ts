@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MeetNetwork, type MeetNetworkProps } from '../../stacks/network.js';
+import { MeetSecurityGroups, type MeetSecurityGroupsProps } from '../../stacks/security-groups.js';
 import { openstackStack, resourcesOf, synthJson, type TfJson } from './helpers.js';
 
-function synthNetwork(props: Partial<MeetNetworkProps> = {}): TfJson {
+function synthNetwork(props: Partial<MeetSecurityGroupsProps> = {}): TfJson {
   const stack = openstackStack();
-  new MeetNetwork(stack, 'net', { namePrefix: 'prod', adminCidrs: ['172.16.0.0/21'], ...props });
+  new MeetSecurityGroups(stack, 'net', { namePrefix: 'prod', adminCidrs: ['172.16.0.0/21'], ...props });
   return synthJson(stack);
 }
 
@@ -13,7 +13,7 @@ const rules = (json: TfJson) => resourcesOf(json, 'openstack_networking_secgroup
 const groupOf = (rule: Rule) => /openstack_networking_secgroup_v2\.(net_[a-z-]+)_/.exec(rule.security_group_id)?.[1];
 const describeRule = (rule: Rule) => `${groupOf(rule)} ${rule.port_range_min}/${rule.protocol} ${rule.ethertype} from ${rule.remote_ip_prefix ?? `group ${/secgroup_v2\.(net_[a-z-]+)_/.exec(rule.remote_group_id ?? '')?.[1]}`}`;
 
-describe('MeetNetwork', () => {
+describe('MeetSecurityGroups', () => {
   it('opens exactly web and media to the world, ssh to admins, the agent to meet-auth', () => {
     const json = synthNetwork();
     expect(resourcesOf(json, 'openstack_networking_secgroup_v2').map((group) => group.name)).toEqual(['prod-jitsi', 'prod-meet-auth']);
@@ -55,7 +55,7 @@ describe('MeetNetwork', () => {
   });
 
   it('validation errors', () => {
-    const attempt = (props: Partial<MeetNetworkProps>) => () => synthNetwork(props);
+    const attempt = (props: Partial<MeetSecurityGroupsProps>) => () => synthNetwork(props);
     expect(attempt({ adminCidrs: [] })).toThrow('adminCidrs is empty: ssh would be unreachable; give the bastions\' range');
     expect(attempt({ adminCidrs: ['10.0.0.0'] })).toThrow('admin CIDR "10.0.0.0" is not an IPv4 or IPv6 CIDR');
     expect(attempt({ adminCidrs: ['0.0.0.0/0'] })).toThrow('admin CIDR "0.0.0.0/0" would open ssh to the world');

@@ -9,7 +9,7 @@ import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-sec
 import { isCidr } from './config.js';
 import { ports } from './layout.js';
 
-export interface MeetNetworkProps {
+export interface MeetSecurityGroupsProps {
   /** Prefix of the group names, e.g. "production". */
   readonly namePrefix: string;
   /** CIDRs allowed to reach ssh on every host. */
@@ -32,13 +32,13 @@ function checkPort(name: string, value: number): number {
   return value;
 }
 
-export class MeetNetwork extends Construct {
+export class MeetSecurityGroups extends Construct {
   readonly jitsi: NetworkingSecgroupV2;
   readonly meetAuth: NetworkingSecgroupV2;
   /** Present only with `withJvbHosts`. */
   readonly jvb?: NetworkingSecgroupV2;
 
-  constructor(scope: Construct, id: string, props: MeetNetworkProps) {
+  constructor(scope: Construct, id: string, props: MeetSecurityGroupsProps) {
     super(scope, id);
     if (!/^[a-z][a-z0-9-]*$/.test(props.namePrefix)) throw new Error(`namePrefix "${props.namePrefix}" must be lower-case letters, digits and dashes`);
     if (props.adminCidrs.length === 0) throw new Error('adminCidrs is empty: ssh would be unreachable; give the bastions\' range');

@@ -1,0 +1,84 @@
+/**
+ * meet-auth on its host: the public web service that redeems tickets and sends account requests to the agents.
+ * It also renews the meet-auth host's certificate and, with TLS, serves it.
+ */
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
+import { certificateEnv, type CertificateSettings } from './certificate-env.js';
+import { EDGE_CONTAINER_RUNTIME, type EdgeImageRef } from './edge-image.js';
+import { deepFunctionSafe } from './hcl.js';
+import { MEET_AUTH_COMMAND } from './heap-flags.js';
+import { bind, publishedEverywhere } from './jitsi-images.js';
+import { containerNames, containerPaths, paths, ports } from './layout.js';
+import { ReplacedContainer } from './replaced-container.js';
+
+/** One agent meet-auth sends jobs to. */
+export interface AgentEndpoint {
+  readonly name: string;
+  readonly url: string;
+  readonly sealingPublicKey: string;
+  readonly signingSecrets: string;
+}
+
+export interface MeetAuthProps {
+  readonly provider: DockerProvider;
+  readonly image: EdgeImageRef;
+  /** Public origin, e.g. https://auth.meet.wmcloud.org */
+  readonly publicUrl: string;
+  /** The meeting site the status page links new accounts to (MEET_MEETING_URL), e.g. https://meet.wmcloud.org */
+  readonly meetingUrl?: string;
+  readonly agents: readonly AgentEndpoint[];
+  /** The meet-auth host's certificate, renewed from this container into /srv/meet/certs. */
+  readonly certificate: CertificateSettings;
+  /**
+   * Serve HTTPS with /srv/meet/certs/cert.{crt,key} on 443 (reloaded when renewed) and, on 80, only ACME
+   * challenges and redirects to HTTPS; instead of everything over HTTP on 80. @default false
+   */
+  readonly tls?: boolean;
+  /** @default "info" */
+  readonly logLevel?: string;
+  /** Bearer token /metrics requires (sensitive); "" or absent: no /metrics. */
+  readonly metricsToken?: string;
+}
+
+export class MeetAuth extends Construct {
+  readonly container: ReplacedContainer;
+
+  constructor(scope: Construct, id: string, props: MeetAuthProps) {
+    super(scope, id);
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an http(s) origin without a path`);
+    if (props.meetingUrl !== undefined && !/^https?:\/\/[a-z0-9.-]+(:\d+)?\/?$/.test(props.meetingUrl)) throw new Error(`meetingUrl "${props.meetingUrl}" must be an http(s) origin`);
+    if (props.agents.length === 0) throw new Error('the edge needs at least one agent');
+    const names = props.agents.map((agent) => agent.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) throw new Error(`agent name "${duplicate}" is given twice`);
+    const tls = props.tls ?? false;
+    // The JSON documents are built by Terraform, because they hold secrets and cross-stack addresses.
+    const agents = Fn.jsonencode(deepFunctionSafe(props.agents.map(({ name, url, sealingPublicKey }) => ({ name, url, sealingPublicKey }))));
+    const secrets = Fn.jsonencode(Object.fromEntries(props.agents.map((agent) => [agent.name, agent.signingSecrets])));
+    this.container = new ReplacedContainer(this, 'edge', {
+      provider: props.provider, ...EDGE_CONTAINER_RUNTIME, name: containerNames.edge, image: props.image.id, imageName: props.image.name,
+      command: [...MEET_AUTH_COMMAND],
+      env: [
+        `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AUTH_HOST=0.0.0.0', `MEET_AUTH_PORT=${ports.edge}`,
+        `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
+        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+        ...(props.metricsToken !== undefined ? [`MEET_METRICS_TOKEN=${props.metricsToken}`] : []),
+        ...(props.meetingUrl ? [`MEET_MEETING_URL=${props.meetingUrl}`] : []),
+        ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
+        // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
+        ...certificateEnv(props.certificate),
+      ],
+      mounts: [
+        bind(paths.edgeData, containerPaths.data),
+        bind(paths.certs, containerPaths.certs),
+        bind(paths.acmeChallenge, containerPaths.acmeChallenge),
+      ],
+      // The CA validates HTTP-01 on port 80 only, so with TLS port 80 stays open for the challenges.
+      ports: tls
+        ? [...publishedEverywhere(ports.edge, ports.https), ...publishedEverywhere(ports.edgeHttp, ports.http)]
+        : publishedEverywhere(ports.edge, ports.http),
+    });
+  }
+}
