@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { advertiseIps, bind, checkJitsiTag, checkServicePassword, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
 import { containerNames, paths, ports } from './layout.js';
-import { containerSettings, ReplacedContainer, settingsHash, SettingsTrigger, type ReplacedContainerProps } from './replaced-container.js';
+import { containerSettings, ReplacedContainer, settingsHash, type ReplacedContainerProps } from './replaced-container.js';
+import { SettingsTrigger } from './settings-trigger.js';
 
 export interface ExtraJvbHost {
   /** Unique name of the bridge in the brewery room, e.g. "jvb-1" (the host's name). */

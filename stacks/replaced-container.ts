@@ -5,12 +5,13 @@
  * (no provider) whose input is sha256(jsonencode(settings)) evaluated by Terraform, so secret values and
  * cross-stack addresses count too; `replace_triggered_by` points the container at it.
  */
-import { Fn, TerraformResource, type ITerraformIterator } from 'cdktf';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
 import { deepFunctionSafe } from './hcl.js';
 import { mountTargetProblem } from './jitsi-images.js';
 import { PlainContainer } from './plain-docker.js';
+import { SettingsTrigger } from './settings-trigger.js';
 
 export type ReplacedContainerProps = Omit<ContainerConfig, 'lifecycle'> & {
   /** The image reference (name:tag), hashed instead of `image` (an id only known after the pull). */
@@ -46,34 +47,6 @@ export function containerSettings(props: Omit<ReplacedContainerProps, 'provider'
 /** sha256(jsonencode(settings)), evaluated by Terraform (settings may hold secrets and cross-stack values). */
 export function settingsHash(settings: Record<string, unknown>): string {
   return Fn.sha256(Fn.jsonencode(deepFunctionSafe(settings)));
-}
-
-/**
- * A `terraform_data` resource (built into Terraform ≥ 1.4, no provider). Not cdktf's DataResource: that class
- * adds a validation which runs `terraform version` during synth, once per instance. With `forEach`, one
- * resource holds the triggers of many containers (address `terraform_data.<id>["<key>"]`).
- */
-export class SettingsTrigger extends TerraformResource {
-  static readonly tfResourceType = 'terraform_data';
-
-  constructor(scope: Construct, id: string, private readonly inputValue: Readonly<Record<string, string>>, forEach?: ITerraformIterator) {
-    super(scope, id, { terraformResourceType: SettingsTrigger.tfResourceType, forEach });
-  }
-
-  /** The bare address replace_triggered_by needs (cdktf renders a resource object as "${...}", which Terraform
-   * rejects: hashicorp/terraform-cdk#3196, #3532), optionally of one for_each instance. */
-  address(key?: string): string {
-    const base = `${SettingsTrigger.tfResourceType}.${this.friendlyUniqueId}`;
-    return key === undefined ? base : `${base}[${JSON.stringify(key)}]`;
-  }
-
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    return { input: { ...this.inputValue } };
-  }
-
-  protected override synthesizeHclAttributes(): Record<string, unknown> {
-    return { input: { value: { ...this.inputValue }, isBlock: false, type: 'map', storageClassType: 'stringMap' } };
-  }
 }
 
 export class ReplacedContainer extends Construct {
