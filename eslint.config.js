@@ -38,4 +38,6 @@ export default tseslint.config(
     rules: restrict([testCode, { group: ['**/edge/**'], message: 'stacks/ only reference the image, never edge runtime code.' }]),
   },
   { files: ['scripts/**'], rules: restrict([testCode]) },
+  // CommonJS files, run by plain node in a child process (stacks/tooling/run-generator.cjs), load with require().
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

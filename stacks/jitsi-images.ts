@@ -45,9 +45,10 @@ export function bind(source: string, target: string, readOnly = false) {
 /**
  * Paths the Jitsi images at stable-11146-2 make symlinks (every `ln -s` in their Dockerfiles; the test checks this
  * list against the symlinks recorded, with their Dockerfile lines, in test/fixtures/jitsi-images-facts.ts).
- * A bind mount through one is resolved by runc inside the rootfs: with web's
- * `.well-known -> /run/web/.well-known` it creates /run/web as root on the /run tmpfs before the uid-1000 config
- * step runs, which then cannot create its directories, and nginx never starts (../shared/reference/jitsi-docker.md).
+ * A bind mount through one is resolved by runc inside the rootfs: with web's `.well-known -> /run/web/.well-known`
+ * (web/Dockerfile:27@stable-11146-2) it creates /run/web as root on the /run tmpfs before the uid-1000 config step
+ * runs, which then cannot create its directories, and nginx never starts (reproduced with Docker; a control without
+ * the mount starts).
  */
 export const IMAGE_SYMLINKS: Readonly<Record<JitsiService, readonly string[]>> = {
   web: [
