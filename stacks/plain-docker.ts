@@ -1,11 +1,7 @@
 /**
- * docker_container and docker_image written straight from the typed configs of @cdktf/provider-docker, with
- * that package's own block converters, but without instantiating its generated classes. Each generated
- * instance builds ~20 nested-list helper objects (each capturing a stack trace) and hands ~80 mostly empty
- * attributes to cdktf, which resolves them three times during synth; with one container and one image per
- * extra JVB host that was most of the services stack's cost. Only the attributes we set are synthesized; an
- * unsupported config key is refused rather than dropped. The synthesized blocks are checked against the docker
- * provider schema in the tests, like everything else.
+ * docker_container and docker_image written straight from the typed configs of @cdktf/provider-docker, with that
+ * package's own block converters, without instantiating its generated classes: those made most of the synth time
+ * (docs/decisions/plain-docker-resources.md). Only the attributes set are synthesized; an unknown key is refused.
  */
 import { TerraformResource, type ITerraformDependable, type TerraformResourceLifecycle } from 'cdktf';
 import type { Construct } from 'constructs';

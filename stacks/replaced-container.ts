@@ -1,7 +1,7 @@
 /**
  * A docker container that is replaced whenever its settings change. Jitsi's images render their config from
- * env at every start, so a replaced container always runs with the declared settings: the seed's "after
- * changing .env, wipe the config volume" trap cannot happen. The trigger is a built-in `terraform_data`
+ * env at every start, so a replaced container always runs with the declared settings: a changed setting can never
+ * be left unapplied in a config volume rendered from the old one. The trigger is a built-in `terraform_data`
  * (no provider) whose input is sha256(jsonencode(settings)) evaluated by Terraform, so secret values and
  * cross-stack addresses count too; `replace_triggered_by` points the container at it.
  */
