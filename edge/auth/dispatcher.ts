@@ -17,21 +17,10 @@ import { isStorageFull, StorageHealth } from '../shared/storage-health.js';
 import { AgentClient, AgentTimeoutError, type AgentReply } from './agent-client.js';
 import type { AgentConfig, DispatchConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
-import type { Db } from './store/db.js';
+import { probeStorage, type Db } from './store/db.js';
 import { randomId } from './store/ids.js';
-import {
-  dueJobs,
-  getJob,
-  getRequest,
-  extendJobLease,
-  leaseJob,
-  probeStorage,
-  purgeDeadSeals,
-  recordJobOutcome,
-  type DueJob,
-  type JobOutcome,
-  type RequestStatus,
-} from './store/requests.js';
+import { dueJobs, getJob, extendJobLease, leaseJob, purgeDeadSeals, recordJobOutcome, type DueJob, type JobOutcome } from './store/outbox.js';
+import { getRequest, type RequestStatus } from './store/requests.js';
 
 export interface DispatcherOptions {
   readonly db: Db;

@@ -1,7 +1,7 @@
 /** Prometheus metrics (prom-client), on a registry per app so tests and several apps in one process stay apart. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './store/db.js';
-import { countJobs } from './store/requests.js';
+import { countJobs } from './store/outbox.js';
 
 export interface AuthMetrics {
   readonly registry: Registry;

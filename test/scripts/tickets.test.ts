@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
-import { recordJobOutcome, redeem } from '../../edge/auth/store/requests.js';
+import { recordJobOutcome } from '../../edge/auth/store/outbox.js';
+import { redeem } from '../../edge/auth/store/requests.js';
 import { addTicketmaster } from '../../edge/auth/store/ticketmasters.js';
 import { checkTicket, mintTicket } from '../../edge/auth/store/tickets.js';
 

@@ -1,7 +1,7 @@
 /** `npm run tickets -- list | revoke <selector> | jobs | retry <job-id> | audit`: tickets, the outbox, the audit trail. */
 import { minimist } from 'zx';
 import { listAudit } from '../store/audit.js';
-import { listJobs, retryDeadJob } from '../store/requests.js';
+import { listJobs, retryDeadJob } from '../store/outbox.js';
 import { listTickets, revokeTicket } from '../store/tickets.js';
 import { formatTime, openStore, printTable, runCli, UsageError, type CliIo } from './io.js';
 

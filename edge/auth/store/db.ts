@@ -97,3 +97,8 @@ export function migrate(db: Db): void {
     }
   }).immediate();
 }
+
+/** A real write (a page to the WAL, committed), to learn whether the disk has room again. Throws SQLITE_FULL when not. */
+export function probeStorage(db: Db, now: number): void {
+  db.prepare('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(now);
+}

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay, Dispatcher, type DispatcherOptions } from '../../../edge/auth/dispatcher.js';
-import { dueJobs, listJobs, purgeDeadSeals, redeem as redeemInStore, retryDeadJob } from '../../../edge/auth/store/requests.js';
+import { dueJobs, listJobs, purgeDeadSeals, retryDeadJob } from '../../../edge/auth/store/outbox.js';
+import { redeem as redeemInStore } from '../../../edge/auth/store/requests.js';
 import { seal } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets } from '../../../edge/shared/signing.js';
 import { startAgentDouble, type AgentDouble } from './agent-double.js';

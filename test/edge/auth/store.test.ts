@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../../edge/auth/store/audit.js';
 import { migrate, openDatabase, type Db } from '../../../edge/auth/store/db.js';
 import { MIGRATIONS } from '../../../edge/auth/store/migrations.js';
-import { getRequest, recordJobOutcome, redeem } from '../../../edge/auth/store/requests.js';
+import { recordJobOutcome } from '../../../edge/auth/store/outbox.js';
+import { getRequest, redeem } from '../../../edge/auth/store/requests.js';
 import { addTicketmaster, listTicketmasters, revokeTicketmaster, TicketmasterError, verifyTicketmasterToken } from '../../../edge/auth/store/ticketmasters.js';
 import { checkTicket, consumeTicketUse, listTickets, mintTicket, revokeTicket, selectorOf, TicketError } from '../../../edge/auth/store/tickets.js';
 
