@@ -9,13 +9,15 @@ import { z } from 'zod';
 import type { DeleteStatus, ResetStatus } from '../../shared/accounts-protocol.js';
 import { resetSealContext, verifySealContext, type VerifyStatus } from '../../shared/accounts-protocol.js';
 import { checkPassword } from '../../shared/passwords.js';
-import { openSeal, SealError } from '../../shared/sealing.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
+import { signedBody } from '../middleware/signed-body.js';
 import { signedRequest } from '../middleware/signed-request.js';
-import { ProsodyUnavailableError, type ProsodyAdmin } from '../prosody/accounts.js';
+import type { ProsodyAdmin } from '../prosody/accounts.js';
 import { foldedUsername, sealedPassword } from '../schemas.js';
+import { openSealedPassword } from './sealed-password.js';
+import { withProsody } from './with-prosody.js';
 
 export interface AccountRoutesDeps {
   readonly inbox: Inbox;
@@ -34,57 +36,26 @@ const schemas = {
   verify: z.strictObject({ username: foldedUsername, sealedPassword }),
 };
 
-function parseBody<T extends z.ZodType>(raw: string, schema: T): z.infer<T> {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new AgentError('bad_request', 'the body is not JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const where = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-    throw new AgentError('bad_request', `malformed request: ${where}`);
-  }
-  return parsed.data;
-}
-
-/** Runs a Prosody call; Prosody trouble is the closed error "unavailable" (503), worth another try. */
-async function withProsody<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ProsodyUnavailableError) throw new AgentError('unavailable', `Prosody: ${error.message}`);
-    throw error;
-  }
-}
-
 export function accountRoutes(deps: AccountRoutesDeps) {
   const app = new Hono();
   app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
 
-  app.post('/list', async (c) => {
-    parseBody(c.var.rawBody, schemas.list);
+  app.post('/list', signedBody(schemas.list), async (c) => {
     const accounts = await withProsody(() => deps.admin.list());
     deps.log?.info({ action: 'list', accounts: accounts.length }, 'accounts listed');
     return c.json({ accounts });
   });
 
-  app.post('/delete', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.delete);
+  app.post('/delete', signedBody(schemas.delete), async (c) => {
+    const body = c.var.body;
     const status: DeleteStatus = await withProsody(() => deps.admin.delete(body.username));
     deps.log?.info({ action: 'delete', username: body.username, status }, `account ${status}`);
     return c.json({ status });
   });
 
-  app.post('/reset-password', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.reset);
-    let password: string;
-    try {
-      password = openSeal(deps.sealingKeys, body.sealedPassword, resetSealContext(c.var.webhookId, body.username));
-    } catch (error) {
-      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
-    }
+  app.post('/reset-password', signedBody(schemas.reset), async (c) => {
+    const body = c.var.body;
+    const password = openSealedPassword(deps.sealingKeys, body.sealedPassword, resetSealContext(c.var.webhookId, body.username));
     const policy = checkPassword(password, body.username);
     if (!policy.ok) throw new AgentError('bad_request', `the new password is not acceptable: ${policy.error}`);
     const outcome = await withProsody(() => deps.admin.setPassword(body.username, password));
@@ -96,14 +67,9 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   // The owner's own password, checked with Prosody's own test_password against its stored credentials (SCRAM keys
   // for internal_hashed): no login, no session. The verdict is all that leaves; the password reaches no log.
-  app.post('/verify-password', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.verify);
-    let password: string;
-    try {
-      password = openSeal(deps.sealingKeys, body.sealedPassword, verifySealContext(c.var.webhookId, body.username));
-    } catch (error) {
-      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
-    }
+  app.post('/verify-password', signedBody(schemas.verify), async (c) => {
+    const body = c.var.body;
+    const password = openSealedPassword(deps.sealingKeys, body.sealedPassword, verifySealContext(c.var.webhookId, body.username));
     const status: VerifyStatus = (await withProsody(() => deps.admin.verify(body.username, password))) ? 'valid' : 'invalid';
     deps.log?.info({ action: 'verify-password', username: body.username, status }, `password ${status}`);
     return c.json({ status });

@@ -13,8 +13,9 @@ import { accountRecord, type AccountRecords } from '../account-records.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
+import { signedBody } from '../middleware/signed-body.js';
 import { signedRequest } from '../middleware/signed-request.js';
-import { parseBody, withProsody } from './body.js';
+import { withProsody } from './with-prosody.js';
 
 export interface BackupRoutesDeps {
   readonly inbox: Inbox;
@@ -50,15 +51,14 @@ export function backupRoutes(deps: BackupRoutesDeps) {
     return deps.records;
   };
 
-  app.post('/list', async (c) => {
-    parseBody(c.var.rawBody, schemas.list);
+  app.post('/list', signedBody(schemas.list), async (c) => {
     const store = records();
     const [xmpp, auth] = await withProsody(() => Promise.all([store.list(deps.xmppDomain), store.list(deps.authDomain)]));
     return c.json({ domains: { xmpp, auth } });
   });
 
-  app.post('/export', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.export);
+  app.post('/export', signedBody(schemas.export), async (c) => {
+    const body = c.var.body;
     const accounts = await withProsody(() => records().export(hostOf(body.domain), body.usernames));
     return c.json({ accounts });
   });
@@ -70,8 +70,7 @@ export function backupRoutes(deps: BackupRoutesDeps) {
   };
 
   /** The host's certificate and ACME account, base64, those that exist. */
-  app.post('/files', async (c) => {
-    parseBody(c.var.rawBody, schemas.list);
+  app.post('/files', signedBody(schemas.list), async (c) => {
     const files: Partial<Record<HostFile, string>> = {};
     for (const name of Object.keys(HOST_FILES) as HostFile[]) {
       const data = await readFile(pathOf(name)).catch(() => null);
@@ -80,16 +79,16 @@ export function backupRoutes(deps: BackupRoutesDeps) {
     return c.json({ files });
   });
 
-  app.post('/restore-files', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.restoreFiles);
+  app.post('/restore-files', signedBody(schemas.restoreFiles), async (c) => {
+    const body = c.var.body;
     const names = Object.keys(body.files) as HostFile[];
     for (const name of names) await writeFileAtomically(pathOf(name), Buffer.from(body.files[name]!, 'base64'), HOST_FILES[name]);
     deps.log?.info({ action: 'backup-restore-files', files: names }, 'host files restored');
     return c.json({ restored: names.length });
   });
 
-  app.post('/import', async (c) => {
-    const body = parseBody(c.var.rawBody, schemas.import);
+  app.post('/import', signedBody(schemas.import), async (c) => {
+    const body = c.var.body;
     const imported = await withProsody(() => records().import(hostOf(body.domain), body.accounts));
     deps.log?.info({ action: 'backup-import', domain: body.domain, imported }, 'account records imported');
     return c.json({ imported });

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MAX_JOBS_PER_DELIVERY, type JobAnswer, type JobMessage } from '../../shared/job-protocol.js';
 import { AgentError } from '../errors.js';
 import type { Inbox, JobStatus, ReceiveResult, StoredJob } from '../inbox.js';
+import { jsonBody } from '../middleware/signed-body.js';
 import { signedRequest } from '../middleware/signed-request.js';
 import { foldedUsername, sealedPassword } from '../schemas.js';
 import type { AccountWorker } from '../worker.js';
@@ -52,12 +53,7 @@ const MISMATCH = 'this job id is already stored for another username';
 
 export function jobRoutes(deps: JobRoutesDeps) {
   return new Hono().post('/', signedRequest(deps.signingKeys, deps.now), async (c) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(c.var.rawBody);
-    } catch {
-      throw new AgentError('bad_request', 'the body is not JSON');
-    }
+    const json = jsonBody(c.var.rawBody);
     // A delivery of several jobs, or one job alone (the original form).
     const single = !(typeof json === 'object' && json !== null && 'jobs' in json);
     const parsed = single ? jobSchema.safeParse(json) : deliverySchema.safeParse(json);

@@ -8,14 +8,15 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { SERVICE_USERNAMES, servicePasswordSealContext } from '../../shared/admin-protocol.js';
-import { openSeal, SealError } from '../../shared/sealing.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';
+import { signedBody } from '../middleware/signed-body.js';
 import { signedRequest } from '../middleware/signed-request.js';
 import type { ProsodyAdmin } from '../prosody/accounts.js';
 import { sealedPassword } from '../schemas.js';
-import { parseBody, withProsody } from './body.js';
+import { openSealedPassword } from './sealed-password.js';
+import { withProsody } from './with-prosody.js';
 
 export interface ServiceAccountRoutesDeps {
   readonly inbox: Inbox;
@@ -32,14 +33,9 @@ const body = z.strictObject({ account: z.enum(SERVICE_USERNAMES), sealedPassword
 export function serviceAccountRoutes(deps: ServiceAccountRoutesDeps) {
   const app = new Hono();
   app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
-  app.post('/password', async (c) => {
-    const { account, sealedPassword: sealed } = parseBody(c.var.rawBody, body);
-    let password: string;
-    try {
-      password = openSeal(deps.sealingKeys, sealed, servicePasswordSealContext(c.var.webhookId, account));
-    } catch (error) {
-      throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
-    }
+  app.post('/password', signedBody(body), async (c) => {
+    const { account, sealedPassword: sealed } = c.var.body;
+    const password = openSealedPassword(deps.sealingKeys, sealed, servicePasswordSealContext(c.var.webhookId, account));
     // The images put it unquoted on a shell line and into HOCON strings: only such characters are safe there.
     if (!/^[A-Za-z0-9]{24,128}$/.test(password)) throw new AgentError('bad_request', 'a service password is 24 to 128 letters and digits');
     const admin = deps.serviceAdmin;
