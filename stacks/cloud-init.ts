@@ -5,44 +5,21 @@
  * (cloudinit/helpers.py ConfigMerger._read_cfg → util.mergemanydict): a user-data list under the same key replaces
  * vendor-data's whatever `merge_how` the user data says. So the user data sets none of those keys: one `bootcmd`
  * entry (once per instance) writes our files and starts `meet-setup.service`, which runs after cloud-final (after
- * vendor-data's packages and commands) and installs docker.io, prepares the state volume and enables the timers.
+ * vendor-data's packages and commands) and installs docker.io, mounts the state volume and lets the deploy group
+ * reach Docker.
+ *
+ * `user_data` is ForceNew on an instance, so it holds only what must exist before the first deploy step can reach
+ * the host and never changes in normal life: the state volume's mount (by its stable id) before Docker, docker.io,
+ * and the deploy group's access to Docker. The timers, helper scripts and directory list change more often: they
+ * are host files (stacks/host-files.ts), installed after the readiness gate without replacing anything.
  * Deterministic: same props, same bytes.
  */
-import { CONTAINER_UID, containerNames, containerPaths, jitsiDirectories, paths, STATE_ROOT, stateDirectories } from './layout.js';
+import { STATE_ROOT } from './layout.js';
 
-/** A systemd timer that runs one command (an argv, never a shell string) on a schedule. */
-export interface Timer {
-  /** Unit name without suffix, e.g. "meet-account-worker". */
-  readonly name: string;
-  readonly description: string;
-  /** systemd OnCalendar expression. */
-  readonly onCalendar: string;
-  /** Random delay so many hosts do not fire at once. @default none */
-  readonly randomizedDelaySec?: number;
-  readonly command: readonly string[];
-  /** Commands run after `command` succeeded (ExecStartPost), each an argv. @default none */
-  readonly after?: readonly (readonly string[])[];
-  /**
-   * Seconds the whole run (`command` and `after`) may take before systemd stops it and the run fails
-   * (TimeoutStartSec). A run that never ends keeps the unit active, and the timer starts no further run.
-   * @default none: systemd waits forever for a oneshot service
-   */
-  readonly timeoutSec?: number;
-}
-
-/** A systemd path unit: runs `command` whenever `watch` changes (closed after writing, or renamed into place). */
-export interface PathTrigger {
-  /** Unit name without suffix. */
-  readonly name: string;
-  readonly description: string;
-  /** File to watch (PathChanged=). */
-  readonly watch: string;
-  readonly command: readonly string[];
-}
-
-/** A root-owned executable file (mode 0755) written at first boot, e.g. a helper a timer runs. */
-export interface Script {
+/** A file written on the host. */
+export interface HostFile {
   readonly path: string;
+  readonly permissions: '0644' | '0755';
   readonly content: string;
 }
 
@@ -52,75 +29,19 @@ export interface CloudInitProps {
    * every project member is in LDAP group `project-<project>`.
    */
   readonly dockerGroupSource: string;
-  /** Directories to create owned by uid/gid 1000, mode 0750 (at every boot, by systemd-tmpfiles). @default none */
-  readonly directories?: readonly string[];
   /**
    * The Cinder volume that holds the host's state, mounted at STATE_ROOT before Docker starts. Its id (usually a
    * token) names the device by its stable serial. @default none: a stateless host
    */
   readonly stateVolumeId?: string;
-  /** Timers to install and enable. @default none */
-  readonly timers?: readonly Timer[];
-  /** Helper scripts to write. @default none */
-  readonly scripts?: readonly Script[];
-  /** Path units to install and enable. @default none */
-  readonly paths?: readonly PathTrigger[];
 }
 
 export type HostRole = 'jitsi' | 'meet-auth' | 'jvb';
 
-const UNIT_NAME = /^[a-z][a-z0-9-]*$/;
 
-function systemdQuote(arg: string): string {
+export function systemdQuote(arg: string): string {
   // systemd splits ExecStart on whitespace and honours double quotes with C-style escapes.
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-function timerFiles(timer: Timer) {
-  if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
-  const commands = [timer.command, ...(timer.after ?? [])];
-  if (commands.some((command) => command.length === 0)) throw new Error(`timer "${timer.name}" has an empty command`);
-  if (timer.timeoutSec !== undefined && !(Number.isInteger(timer.timeoutSec) && timer.timeoutSec > 0)) {
-    throw new Error(`timer "${timer.name}": timeoutSec ${timer.timeoutSec} must be a whole number of seconds above 0`);
-  }
-  const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
-  const service = [
-    '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
-    '[Service]', 'Type=oneshot', ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []), `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`), '',
-  ].join('\n');
-  const schedule = [
-    '[Unit]', `Description=${timer.description} (schedule)`, '',
-    '[Timer]', `OnCalendar=${timer.onCalendar}`, 'Persistent=true',
-    ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []), '',
-    '[Install]', 'WantedBy=timers.target', '',
-  ].join('\n');
-  return [
-    { path: `/etc/systemd/system/${timer.name}.service`, permissions: '0644' as const, content: service },
-    { path: `/etc/systemd/system/${timer.name}.timer`, permissions: '0644' as const, content: schedule },
-  ];
-}
-
-function pathFiles(trigger: PathTrigger): HostFile[] {
-  if (!UNIT_NAME.test(trigger.name)) throw new Error(`path unit name "${trigger.name}" must match ${UNIT_NAME}`);
-  if (trigger.command.length === 0) throw new Error(`path unit "${trigger.name}" has an empty command`);
-  return [
-    { path: `/etc/systemd/system/${trigger.name}.service`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${trigger.description}`, 'After=docker.service', 'Requires=docker.service', '',
-      '[Service]', 'Type=oneshot', `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
-    ]) },
-    { path: `/etc/systemd/system/${trigger.name}.path`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${trigger.description} (trigger)`, '',
-      '[Path]', `PathChanged=${trigger.watch}`, '',
-      '[Install]', 'WantedBy=paths.target',
-    ]) },
-  ];
-}
-
-/** A file the bootstrap writes. */
-export interface HostFile {
-  readonly path: string;
-  readonly permissions: '0644' | '0755';
-  readonly content: string;
 }
 
 /** What the user data puts on a host: its files, and what meet-setup runs once they are there. */
@@ -130,7 +51,6 @@ export interface HostSetup {
 
 export const SETUP_UNIT = 'meet-setup.service';
 const SETUP_DONE = '/var/lib/meet/setup-done';
-const TMPFILES = '/etc/tmpfiles.d/meet.conf';
 /** Each host syncs its docker group from the deploy group this often (LDAP answers only after the first puppet runs). */
 const DOCKER_ACCESS_EVERY = '2min';
 
@@ -210,42 +130,35 @@ export const DOCKER_ACCESS_SCRIPT: HostFile = {
   ].join('\n'),
 };
 
-function unit(lines: readonly string[]): string {
+export function unit(lines: readonly string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** systemd-tmpfiles lines: our directories, owned by the containers' uid, created at boot and after the mount. */
-function tmpfilesConf(directories: readonly string[]): string {
-  return unit(['# Written by cloud-init (Wikimedia Meet): directories the containers mount, owned by their uid.',
-    ...directories.map((dir) => `d ${dir} 0750 ${CONTAINER_UID} ${CONTAINER_UID} -`)]);
-}
-
-/** The files of one host; checked, deterministic. */
+/** The user data's files of one host; checked, deterministic. */
 export function hostSetup(props: CloudInitProps): HostSetup {
   if (!/^[a-z_][a-z0-9_.-]{0,63}$/.test(props.dockerGroupSource)) throw new Error(`docker group source "${props.dockerGroupSource}" is not a valid group name`);
-  const directories = [...new Set(props.directories ?? [])].sort();
-  for (const dir of directories) {
-    if (!dir.startsWith('/') || dir.includes('..') || /\s/.test(dir)) throw new Error(`directory "${dir}" must be an absolute path without ".." or spaces`);
-  }
-  const timers = props.timers ?? [];
-  const scripts = (props.scripts ?? []).map((script): HostFile => {
-    if (!script.path.startsWith('/') || script.path.includes('..')) throw new Error(`script "${script.path}" must be an absolute path without ".."`);
-    return { path: script.path, permissions: '0755', content: script.content };
-  });
-  const dockerAccess: Timer = {
-    name: 'meet-docker-access',
-    description: `Wikimedia Meet: members of ${props.dockerGroupSource} may use the Docker daemon`,
-    onCalendar: `*:0/${DOCKER_ACCESS_EVERY.replace('min', '')}`,
-    command: [DOCKER_ACCESS_SCRIPT.path, props.dockerGroupSource],
-  };
-  const allTimers = [dockerAccess, ...timers];
+  const group = props.dockerGroupSource;
+  const dockerAccess: HostFile[] = [
+    { path: '/etc/systemd/system/meet-docker-access.service', permissions: '0644', content: unit([
+      '[Unit]', `Description=Wikimedia Meet: members of ${group} may use the Docker daemon`, '',
+      '[Service]', 'Type=oneshot', `ExecStart=${DOCKER_ACCESS_SCRIPT.path} ${group}`,
+    ]) },
+    { path: '/etc/systemd/system/meet-docker-access.timer', permissions: '0644', content: unit([
+      '[Unit]', `Description=Wikimedia Meet: members of ${group} may use the Docker daemon (schedule)`, '',
+      '[Timer]', `OnCalendar=*:0/${DOCKER_ACCESS_EVERY.replace('min', '')}`, 'Persistent=true', '',
+      '[Install]', 'WantedBy=timers.target',
+    ]) },
+  ];
   const volume = props.stateVolumeId;
+  if (volume !== undefined && !/^[A-Za-z0-9${}\[\]._-]+$/.test(volume)) throw new Error(`state volume id "${volume}" holds characters an id never has`);
   const stateFiles: HostFile[] = volume === undefined ? [] : [
     STATE_VOLUME_SCRIPT,
     { path: '/etc/systemd/system/meet-state-volume.service', permissions: '0644', content: unit([
       '[Unit]', 'Description=Wikimedia Meet state volume: wait for it, make its file system once, mount it', 'After=local-fs.target systemd-udev-settle.service', 'Before=docker.service', '',
       '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=900',
-      `ExecStart=${STATE_VOLUME_SCRIPT.path} ${volume} ${STATE_ROOT}`, `ExecStartPost=/usr/bin/systemd-tmpfiles --create ${TMPFILES}`, '',
+      // The directories on the volume (host files' tmpfiles lines under STATE_ROOT), once it hides the root disk's.
+      // By prefix, not by file: at first boot the host files are not there yet, and nothing is to do.
+      `ExecStart=${STATE_VOLUME_SCRIPT.path} ${volume} ${STATE_ROOT}`, `ExecStartPost=/usr/bin/systemd-tmpfiles --create --prefix=${STATE_ROOT}`, '',
       '[Install]', 'WantedBy=multi-user.target',
     ]) },
     // No container starts before the state is mounted: dockerd itself requires it (restart policies start them).
@@ -253,7 +166,7 @@ export function hostSetup(props: CloudInitProps): HostSetup {
       '[Unit]', 'Requires=meet-state-volume.service', 'After=meet-state-volume.service',
     ]) },
   ];
-  const enable = [...(volume === undefined ? [] : ['meet-state-volume.service']), 'docker.service', ...allTimers.map((timer) => `${timer.name}.timer`), ...(props.paths ?? []).map((path) => `${path.name}.path`)];
+  const enable = [...(volume === undefined ? [] : ['meet-state-volume.service']), 'docker.service', 'meet-docker-access.timer'];
   const setupScript: HostFile = {
     path: '/usr/local/sbin/meet-setup',
     permissions: '0755',
@@ -264,8 +177,7 @@ export function hostSetup(props: CloudInitProps): HostSetup {
       'export DEBIAN_FRONTEND=noninteractive',
       'apt-get update -q',
       'apt-get install -y -q docker.io',
-      `systemd-tmpfiles --create ${TMPFILES}`,
-      `${DOCKER_ACCESS_SCRIPT.path} ${props.dockerGroupSource}`,
+      `${DOCKER_ACCESS_SCRIPT.path} ${group}`,
       'systemctl daemon-reload',
       `systemctl enable --now ${enable.join(' ')}`,
       `mkdir -p ${SETUP_DONE.slice(0, SETUP_DONE.lastIndexOf('/'))}`,
@@ -274,22 +186,16 @@ export function hostSetup(props: CloudInitProps): HostSetup {
     ].join('\n'),
   };
   const setupUnit: HostFile = { path: `/etc/systemd/system/${SETUP_UNIT}`, permissions: '0644', content: unit([
-    '[Unit]', 'Description=Wikimedia Meet host setup (Docker, state volume, timers)', `ConditionPathExists=!${SETUP_DONE}`,
+    '[Unit]', 'Description=Wikimedia Meet host setup (Docker, state volume, Docker access)', `ConditionPathExists=!${SETUP_DONE}`,
     'After=cloud-final.service network-online.target', 'Wants=network-online.target', '',
     '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=1800', `ExecStart=${setupScript.path}`, '',
     '[Install]', 'WantedBy=multi-user.target',
   ]) };
-  return {
-    files: [
-      ...scripts, DOCKER_ACCESS_SCRIPT, setupScript, ...stateFiles,
-      { path: TMPFILES, permissions: '0644', content: tmpfilesConf(directories) },
-      ...allTimers.flatMap(timerFiles), ...(props.paths ?? []).flatMap(pathFiles), setupUnit,
-    ],
-  };
+  return { files: [DOCKER_ACCESS_SCRIPT, setupScript, ...stateFiles, ...dockerAccess, setupUnit] };
 }
 
 /** A delimiter for a quoted here-document that no line of `content` equals. */
-function delimiterFor(content: string): string {
+export function delimiterFor(content: string): string {
   const lines = new Set(content.split('\n'));
   let delimiter = 'MEET_EOF';
   for (let n = 1; lines.has(delimiter); n += 1) delimiter = `MEET_EOF_${n}`;
@@ -310,7 +216,7 @@ export function bootstrapScript(setup: HostSetup): string {
 }
 
 /** Terraform reads `${` and `%{` in a string as template syntax: keep literal ones literal (cdktf tokens stay). */
-function terraformLiteral(text: string): string {
+export function terraformLiteral(text: string): string {
   return text.replace(/\$\{(?!TfToken\[)/g, () => '$${').replace(/%\{/g, '%%{');
 }
 
@@ -319,103 +225,10 @@ function terraformLiteral(text: string): string {
  * instance by cloud-init-per. No top-level key that Cloud VPS's vendor-data sets.
  */
 export function renderCloudInit(props: CloudInitProps): string {
-  for (const dir of [...(props.directories ?? [])]) if (/['\n]/.test(dir)) throw new Error(`directory "${dir}" must not hold quotes or newlines`);
   const script = bootstrapScript(hostSetup(props));
   const config = { bootcmd: [['cloud-init-per', 'instance', 'meet-bootstrap', 'sh', '-c', script]] };
   return terraformLiteral(`#cloud-config\n${JSON.stringify(config, null, 2)}\n`);
 }
-
-/**
- * How long a timer's run inside a container may take. systemd stopping a unit kills only the `docker exec` client,
- * which does not pass the signal on, so the process inside would stay (holding its leases or the certs lock). So
- * the run is ended inside the container first: coreutils' timeout (in every Debian image) sends it TERM after
- * `runSec` and KILL `killAfterSec` later; `serviceSec` is the unit's own limit (TimeoutStartSec) beyond that.
- */
-export interface RunLimits {
-  readonly runSec: number;
-  readonly killAfterSec: number;
-  readonly serviceSec: number;
-}
-
-/** A timer's `command` and `timeoutSec` for running `argv` inside `container` within `limits`. */
-function containerRun(container: string, limits: RunLimits, argv: readonly string[]): Pick<Timer, 'command' | 'timeoutSec'> {
-  return {
-    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
-    timeoutSec: limits.serviceSec,
-  };
-}
-
-/**
- * The account worker's limits: a drain takes seconds (1000 accounts in ~4 s), but one stuck on Prosody must not keep
- * its unit active for good (the timer would start no further run): TERM after 9 min, KILL 30 s later, the unit's
- * own limit 10 min. Its jobs' leases lapse and the next run takes them over.
- */
-export const ACCOUNT_WORKER_LIMITS: RunLimits = { runSec: 540, killAfterSec: 30, serviceSec: 600 };
-
-const accountWorker: Timer = {
-  name: 'meet-account-worker',
-  description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
-  onCalendar: 'minutely',
-  ...containerRun(containerNames.agent, ACCOUNT_WORKER_LIMITS, ['node', 'dist/scripts/create-accounts.mjs']),
-};
-
-/**
- * jitsi-web copies /config/keys (our certificate directory, read-only) into its /storage/keys only when it starts,
- * and nginx serves the copy. After each renewal run: if the copy differs from ours, copy it over and reload nginx
- * gracefully (meetings in progress keep their connections; a restart would drop them). Also hands web the first
- * real certificate, since web starts with a self-signed one before any was issued.
- */
-export const WEB_CERT_RELOAD: Script = {
-  path: '/usr/local/sbin/meet-reload-web-certificate',
-  content: [
-    '#!/bin/sh',
-    '# Written by cloud-init (Wikimedia Meet); run by meet-cert-renewal.service after `certs renew`.',
-    'set -eu',
-    `if cmp -s ${paths.certs}/cert.crt ${paths.webStorage}/keys/cert.crt; then exit 0; fi`,
-    `/usr/bin/docker exec ${containerNames.web} cp ${containerPaths.webKeys}/cert.crt ${containerPaths.webKeys}/cert.key /storage/keys/`,
-    `/usr/bin/docker exec ${containerNames.web} nginx -c /run/web/config/nginx/nginx.conf -s reload`,
-    `echo "${containerNames.web}: nginx reloaded with the renewed certificate"`,
-    '',
-  ].join('\n'),
-};
-
-/**
- * How long one renewal run may take. A normal one takes seconds when nothing is due and a few minutes when it
- * orders (CA polling gives up after ~2.5 min per step), plus up to MEET_CERT_LOCK_WAIT_SECONDS (600) behind an
- * admin's run: TERM after 25 min, KILL a minute later, the unit's own limit 30 min (leaving time for the web
- * reload). (So the timer's run cannot use a MEET_CERT_LOCK_WAIT_SECONDS above ~20 min in full; an admin's run by
- * hand can.)
- */
-export const CERT_RENEWAL_LIMITS: RunLimits = { runSec: 1500, killAfterSec: 60, serviceSec: 1800 };
-
-/**
- * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
- * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files). Nothing here
- * depends on the environment's settings: those are the container's environment (MEET_ACME_*), so changing them
- * replaces a container, never the host.
- */
-function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
-  return {
-    name: 'meet-cert-renewal',
-    description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
-    onCalendar: 'daily',
-    randomizedDelaySec: 3600,
-    ...containerRun(container, CERT_RENEWAL_LIMITS, ['node', 'dist/scripts/certs.mjs', 'renew']),
-    after,
-  };
-}
-
-/**
- * The first `certs issue` (and any later certificate) reaches nginx at once: `certs` renames the new cert.crt into
- * place, which fires this path unit (systemd.path: PathChanged= also triggers on a file moved into place), and the
- * reload script hands it to jitsi-web. Without it web kept its self-signed certificate until the next daily run.
- */
-export const WEB_CERT_TRIGGER: PathTrigger = {
-  name: 'meet-web-certificate',
-  description: 'Wikimedia Meet: hand a new certificate to jitsi-web',
-  watch: `${paths.certs}/cert.crt`,
-  command: [WEB_CERT_RELOAD.path],
-};
 
 export interface HostCloudInitOptions {
   /** NSS group of the deploy accounts (Cloud VPS: `project-<project>`). */
@@ -429,28 +242,9 @@ export function hostCloudInit(role: HostRole, options: HostCloudInitOptions): st
   return renderCloudInit(hostCloudInitProps(role, options));
 }
 
-/** What each kind of host gets. */
+/** What each kind of host gets in its user data. */
 export function hostCloudInitProps(role: HostRole, options: HostCloudInitOptions): CloudInitProps {
   const { dockerGroupSource, stateVolumeId } = options;
   if (role !== 'jvb' && stateVolumeId === undefined) throw new Error(`a ${role} host keeps state and needs a state volume`);
-  switch (role) {
-    case 'jitsi':
-      return ({
-        dockerGroupSource,
-        stateVolumeId,
-        directories: [...jitsiDirectories, ...stateDirectories.jitsi, paths.acmeChallenge],
-        timers: [accountWorker, certRenewal(containerNames.agent, [[WEB_CERT_RELOAD.path]])],
-        scripts: [WEB_CERT_RELOAD],
-        paths: [WEB_CERT_TRIGGER],
-      });
-    case 'meet-auth':
-      return ({
-        dockerGroupSource,
-        stateVolumeId,
-        directories: [...stateDirectories['meet-auth'], paths.acmeChallenge],
-        timers: [certRenewal(containerNames.edge)],
-      });
-    case 'jvb':
-      return { dockerGroupSource, directories: [paths.jitsiConfig('jvb')] };
-  }
+  return role === 'jvb' ? { dockerGroupSource } : { dockerGroupSource, stateVolumeId };
 }

@@ -1,6 +1,6 @@
 /**
- * `<env>-cloud`: everything OpenStack. Security groups, the keypair, the hosts (jitsi, meet-auth, jvb-N) with
- * their floating IPs, and the DNS records. Its host addresses feed `<env>-services` through its state
+ * `<env>-cloud`: everything OpenStack. Security groups, the state volumes, the hosts (jitsi, meet-auth, jvb-N) with
+ * their floating IPs, each host's readiness gate and host files, and the DNS records. Its host addresses feed `<env>-services` through its state
  * outputs (a docker provider cannot be configured from values unknown at plan time within one stack).
  */
 import { relative, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { hostCloudInit, type HostRole } from './cloud-init.js';
 import type { EnvironmentConfig } from './config.js';
 import { MeetDns } from './dns.js';
 import { MeetHostGroup, type MeetHostGroupProps } from './host-group.js';
+import { HostFilesStep } from './host-files-step.js';
+import { hostFiles } from './host-files.js';
 import { MeetHost } from './hosts.js';
 import { ReadinessGate } from './readiness.js';
 import { MeetSecurityGroups } from './security-groups.js';
@@ -110,11 +112,21 @@ export class CloudStack extends TerraformStack {
     // come from LDAP and /etc/ssh/userkeys only). The operator logs in with their developer account's key.
     const sshUser = sshUserVariable(this, env);
     const dockerGroupSource = env.ssh.dockerGroup ?? `project-${env.openstack.project}`;
-    const gateScript = `${relative(resolve(App.of(this).outdir, 'stacks', id), REPO_ROOT) || '.'}/scripts/wait-for-host.sh`;
-    const gate = (hostId: string, created: MeetHost) => new ReadinessGate(this, `${hostId}-ready`, {
-      hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
-      waitSeconds: env.ssh.readySeconds, script: gateScript, dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
-    });
+    const scriptsDir = `${relative(resolve(App.of(this).outdir, 'stacks', id), REPO_ROOT) || '.'}/scripts`;
+    const gateScript = `${scriptsDir}/wait-for-host.sh`;
+    const filesScript = `${scriptsDir}/install-host-files.sh`;
+    // Per host: the gate (sshd and dockerd answer), then its host files (timers, scripts, directories); the services
+    // stack's containers come after both, since `cdktf deploy` applies this stack first.
+    const gate = (hostId: string, role: HostRole, created: MeetHost) => {
+      const ready = new ReadinessGate(this, `${hostId}-ready`, {
+        hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
+        waitSeconds: env.ssh.readySeconds, script: gateScript, dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
+      });
+      new HostFilesStep(this, `${hostId}-host-files`, {
+        hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
+        files: hostFiles(role), script: filesScript, dependsOn: [ready],
+      });
+    };
     const host = (id: 'jitsi' | 'meet-auth', role: HostRole, flavor: string, groupId: string, volume: { sizeGb: number; holds: string }) => {
       const state = new StateVolume(this, `${id}-state`, { name: `${env.name}-${id}-state`, sizeGb: volume.sizeGb, holds: volume.holds });
       this.stateVolumes.push({ host: id, sizeGb: state.sizeGb });
@@ -129,7 +141,7 @@ export class CloudStack extends TerraformStack {
         metadata: { environment: env.name, role },
         stateVolume: state.volume,
       });
-      gate(id, created);
+      gate(id, role, created);
       const outputs = hostOutputNames(id);
       new TerraformOutput(this, outputs.publicIp, { value: created.publicIp, description: `public address of ${id}` });
       new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private IPv4 of ${id}` });
@@ -152,9 +164,13 @@ export class CloudStack extends TerraformStack {
     if (this.jvbGroup) {
       // One gate per extra bridge, keyed like the instances.
       const instances = TerraformIterator.fromResources(this.jvbGroup.instances);
-      new ReadinessGate(this, 'jvb-ready', {
+      const ready = new ReadinessGate(this, 'jvb-ready', {
         forEach: instances, hostName: '${each.key}', instanceId: '${each.value.id}', user: sshUser, bastion: env.ssh.bastion,
         address: this.jvbGroup.privateIpOf('each.key'), waitSeconds: env.ssh.readySeconds, script: gateScript,
+      });
+      new HostFilesStep(this, 'jvb-host-files', {
+        forEach: instances, hostName: '${each.key}', instanceId: '${each.value.id}', user: sshUser, bastion: env.ssh.bastion,
+        address: this.jvbGroup.privateIpOf('each.key'), files: hostFiles('jvb'), script: filesScript, dependsOn: [ready],
       });
     }
     this.hostNames = [this.jitsi.name, this.meetAuth.name, ...this.jvbHostNames];

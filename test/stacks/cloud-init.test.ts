@@ -1,203 +1,71 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
-import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, hostCloudInit, renderCloudInit, WEB_CERT_RELOAD, type CloudInitProps, type HostRole } from '../../stacks/cloud-init.js';
-import { Jitsi } from '../../stacks/jitsi.js';
-import { jitsiDirectories } from '../../stacks/layout.js';
-import { cloudInitOptions, container, dockerStack, synthJson, TEST_VOLUME_ID, userDataFiles } from './helpers.js';
-
-/** The files the user data writes, as cloud-config-like view for the checks below. */
-const parse = (userData: string) => ({ write_files: userDataFiles(userData) });
-const host = (role: HostRole) => hostCloudInit(role, cloudInitOptions(role));
-const render = (props: Partial<CloudInitProps> = {}) => renderCloudInit({ dockerGroupSource: 'project-ops', ...props });
-
 /**
- * The host's systemd units as `systemd-analyze verify` (systemd 252, as on the Debian 12 hosts) reads them: its
- * warnings and each service's effective TimeoutStartSec (from the unit dump it prints at debug level). The host
- * paths the units run do not exist here; that one warning is expected and dropped.
+ * The hosts' user data: only what must be there before the first deploy step reaches a host and never changes in
+ * normal life (the state volume's mount, docker.io, the deploy group's Docker access). Timers, helper scripts and
+ * directories are host files (test/stacks/host-files.test.ts). Platform checks: cloud-init-platform.test.ts.
  */
-function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Record<string, string> } {
-  const dir = mkdtempSync(join(tmpdir(), 'meet-units-'));
-  try {
-    const files = parse(host(role)).write_files.filter((file) => /^\/etc\/systemd\/system\/[^/]+$/.test(file.path));
-    for (const file of files) writeFileSync(join(dir, basename(file.path)), file.content);
-    const units = files.map((file) => basename(file.path));
-    // Requires=docker.service: a stand-in, found beside the units.
-    writeFileSync(join(dir, 'docker.service'), '[Service]\nExecStart=/bin/true\n');
-    writeFileSync(join(dir, 'cloud-final.service'), '[Service]\nExecStart=/bin/true\n');
-    const run = (level: string) => {
-      const result = spawnSync('systemd-analyze', ['verify', ...units], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: level } });
-      if (result.error) throw new Error(`systemd-analyze (Debian package systemd) is needed to check the units: ${result.error.message}`);
-      return result.stdout + result.stderr;
-    };
-    const hostPaths = /^[\w.-]+\.service: Command (\/usr\/bin\/docker|\/usr\/local\/sbin\/meet-[a-z-]+) is not executable: No such file or directory$/;
-    const warnings = run('notice').split('\n').filter((line) => line !== '' && !hostPaths.test(line));
-    const timeoutStartSec: Record<string, string> = {};
-    let unit = '';
-    for (const line of run('debug').split('\n')) {
-      const start = /^\s+-> Unit (\S+):$/.exec(line);
-      if (start) unit = start[1]!;
-      const timeout = /^\s+TimeoutStartSec: (.+)$/.exec(line);
-      if (timeout && units.includes(unit)) timeoutStartSec[unit] = timeout[1]!;
-    }
-    return { warnings, timeoutStartSec };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hostCloudInit, renderCloudInit, type HostRole } from '../../stacks/cloud-init.js';
+import { cloudInitOptions, TEST_VOLUME_ID, userDataFiles } from './helpers.js';
 
-describe('cloud-init', () => {
-  it('jitsi host: uid-1000 dirs (state ones on the volume), docker.io by meet-setup, account worker every minute, daily renewal', () => {
-    const files = Object.fromEntries(parse(host('jitsi')).write_files.map((file) => [file.path, file.content]));
-    const tmpfiles = files['/etc/tmpfiles.d/meet.conf']!.split('\n').filter((line) => line.startsWith('d '));
-    for (const dir of [...jitsiDirectories, '/srv/state/certs', '/srv/meet/acme-challenge', '/srv/state/agent', '/srv/state/prosody']) expect(tmpfiles).toContain(`d ${dir} 0750 1000 1000 -`);
+const host = (role: HostRole) => hostCloudInit(role, cloudInitOptions(role));
+const filesOf = (userData: string) => Object.fromEntries(userDataFiles(userData).map((file) => [file.path, file.content]));
+
+describe('user data', () => {
+  it('jitsi host: docker.io by meet-setup, the state volume by its stable id before Docker, the deploy group\'s Docker access; nothing else', () => {
+    const files = filesOf(host('jitsi'));
+    expect(Object.keys(files).sort()).toEqual([
+      '/etc/systemd/system/docker.service.d/meet-state-volume.conf', '/etc/systemd/system/meet-docker-access.service', '/etc/systemd/system/meet-docker-access.timer',
+      '/etc/systemd/system/meet-setup.service', '/etc/systemd/system/meet-state-volume.service',
+      '/usr/local/sbin/meet-docker-access', '/usr/local/sbin/meet-setup', '/usr/local/sbin/meet-state-volume',
+    ]);
     expect(files['/usr/local/sbin/meet-setup']).toContain('apt-get install -y -q docker.io\n');
-    expect(files['/usr/local/sbin/meet-setup']).toContain('systemctl enable --now meet-state-volume.service docker.service meet-docker-access.timer meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path\n');
-    expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
-    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain(
-      'TimeoutStartSec=600\nExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=30 540 node dist/scripts/create-accounts.mjs\n',
-    );
-    expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
-    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n');
-    // The state volume by its stable id before Docker (and so before any container) starts.
-    expect(files['/etc/systemd/system/meet-state-volume.service']).toContain(`ExecStart=/usr/local/sbin/meet-state-volume ${TEST_VOLUME_ID} /srv/state\n`);
+    expect(files['/usr/local/sbin/meet-setup']).toContain('/usr/local/sbin/meet-docker-access project-meet\nsystemctl daemon-reload\nsystemctl enable --now meet-state-volume.service docker.service meet-docker-access.timer\n');
+    expect(files['/etc/systemd/system/meet-state-volume.service']).toContain(`ExecStart=/usr/local/sbin/meet-state-volume ${TEST_VOLUME_ID} /srv/state\nExecStartPost=/usr/bin/systemd-tmpfiles --create --prefix=/srv/state\n`);
     expect(files['/etc/systemd/system/docker.service.d/meet-state-volume.conf']).toBe('[Unit]\nRequires=meet-state-volume.service\nAfter=meet-state-volume.service\n');
+    expect(files['/etc/systemd/system/meet-docker-access.service']).toContain('ExecStart=/usr/local/sbin/meet-docker-access project-meet\n');
+    expect(files['/etc/systemd/system/meet-docker-access.timer']).toContain('OnCalendar=*:0/2\n');
   });
 
-  it('meet-auth host renews through the edge container and has no account worker; jvb hosts get the jvb dir and no volume', () => {
-    const auth = parse(host('meet-auth')).write_files;
-    expect(auth.filter((file) => file.path.includes('meet-cert-renewal')).map((file) => file.path)).toEqual(['/etc/systemd/system/meet-cert-renewal.service', '/etc/systemd/system/meet-cert-renewal.timer']);
-    expect(auth.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).toContain('docker exec meet-edge');
-    expect(auth.some((file) => file.path.includes('account-worker'))).toBe(false);
-    const jvb = parse(host('jvb')).write_files;
-    expect(jvb.find((file) => file.path === '/etc/tmpfiles.d/meet.conf')!.content).toContain('d /srv/jitsi/jvb 0750 1000 1000 -\n');
-    expect(jvb.some((file) => file.path.includes('state-volume'))).toBe(false);
+  it('the user data of a role depends on the deploy group and the volume id only: the three roles differ only by the volume', () => {
+    expect(host('meet-auth')).toBe(host('jitsi'));
+    const jvb = filesOf(host('jvb'));
+    expect(Object.keys(jvb).some((path) => path.includes('state-volume'))).toBe(false);
+    expect(jvb['/usr/local/sbin/meet-setup']).toContain('systemctl enable --now docker.service meet-docker-access.timer\n');
     expect(() => hostCloudInit('jitsi', { dockerGroupSource: 'project-meet' })).toThrow('a jitsi host keeps state and needs a state volume');
+    expect(host('jvb')).not.toContain('/etc/tmpfiles.d/');
   });
 
-  it('jitsi host: after each renewal run, a changed certificate is handed to jitsi-web and nginx reloads (no restart)', () => {
-    const config = parse(host('jitsi'));
-    const files = Object.fromEntries(config.write_files.map((file) => [file.path, file]));
-    // And at once when `certs issue` (or anything) puts a new certificate in place: a path unit on cert.crt.
-    expect(files['/etc/systemd/system/meet-web-certificate.path']!.content).toContain('[Path]\nPathChanged=/srv/state/certs/cert.crt\n');
-    expect(files['/etc/systemd/system/meet-web-certificate.service']!.content).toContain('ExecStart=/usr/local/sbin/meet-reload-web-certificate\n');
-    const service = files['/etc/systemd/system/meet-cert-renewal.service']!.content.split('\n');
-    const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew');
-    expect(start).toBeGreaterThan(0);
-    // ExecStartPost runs only when `renew` succeeded (Type=oneshot), after it.
-    expect(service[start + 1]).toBe('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
-    expect(files['/usr/local/sbin/meet-reload-web-certificate']).toEqual({ path: '/usr/local/sbin/meet-reload-web-certificate', permissions: '0755', content: WEB_CERT_RELOAD.content });
-    // The meet-auth host has no web container: meet-auth reloads the certificate itself.
-    const auth = parse(host('meet-auth'));
-    expect(auth.write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).not.toContain('ExecStartPost');
-    expect(auth.write_files.some((file) => file.path.includes('web-certificate'))).toBe(false);
-  });
-
-  it('the reload script names the paths jitsi-web really mounts', () => {
-    const { stack, provider } = dockerStack();
-    new Jitsi(stack, 'jitsi', { provider, imageTag: 'stable-11146-2', publicUrl: 'https://meet.example.org', advertiseIp: '185.15.56.10', privateIp: '172.16.1.2', jicofoAuthPassword: 'a', jvbAuthPassword: 'b' });
-    const mounts = Object.fromEntries((container(synthJson(stack), 'jitsi-web').mounts as { source: string; target: string }[]).map((m) => [m.target, m.source]));
-    const script = WEB_CERT_RELOAD.content;
-    // Ours on the host (what `certs` writes) against web's copy on the host (what nginx serves), then the copy in the container.
-    expect(script).toContain(`cmp -s ${mounts['/config/keys']}/cert.crt ${mounts['/storage']}/keys/cert.crt`);
-    expect(script).toContain('/usr/bin/docker exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/');
-    expect(script).toContain('/usr/bin/docker exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload');
-    execFileSync('sh', ['-n'], { input: script });
-  });
-
-  it('the reload script copies and reloads only when the certificate changed, and stops at the first failure', () => {
-    // Run with the host paths moved into a temp dir and docker replaced by a recorder (Docker cannot run here).
-    const dir = mkdtempSync(join(tmpdir(), 'meet-web-reload-'));
+  it('after the mount, the directories under /srv/state come from whatever tmpfiles lists there are (none yet at first boot: no error)', () => {
+    // systemd-tmpfiles itself, on a root directory shaped like a host's, as meet-state-volume.service's ExecStartPost runs it.
+    const root = mkdtempSync(join(tmpdir(), 'meet-tmpfiles-'));
     try {
-      mkdirSync(join(dir, 'certs'));
-      mkdirSync(join(dir, 'web', 'keys'), { recursive: true });
-      const docker = join(dir, 'docker');
-      writeFileSync(docker, `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$3" != "\${FAIL_ON:-}" ]\n`);
-      chmodSync(docker, 0o755);
-      const script = join(dir, 'reload');
-      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/state/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
-      const run = (env: Record<string, string> = {}) => {
-        rmSync(join(dir, 'calls'), { force: true });
-        const result = spawnSync('sh', [script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
-        let calls: string[] = [];
-        try {
-          calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
-        } catch {
-          // no call
-        }
-        return { code: result.status, calls, stdout: result.stdout };
-      };
-      writeFileSync(join(dir, 'certs', 'cert.crt'), 'RENEWED');
-      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'RENEWED');
-      expect(run()).toEqual({ code: 0, calls: [], stdout: '' });
-      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'SELF-SIGNED');
-      const changed = run();
-      expect(changed.code).toBe(0);
-      expect(changed.calls).toEqual(['exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/', 'exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload']);
-      expect(changed.stdout).toContain('nginx reloaded');
-      const failed = run({ FAIL_ON: 'cp' });
-      expect(failed.code).not.toBe(0);
-      expect(failed.calls).toHaveLength(1);
+      const run = () => spawnSync('systemd-tmpfiles', ['--create', '--prefix=/srv/state', `--root=${root}`], { encoding: 'utf8' });
+      const first = run();
+      expect(first.error, 'systemd-tmpfiles (Debian package systemd)').toBeUndefined();
+      expect([first.status, first.stderr]).toEqual([0, '']);
+      mkdirSync(join(root, 'etc/tmpfiles.d'), { recursive: true });
+      writeFileSync(join(root, 'etc/tmpfiles.d/meet.conf'), 'd /srv/state/prosody 0750 1000 1000 -\nd /srv/jitsi/web 0750 1000 1000 -\n');
+      expect(run().status).toBe(0);
+      expect(spawnSync('stat', ['-c', '%a %u %g', join(root, 'srv/state/prosody')], { encoding: 'utf8' }).stdout).toBe('750 1000 1000\n');
+      expect(spawnSync('stat', [join(root, 'srv/jitsi/web')]).status).not.toBe(0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
-  it('the renewal service may run 30 min (systemd\'s own parser reads the unit); renew inside the container is ended first', () => {
-    // A oneshot service has no start timeout unless given one: a run stuck on the network would keep the unit
-    // active and the timer would start no further run.
-    const { runSec: renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
-    expect(serviceSec).toBe(1800);
-    for (const role of ['jitsi', 'meet-auth'] as const) {
-      const parsed = systemdView(role);
-      expect(parsed.warnings).toEqual([]);
-      expect(parsed.timeoutStartSec['meet-cert-renewal.service']).toBe('30min');
-      const exec = parse(host(role)).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
-      expect(exec).toContain(`TimeoutStartSec=1800\nExecStart=/usr/bin/docker exec ${role === 'jitsi' ? 'meet-agent' : 'meet-edge'} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
-    }
-    // The account worker too: 10 min for the unit, the run inside the container ended well before.
-    expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('10min');
-    expect(ACCOUNT_WORKER_LIMITS.runSec + ACCOUNT_WORKER_LIMITS.killAfterSec).toBeLessThan(ACCOUNT_WORKER_LIMITS.serviceSec);
-    // TERM, then KILL, to renew inside the container well before systemd gives up (and the web reload still fits).
-    expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
-    // A hung run ends long before its certs lock would count as stale (an hour).
-    expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
-  });
-
-  it('defaults: no directories, no timers but the docker-group sync, no volume', () => {
-    const files = parse(render()).write_files.map((file) => file.path);
-    expect(files.filter((path) => path.endsWith('.timer'))).toEqual(['/etc/systemd/system/meet-docker-access.timer']);
-    expect(files.some((path) => path.includes('state-volume'))).toBe(false);
-  });
-
-  it('quotes timer arguments for systemd and is deterministic', () => {
-    const timers = [{ name: 'x', description: 'd', onCalendar: 'daily', command: ['/bin/echo', 'a b', 'say "hi"'], after: [['/bin/true', 'c d']] }];
-    const out = render({ timers });
-    expect(parse(out).write_files.find((file) => file.path === '/etc/systemd/system/x.service')!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n');
-    expect(render({ timers })).toBe(out);
-  });
-
-  it('keeps literal ${ and %{ literal for Terraform, and a content line equal to the delimiter cannot end its file early', () => {
-    const content = '#!/bin/sh\necho "${HOME}" %{x}\nMEET_EOF\n';
-    const out = render({ scripts: [{ path: '/usr/local/bin/x', content }] });
-    expect(out).toContain('$${HOME}');
-    expect(out).toContain('%%{x}');
-    const unescaped = out.replaceAll('$${', '${').replaceAll('%%{', '%{');
-    expect(parse(unescaped).write_files.find((file) => file.path === '/usr/local/bin/x')!.content).toBe(content);
+  it('keeps literal ${ and %{ literal for Terraform; deterministic', () => {
+    const out = host('jitsi');
+    expect(out).toContain('by_id=$${MEET_DISK_BY_ID:-/dev/disk/by-id}');
+    expect(out).not.toMatch(/[^$]\$\{(?!TfToken)/);
+    expect(host('jitsi')).toBe(out);
   });
 
   it('validation errors', () => {
-    expect(() => render({ dockerGroupSource: 'Bad Group' })).toThrow('docker group source "Bad Group" is not a valid group name');
-    expect(() => render({ directories: ['srv/x'] })).toThrow('directory "srv/x" must be an absolute path without ".." or spaces');
-    expect(() => render({ timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
-    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
-    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
-    for (const timeoutSec of [0, 1.5, -60]) {
-      expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] })).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
-    }
-    expect(() => render({ scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
+    expect(() => renderCloudInit({ dockerGroupSource: 'Bad Group' })).toThrow('docker group source "Bad Group" is not a valid group name');
+    expect(() => renderCloudInit({ dockerGroupSource: 'project-x', stateVolumeId: "x'; rm -rf /" })).toThrow('state volume id "x\'; rm -rf /" holds characters an id never has');
   });
 });

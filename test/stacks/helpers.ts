@@ -102,3 +102,17 @@ export function userDataFiles(userData: string): Array<{ path: string; permissio
 export const TEST_VOLUME_ID = '7d3f0a52-91c4-4e0b-8f2a-3c5e9b1d6a70';
 export const cloudInitOptions = (role: 'jitsi' | 'meet-auth' | 'jvb') =>
   (role === 'jvb' ? { dockerGroupSource: 'project-meet' } : { dockerGroupSource: 'project-meet', stateVolumeId: TEST_VOLUME_ID });
+
+/** A host's files as its host-files declarations (stacks/host-files.ts renderHostFiles) carry them, in order. */
+export function hostFilesOf(declarations: string): Array<{ path: string; permissions: string; content: string }> {
+  const files = [...declarations.matchAll(/^meet_file '([^']+)' (\d{4}) <<'(MEET_EOF[_0-9]*)'\n([\s\S]*?)^\3$/gm)];
+  return files.map(([, path, permissions, , content]) => ({ path: path!, permissions: permissions!, content: content! }));
+}
+
+/** The host-files step of host `host` in a synthesized cloud stack: its triggers and its files (Terraform's escapes undone). */
+export function hostFilesStep(cloud: TfJson, host: string): { triggers: string[]; declarations: string; files: Record<string, string> } {
+  const step = cloud.resource?.terraform_data?.[`${host}-host-files`] as { triggers_replace: string[]; provisioner: Array<{ 'local-exec': { environment: Record<string, string> } }> } | undefined;
+  if (!step) throw new Error(`no host-files step for ${host}`);
+  const declarations = step.provisioner[0]!['local-exec'].environment.MEET_HOST_FILES!.replaceAll('$${', '${').replaceAll('%%{', '%{');
+  return { triggers: step.triggers_replace, declarations, files: Object.fromEntries(hostFilesOf(declarations).map((file) => [file.path, file.content])) };
+}

@@ -1,0 +1,281 @@
+/**
+ * What a host gets at deploy time rather than in its user data: the timers and their services, the path unit, the
+ * helper scripts and the directory list (tmpfiles). These change often, and `user_data` is ForceNew on an
+ * instance, so they are delivered by each host's host-files step (stacks/host-files-step.ts, running
+ * scripts/install-host-files.sh after the readiness gate): a change re-runs that step and replaces nothing.
+ * Deterministic: same role, same bytes. No secrets: everything here is readable on the host anyway.
+ */
+import { delimiterFor, type HostFile, type HostRole, systemdQuote, unit } from './cloud-init.js';
+import { CONTAINER_UID, containerNames, containerPaths, jitsiDirectories, paths, stateDirectories } from './layout.js';
+
+/** A systemd timer that runs one command (an argv, never a shell string) on a schedule. */
+export interface Timer {
+  /** Unit name without suffix, e.g. "meet-account-worker". */
+  readonly name: string;
+  readonly description: string;
+  /** systemd OnCalendar expression. */
+  readonly onCalendar: string;
+  /** Random delay so many hosts do not fire at once. @default none */
+  readonly randomizedDelaySec?: number;
+  readonly command: readonly string[];
+  /** Commands run after `command` succeeded (ExecStartPost), each an argv. @default none */
+  readonly after?: readonly (readonly string[])[];
+  /**
+   * Seconds the whole run (`command` and `after`) may take before systemd stops it and the run fails
+   * (TimeoutStartSec). A run that never ends keeps the unit active, and the timer starts no further run.
+   * @default none: systemd waits forever for a oneshot service
+   */
+  readonly timeoutSec?: number;
+  /** Run only while this container runs; otherwise the run is skipped, not failed (ExecCondition). @default always */
+  readonly whenRunning?: string;
+}
+
+/** A systemd path unit: runs `command` whenever `watch` changes (closed after writing, or renamed into place). */
+export interface PathTrigger {
+  /** Unit name without suffix. */
+  readonly name: string;
+  readonly description: string;
+  /** File to watch (PathChanged=). */
+  readonly watch: string;
+  readonly command: readonly string[];
+  /** As Timer.whenRunning. @default always */
+  readonly whenRunning?: string;
+}
+
+/** A root-owned executable file (mode 0755), e.g. a helper a timer runs. */
+export interface Script {
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface HostFilesProps {
+  /** Directories to create owned by uid/gid 1000, mode 0750 (now, and at every boot by systemd-tmpfiles). @default none */
+  readonly directories?: readonly string[];
+  /** Timers to install and enable. @default none */
+  readonly timers?: readonly Timer[];
+  /** Helper scripts to write. @default none */
+  readonly scripts?: readonly Script[];
+  /** Path units to install and enable. @default none */
+  readonly paths?: readonly PathTrigger[];
+}
+
+/** The files of one host and the units to enable (and start) once they are in place. */
+export interface HostFileSet {
+  readonly files: readonly HostFile[];
+  readonly units: readonly string[];
+  /** The tmpfiles.d file to apply after installing. */
+  readonly tmpfiles: string;
+}
+
+const UNIT_NAME = /^[a-z][a-z0-9-]*$/;
+export const TMPFILES = '/etc/tmpfiles.d/meet.conf';
+
+/**
+ * Exit 0 when the container runs, 1 otherwise. As an ExecCondition, 1 skips the run without failing the unit: a
+ * timer may fire before the services stack has created its container (a new host) or while a deploy replaces it.
+ */
+export const CONTAINER_RUNNING_SCRIPT: Script = {
+  path: '/usr/local/sbin/meet-container-running',
+  content: [
+    '#!/bin/sh',
+    '# Installed by scripts/install-host-files.sh (Wikimedia Meet). meet-container-running <name>: 0 if it runs, else 1.',
+    'state=$(/usr/bin/docker container inspect --format "{{.State.Running}}" "$1" 2>/dev/null) || exit 1',
+    '[ "$state" = true ] || exit 1',
+    '',
+  ].join('\n'),
+};
+
+const condition = (container: string | undefined) => (container === undefined ? [] : [`ExecCondition=${CONTAINER_RUNNING_SCRIPT.path} ${container}`]);
+
+function timerFiles(timer: Timer): HostFile[] {
+  if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
+  const commands = [timer.command, ...(timer.after ?? [])];
+  if (commands.some((command) => command.length === 0)) throw new Error(`timer "${timer.name}" has an empty command`);
+  if (timer.timeoutSec !== undefined && !(Number.isInteger(timer.timeoutSec) && timer.timeoutSec > 0)) {
+    throw new Error(`timer "${timer.name}": timeoutSec ${timer.timeoutSec} must be a whole number of seconds above 0`);
+  }
+  const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
+  return [
+    { path: `/etc/systemd/system/${timer.name}.service`, permissions: '0644', content: unit([
+      '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
+      '[Service]', 'Type=oneshot', ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []), ...condition(timer.whenRunning),
+      `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
+    ]) },
+    { path: `/etc/systemd/system/${timer.name}.timer`, permissions: '0644', content: unit([
+      '[Unit]', `Description=${timer.description} (schedule)`, '',
+      '[Timer]', `OnCalendar=${timer.onCalendar}`, 'Persistent=true',
+      ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []), '',
+      '[Install]', 'WantedBy=timers.target',
+    ]) },
+  ];
+}
+
+function pathFiles(trigger: PathTrigger): HostFile[] {
+  if (!UNIT_NAME.test(trigger.name)) throw new Error(`path unit name "${trigger.name}" must match ${UNIT_NAME}`);
+  if (trigger.command.length === 0) throw new Error(`path unit "${trigger.name}" has an empty command`);
+  return [
+    { path: `/etc/systemd/system/${trigger.name}.service`, permissions: '0644', content: unit([
+      '[Unit]', `Description=${trigger.description}`, 'After=docker.service', 'Requires=docker.service', '',
+      '[Service]', 'Type=oneshot', ...condition(trigger.whenRunning), `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
+    ]) },
+    { path: `/etc/systemd/system/${trigger.name}.path`, permissions: '0644', content: unit([
+      '[Unit]', `Description=${trigger.description} (trigger)`, '',
+      '[Path]', `PathChanged=${trigger.watch}`, '',
+      '[Install]', 'WantedBy=paths.target',
+    ]) },
+  ];
+}
+
+/** The files of one host; checked, deterministic. */
+export function hostFileSet(props: HostFilesProps): HostFileSet {
+  const directories = [...new Set(props.directories ?? [])].sort();
+  for (const dir of directories) {
+    if (!dir.startsWith('/') || dir.includes('..') || /[\s'"\\]/.test(dir)) throw new Error(`directory "${dir}" must be an absolute path without "..", spaces or quotes`);
+  }
+  const timers = props.timers ?? [];
+  const triggers = props.paths ?? [];
+  const needsCondition = [...timers, ...triggers].some((item) => item.whenRunning !== undefined);
+  const scripts = [...(props.scripts ?? []), ...(needsCondition ? [CONTAINER_RUNNING_SCRIPT] : [])].map((script): HostFile => {
+    if (!/^\/[A-Za-z0-9_./-]+$/.test(script.path) || script.path.includes('..')) throw new Error(`script "${script.path}" must be an absolute path without ".." or unusual characters`);
+    return { path: script.path, permissions: '0755', content: script.content };
+  });
+  const tmpfiles: HostFile = { path: TMPFILES, permissions: '0644', content: unit([
+    '# Installed by scripts/install-host-files.sh (Wikimedia Meet): directories the containers mount, owned by their uid.',
+    ...directories.map((dir) => `d ${dir} 0750 ${CONTAINER_UID} ${CONTAINER_UID} -`),
+  ]) };
+  const files = [...scripts, tmpfiles, ...timers.flatMap(timerFiles), ...triggers.flatMap(pathFiles)];
+  const duplicate = files.find((file, index) => files.findIndex((other) => other.path === file.path) !== index);
+  if (duplicate) throw new Error(`host file "${duplicate.path}" is given twice`);
+  return { files, units: [...timers.map((timer) => `${timer.name}.timer`), ...triggers.map((trigger) => `${trigger.name}.path`)], tmpfiles: TMPFILES };
+}
+
+/**
+ * The declarations scripts/host-files-remote.sh reads (after its own functions): one quoted here-document per file
+ * (nothing in it is expanded), the units, then the tmpfiles file. Shell words are single-quoted names we checked.
+ */
+export function renderHostFiles(set: HostFileSet): string {
+  const lines: string[] = [];
+  for (const file of set.files) {
+    const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
+    const delimiter = delimiterFor(body);
+    lines.push(`meet_file '${file.path}' ${file.permissions} <<'${delimiter}'`, `${body}${delimiter}`);
+  }
+  lines.push(`meet_units${set.units.map((name) => ` '${name}'`).join('')}`, `meet_tmpfiles '${set.tmpfiles}'`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * How long a timer's run inside a container may take. systemd stopping a unit kills only the `docker exec` client,
+ * which does not pass the signal on, so the process inside would stay (holding its leases or the certs lock). So
+ * the run is ended inside the container first: coreutils' timeout (in every Debian image) sends it TERM after
+ * `runSec` and KILL `killAfterSec` later; `serviceSec` is the unit's own limit (TimeoutStartSec) beyond that.
+ */
+export interface RunLimits {
+  readonly runSec: number;
+  readonly killAfterSec: number;
+  readonly serviceSec: number;
+}
+
+/** A timer's `command`, `timeoutSec` and condition for running `argv` inside `container` within `limits`. */
+function containerRun(container: string, limits: RunLimits, argv: readonly string[]): Pick<Timer, 'command' | 'timeoutSec' | 'whenRunning'> {
+  return {
+    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
+    timeoutSec: limits.serviceSec,
+    whenRunning: container,
+  };
+}
+
+/**
+ * The account worker's limits: a drain takes seconds (1000 accounts in ~4 s), but one stuck on Prosody must not keep
+ * its unit active for good (the timer would start no further run): TERM after 9 min, KILL 30 s later, the unit's
+ * own limit 10 min. Its jobs' leases lapse and the next run takes them over.
+ */
+export const ACCOUNT_WORKER_LIMITS: RunLimits = { runSec: 540, killAfterSec: 30, serviceSec: 600 };
+
+const accountWorker: Timer = {
+  name: 'meet-account-worker',
+  description: 'Wikimedia Meet account worker (safety net for jobs the agent could not finish at once)',
+  onCalendar: 'minutely',
+  ...containerRun(containerNames.agent, ACCOUNT_WORKER_LIMITS, ['node', 'dist/scripts/create-accounts.mjs']),
+};
+
+/**
+ * jitsi-web copies /config/keys (our certificate directory, read-only) into its /storage/keys only when it starts,
+ * and nginx serves the copy. After each renewal run: if the copy differs from ours, copy it over and reload nginx
+ * gracefully (meetings in progress keep their connections; a restart would drop them). Also hands web the first
+ * real certificate, since web starts with a self-signed one before any was issued.
+ */
+export const WEB_CERT_RELOAD: Script = {
+  path: '/usr/local/sbin/meet-reload-web-certificate',
+  content: [
+    '#!/bin/sh',
+    '# Installed by scripts/install-host-files.sh (Wikimedia Meet); run by meet-cert-renewal.service after `certs renew`.',
+    'set -eu',
+    `if cmp -s ${paths.certs}/cert.crt ${paths.webStorage}/keys/cert.crt; then exit 0; fi`,
+    `/usr/bin/docker exec ${containerNames.web} cp ${containerPaths.webKeys}/cert.crt ${containerPaths.webKeys}/cert.key /storage/keys/`,
+    `/usr/bin/docker exec ${containerNames.web} nginx -c /run/web/config/nginx/nginx.conf -s reload`,
+    `echo "${containerNames.web}: nginx reloaded with the renewed certificate"`,
+    '',
+  ].join('\n'),
+};
+
+/**
+ * How long one renewal run may take. A normal one takes seconds when nothing is due and a few minutes when it
+ * orders (CA polling gives up after ~2.5 min per step), plus up to MEET_CERT_LOCK_WAIT_SECONDS (600) behind an
+ * admin's run: TERM after 25 min, KILL a minute later, the unit's own limit 30 min (leaving time for the web
+ * reload). (So the timer's run cannot use a MEET_CERT_LOCK_WAIT_SECONDS above ~20 min in full; an admin's run by
+ * hand can.)
+ */
+export const CERT_RENEWAL_LIMITS: RunLimits = { runSec: 1500, killAfterSec: 60, serviceSec: 1800 };
+
+/**
+ * Daily, at a random time in the first hour. `renew` contacts the CA only when the certificate is due (Let's
+ * Encrypt rate limits). meet-auth picks a new certificate up by itself (it watches the files). Nothing here
+ * depends on the environment's settings: those are the container's environment (MEET_ACME_*). Skipped while its
+ * container does not run (`Persistent=true` then catches up only at the next day's run: renewal starts 30 days early).
+ */
+function certRenewal(container: string, after: readonly (readonly string[])[] = []): Timer {
+  return {
+    name: 'meet-cert-renewal',
+    description: 'Wikimedia Meet certificate renewal (renews only certificates close to expiry)',
+    onCalendar: 'daily',
+    randomizedDelaySec: 3600,
+    ...containerRun(container, CERT_RENEWAL_LIMITS, ['node', 'dist/scripts/certs.mjs', 'renew']),
+    after,
+  };
+}
+
+/**
+ * The first `certs issue` (and any later certificate) reaches nginx at once: `certs` renames the new cert.crt into
+ * place, which fires this path unit (systemd.path: PathChanged= also triggers on a file moved into place), and the
+ * reload script hands it to jitsi-web. Skipped while jitsi-web does not run: it copies the certificate when it starts.
+ */
+export const WEB_CERT_TRIGGER: PathTrigger = {
+  name: 'meet-web-certificate',
+  description: 'Wikimedia Meet: hand a new certificate to jitsi-web',
+  watch: `${paths.certs}/cert.crt`,
+  command: [WEB_CERT_RELOAD.path],
+  whenRunning: containerNames.web,
+};
+
+/** What each kind of host gets at deploy time. */
+export function hostFilesProps(role: HostRole): HostFilesProps {
+  switch (role) {
+    case 'jitsi':
+      return {
+        directories: [...jitsiDirectories, ...stateDirectories.jitsi, paths.acmeChallenge],
+        timers: [accountWorker, certRenewal(containerNames.agent, [[WEB_CERT_RELOAD.path]])],
+        scripts: [WEB_CERT_RELOAD],
+        paths: [WEB_CERT_TRIGGER],
+      };
+    case 'meet-auth':
+      return { directories: [...stateDirectories['meet-auth'], paths.acmeChallenge], timers: [certRenewal(containerNames.edge)] };
+    case 'jvb':
+      return { directories: [paths.jitsiConfig('jvb')] };
+  }
+}
+
+/** The rendered declarations of each kind of host. */
+export function hostFiles(role: HostRole): string {
+  return renderHostFiles(hostFileSet(hostFilesProps(role)));
+}

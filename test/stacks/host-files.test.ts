@@ -1,0 +1,218 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
+import { hostCloudInit, type HostRole } from '../../stacks/cloud-init.js';
+import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, CONTAINER_RUNNING_SCRIPT, hostFiles, hostFileSet, renderHostFiles, WEB_CERT_RELOAD, type HostFilesProps } from '../../stacks/host-files.js';
+import { Jitsi } from '../../stacks/jitsi.js';
+import { jitsiDirectories } from '../../stacks/layout.js';
+import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, TEST_VOLUME_ID, userDataFiles } from './helpers.js';
+
+/** The files the host-files step installs, as a cloud-config-like view for the checks below. */
+const parse = (declarations: string) => ({ write_files: hostFilesOf(declarations) });
+const host = (role: HostRole) => hostFiles(role);
+const render = (props: HostFilesProps = {}) => renderHostFiles(hostFileSet(props));
+
+/**
+ * The host's systemd units as `systemd-analyze verify` (systemd 252, as on the Debian 12 hosts) reads them: its
+ * warnings and each service's effective TimeoutStartSec (from the unit dump it prints at debug level). The host
+ * paths the units run do not exist here; that one warning is expected and dropped.
+ */
+function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'meet-units-'));
+  try {
+    // The host's whole unit set: its user data's and its host files'.
+    const files = [...userDataFiles(hostCloudInit(role, cloudInitOptions(role))), ...hostFilesOf(host(role))].filter((file) => /^\/etc\/systemd\/system\/[^/]+$/.test(file.path));
+    for (const file of files) writeFileSync(join(dir, basename(file.path)), file.content);
+    const units = files.map((file) => basename(file.path));
+    // Requires=docker.service: a stand-in, found beside the units.
+    writeFileSync(join(dir, 'docker.service'), '[Service]\nExecStart=/bin/true\n');
+    writeFileSync(join(dir, 'cloud-final.service'), '[Service]\nExecStart=/bin/true\n');
+    const run = (level: string) => {
+      const result = spawnSync('systemd-analyze', ['verify', ...units], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: level } });
+      if (result.error) throw new Error(`systemd-analyze (Debian package systemd) is needed to check the units: ${result.error.message}`);
+      return result.stdout + result.stderr;
+    };
+    const hostPaths = /^[\w.-]+\.service: Command (\/usr\/bin\/docker|\/usr\/local\/sbin\/meet-[a-z-]+) is not executable: No such file or directory$/;
+    const warnings = run('notice').split('\n').filter((line) => line !== '' && !hostPaths.test(line));
+    const timeoutStartSec: Record<string, string> = {};
+    let unit = '';
+    for (const line of run('debug').split('\n')) {
+      const start = /^\s+-> Unit (\S+):$/.exec(line);
+      if (start) unit = start[1]!;
+      const timeout = /^\s+TimeoutStartSec: (.+)$/.exec(line);
+      if (timeout && units.includes(unit)) timeoutStartSec[unit] = timeout[1]!;
+    }
+    return { warnings, timeoutStartSec };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('host files', () => {
+  it('jitsi host: uid-1000 dirs (state ones on the volume), account worker every minute, daily renewal, each only while its container runs', () => {
+    const files = Object.fromEntries(parse(host('jitsi')).write_files.map((file) => [file.path, file.content]));
+    const tmpfiles = files['/etc/tmpfiles.d/meet.conf']!.split('\n').filter((line) => line.startsWith('d '));
+    for (const dir of [...jitsiDirectories, '/srv/state/certs', '/srv/meet/acme-challenge', '/srv/state/agent', '/srv/state/prosody']) expect(tmpfiles).toContain(`d ${dir} 0750 1000 1000 -`);
+    expect(host('jitsi')).toContain("\nmeet_units 'meet-account-worker.timer' 'meet-cert-renewal.timer' 'meet-web-certificate.path'\nmeet_tmpfiles '/etc/tmpfiles.d/meet.conf'\n");
+    expect(files['/etc/systemd/system/meet-account-worker.timer']).toContain('OnCalendar=minutely');
+    expect(files['/etc/systemd/system/meet-account-worker.service']).toContain(
+      'TimeoutStartSec=600\nExecCondition=/usr/local/sbin/meet-container-running meet-agent\nExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=30 540 node dist/scripts/create-accounts.mjs\n',
+    );
+    expect(files['/etc/systemd/system/meet-cert-renewal.timer']).toContain('OnCalendar=daily');
+    expect(files['/etc/systemd/system/meet-cert-renewal.service']).toContain('ExecCondition=/usr/local/sbin/meet-container-running meet-agent\nExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n');
+    expect(files['/etc/systemd/system/meet-web-certificate.service']).toContain('ExecCondition=/usr/local/sbin/meet-container-running jitsi-web\n');
+    expect(files[CONTAINER_RUNNING_SCRIPT.path]).toBe(CONTAINER_RUNNING_SCRIPT.content);
+  });
+
+  it('a timer whose container is missing or stopped is skipped, one whose container runs goes on (the condition script, with docker answering as it does)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meet-running-'));
+    try {
+      // docker container inspect: exit 1 and "No such container" for a missing one, else its State.Running.
+      writeFileSync(join(dir, 'docker'), '#!/bin/sh\ncase "$5" in running) echo true;; stopped) echo false;; *) echo "Error: No such container: $5" >&2; exit 1;; esac\n');
+      chmodSync(join(dir, 'docker'), 0o755);
+      const script = join(dir, 'running');
+      writeFileSync(script, CONTAINER_RUNNING_SCRIPT.content.replaceAll('/usr/bin/docker', join(dir, 'docker')));
+      const status = (name: string) => spawnSync('sh', [script, name], { encoding: 'utf8' });
+      expect([status('running').status, status('stopped').status, status('missing').status]).toEqual([0, 1, 1]);
+      expect(status('missing').stderr).toBe('');
+      // systemd skips (not fails) a unit whose ExecCondition exits 1 to 254 (systemd.service(5)); 255 would fail it.
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('meet-auth host renews through the edge container and has no account worker; jvb hosts get the jvb dir and no volume', () => {
+    const auth = parse(host('meet-auth')).write_files;
+    expect(auth.filter((file) => file.path.includes('meet-cert-renewal')).map((file) => file.path)).toEqual(['/etc/systemd/system/meet-cert-renewal.service', '/etc/systemd/system/meet-cert-renewal.timer']);
+    expect(auth.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).toContain('docker exec meet-edge');
+    expect(auth.some((file) => file.path.includes('account-worker'))).toBe(false);
+    const jvb = parse(host('jvb')).write_files;
+    expect(jvb.find((file) => file.path === '/etc/tmpfiles.d/meet.conf')!.content).toContain('d /srv/jitsi/jvb 0750 1000 1000 -\n');
+    expect(jvb.filter((file) => file.path.includes('/systemd/'))).toEqual([]);
+  });
+
+  it('jitsi host: after each renewal run, a changed certificate is handed to jitsi-web and nginx reloads (no restart)', () => {
+    const config = parse(host('jitsi'));
+    const files = Object.fromEntries(config.write_files.map((file) => [file.path, file]));
+    // And at once when `certs issue` (or anything) puts a new certificate in place: a path unit on cert.crt.
+    expect(files['/etc/systemd/system/meet-web-certificate.path']!.content).toContain('[Path]\nPathChanged=/srv/state/certs/cert.crt\n');
+    expect(files['/etc/systemd/system/meet-web-certificate.service']!.content).toContain('ExecStart=/usr/local/sbin/meet-reload-web-certificate\n');
+    const service = files['/etc/systemd/system/meet-cert-renewal.service']!.content.split('\n');
+    const start = service.indexOf('ExecStart=/usr/bin/docker exec meet-agent timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew');
+    expect(start).toBeGreaterThan(0);
+    // ExecStartPost runs only when `renew` succeeded (Type=oneshot), after it.
+    expect(service[start + 1]).toBe('ExecStartPost=/usr/local/sbin/meet-reload-web-certificate');
+    expect(files['/usr/local/sbin/meet-reload-web-certificate']).toEqual({ path: '/usr/local/sbin/meet-reload-web-certificate', permissions: '0755', content: WEB_CERT_RELOAD.content });
+    // The meet-auth host has no web container: meet-auth reloads the certificate itself.
+    const auth = parse(host('meet-auth'));
+    expect(auth.write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content).not.toContain('ExecStartPost');
+    expect(auth.write_files.some((file) => file.path.includes('web-certificate'))).toBe(false);
+  });
+
+  it('the reload script names the paths jitsi-web really mounts', () => {
+    const { stack, provider } = dockerStack();
+    new Jitsi(stack, 'jitsi', { provider, imageTag: 'stable-11146-2', publicUrl: 'https://meet.example.org', advertiseIp: '185.15.56.10', privateIp: '172.16.1.2', jicofoAuthPassword: 'a', jvbAuthPassword: 'b' });
+    const mounts = Object.fromEntries((container(synthJson(stack), 'jitsi-web').mounts as { source: string; target: string }[]).map((m) => [m.target, m.source]));
+    const script = WEB_CERT_RELOAD.content;
+    // Ours on the host (what `certs` writes) against web's copy on the host (what nginx serves), then the copy in the container.
+    expect(script).toContain(`cmp -s ${mounts['/config/keys']}/cert.crt ${mounts['/storage']}/keys/cert.crt`);
+    expect(script).toContain('/usr/bin/docker exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/');
+    expect(script).toContain('/usr/bin/docker exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload');
+    execFileSync('sh', ['-n'], { input: script });
+  });
+
+  it('the reload script copies and reloads only when the certificate changed, and stops at the first failure', () => {
+    // Run with the host paths moved into a temp dir and docker replaced by a recorder (Docker cannot run here).
+    const dir = mkdtempSync(join(tmpdir(), 'meet-web-reload-'));
+    try {
+      mkdirSync(join(dir, 'certs'));
+      mkdirSync(join(dir, 'web', 'keys'), { recursive: true });
+      const docker = join(dir, 'docker');
+      writeFileSync(docker, `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$3" != "\${FAIL_ON:-}" ]\n`);
+      chmodSync(docker, 0o755);
+      const script = join(dir, 'reload');
+      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/state/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
+      const run = (env: Record<string, string> = {}) => {
+        rmSync(join(dir, 'calls'), { force: true });
+        const result = spawnSync('sh', [script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+        let calls: string[] = [];
+        try {
+          calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+        } catch {
+          // no call
+        }
+        return { code: result.status, calls, stdout: result.stdout };
+      };
+      writeFileSync(join(dir, 'certs', 'cert.crt'), 'RENEWED');
+      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'RENEWED');
+      expect(run()).toEqual({ code: 0, calls: [], stdout: '' });
+      writeFileSync(join(dir, 'web', 'keys', 'cert.crt'), 'SELF-SIGNED');
+      const changed = run();
+      expect(changed.code).toBe(0);
+      expect(changed.calls).toEqual(['exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/', 'exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload']);
+      expect(changed.stdout).toContain('nginx reloaded');
+      const failed = run({ FAIL_ON: 'cp' });
+      expect(failed.code).not.toBe(0);
+      expect(failed.calls).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the renewal service may run 30 min (systemd\'s own parser reads the unit); renew inside the container is ended first', () => {
+    // A oneshot service has no start timeout unless given one: a run stuck on the network would keep the unit
+    // active and the timer would start no further run.
+    const { runSec: renewSec, killAfterSec, serviceSec } = CERT_RENEWAL_LIMITS;
+    expect(serviceSec).toBe(1800);
+    for (const role of ['jitsi', 'meet-auth'] as const) {
+      const parsed = systemdView(role);
+      expect(parsed.warnings).toEqual([]);
+      expect(parsed.timeoutStartSec['meet-cert-renewal.service']).toBe('30min');
+      const exec = parse(host(role)).write_files.find((file) => file.path.endsWith('meet-cert-renewal.service'))!.content;
+      const container = role === 'jitsi' ? 'meet-agent' : 'meet-edge';
+      expect(exec).toContain(`TimeoutStartSec=1800\nExecCondition=/usr/local/sbin/meet-container-running ${container}\nExecStart=/usr/bin/docker exec ${container} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
+    }
+    // The account worker too: 10 min for the unit, the run inside the container ended well before.
+    expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('10min');
+    expect(ACCOUNT_WORKER_LIMITS.runSec + ACCOUNT_WORKER_LIMITS.killAfterSec).toBeLessThan(ACCOUNT_WORKER_LIMITS.serviceSec);
+    // TERM, then KILL, to renew inside the container well before systemd gives up (and the web reload still fits).
+    expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
+    // A hung run ends long before its certs lock would count as stale (an hour).
+    expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
+  });
+
+  it('defaults: only the (empty) tmpfiles list, no units, no condition script', () => {
+    expect(render()).toBe("meet_file '/etc/tmpfiles.d/meet.conf' 0644 <<'MEET_EOF'\n# Installed by scripts/install-host-files.sh (Wikimedia Meet): directories the containers mount, owned by their uid.\nMEET_EOF\nmeet_units\nmeet_tmpfiles '/etc/tmpfiles.d/meet.conf'\n");
+  });
+
+  it('quotes timer arguments for systemd and is deterministic', () => {
+    const timers = [{ name: 'x', description: 'd', onCalendar: 'daily', command: ['/bin/echo', 'a b', 'say "hi"'], after: [['/bin/true', 'c d']] }];
+    const out = render({ timers });
+    expect(parse(out).write_files.find((file) => file.path === '/etc/systemd/system/x.service')!.content).toContain('ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n');
+    expect(render({ timers })).toBe(out);
+  });
+
+  it('a content line equal to the delimiter cannot end its file early', () => {
+    const content = '#!/bin/sh\necho "${HOME}" %{x}\nMEET_EOF\n';
+    const out = render({ scripts: [{ path: '/usr/local/bin/x', content }] });
+    expect(out).toContain("<<'MEET_EOF_1'\n");
+    expect(parse(out).write_files.find((file) => file.path === '/usr/local/bin/x')!.content).toBe(content);
+  });
+
+  it('validation errors', () => {
+    expect(() => render({ directories: ['srv/x'] })).toThrow('directory "srv/x" must be an absolute path without "..", spaces or quotes');
+    expect(() => render({ directories: ["/srv/it's"] })).toThrow('directory "/srv/it\'s" must be an absolute path');
+    expect(() => render({ timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow('timer name "Bad" must match');
+    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow('timer "x" has an empty command');
+    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] })).toThrow('timer "x" has an empty command');
+    for (const timeoutSec of [0, 1.5, -60]) {
+      expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] })).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
+    }
+    expect(() => render({ scripts: [{ path: 'bin/x', content: '' }] })).toThrow('script "bin/x" must be an absolute path without ".."');
+    expect(() => render({ scripts: [{ path: '/x y', content: '' }] })).toThrow('script "/x y" must be an absolute path');
+    expect(() => render({ scripts: [{ path: '/etc/tmpfiles.d/meet.conf', content: '' }] })).toThrow('host file "/etc/tmpfiles.d/meet.conf" is given twice');
+  });
+});
