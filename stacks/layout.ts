@@ -1,5 +1,5 @@
 /**
- * Where things live on the hosts, shared by cloud-init (which creates the directories and timers) and the
+ * Where things live on the hosts, shared by the host files (which create the directories and timers) and the
  * containers (which mount them). Container names are fixed because the timers `docker exec` into them.
  */
 

@@ -3,7 +3,7 @@
  * real Pebble, the challenge directory served by meet-auth's plain-HTTP app. One run at a time per directory; a
  * killed run's lock and temp files do not block or litter the next one.
  */
-import { cloudInitOptions, userDataFiles } from '../stacks/helpers.js';
+import { hostFilesOf } from '../stacks/helpers.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainHttpApp } from '../../edge/auth/routes/acme.js';
 import { startPebble, type TestPebble } from '../support/pebble.js';
 import { freePort } from '../support/ports.js';
-import { CERT_RENEWAL_LIMITS, hostCloudInit } from '../../stacks/cloud-init.js';
+import { CERT_RENEWAL_LIMITS, hostFiles } from '../../stacks/host-files.js';
 import { ROOT } from '../support/run-script.js';
 
 const DOMAIN = 'meet.test';
@@ -227,7 +227,7 @@ describe('overlapping certs runs', () => {
     // The timer's ExecStart as rendered, run here without `docker exec <container>` and with the limits shortened;
     // node runs the TypeScript entry point instead of the image's dist/ build.
     const { runSec: renewSec, killAfterSec } = CERT_RENEWAL_LIMITS;
-    const exec = userDataFiles(hostCloudInit('meet-auth', cloudInitOptions('meet-auth'))).find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
+    const exec = hostFilesOf(hostFiles('meet-auth')).find((file) => file.path.endsWith('/meet-cert-renewal.service'))!
       .content.split('\n').find((line) => line.startsWith('ExecStart='))!.slice('ExecStart='.length).split(' ');
     expect(exec.slice(0, 3)).toEqual(['/usr/bin/docker', 'exec', 'meet-edge']);
     const limitSec = 8;

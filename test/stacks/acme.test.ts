@@ -1,6 +1,6 @@
 /**
  * The environments' ACME settings (stacks/config.ts `acme`): defaults, validation, and where they land in the
- * synthesized stacks: the certs environment of meet-agent and meet-edge only, never the hosts' cloud-init.
+ * synthesized stacks: the certs environment of meet-agent and meet-edge only, never the hosts' cloud-init or host files.
  */
 import { describe, expect, it } from 'vitest';
 import { runCertsCli } from '../../scripts/lib/certs/cli.js';
@@ -10,15 +10,14 @@ import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { certificateEnv } from '../../stacks/certificate-env.js';
 import { synthStacks } from './app-helpers.js';
-import { container, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, userDataFiles, type TfJson } from './helpers.js';
+import { container, hostFilesStep, minimal, problemsOf, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
 
 
 const envOf = (entries: readonly string[]) => Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 const acmeVars = (stack: TfJson, name: string) => Object.fromEntries(Object.entries(envOf(container(stack, name).env)).filter(([key]) => key.startsWith('MEET_ACME_') && key !== 'MEET_ACME_CHALLENGE_DIR'));
-/** The unit files cloud-init writes on the instance named `host`, by path. */
+/** The unit files the host-files step installs on `host`, by path. */
 function unitFiles(cloud: TfJson, host: string): Record<string, string> {
-  const instance = resourcesOf(cloud, 'openstack_compute_instance_v2').find((item) => item.name === host)!;
-  return Object.fromEntries(userDataFiles(instance.user_data as string).map((file) => [file.path, file.content]));
+  return hostFilesStep(cloud, host).files;
 }
 const renewalExec = (files: Record<string, string>) => files['/etc/systemd/system/meet-cert-renewal.service']!.split('\n').find((line) => line.startsWith('ExecStart='));
 

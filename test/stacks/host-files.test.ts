@@ -8,7 +8,7 @@ import { hostCloudInit, type HostRole } from '../../stacks/cloud-init.js';
 import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, CONTAINER_RUNNING_SCRIPT, hostFiles, hostFileSet, renderHostFiles, WEB_CERT_RELOAD, type HostFilesProps } from '../../stacks/host-files.js';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
-import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, TEST_VOLUME_ID, userDataFiles } from './helpers.js';
+import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, userDataFiles } from './helpers.js';
 
 /** The files the host-files step installs, as a cloud-config-like view for the checks below. */
 const parse = (declarations: string) => ({ write_files: hostFilesOf(declarations) });

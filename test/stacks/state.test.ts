@@ -3,10 +3,19 @@
  * stack, and the readiness gate. Terraform cannot run here, so "replaced" is judged the way the provider does:
  * user_data is ForceNew and image_id is ignored on the instances (terraform-provider-openstack v3.4.0
  * resource_openstack_compute_instance_v2.go:85-88 ForceNew user_data, :1094 image_id → rebuild, :1001 flavor →
- * resize in place), instance_id/volume_id are ForceNew on an attachment.
+ * resize in place), instance_id/volume_id are ForceNew on an attachment. A terraform_data is replaced when its
+ * triggers_replace changes (its provisioner then runs again).
  */
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { HostRole } from '../../stacks/cloud-init.js';
+
+// A knob on the host files each role gets, so a test can change one timer, script or setting as an edit would.
+const hostFilesEdit = vi.hoisted(() => ({ edit: undefined as undefined | ((role: HostRole, files: string) => string) }));
+vi.mock('../../stacks/host-files.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../stacks/host-files.js')>();
+  return { ...original, hostFiles: (role: HostRole) => (hostFilesEdit.edit ?? ((_role: HostRole, files: string) => files))(role, original.hostFiles(role)) };
+});
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
@@ -14,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStacks, synthStacks, synthTo } from './app-helpers.js';
-import { productionConfig, resourcesOf, type TfJson } from './helpers.js';
+import { hostFilesStep, productionConfig, resourcesOf, type TfJson } from './helpers.js';
 
 const cloudOf = (override?: Parameters<typeof productionConfig>[0]) => synthStacks([productionConfig(override)])['production-cloud']!;
 const base = cloudOf();
@@ -75,6 +84,27 @@ describe('state volumes', () => {
       expect(userData(after).map((text, index) => text === userData(base)[index])).toEqual(userData(base).map(() => !_name.startsWith('a cloud-init')));
     });
 
+    it.each([
+      ['a timer\'s schedule (jitsi)', 'jitsi', (files: string) => files.replace('OnCalendar=minutely', 'OnCalendar=*:0/5')],
+      ['a helper script (jitsi)', 'jitsi', (files: string) => files.replace('nginx reloaded', 'nginx reloaded gracefully')],
+      ['a setting: the directory list (meet-auth)', 'meet-auth', (files: string) => files.replace('d /srv/state/edge ', 'd /srv/state/edge-data ')],
+    ] as const)('a host-files change, %s: only that host\'s host-files step is replaced; no instance, volume or container', (_name, host, edit) => {
+      const before = synthStacks([productionConfig()]);
+      hostFilesEdit.edit = (role, files) => (role === host ? edit(files) : files);
+      try {
+        const after = synthStacks([productionConfig()]);
+        expect(hostFilesStep(after['production-cloud']!, host).declarations).not.toBe(hostFilesStep(before['production-cloud']!, host).declarations);
+        expect(changed(before['production-cloud']!, after['production-cloud']!)).toEqual([`terraform_data.${host}-host-files`]);
+        expect(changed(before['production-services']!, after['production-services']!)).toEqual([]);
+        // What changed is the trigger's hash (the instance id stays first), so Terraform replaces the step and runs it again.
+        const [beforeTriggers, afterTriggers] = [before, after].map((stacks) => hostFilesStep(stacks['production-cloud']!, host).triggers);
+        expect(afterTriggers![0]).toBe(beforeTriggers![0]);
+        expect(afterTriggers![1]).not.toBe(beforeTriggers![1]);
+      } finally {
+        hostFilesEdit.edit = undefined;
+      }
+    });
+
     it('the flavor reaches only the flavor lookup; image lookups never reach an instance', () => {
       const after = cloudOf((env) => ({ ...env, hosts: { ...env.hosts, jitsi: { flavor: 'g4.cores4.ram8.disk20' } } }));
       expect(Object.values(after.data!.openstack_compute_flavor_v2!).map((flavor) => flavor.name).sort()).toEqual(['g4.cores1.ram2.disk20', 'g4.cores4.ram8.disk20']);
@@ -87,7 +117,7 @@ describe('state volumes', () => {
 describe('the readiness gate', () => {
   it('one per host, replaced with its instance, waits for sshd and dockerd as the deploy account via the bastion', () => {
     const gates = base.resource!.terraform_data!;
-    expect(Object.keys(gates).sort()).toEqual(['jitsi-ready', 'meet-auth-ready']);
+    expect(Object.keys(gates).sort()).toEqual(['jitsi-host-files', 'jitsi-ready', 'meet-auth-host-files', 'meet-auth-ready']);
     const jitsi = gates['jitsi-ready']! as { triggers_replace: string[]; depends_on: string[]; provisioner: Array<{ 'local-exec': { command: string; interpreter: string[]; environment: Record<string, string> } }> };
     expect(jitsi.triggers_replace).toEqual([expect.stringMatching(/^\$\{openstack_compute_instance_v2\.jitsi_instance_[A-F0-9]+\.id\}$/)]);
     expect(jitsi.depends_on).toEqual([expect.stringMatching(/^openstack_compute_volume_attach_v2\.jitsi_state-volume-attachment_/)]);
@@ -109,11 +139,32 @@ describe('the readiness gate', () => {
     }
   });
 
+  it('then the host files: after the gate, replaced with the instance or their content, over the gate\'s ssh path', () => {
+    for (const host of ['jitsi', 'meet-auth']) {
+      const step = base.resource!.terraform_data![`${host}-host-files`] as { triggers_replace: string[]; depends_on: string[]; provisioner: Array<{ 'local-exec': { command: string; interpreter: string[]; environment: Record<string, string> } }> };
+      const gate = base.resource!.terraform_data![`${host}-ready`] as { triggers_replace: string[] };
+      expect(step.depends_on).toEqual([`terraform_data.${host}-ready`]);
+      expect(step.triggers_replace).toEqual([gate.triggers_replace[0], expect.stringMatching(/^[0-9a-f]{64}$/)]);
+      const exec = step.provisioner[0]!['local-exec'];
+      expect(exec.command).toBe(host);
+      expect(Object.keys(exec.environment).sort()).toEqual(['MEET_HOST_FILES', 'MEET_SSH_ADDRESS', 'MEET_SSH_BASTION', 'MEET_SSH_USER']);
+      expect(exec.environment.MEET_SSH_ADDRESS).toBe(base.output![`${host.replace('-', '_')}_private_ip`]!.value);
+      expect(exec.interpreter).toEqual(['/bin/sh', expect.stringMatching(/\/scripts\/install-host-files\.sh$/)]);
+      expect(hostFilesStep(base, host).declarations).toMatch(/\nmeet_tmpfiles '\/etc\/tmpfiles\.d\/meet\.conf'\n$/);
+    }
+    // The user data carries none of it.
+    for (const instance of resourcesOf(base, 'openstack_compute_instance_v2')) expect(instance.user_data).not.toMatch(/meet-account-worker|meet-cert-renewal|meet-reload-web-certificate|tmpfiles\.d/);
+  });
+
   it('the extra bridges: one for_each gate keyed like their instances', () => {
     const stagingCloud = synthStacks([parseEnvironment(staging)])['staging-cloud']!;
     const gate = stagingCloud.resource!.terraform_data!['jvb-ready']! as Record<string, unknown>;
     expect(gate.for_each).toMatch(/^\$\{openstack_compute_instance_v2\.jvb_instance_[A-F0-9]+\}$/);
     expect(gate.triggers_replace).toEqual(['${each.value.id}']);
     expect(JSON.stringify(gate.provisioner)).toContain('[each.key].all_fixed_ips : ip if !strcontains(ip, \\":\\")][0]');
+    const files = stagingCloud.resource!.terraform_data!['jvb-host-files']! as Record<string, unknown>;
+    expect(files.for_each).toBe(gate.for_each);
+    expect(files.depends_on).toEqual(['terraform_data.jvb-ready']);
+    expect((files.triggers_replace as string[])[0]).toBe('${each.value.id}');
   });
 });
