@@ -68,7 +68,7 @@ export interface HostFileSet {
 }
 
 const UNIT_NAME = /^[a-z][a-z0-9-]*$/;
-export const TMPFILES = '/etc/tmpfiles.d/meet.conf';
+const TMPFILES = '/etc/tmpfiles.d/meet.conf';
 
 /**
  * Exit 0 when the container runs, 1 otherwise. As an ExecCondition, 1 skips the run without failing the unit: a

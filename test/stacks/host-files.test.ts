@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -6,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
 import { hostCloudInit, type HostRole } from '../../stacks/cloud-init.js';
 import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, CONTAINER_RUNNING_SCRIPT, hostFiles, hostFileSet, renderHostFiles, WEB_CERT_RELOAD, type HostFilesProps } from '../../stacks/host-files.js';
+import { HOST_FILES_LIMIT, HostFilesStep, hostFilesHash, INSTALLER_SCRIPTS } from '../../stacks/host-files-step.js';
 import { Jitsi } from '../../stacks/jitsi.js';
+import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, userDataFiles } from './helpers.js';
 
@@ -200,6 +203,19 @@ describe('host files', () => {
     const out = render({ scripts: [{ path: '/usr/local/bin/x', content }] });
     expect(out).toContain("<<'MEET_EOF_1'\n");
     expect(parse(out).write_files.find((file) => file.path === '/usr/local/bin/x')!.content).toBe(content);
+  });
+
+  it('the step\'s hash covers the files and both installer scripts; every role\'s files fit the installer\'s environment', () => {
+    const files = host('jitsi');
+    const expected = createHash('sha256').update(files);
+    for (const script of INSTALLER_SCRIPTS) expected.update('\0').update(readFileSync(join(REPO_ROOT, script)));
+    expect(hostFilesHash(files)).toBe(expected.digest('hex'));
+    expect(hostFilesHash(`${files}#`)).not.toBe(hostFilesHash(files));
+    for (const role of ['jitsi', 'meet-auth', 'jvb'] as const) expect(Buffer.byteLength(host(role))).toBeLessThan(HOST_FILES_LIMIT / 4);
+    const { stack } = dockerStack();
+    const big = `meet_units\nmeet_tmpfiles x\n${'#'.repeat(HOST_FILES_LIMIT)}`;
+    expect(() => new HostFilesStep(stack, 'big', { hostName: 'jitsi', instanceId: 'i', address: 'a', user: 'u', bastion: 'b', files: big, script: 's', dependsOn: [] }))
+      .toThrow(`host files of jitsi are ${Buffer.byteLength(big)} bytes; at most ${HOST_FILES_LIMIT} fit in the installer's environment`);
   });
 
   it('validation errors', () => {
