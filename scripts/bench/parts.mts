@@ -9,4 +9,5 @@ export const parts: Record<string, () => Promise<BenchPart>> = {
   edge: () => import('./edge.mts'),
   accounts: () => import('./accounts.mts'),
   backup: () => import('./backup.mts'),
+  pages: () => import('./pages.mts'),
 };

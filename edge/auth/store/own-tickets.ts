@@ -8,7 +8,8 @@ import type { TicketListing } from './tickets.js';
 
 /** How far back the page lists tickets that can no longer be used. */
 export const OWN_TICKETS_DAYS = 30;
-const MAX_LISTED = 200;
+/** The most tickets the list shows (newest first); keeps the page within its weight budget. */
+export const MAX_OWN_TICKETS = 100;
 
 type Row = Omit<TicketListing, 'state' | 'usernames'> & { usernames: string | null };
 
@@ -21,7 +22,7 @@ export function ticketsOf(db: Db, issuerId: string, now = Date.now()): TicketLis
               (SELECT json_group_array(r.username) FROM requests r WHERE r.ticket_selector = k.selector) AS usernames
        FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id
        WHERE k.issuer_id = ? AND (k.created_at >= ? OR (k.revoked_at IS NULL AND k.expires_at > ? AND k.uses < k.uses_allowed))
-       ORDER BY k.created_at DESC LIMIT ${MAX_LISTED}`,
+       ORDER BY k.created_at DESC LIMIT ${MAX_OWN_TICKETS}`,
     )
     .all(issuerId, since, now) as Row[];
   return rows.map((row) => ({
