@@ -95,6 +95,19 @@ describe('delete', () => {
   });
 });
 
+describe('same-origin rule', () => {
+  it('a form posted from another site changes nothing (403)', async () => {
+    await account('guarded.owner', 'origin secret 1');
+    const forged = await fetch(`${stack.authUrl}/account/delete`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: new URLSearchParams({ user: 'guarded.owner', password: 'origin secret 1', confirm: 'yes' }),
+    });
+    expect(forged.status).toBe(403);
+    expect(await login('guarded.owner', 'origin secret 1')).toBe(true);
+  });
+});
+
 describe('rate limits', () => {
   it('a stranger who fails again and again is limited (429), and cannot lock the owner out', async () => {
     await account('target', 'aimed secret 1');

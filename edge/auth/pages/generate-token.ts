@@ -101,7 +101,7 @@ function ticketTable(i18n: I18n, token: string, tickets: readonly TicketListing[
   if (tickets.length === 0) return html`${title}<p>${i18n.t('meet-tickets-none')}</p>`;
   return html`${title}
 <p>${i18n.t('meet-tickets-intro')}</p>
-<div class="cdx-table"><table aria-labelledby="tickets-heading">
+<div class="cdx-table" role="region" aria-labelledby="tickets-heading" tabindex="0"><table aria-labelledby="tickets-heading">
 <thead><tr><th scope="col">${i18n.t('meet-tickets-col-ticket')}</th><th scope="col">${i18n.t('meet-tickets-col-made')}</th><th scope="col">${i18n.t('meet-tickets-col-expires')}</th><th scope="col">${i18n.t('meet-tickets-col-uses')}</th><th scope="col">${i18n.t('meet-tickets-col-state')}</th><th scope="col">${i18n.t('meet-tickets-col-redeemed')}</th><th scope="col">${i18n.t('meet-tickets-col-action')}</th></tr></thead>
 <tbody>
 ${tickets.map(
