@@ -178,6 +178,8 @@ describe('host files', () => {
       const container = role === 'jitsi' ? 'meet-agent' : 'meet-edge';
       expect(exec).toContain(`TimeoutStartSec=1800\nExecCondition=/usr/local/sbin/meet-container-running ${container}\nExecStart=/usr/bin/docker exec ${container} timeout --kill-after=60 1500 node dist/scripts/certs.mjs renew\n`);
     }
+    // A bridge's units (user data only) pass too.
+    expect(systemdView('jvb').warnings).toEqual([]);
     // The account worker too: 10 min for the unit, the run inside the container ended well before.
     expect(systemdView('jitsi').timeoutStartSec['meet-account-worker.service']).toBe('10min');
     expect(ACCOUNT_WORKER_LIMITS.runSec + ACCOUNT_WORKER_LIMITS.killAfterSec).toBeLessThan(ACCOUNT_WORKER_LIMITS.serviceSec);
