@@ -7,6 +7,7 @@ import { acceptedLanguages, i18nFor, LANGUAGES, pickLanguage, type Lang, type Me
 import en from '../../../edge/i18n/en.json' with { type: 'json' };
 import qqq from '../../../edge/i18n/qqq.json' with { type: 'json' };
 import { checkPassword } from '../../../edge/shared/passwords.js';
+import { lookalikeProblem } from '../../../edge/shared/lookalikes.js';
 import { normaliseUsername } from '../../../edge/shared/usernames.js';
 
 const keys = Object.keys(en).filter((key) => key !== '@metadata') as MessageKey[];
@@ -111,10 +112,12 @@ describe('errors in every language', () => {
     'Enter your ticketmaster token.',
     'Enter the ticket a ticketmaster gave you.',
     'The form data could not be read.',
+    'That username looks too much like one that is taken. Choose another; your ticket is still valid.',
+    ...['p\u0430ypal', 'i\u0307x', 'e\u0301\u0301'].map((name) => lookalikeProblem(name)).filter((problem): problem is string => problem !== null),
   ];
 
   it('covers every message of the username and password rules and the error codes', () => {
-    expect(new Set(english).size).toBeGreaterThan(25);
+    expect(new Set(english).size).toBeGreaterThan(28);
     for (const lang of langs) {
       for (const message of english) {
         const translated = translateMessage(i18nFor(lang), message);
