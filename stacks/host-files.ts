@@ -134,7 +134,8 @@ export function hostFileSet(props: HostFilesProps): HostFileSet {
   }
   const timers = props.timers ?? [];
   const triggers = props.paths ?? [];
-  const needsCondition = [...timers, ...triggers].some((item) => item.whenRunning !== undefined);
+  const needsCondition = [...timers, ...triggers].some((item) => item.whenRunning !== undefined)
+    || (props.scripts ?? []).some((script) => script.content.includes(CONTAINER_RUNNING_SCRIPT.path));
   const scripts = [...(props.scripts ?? []), ...(needsCondition ? [CONTAINER_RUNNING_SCRIPT] : [])].map((script): HostFile => {
     if (!/^\/[A-Za-z0-9_./-]+$/.test(script.path) || script.path.includes('..')) throw new Error(`script "${script.path}" must be an absolute path without ".." or unusual characters`);
     return { path: script.path, permissions: '0755', content: script.content };
@@ -212,6 +213,8 @@ export const WEB_CERT_RELOAD: Script = {
     '# Installed by scripts/install-host-files.sh (Wikimedia Meet); run by meet-cert-renewal.service after `certs renew`.',
     'set -eu',
     `if cmp -s ${paths.certs}/cert.crt ${paths.webStorage}/keys/cert.crt; then exit 0; fi`,
+    // Between a deploy's removal of jitsi-web and its new one: nothing to reload, and the new one copies at start.
+    `if ! ${CONTAINER_RUNNING_SCRIPT.path} ${containerNames.web}; then echo "${containerNames.web} is not running: it takes the certificate when it starts"; exit 0; fi`,
     `/usr/bin/docker exec ${containerNames.web} cp ${containerPaths.webKeys}/cert.crt ${containerPaths.webKeys}/cert.key /storage/keys/`,
     `/usr/bin/docker exec ${containerNames.web} nginx -c /run/web/config/nginx/nginx.conf -s reload`,
     `echo "${containerNames.web}: nginx reloaded with the renewed certificate"`,

@@ -127,7 +127,7 @@ describe('host files', () => {
     execFileSync('sh', ['-n'], { input: script });
   });
 
-  it('the reload script copies and reloads only when the certificate changed, and stops at the first failure', () => {
+  it('the reload script copies and reloads only when the certificate changed and web runs, and stops at the first failure', () => {
     // Run with the host paths moved into a temp dir and docker replaced by a recorder (Docker cannot run here).
     const dir = mkdtempSync(join(tmpdir(), 'meet-web-reload-'));
     try {
@@ -136,8 +136,12 @@ describe('host files', () => {
       const docker = join(dir, 'docker');
       writeFileSync(docker, `#!/bin/sh\necho "$*" >> ${dir}/calls\n[ "$3" != "\${FAIL_ON:-}" ]\n`);
       chmodSync(docker, 0o755);
+      const running = join(dir, 'running');
+      writeFileSync(running, '#!/bin/sh\n[ "$1" = jitsi-web ] && [ -z "${WEB_DOWN:-}" ]\n');
+      chmodSync(running, 0o755);
       const script = join(dir, 'reload');
-      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/state/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web')).replaceAll('/usr/bin/docker', docker));
+      writeFileSync(script, WEB_CERT_RELOAD.content.replaceAll('/srv/state/certs', join(dir, 'certs')).replaceAll('/srv/jitsi/storage/web', join(dir, 'web'))
+        .replaceAll('/usr/bin/docker', docker).replaceAll(CONTAINER_RUNNING_SCRIPT.path, running));
       const run = (env: Record<string, string> = {}) => {
         rmSync(join(dir, 'calls'), { force: true });
         const result = spawnSync('sh', [script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
@@ -157,6 +161,9 @@ describe('host files', () => {
       expect(changed.code).toBe(0);
       expect(changed.calls).toEqual(['exec jitsi-web cp /config/keys/cert.crt /config/keys/cert.key /storage/keys/', 'exec jitsi-web nginx -c /run/web/config/nginx/nginx.conf -s reload']);
       expect(changed.stdout).toContain('nginx reloaded');
+      // jitsi-web not running (a deploy replacing it): nothing to do, and not a failure of the renewal run.
+      const down = run({ WEB_DOWN: '1' });
+      expect(down).toEqual({ code: 0, calls: [], stdout: 'jitsi-web is not running: it takes the certificate when it starts\n' });
       const failed = run({ FAIL_ON: 'cp' });
       expect(failed.code).not.toBe(0);
       expect(failed.calls).toHaveLength(1);
@@ -187,6 +194,11 @@ describe('host files', () => {
     expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
     // A hung run ends long before its certs lock would count as stale (an hour).
     expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
+  });
+
+  it('the condition script comes with any unit or script that uses it', () => {
+    expect(parse(render({ scripts: [WEB_CERT_RELOAD] })).write_files.map((file) => file.path)).toContain(CONTAINER_RUNNING_SCRIPT.path);
+    expect(parse(render({ scripts: [{ path: '/usr/local/bin/x', content: '#!/bin/sh\n' }] })).write_files.map((file) => file.path)).not.toContain(CONTAINER_RUNNING_SCRIPT.path);
   });
 
   it('defaults: only the (empty) tmpfiles list, no units, no condition script', () => {
