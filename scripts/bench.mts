@@ -6,17 +6,27 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { EXIT, parseCliArgs, UsageError } from '../edge/shared/cli.js';
 import { parts, type BenchFigures } from './bench/parts.mts';
 
-const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-if (process.argv.includes('--help')) {
-  console.log(`usage: npm run bench [-- <part>...]\nparts: ${Object.keys(parts).join(', ')}\nwrites JSON to MEET_BENCH_OUT (default bench-results/bench.json)`);
-  process.exit(0);
+const USAGE = `usage: npm run bench [-- <part>...]\nparts: ${Object.keys(parts).join(', ')}\nwrites JSON to MEET_BENCH_OUT (default bench-results/bench.json)`;
+let args;
+try {
+  args = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' } });
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`bench: ${error.message}\n\n${USAGE}`);
+  process.exit(EXIT.usage);
+}
+const wanted = args.positionals;
+if (args.values.help) {
+  console.log(USAGE);
+  process.exit(EXIT.done);
 }
 const unknown = wanted.filter((name) => !(name in parts));
 if (unknown.length > 0) {
   console.error(`unknown benchmark part(s): ${unknown.join(', ')}; known: ${Object.keys(parts).join(', ')}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 const results: Record<string, BenchFigures> = {};
@@ -38,4 +48,4 @@ const out = resolve(process.env.MEET_BENCH_OUT ?? 'bench-results/bench.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
 console.error(`wrote ${out}`);
-process.exit(failed ? 1 : 0);
+process.exit(failed ? EXIT.failed : EXIT.done);

@@ -6,13 +6,13 @@
  * are claimed under a lease, so no job is worked on twice), prints one line per job and a summary.
  *
  * Exit 0 when every due job got a result (created, conflict or failed), 75 (EX_TEMPFAIL) when some were put
- * back for a later try (e.g. Prosody was down), 1 on a configuration or inbox error.
+ * back for a later try (e.g. Prosody was down), 2 on bad arguments or configuration, 1 on an inbox error.
  */
-import { minimist } from 'zx';
 import { AgentConfigError, loadAgentConfig } from '../edge/agent/config.js';
 import { openAgentParts } from '../edge/agent/setup.js';
+import { EXIT, ExitStatus, parseCliArgs, processIo, runCli, UsageError } from '../edge/shared/cli.js';
 import { createLogger } from '../edge/shared/log.js';
-import { terminalLines, terminalSafe } from '../edge/shared/terminal.js';
+import { terminalSafe } from '../edge/shared/terminal.js';
 
 const HELP = `usage: npm run create-accounts [-- --quiet]
 
@@ -27,51 +27,43 @@ Options:
   --quiet   print only the summary
   --help    show this help
 
-Exit status: 0 all due jobs done, 75 some put back to retry later (or the disk is full), 1 error.`;
+Exit status: 0 all due jobs done, 75 some put back to retry later (or the disk is full), 2 bad arguments or
+configuration, 1 error.`;
 
-const args = minimist(process.argv.slice(2), {
-  boolean: ['help', 'quiet'],
-  unknown: (flag) => (flag.startsWith('-') && !['--help', '--quiet'].includes(flag) ? fail(`unknown option ${flag}`) : true),
+process.exitCode = await runCli(processIo, 'create-accounts', HELP, async () => {
+  const { values: args, positionals } = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  if (args.help) {
+    console.log(HELP);
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+
+  let config;
+  try {
+    config = loadAgentConfig(process.env, { requireSigningSecrets: false });
+  } catch (error) {
+    if (error instanceof AgentConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+
+  // Worker log lines go to stderr only for warnings; stdout carries the progress lines and the summary.
+  const log = createLogger({ level: 'warn', name: 'create-accounts', destination: process.stderr as never });
+  const { inbox, accounts, worker } = openAgentParts(config, log);
+  try {
+    const started = Date.now();
+    const summary = await worker.drain((settled) => {
+      if (!args.quiet) console.log([settled.id, settled.status, ...(settled.detail ? [settled.detail] : [])].map(terminalSafe).join('\t'));
+    });
+    const left = inbox.counts();
+    console.log(
+      `created ${summary.created}, conflict ${summary.conflict}, failed ${summary.failed}, put back ${summary.retry} ` +
+        `(${left.pending + left.attempting} waiting in the inbox) in ${Date.now() - started} ms`,
+    );
+    // A full disk claimed nothing: the due jobs wait for a later run, as after a put-back.
+    if (worker.storage.full) console.error('create-accounts: the disk is full; the jobs wait for a later run');
+    return summary.retry > 0 || worker.storage.full ? new ExitStatus(EXIT.tempFail) : undefined;
+  } finally {
+    await accounts.close();
+    inbox.close();
+  }
 });
-
-function fail(message: string): never {
-  console.error(terminalLines(`create-accounts: ${message}\n\n${HELP}`));
-  process.exit(1);
-}
-
-if (args.help) {
-  console.log(HELP);
-  process.exit(0);
-}
-if (args._.length > 0) fail(`unexpected argument ${args._[0]}`);
-
-let config;
-try {
-  config = loadAgentConfig(process.env, { requireSigningSecrets: false });
-} catch (error) {
-  fail(error instanceof AgentConfigError ? error.message : (error as Error).message);
-}
-
-// Worker log lines go to stderr only for warnings; stdout carries the progress lines and the summary.
-const log = createLogger({ level: 'warn', name: 'create-accounts', destination: process.stderr as never });
-const { inbox, accounts, worker } = openAgentParts(config, log);
-try {
-  const started = Date.now();
-  const summary = await worker.drain((settled) => {
-    if (!args.quiet) console.log([settled.id, settled.status, ...(settled.detail ? [settled.detail] : [])].map(terminalSafe).join('\t'));
-  });
-  const left = inbox.counts();
-  console.log(
-    `created ${summary.created}, conflict ${summary.conflict}, failed ${summary.failed}, put back ${summary.retry} ` +
-      `(${left.pending + left.attempting} waiting in the inbox) in ${Date.now() - started} ms`,
-  );
-  // A full disk claimed nothing: the due jobs wait for a later run, as after a put-back.
-  if (worker.storage.full) console.error('create-accounts: the disk is full; the jobs wait for a later run');
-  process.exitCode = summary.retry > 0 || worker.storage.full ? 75 : 0;
-} catch (error) {
-  console.error(terminalLines(`create-accounts: ${(error as Error).message}`));
-  process.exitCode = 1;
-} finally {
-  await accounts.close();
-  inbox.close();
-}

@@ -4,23 +4,30 @@
  * installed here (Debian's prosody 13: /usr/lib/prosody, ICU), so meet-auth folds usernames exactly as Prosody does.
  * Run it when Prosody (or the ICU it links) changes; test/edge/shared/nodeprep.test.ts proves the result.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { $ } from 'zx';
+import { EXIT, parseCliArgs, UsageError } from '../edge/shared/cli.js';
 import { PROSODY_LIB, probeNodeprep, tableSource } from './lib/prosody-nodeprep.js';
 
-if (process.argv.includes('--help')) {
-  console.log('usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.ts from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).');
-  process.exit(0);
+let args;
+try {
+  args = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' } }, { unknown: 'unknown argument(s):' });
+  if (args.positionals.length > 0) throw new UsageError(`unknown argument(s): ${args.positionals.join(' ')}`);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`gen-nodeprep-table: ${error.message} (see --help)`);
+  process.exit(EXIT.usage);
 }
-if (process.argv.length > 2) {
-  console.error(`gen-nodeprep-table: unknown argument(s): ${process.argv.slice(2).join(' ')} (see --help)`);
-  process.exit(2);
+if (args.values.help) {
+  console.log('usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.ts from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).');
+  process.exit(EXIT.done);
 }
 try {
   let origin = PROSODY_LIB;
   try {
-    const version = execFileSync('dpkg-query', ['-W', '-f', 'prosody ${Version}, linked against ICU ${Depends}', 'prosody'], { encoding: 'utf8' });
+    const format = 'prosody ${Version}, linked against ICU ${Depends}';
+    const version = (await $({ quiet: true })`dpkg-query -W -f ${format} prosody`).stdout;
     origin = version.replace(/ICU .*?(libicu\d+)[^,]*.*/, 'ICU $1');
   } catch {
     // not Debian's package: name the directory only
@@ -30,5 +37,5 @@ try {
   console.error(`wrote ${target}`);
 } catch (error) {
   console.error(`gen-nodeprep-table: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 }

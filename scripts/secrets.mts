@@ -1,7 +1,6 @@
 #!/usr/bin/env tsx
 /** `npm run secrets -- init <environment> <file>`: a fresh mode-0600 secrets file for a deployment. */
-import { minimist } from 'zx';
-import { processIo, runCli, UsageError } from '../edge/auth/admin/io.js';
+import { parseCliArgs, processIo, runCli, UsageError } from '../edge/shared/cli.js';
 import { SHELL_NAME } from '../stacks/config.js';
 import { createSecretsFile } from './lib/secrets-file.js';
 
@@ -13,18 +12,16 @@ Prosody passwords, the agent signing secret and the agent sealing key pair, as T
 overwrites an existing file and prints no secret. Fill in the OpenStack and S3 credentials it lists, then:
   set -a; . <file>; set +a; npx cdktf deploy <environment>-cloud <environment>-services`;
 
-const argv = minimist(process.argv.slice(2), { boolean: ['help'], string: ['ssh-user'], alias: { h: 'help' } });
 process.exitCode = await runCli(processIo, 'secrets', USAGE, async () => {
+  const { values: argv, positionals } = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean', short: 'h' }, 'ssh-user': { type: 'string' } });
   if (argv.help) {
     processIo.out(USAGE);
     return;
   }
-  const unknown = Object.keys(argv).filter((key) => !['_', 'help', 'h', 'ssh-user'].includes(key));
-  if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
-  const [command, environment, file, ...extra] = argv._.map(String);
+  const [command, environment, file, ...extra] = positionals;
   if (command !== 'init') throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
   if (!environment || !file || extra.length > 0) throw new UsageError('init needs an environment name and a file path');
-  const sshUser = argv['ssh-user'] as string | undefined;
+  const sshUser = argv['ssh-user'];
   if (sshUser !== undefined && !SHELL_NAME.test(sshUser)) {
     throw new UsageError(`--ssh-user "${sshUser}" is not a shell name (lower-case letters, digits, "_" and "-"; your Cloud VPS login)`);
   }

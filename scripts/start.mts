@@ -3,9 +3,9 @@
  * `npm start`: the local stack (scripts/lib/local-stack.ts) in the foreground: a throwaway Prosody, one agent
  * and meet-auth on 127.0.0.1, state under MEET_DATA_DIR. Ctrl-C (SIGINT) or SIGTERM stops everything cleanly.
  */
-import { minimist } from 'zx';
 import { ensureProsodyInstalled, ProsodyNotInstalledError } from './lib/install-prosody.js';
 import { PortBusyError, startLocalStack } from './lib/local-stack.js';
+import { EXIT, parseCliArgs, UsageError } from '../edge/shared/cli.js';
 import { terminalLines } from '../edge/shared/terminal.js';
 
 const HELP = `usage: npm start
@@ -23,29 +23,35 @@ Environment:
 
 Then: npm run ticketmaster -- add <your name>   (prints a ticketmaster token)`;
 
-function fail(message: string): never {
+/** Exits 1 (failed) or, for bad arguments or environment, 2 (see edge/shared/cli.ts). */
+function fail(message: string, status: number = EXIT.failed): never {
   console.error(terminalLines(`npm start: ${message}`));
-  process.exit(1);
+  process.exit(status);
 }
 
-const args = minimist(process.argv.slice(2), { boolean: ['help'] });
-if (args.help) {
+let args;
+try {
+  args = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' } }, { unknown: 'unexpected argument' });
+} catch (error) {
+  if (error instanceof UsageError) fail(`${error.message}\n\n${HELP}`, EXIT.usage);
+  throw error;
+}
+if (args.values.help) {
   console.log(HELP);
   process.exit(0);
 }
-const unknown = [...args._, ...Object.keys(args).filter((key) => key !== '_' && key !== 'help')];
-if (unknown.length > 0) fail(`unexpected argument ${unknown[0]}\n\n${HELP}`);
+if (args.positionals.length > 0) fail(`unexpected argument ${args.positionals[0]}\n\n${HELP}`, EXIT.usage);
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1-65535)`);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1-65535)`, EXIT.usage);
   return value;
 }
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const logLevel = (process.env.MEET_LOG_LEVEL || 'info') as (typeof logLevels)[number];
-if (!logLevels.includes(logLevel)) fail(`MEET_LOG_LEVEL must be one of ${logLevels.join(', ')}`);
+if (!logLevels.includes(logLevel)) fail(`MEET_LOG_LEVEL must be one of ${logLevels.join(', ')}`, EXIT.usage);
 const options = {
   dataDir: process.env.MEET_DATA_DIR || '.meet',
   authPort: port('MEET_AUTH_PORT', 8080),

@@ -90,7 +90,7 @@ it('the built CLIs run with plain node: create-accounts, ticketmaster, accounts 
   expect(worker.code).toBe(0);
   expect(worker.stdout).toContain('usage: npm run create-accounts');
   const bad = await run(process.execPath, ['dist/scripts/create-accounts.mjs'], { MEET_DATA_DIR: dataDir });
-  expect(bad.code).toBe(1);
+  expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('MEET_AGENT_SEALING_KEYS');
   const ticketmaster = await run(process.execPath, ['dist/scripts/ticketmaster.mjs', '--help']);
   expect(ticketmaster.code).toBe(0);

@@ -33,14 +33,18 @@ function queue(jobs: Array<[string, string, string]>) {
   inbox.close();
 }
 
-it('--help exits 0; bad configuration or arguments exit 1 with a clear message', async () => {
+it('--help exits 0; bad configuration or arguments exit 2 (usage or bad input) with a clear message', async () => {
   const help = await run(['--help'], {});
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('usage: npm run create-accounts');
   const bad = await run([], { MEET_DATA_DIR: dataDir });
-  expect(bad.code).toBe(1);
+  expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('MEET_AGENT_SEALING_KEYS');
-  expect((await run(['--bogus'], env())).code).toBe(1);
+  const bogus = await run(['--bogus'], env());
+  expect(bogus.code).toBe(2);
+  expect(bogus.stderr.split('\n')[0]).toBe('create-accounts: unknown option --bogus');
+  const extra = await run(['now'], env());
+  expect([extra.code, extra.stderr.split('\n')[0]]).toEqual([2, 'create-accounts: unexpected argument now']);
 });
 
 it('creates the waiting accounts, prints one line per job and a summary; a second run finds nothing to do', async () => {

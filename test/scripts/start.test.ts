@@ -134,11 +134,18 @@ it('when Prosody is missing and may not be installed automatically, says exactly
   expect(stack.output()).toContain('apt-get install -y -t bookworm-backports prosody');
 });
 
-it('--help prints usage and exits 0; an unknown argument exits non-zero', async () => {
+it('--help prints usage and exits 0; an unknown argument or a bad setting exits 2 (usage or bad input)', async () => {
   const help = await runCli('scripts/start.mts', ['--help'], {});
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('MEET_PROSODY_PORT');
   const bad = await runCli('scripts/start.mts', ['--bogus'], {});
-  expect(bad.code).not.toBe(0);
-  expect(bad.stderr).toContain('unexpected argument');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.split('\n')[0]).toBe('npm start: unexpected argument --bogus');
+  const positional = await runCli('scripts/start.mts', ['now'], {});
+  expect([positional.code, positional.stderr.split('\n')[0]]).toEqual([2, 'npm start: unexpected argument now']);
+  const port = await runCli('scripts/start.mts', [], { MEET_AUTH_PORT: '70000' });
+  expect([port.code, port.stderr.trim()]).toEqual([2, 'npm start: MEET_AUTH_PORT must be a port number (1-65535)']);
+  const level = await runCli('scripts/start.mts', [], { MEET_LOG_LEVEL: 'loud' });
+  expect(level.code).toBe(2);
+  expect(level.stderr).toContain('MEET_LOG_LEVEL must be one of');
 });

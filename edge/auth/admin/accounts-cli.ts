@@ -7,14 +7,13 @@
  * sealed to each agent. Progress goes to stderr, results to stdout.
  */
 import { createInterface } from 'node:readline/promises';
-import { minimist } from 'zx';
 import { checkPassword } from '../../shared/passwords.js';
 import { terminalLines } from '../../shared/terminal.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import { ConfigError, loadAuthConfig, type AgentConfig } from '../config.js';
 import { listRegistry, recordAccountDeleted, recordPasswordReset, registryEntry, type RegistryEntry } from '../store/registry.js';
 import { deleteAccount, listAccounts, resetPassword, type AgentAnswer } from './agent-calls.js';
-import { formatTime, openStore, printTable, processIo, UsageError, type CliIo } from './io.js';
+import { formatTime, openStore, parseCliArgs, printTable, processIo, UsageError, type CliIo } from './io.js';
 
 export const ACCOUNTS_USAGE = `usage: npm run accounts -- <command>
 
@@ -296,22 +295,24 @@ async function reset(io: AccountsIo, rawName: string | undefined): Promise<void>
 }
 
 export async function runAccountsCli(args: readonly string[], io: AccountsIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'json', 'yes'], alias: { h: 'help', y: 'yes' } });
   try {
+    const { values: argv, positionals } = parseCliArgs(args, {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+    });
     if (argv.help) {
       io.out(ACCOUNTS_USAGE);
       return 0;
     }
-    const unknown = Object.keys(argv).filter((key) => !['_', 'help', 'h', 'json', 'yes', 'y'].includes(key));
-    if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
-    const [command, name, ...extra] = argv._.map(String);
+    const [command, name, ...extra] = positionals;
     if (extra.length > 0 || (command === 'list' && name !== undefined)) throw new UsageError(`unexpected argument "${extra[0] ?? name}"`);
     switch (command) {
       case 'list':
-        await list(io, argv.json);
+        await list(io, argv.json ?? false);
         return 0;
       case 'delete':
-        await remove(io, name, argv.yes);
+        await remove(io, name, argv.yes ?? false);
         return 0;
       case 'reset-password':
         await reset(io, name);

@@ -1,7 +1,6 @@
 /** `npm run ticketmaster -- add <name> | list | revoke <name>`: per-person ticketmaster credentials. */
-import { minimist } from 'zx';
 import { addTicketmaster, DEFAULT_BCRYPT_COST, listTicketmasters, revokeTicketmaster } from '../store/ticketmasters.js';
-import { formatTime, openStore, printTable, runCli, UsageError, type CliIo } from './io.js';
+import { formatTime, openStore, parseCliArgs, printTable, runCli, UsageError, type CliIo } from './io.js';
 
 export const TICKETMASTER_USAGE = `usage: npm run ticketmaster -- <command>
 
@@ -25,15 +24,13 @@ function bcryptCost(io: CliIo): number {
 }
 
 export function runTicketmasterCli(args: readonly string[], io: CliIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'json'], alias: { h: 'help' } });
   return runCli(io, 'ticketmaster', TICKETMASTER_USAGE, async () => {
-    const [command, ...rest] = argv._.map(String);
+    const { values: argv, positionals } = parseCliArgs(args, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } });
+    const [command, ...rest] = positionals;
     if (argv.help) {
       io.out(TICKETMASTER_USAGE);
       return;
     }
-    const unknown = Object.keys(argv).filter((key) => !['_', 'help', 'h', 'json'].includes(key));
-    if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
     const name = rest.join(' ');
     switch (command) {
       case 'add': {

@@ -1,9 +1,8 @@
 /** `npm run tickets -- list | revoke <selector> | jobs | retry <job-id> | audit`: tickets, the outbox, the audit trail. */
-import { minimist } from 'zx';
 import { listAudit } from '../store/audit.js';
 import { listJobs, retryDeadJob } from '../store/outbox.js';
 import { listTickets, revokeTicket } from '../store/tickets.js';
-import { formatTime, openStore, printTable, runCli, UsageError, type CliIo } from './io.js';
+import { formatTime, openStore, parseCliArgs, printTable, runCli, UsageError, type CliIo } from './io.js';
 
 export const TICKETS_USAGE = `usage: npm run tickets -- <command>
 
@@ -19,18 +18,23 @@ commands:
 environment:
   MEET_DATA_DIR   where meet-auth keeps its database (default .meet)`;
 
-const OPTIONS = ['_', 'help', 'h', 'json', 'all', 'dead', 'all-dead', 'limit'];
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
+  dead: { type: 'boolean' },
+  'all-dead': { type: 'boolean' },
+  limit: { type: 'string' },
+} as const;
 
 export function runTicketsCli(args: readonly string[], io: CliIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'json', 'all', 'dead', 'all-dead'], string: ['limit'], alias: { h: 'help' } });
   return runCli(io, 'tickets', TICKETS_USAGE, () => {
+    const { values: argv, positionals } = parseCliArgs(args, OPTIONS);
     if (argv.help) {
       io.out(TICKETS_USAGE);
       return;
     }
-    const unknown = Object.keys(argv).filter((key) => !OPTIONS.includes(key));
-    if (unknown.length > 0) throw new UsageError(`unknown option --${unknown[0]}`);
-    const [command, ...rest] = argv._.map(String);
+    const [command, ...rest] = positionals;
     if (command === undefined) throw new UsageError('a command is required');
     if (!['list', 'revoke', 'jobs', 'retry', 'audit'].includes(command)) throw new UsageError(`unknown command "${command}"`);
     if (command === 'revoke' && rest.length !== 1) throw new UsageError('revoke needs exactly one selector');
@@ -41,7 +45,7 @@ export function runTicketsCli(args: readonly string[], io: CliIo): Promise<numbe
     try {
       switch (command) {
         case 'list': {
-          const tickets = listTickets(db, { all: argv.all });
+          const tickets = listTickets(db, { all: argv.all ?? false });
           if (argv.json) return io.out(JSON.stringify(tickets, null, 2));
           return printTable(
             io,

@@ -1,10 +1,9 @@
 /** `npm run backup` and `npm run restore` (see their usage texts): argument handling over collect/store/restore. */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { minimist } from 'zx';
 import { ConfigError } from '../../../edge/auth/config.js';
 import { loadAuthConfig } from '../../../edge/auth/config.js';
-import { runCli, UsageError, type CliIo } from '../../../edge/auth/admin/io.js';
+import { parseCliArgs, runCli, UsageError, type CliIo } from '../../../edge/shared/cli.js';
 import { adminAgents } from '../admin-agents.js';
 import { actor } from '../rotate/plan.js';
 import { readHeader, sealArchive } from './archive.js';
@@ -84,12 +83,15 @@ async function agentsOf(io: CliIo, dataDir: string) {
 }
 
 export function runBackupCli(args: readonly string[], io: CliIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'json'], string: ['out', 'to'], alias: { h: 'help' } });
   return runCli(io, 'backup', BACKUP_USAGE, async () => {
+    const { values: argv, positionals } = parseCliArgs(args, {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      to: { type: 'string' },
+    });
     if (argv.help) return io.out(BACKUP_USAGE);
-    const unknown = Object.keys(argv).find((key) => !['_', 'help', 'h', 'json', 'out', 'to'].includes(key));
-    if (unknown) throw new UsageError(`unknown option --${unknown}`);
-    const [command, ...rest] = argv._.map(String);
+    const [command, ...rest] = positionals;
     if (rest.length > 0 || (command !== undefined && command !== 'list')) throw new UsageError(`unexpected argument "${rest[0] ?? command}"`);
     const environment = environmentOf(io);
     const store = storeOf(io, argv.out, argv.to);
@@ -123,12 +125,10 @@ export function runBackupCli(args: readonly string[], io: CliIo): Promise<number
 }
 
 export function runRestoreCli(args: readonly string[], io: CliIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help'], alias: { h: 'help' } });
   return runCli(io, 'restore', RESTORE_USAGE, async () => {
+    const { values: argv, positionals } = parseCliArgs(args, { help: { type: 'boolean', short: 'h' } });
     if (argv.help) return io.out(RESTORE_USAGE);
-    const unknown = Object.keys(argv).find((key) => !['_', 'help', 'h'].includes(key));
-    if (unknown) throw new UsageError(`unknown option --${unknown}`);
-    const [source, ...rest] = argv._.map(String);
+    const [source, ...rest] = positionals;
     if (!source) throw new UsageError('which archive?');
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const environment = environmentOf(io);

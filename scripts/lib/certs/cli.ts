@@ -1,5 +1,5 @@
 /** `npm run certs -- issue|renew|status`: the command line over certificates.ts (scripts/certs.mts only calls this). */
-import { minimist } from 'zx';
+import { parseCliArgs, UsageError } from '../../../edge/shared/cli.js';
 import { certificateStatus, clearLeftovers, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
 import { CertsConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
 
@@ -47,8 +47,6 @@ export interface CertsCliIo {
 
 const FLAGS: Record<string, readonly string[]> = { issue: ['force', 'skip-self-check'], renew: ['skip-self-check'], status: ['json'] };
 
-class UsageError extends Error {}
-
 function formatStatus(status: CertificateStatus): string {
   const cert = status.certificate;
   const lines = [`configured names: ${status.configuredNames.join(', ')}`, `certificate:      ${status.certFile}`];
@@ -89,10 +87,19 @@ function formatResult(result: RunResult): string {
 }
 
 export async function runCertsCli(args: readonly string[], io: CertsCliIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'force', 'json', 'skip-self-check'], alias: { h: 'help' } });
-  const [command, ...extra] = argv._.map(String);
+  let command: string | undefined;
+  let argv: { readonly help?: boolean; readonly force?: boolean; readonly json?: boolean; readonly 'skip-self-check'?: boolean };
   let config: CertsConfig;
   try {
+    const parsed = parseCliArgs(args, {
+      help: { type: 'boolean', short: 'h' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'skip-self-check': { type: 'boolean' },
+    });
+    argv = parsed.values;
+    const extra = parsed.positionals.slice(1);
+    command = parsed.positionals[0];
     if (argv.help) {
       io.out(CERTS_USAGE);
       return 0;
@@ -100,7 +107,7 @@ export async function runCertsCli(args: readonly string[], io: CertsCliIo): Prom
     if (command === undefined) throw new UsageError('a command is required');
     if (!(command in FLAGS)) throw new UsageError(`unknown command "${command}"`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    const unknown = Object.keys(argv).filter((key) => !['_', 'help', 'h'].includes(key) && argv[key] !== false && !FLAGS[command]!.includes(key));
+    const unknown = Object.keys(argv).filter((key) => key !== 'help' && !FLAGS[command!]!.includes(key));
     if (unknown.length > 0) throw new UsageError(`${command} takes no option --${unknown[0]}`);
     config = loadCertsConfig(io.env);
   } catch (error) {

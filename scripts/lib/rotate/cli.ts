@@ -1,9 +1,8 @@
 /** `npm run rotate -- <secret> [--dry-run]` (see ROTATE_USAGE): parses arguments and runs one plan. */
-import { minimist } from 'zx';
 import { $ } from 'zx';
 import { ConfigError, type AgentConfig } from '../../../edge/auth/config.js';
 import { adminAgents } from '../admin-agents.js';
-import { runCli, UsageError, type CliIo } from '../../../edge/auth/admin/io.js';
+import { parseCliArgs, runCli, UsageError, type CliIo } from '../../../edge/shared/cli.js';
 import { DEFAULT_BCRYPT_COST } from '../../../edge/auth/store/ticketmasters.js';
 import { ACME_DIRECTORIES } from '../certs/config.js';
 import { backupKeyPath } from '../backup/key.js';
@@ -76,16 +75,21 @@ async function agentsOf(io: CliIo, dataDir: string): Promise<readonly AgentConfi
 }
 
 export function runRotateCli(args: readonly string[], io: RotateIo): Promise<number> {
-  const argv = minimist([...args], { boolean: ['help', 'dry-run', 'deploy', 'old-seals-drained'], string: ['agent', 'secrets-file', 'env'], alias: { h: 'help' } });
   return runCli(io, 'rotate', ROTATE_USAGE, async () => {
+    const { values: argv, positionals } = parseCliArgs(args, {
+      help: { type: 'boolean', short: 'h' },
+      'dry-run': { type: 'boolean' },
+      deploy: { type: 'boolean' },
+      'old-seals-drained': { type: 'boolean' },
+      agent: { type: 'string' },
+      'secrets-file': { type: 'string' },
+      env: { type: 'string' },
+    });
     if (argv.help) {
       io.out(ROTATE_USAGE);
       return;
     }
-    const known = new Set(['_', 'help', 'h', 'dry-run', 'deploy', 'old-seals-drained', 'agent', 'secrets-file', 'env']);
-    const unknown = Object.keys(argv).find((key) => !known.has(key));
-    if (unknown) throw new UsageError(`unknown option --${unknown}`);
-    const [secret, ...rest] = argv._.map(String);
+    const [secret, ...rest] = positionals;
     if (!secret) throw new UsageError('which secret? one of ' + SECRETS.join(', '));
     if (!(SECRETS as readonly string[]).includes(secret)) throw new UsageError(`"${secret}" is not a secret this rotates; one of ${SECRETS.join(', ')}`);
     const extra = secret === 'ticketmaster' ? rest.slice(1) : rest;
