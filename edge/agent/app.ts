@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { agentErrorBody } from '../shared/agent-error-body.js';
 import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { nodeBodyLimit } from '../shared/node-body.js';
 import { isStorageFull } from '../shared/storage-health.js';
@@ -67,7 +68,7 @@ export function createAgentApp(deps: AgentAppDeps) {
   app.route('/service-accounts', serviceAccountRoutes(deps));
   app.route('/backup', backupRoutes({ ...deps, xmppDomain: deps.xmppDomain ?? 'meet.jitsi', authDomain: deps.authDomain ?? 'auth.meet.jitsi' }));
 
-  app.notFound((c) => c.json({ error: 'not_found', message: 'no such route' }, 404));
+  app.notFound((c) => c.json(agentErrorBody('not_found', 'no such route'), 404));
   app.onError((error, c) => {
     let known: AgentError;
     if (error instanceof AgentError) known = error;
@@ -82,7 +83,7 @@ export function createAgentApp(deps: AgentAppDeps) {
       known = new AgentError('internal', 'internal error');
     }
     if (known.code === 'unauthorized') deps.log.warn({ path: c.req.path }, known.message);
-    return c.json({ error: known.code, message: known.message }, known.status);
+    return c.json(agentErrorBody(known.code, known.message), known.status);
   });
   return app;
 }

@@ -1,4 +1,4 @@
-/** The closed set of errors the agent answers with (JSON `{ "error": code, "message" }`). */
+/** The closed set of errors the agent answers with (JSON `{ "error": <message>, "code": <code> }`, edge/shared/agent-error-body.ts). */
 export const AGENT_ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,

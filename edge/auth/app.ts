@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps) {
     if (known.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
     c.header('Cache-Control', 'no-store');
     if (c.get('wantsJson') ?? (c.req.header('accept') ?? '').includes('application/json')) {
-      return c.json({ error: known.message, ...(known.field ? { field: known.field } : {}) }, known.status);
+      return c.json({ error: known.message, code: known.code, ...(known.field ? { field: known.field } : {}) }, known.status);
     }
     const i18n = c.get('i18n') ?? english;
     return c.html(errorPage(i18n, known.code === 'not_found', localiseMessage(i18n, known.message)), known.status);
@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps) {
       // Nothing was written (SQLite rolled it back); the dispatcher backs off and /healthz says degraded meanwhile.
       (c.get('log') ?? deps.log).error({ err: error }, 'the disk is full: a write was refused');
       deps.dispatcher.storage.wroteNothing();
-      known = new AppError('storage_full', undefined, undefined, 60);
+      known = new AppError('storage_full', { retryAfter: 60 });
     } else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status]) known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
     else {
       (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');

@@ -1,6 +1,7 @@
 /**
  * The closed set of errors meet-auth answers with. Each code has one status; the message is written for the
  * person at the form. Anything else is an internal error: logged with its stack, answered with a generic 500.
+ * JSON clients get `{ "error": <message>, "code": <code>, "field"?: <field> }` (README: "Errors").
  */
 export const ERROR_STATUS = {
   bad_request: 400,
@@ -42,16 +43,26 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   internal: 'Something went wrong on our side. Try again later.',
 };
 
+export interface AppErrorOptions {
+  /** For the person at the form. @default the code's DEFAULT_MESSAGES entry */
+  readonly message?: string;
+  /** The form field the error is about. */
+  readonly field?: ErrorField;
+  /** Seconds, for rate_limited and storage_full (the Retry-After header). */
+  readonly retryAfter?: number;
+}
+
 export class AppError extends Error {
   readonly status: (typeof ERROR_STATUS)[ErrorCode];
+  readonly field: ErrorField | undefined;
+  readonly retryAfter: number | undefined;
   constructor(
     readonly code: ErrorCode,
-    message: string = DEFAULT_MESSAGES[code],
-    readonly field?: ErrorField,
-    /** Seconds, for rate_limited. */
-    readonly retryAfter?: number,
+    options: AppErrorOptions = {},
   ) {
-    super(message);
+    super(options.message ?? DEFAULT_MESSAGES[code]);
     this.status = ERROR_STATUS[code];
+    this.field = options.field;
+    this.retryAfter = options.retryAfter;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ADMIN_PATHS, servicePasswordSealContext, type BackupDomain, type ServiceUsername } from '../../shared/admin-protocol.js';
+import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
@@ -28,10 +29,11 @@ async function post(agent: AgentConfig, path: string, makeBody: (id: string) => 
     const cause = (error as { cause?: { code?: string } }).cause;
     throw new AgentCallError(`agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (error as Error).name})`);
   }
-  const json = (await response.json().catch(() => null)) as { error?: unknown; message?: unknown } | null;
+  const json = (await response.json().catch(() => null)) as unknown;
   if (response.status !== 200) {
-    const said = typeof json?.message === 'string' ? `: ${json.message.slice(0, 300)}` : '';
-    throw new AgentCallError(`agent ${agent.name} answered HTTP ${response.status}${typeof json?.error === 'string' ? ` ${json.error}` : ''}${said}`);
+    const { code, message } = readAgentError(json);
+    const said = message !== undefined ? `: ${message.slice(0, 300)}` : '';
+    throw new AgentCallError(`agent ${agent.name} answered HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}`);
   }
   return json;
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ACCOUNTS_PATHS, resetSealContext, verifySealContext, type DeleteStatus, type ResetStatus, type VerifyStatus } from '../../shared/accounts-protocol.js';
+import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
@@ -32,9 +33,9 @@ async function call<T>(agent: AgentConfig, path: string, makeBody: (id: string) 
   }
   const json: unknown = await response.json().catch(() => null);
   if (response.status !== 200) {
-    const { error, message } = (json ?? {}) as { error?: unknown; message?: unknown };
-    const said = typeof message === 'string' ? `: ${message.slice(0, 300)}` : '';
-    return { ok: false, reason: `HTTP ${response.status}${typeof error === 'string' ? ` ${error}` : ''}${said}` };
+    const { code, message } = readAgentError(json);
+    const said = message !== undefined ? `: ${message.slice(0, 300)}` : '';
+    return { ok: false, reason: `HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}` };
   }
   const value = read(json);
   return value === undefined ? { ok: false, reason: 'answered something other than the account protocol' } : { ok: true, value };

@@ -28,7 +28,7 @@ export function accountRoutes(deps: AppDeps) {
         const fields = await readFields(c, ['user', 'password', 'token']);
         user = fields.user;
         const token = fields.token?.trim();
-        if (!token) throw new AppError('bad_request', 'Enter the ticket a ticketmaster gave you.', 'token');
+        if (!token) throw new AppError('bad_request', { message: 'Enter the ticket a ticketmaster gave you.', field: 'token' });
         // The ticket first: nobody without one learns anything about usernames.
         const ticket = checkTicket(deps.db, token, now());
         if (!ticket.ok) {
@@ -37,13 +37,13 @@ export function accountRoutes(deps: AppDeps) {
         }
         keepToken = token;
         const name = normaliseUsername(fields.user);
-        if (!name.ok) throw new AppError('bad_request', name.error, 'user');
+        if (!name.ok) throw new AppError('bad_request', { message: name.error, field: 'user' });
         const lookalike = lookalikeProblem(name.username);
-        if (lookalike) throw new AppError('bad_request', lookalike, 'user');
+        if (lookalike) throw new AppError('bad_request', { message: lookalike, field: 'user' });
         const password = checkPassword(fields.password, name.username);
-        if (!password.ok) throw new AppError('bad_request', password.error, 'password');
-        if (isUsernameTaken(deps.db, name.username)) throw new AppError('username_taken', undefined, 'user');
-        if (isLookalikeReserved(deps.db, name.username)) throw new AppError('username_taken', LOOKALIKE_MESSAGE, 'user');
+        if (!password.ok) throw new AppError('bad_request', { message: password.error, field: 'password' });
+        if (isUsernameTaken(deps.db, name.username)) throw new AppError('username_taken', { field: 'user' });
+        if (isLookalikeReserved(deps.db, name.username)) throw new AppError('username_taken', { message: LOOKALIKE_MESSAGE, field: 'user' });
 
         const requestId = randomId(16);
         const jobs = deps.config.agents.map((agent) => {
@@ -54,8 +54,8 @@ export function accountRoutes(deps: AppDeps) {
         if (!outcome.ok) {
           // Lost a race: another request took the ticket's last use or the name a moment ago.
           deps.metrics.redemptions.inc({ outcome: outcome.reason === 'ticket' ? 'raced' : 'taken' });
-          if (outcome.reason === 'ticket') throw new AppError('bad_credentials', undefined, 'token');
-          throw new AppError('username_taken', outcome.reason === 'lookalike' ? LOOKALIKE_MESSAGE : undefined, 'user');
+          if (outcome.reason === 'ticket') throw new AppError('bad_credentials', { field: 'token' });
+          throw new AppError('username_taken', { message: outcome.reason === 'lookalike' ? LOOKALIKE_MESSAGE : undefined, field: 'user' });
         }
         deps.dispatcher.storage.wrote();
         deps.metrics.redemptions.inc({ outcome: 'accepted' });
@@ -81,7 +81,7 @@ export function accountRoutes(deps: AppDeps) {
     .get('/status/:id', (c) => {
       const id = c.req.param('id');
       const request = REQUEST_ID.test(id) ? getRequest(deps.db, id) : null;
-      if (!request) throw new AppError('not_found', 'No account request has that id.');
+      if (!request) throw new AppError('not_found', { message: 'No account request has that id.' });
       if (c.get('wantsJson')) {
         return c.json({ status: request.status, servers: request.servers.map(({ name, status }) => ({ name, status })) });
       }

@@ -44,21 +44,21 @@ export function ownAccountRoutes(deps: AppDeps) {
   /** The folded name, once its password is valid on every server; else 400, 403, 429 or 503. */
   async function verifiedOwner(c: Context<AuthEnv>, rawUser: string | undefined, password: string | undefined, extra: () => void): Promise<string> {
     const name = normaliseUsername(rawUser);
-    if (!name.ok) throw new AppError('bad_request', name.error, 'user');
-    if (!password) throw new AppError('bad_request', englishMessage('meet-error-password-required'), 'password');
+    if (!name.ok) throw new AppError('bad_request', { message: name.error, field: 'user' });
+    if (!password) throw new AppError('bad_request', { message: englishMessage('meet-error-password-required'), field: 'password' });
     extra();
     const address = c.get('clientAddress');
     const credential = `account:${name.username}@${addressKey(address)}`;
     for (const verdict of [await deps.limiter.addressBlocked(address), await deps.limiter.credentialBlocked(credential)]) {
       if (verdict.limited) {
         deps.metrics.rateLimited.inc({ kind: 'account' });
-        throw new AppError('rate_limited', undefined, undefined, verdict.retryAfterSeconds);
+        throw new AppError('rate_limited', { retryAfter: verdict.retryAfterSeconds });
       }
     }
     const release = checking.enter(addressKey(address));
     if (!release) {
       deps.metrics.rateLimited.inc({ kind: 'account' });
-      throw new AppError('rate_limited', undefined, undefined, 1);
+      throw new AppError('rate_limited', { retryAfter: 1 });
     }
     let answers: Answers<'valid' | 'invalid'>;
     try {
@@ -77,9 +77,9 @@ export function ownAccountRoutes(deps: AppDeps) {
       c.get('log').info({ username: name.username }, 'account: wrong name or password');
       if (verdict.limited) {
         deps.metrics.rateLimited.inc({ kind: 'account' });
-        throw new AppError('rate_limited', undefined, undefined, verdict.retryAfterSeconds);
+        throw new AppError('rate_limited', { retryAfter: verdict.retryAfterSeconds });
       }
-      throw new AppError('bad_account', undefined, 'password');
+      throw new AppError('bad_account', { field: 'password' });
     }
     return name.username;
   }
@@ -97,14 +97,14 @@ export function ownAccountRoutes(deps: AppDeps) {
         const username = await verifiedOwner(c, fields.user, fields.password, () => {
           const folded = normaliseUsername(fields.user);
           const policy = checkPassword(fields.new_password, folded.ok ? folded.username : '');
-          if (!policy.ok) throw new AppError('bad_request', policy.error, 'new_password');
+          if (!policy.ok) throw new AppError('bad_request', { message: policy.error, field: 'new_password' });
         });
         const answers = await everyAgent(deps.config.agents, (agent) => resetPassword(agent, username, fields.new_password!));
         audit(deps.db, { at: now(), event: 'password-changed', username, requestId: registryEntry(deps.db, username)?.requestId ?? null, detail: `by its owner at /account; ${summary(answers)}` });
         const failed = answers.filter(([, answer]) => !answer.ok || answer.value !== 'changed');
         if (failed.length > 0) {
           c.get('log').warn({ username, failed: failed.map(([agent]) => agent.name) }, 'password change did not reach every server');
-          throw new AppError('unavailable', englishMessage('meet-error-partial-change'));
+          throw new AppError('unavailable', { message: englishMessage('meet-error-partial-change') });
         }
         c.get('log').info({ username }, 'password changed by its owner');
         if (c.get('wantsJson')) return c.json({ status: 'changed' });
@@ -124,18 +124,18 @@ export function ownAccountRoutes(deps: AppDeps) {
           const folded = normaliseUsername(fields.user);
           const typed = normaliseUsername(confirm);
           if (!CONFIRMED.has(confirm.toLowerCase()) && !(folded.ok && typed.ok && typed.username === folded.username)) {
-            throw new AppError('bad_request', englishMessage('meet-error-confirm'), 'confirm');
+            throw new AppError('bad_request', { message: englishMessage('meet-error-confirm'), field: 'confirm' });
           }
         });
         const entry = registryEntry(deps.db, username);
         // A delivery still under way could make the account again after the delete.
-        if (entry && entry.pendingOn.length > 0) throw new AppError('unavailable', englishMessage('meet-error-still-creating'));
+        if (entry && entry.pendingOn.length > 0) throw new AppError('unavailable', { message: englishMessage('meet-error-still-creating') });
         const answers = await everyAgent(deps.config.agents, (agent) => deleteAccount(agent, username));
         const failed = answers.filter(([, answer]) => !answer.ok);
         const freed = recordAccountDeleted(deps.db, username, `by its owner at /account; ${summary(answers)}`, failed.length === 0, now());
         if (failed.length > 0) {
           c.get('log').warn({ username, failed: failed.map(([agent]) => agent.name) }, 'own delete did not reach every server; the name stays reserved');
-          throw new AppError('unavailable', englishMessage('meet-error-partial-change'));
+          throw new AppError('unavailable', { message: englishMessage('meet-error-partial-change') });
         }
         c.get('log').info({ username, freed }, 'account deleted by its owner');
         if (c.get('wantsJson')) return c.json({ status: 'deleted' });

@@ -12,9 +12,9 @@ export async function credentialFailure(c: Context<AuthEnv>, deps: AppDeps, kind
   const verdict = await deps.limiter.fail(c.get('clientAddress'), credential ? `${kind}:${credential}` : null);
   if (verdict.limited) {
     deps.metrics.rateLimited.inc({ kind });
-    throw new AppError('rate_limited', undefined, undefined, verdict.retryAfterSeconds);
+    throw new AppError('rate_limited', { retryAfter: verdict.retryAfterSeconds });
   }
-  throw new AppError('bad_credentials', undefined, 'token');
+  throw new AppError('bad_credentials', { field: 'token' });
 }
 
 /** An error as a form shows it: in the reader's language, next to its field. */

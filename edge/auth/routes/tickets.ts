@@ -19,7 +19,7 @@ function wholeNumber(raw: string | undefined, fallback: number, min: number, max
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw.trim());
   if (!/^\d{1,6}$/.test(raw.trim()) || value < min || value > max) {
-    throw new AppError('bad_request', `${what} must be a whole number from ${min} to ${max}.`, field);
+    throw new AppError('bad_request', { message: `${what} must be a whole number from ${min} to ${max}.`, field });
   }
   return value;
 }
@@ -36,19 +36,19 @@ const BCRYPT_PER_ADDRESS = 2;
  */
 async function ticketmasterOf(c: Context<AuthEnv>, deps: AppDeps, verifying: InFlightPerKey, raw: string | undefined): Promise<Ticketmaster> {
   const token = raw?.trim();
-  if (!token) throw new AppError('bad_request', englishMessage('meet-error-enter-tm-token'), 'token');
+  if (!token) throw new AppError('bad_request', { message: englishMessage('meet-error-enter-tm-token'), field: 'token' });
   const id = ticketmasterIdOf(token);
   const client = addressKey(c.get('clientAddress'));
   const credential = id ? `${id}@${client}` : null;
   const blocked = credential ? await deps.limiter.credentialBlocked(`ticketmaster:${credential}`) : { limited: false as const };
   if (blocked.limited) {
     deps.metrics.rateLimited.inc({ kind: 'ticketmaster' });
-    throw new AppError('rate_limited', undefined, undefined, blocked.retryAfterSeconds);
+    throw new AppError('rate_limited', { retryAfter: blocked.retryAfterSeconds });
   }
   const release = id ? verifying.enter(client) : () => undefined;
   if (!release) {
     deps.metrics.rateLimited.inc({ kind: 'ticketmaster' });
-    throw new AppError('rate_limited', undefined, undefined, 1);
+    throw new AppError('rate_limited', { retryAfter: 1 });
   }
   let check: Awaited<ReturnType<typeof verifyTicketmasterToken>>;
   try {
@@ -116,7 +116,7 @@ export function ticketRoutes(deps: AppDeps) {
         const revoked = SELECTOR.test(selector) && revokeOwnTicket(deps.db, ticketmaster, selector, now());
         const tickets = ticketsOf(deps.db, ticketmaster.id, now());
         if (!revoked) {
-          const error = new AppError('bad_request', englishMessage('meet-error-selector'), 'selector');
+          const error = new AppError('bad_request', { message: englishMessage('meet-error-selector'), field: 'selector' });
           if (c.get('wantsJson')) throw error;
           return c.html(ticketsPage(c.get('i18n'), fields.token!.trim(), tickets, undefined, formErrorOf(c, error)), 400);
         }

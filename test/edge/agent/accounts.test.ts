@@ -174,7 +174,7 @@ describe('with Prosody 13 (admin socket)', () => {
     // A seal made for a reset, or for another name, does not open as a check.
     const asReset = await verify('owner', 'owner password 1 ü', resetSealContext(randomUUID(), 'owner'));
     expect(asReset.status).toBe(400);
-    expect(asReset.body.message).toMatch(/sealed password does not open/);
+    expect(asReset.body.error).toMatch(/sealed password does not open/);
     expect((await verify('owner', 'owner password 1 ü', verifySealContext(randomUUID(), 'other'))).status).toBe(400);
     // A captured check cannot be sent again.
     const id = randomUUID();
@@ -232,10 +232,10 @@ describe('with Prosody 13 (admin socket)', () => {
       const tampered = signed(ACCOUNTS_PATHS.delete, { username: 'someone' });
       expect(await send(agent.app, { ...tampered, init: { ...tampered.init, body: JSON.stringify({ username: 'guarded' }) } })).toMatchObject({
         status: 401,
-        body: { error: 'unauthorized' },
+        body: { code: 'unauthorized' },
       });
       const stale = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { now: new Date(Date.now() - 400_000) });
-      expect(await send(agent.app, stale)).toMatchObject({ status: 401, body: { message: expect.stringContaining('stale') } });
+      expect(await send(agent.app, stale)).toMatchObject({ status: 401, body: { error: expect.stringContaining('stale') } });
       expect(await list()).toContain('guarded');
     });
 
@@ -244,7 +244,7 @@ describe('with Prosody 13 (admin socket)', () => {
       expect(await send(agent.app, first)).toMatchObject({ status: 200, body: { status: 'absent' } });
       // The captured request, sent again inside its signature window.
       const replay = await send(agent.app, first);
-      expect(replay).toMatchObject({ status: 401, body: { error: 'unauthorized', message: expect.stringContaining('replayed') } });
+      expect(replay).toMatchObject({ status: 401, body: { error: expect.stringContaining('replayed'), code: 'unauthorized' } });
       // A same id re-signed for another body is still a replay.
       const sameId = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { id: (first.init.headers['webhook-id'] as string) });
       expect(await send(agent.app, sameId)).toMatchObject({ status: 401 });
@@ -261,17 +261,17 @@ describe('with Prosody 13 (admin socket)', () => {
         const id = randomUUID();
         return send(agent.app, { path, init: { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, id, body) }, body } });
       };
-      expect(await bad(ACCOUNTS_PATHS.delete, 'not json')).toMatchObject({ status: 400, body: { error: 'bad_request', message: 'the body is not JSON' } });
-      expect(await bad(ACCOUNTS_PATHS.delete, '{}')).toMatchObject({ status: 400, body: { message: expect.stringContaining('username') } });
+      expect(await bad(ACCOUNTS_PATHS.delete, 'not json')).toMatchObject({ status: 400, body: { error: 'the body is not JSON', code: 'bad_request' } });
+      expect(await bad(ACCOUNTS_PATHS.delete, '{}')).toMatchObject({ status: 400, body: { error: expect.stringContaining('username') } });
       expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'Guarded' }))).toMatchObject({
         status: 400,
-        body: { message: expect.stringContaining('folded') },
+        body: { error: expect.stringContaining('folded') },
       });
       expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'guarded', extra: 1 }))).toMatchObject({ status: 400 });
       expect(await bad(ACCOUNTS_PATHS.list, JSON.stringify({ all: true }))).toMatchObject({ status: 400 });
       expect(await bad(ACCOUNTS_PATHS.resetPassword, JSON.stringify({ username: 'guarded' }))).toMatchObject({
         status: 400,
-        body: { message: expect.stringContaining('sealedPassword') },
+        body: { error: expect.stringContaining('sealedPassword') },
       });
     });
 
@@ -281,7 +281,7 @@ describe('with Prosody 13 (admin socket)', () => {
         const id = randomUUID();
         expect(await send(agent.app, resetRequest('guarded', 'hijack password 1', { id, context: contextFor(id) }))).toMatchObject({
           status: 400,
-          body: { message: expect.stringContaining('does not open') },
+          body: { error: expect.stringContaining('does not open') },
         });
       }
     });
@@ -289,7 +289,7 @@ describe('with Prosody 13 (admin socket)', () => {
     it('a new password the rules refuse (too short, holding the username, a newline): 400, not echoed', async () => {
       for (const password of ['short1', 'my guarded password', 'first line\nsecond line']) {
         const answer = await send(agent.app, resetRequest('guarded', password));
-        expect(answer).toMatchObject({ status: 400, body: { message: expect.stringContaining('not acceptable') } });
+        expect(answer).toMatchObject({ status: 400, body: { error: expect.stringContaining('not acceptable') } });
         expect(JSON.stringify(answer.body)).not.toContain(password);
       }
     });
@@ -303,7 +303,7 @@ describe('with Prosody 13 (admin socket)', () => {
     const worker = new AccountWorker({ inbox, accounts: down, sealingKeys: [sealing.privateKey], log });
     const app = createAgentApp({ inbox, worker, admin: down, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 0, log });
     try {
-      expect(await send(app, signed(ACCOUNTS_PATHS.list, {}))).toMatchObject({ status: 503, body: { error: 'unavailable' } });
+      expect(await send(app, signed(ACCOUNTS_PATHS.list, {}))).toMatchObject({ status: 503, body: { code: 'unavailable' } });
       expect(await send(app, signed(ACCOUNTS_PATHS.delete, { username: 'x' }))).toMatchObject({ status: 503 });
     } finally {
       await down.close();

@@ -103,12 +103,23 @@ describe('POST /jobs', () => {
         const counts = inbox.counts();
         const response = await post(build(job));
         expect(response.status).toBe(401);
-        expect(await response.json()).toMatchObject({ error: 'unauthorized' });
+        expect(await response.json()).toMatchObject({ code: 'unauthorized' });
         expect(inbox.get(job.id)).toBeUndefined();
         expect(inbox.counts()).toEqual(counts);
         expect(await accounts.verify(job.username, 'refused password 1').catch(() => false)).toBe(false);
       });
     }
+  });
+
+  it('answers every error as {"error": <message>, "code": <code>}, the shape meet-auth answers with', async () => {
+    const unknown = await app.request('/nope');
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'no such route', code: 'not_found' }]);
+    const job = makeJob(sealing.publicKey, 'errorshape', 'error shape password');
+    const refused = await post(signedInit(stranger, job));
+    const body = (await refused.json()) as Record<string, unknown>;
+    expect(refused.status).toBe(401);
+    expect(Object.keys(body).sort()).toEqual(['code', 'error']);
+    expect(body).toMatchObject({ code: 'unauthorized', error: expect.any(String) });
   });
 
   it('accepts a request 4 minutes old (inside the ±300 s window)', async () => {
@@ -135,7 +146,7 @@ describe('POST /jobs', () => {
           body,
         });
         expect(response.status).toBe(400);
-        expect(await response.json()).toMatchObject({ error: 'bad_request' });
+        expect(await response.json()).toMatchObject({ code: 'bad_request' });
         expect(inbox.counts()).toEqual(counts);
       });
     }
@@ -235,7 +246,7 @@ describe('POST /jobs with a delivery of several jobs', () => {
     const jobs = build();
     const response = await post(signedDeliveryInit(newKey, jobs));
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toContain(message);
+    expect(((await response.json()) as { error: string }).error).toContain(message);
     for (const job of jobs) expect(inbox.get(job.id)).toBeUndefined();
   });
 

@@ -27,7 +27,7 @@ function guarded(path: string, clock: { now: number }) {
   const app = new Hono();
   app.use('*', signedRequest(keys, () => new Date(clock.now)), onlyOnce(inbox));
   app.post('/accounts/delete', (c) => ((handled += 1), c.json({ status: 'absent' })));
-  app.onError((error, c) => c.json({ error: (error as AgentError).code, message: error.message }, (error as AgentError).status ?? 500));
+  app.onError((error, c) => c.json({ error: error.message, code: (error as AgentError).code }, (error as AgentError).status ?? 500));
   return { inbox, app, handled: () => handled };
 }
 
@@ -57,7 +57,7 @@ describe('onlyOnce across clock steps', () => {
     // Back to just after the capture, in the signature window of the captured request again.
     for (const back of [t0 + 10_000, t0 - 200_000, t0 + 250_000]) {
       clock.now = back;
-      expect(await send(agent.app, old)).toMatchObject({ status: 401, body: { message: expect.stringContaining('stale') } });
+      expect(await send(agent.app, old)).toMatchObject({ status: 401, body: { error: expect.stringContaining('stale') } });
     }
     expect(agent.handled()).toBe(2);
     agent.inbox.close();
@@ -78,7 +78,7 @@ describe('onlyOnce across clock steps', () => {
     // The clock steps far forward (the old code dropped every id whose expiry passed) and back.
     clock.now = t0 + 30 * DAY;
     clock.now = t0;
-    for (const request of requests) expect(await send(agent.app, request)).toMatchObject({ status: 401, body: { message: expect.stringContaining('replayed') } });
+    for (const request of requests) expect(await send(agent.app, request)).toMatchObject({ status: 401, body: { error: expect.stringContaining('replayed') } });
     // New requests from a signer within ±300 s of the agent are still accepted.
     for (const skew of [-299_000, 0, 299_000]) expect(await send(agent.app, captured(t0 + skew))).toMatchObject({ status: 200 });
     agent.inbox.close();

@@ -15,7 +15,7 @@ describe('internal errors', () => {
   it('answer 500 with the generic message in JSON, and log the cause', async () => {
     const res = await h.get('/status/AAAAAAAAAAAAAAAAAAAAAA', { accept: 'application/json' });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: 'Something went wrong on our side. Try again later.' });
+    expect(await res.json()).toEqual({ error: 'Something went wrong on our side. Try again later.', code: 'internal' });
     expect(h.logLines.join('')).toContain('database connection is not open');
   });
 

@@ -49,7 +49,7 @@ describe('POST /generate_token', () => {
     for (const token of ['nonsense', `${good.slice(0, -2)}xx`, `tm_${'A'.repeat(16)}.${'B'.repeat(43)}`]) {
       const res = await h.post('/generate_token', { token }, { from: '192.0.2.50' });
       expect(res.status).toBe(403);
-      expect(await res.json()).toEqual({ error: BAD_CREDENTIALS_MESSAGE, field: 'token' });
+      expect(await res.json()).toEqual({ error: BAD_CREDENTIALS_MESSAGE, code: 'bad_credentials', field: 'token' });
     }
   });
 
@@ -133,7 +133,7 @@ describe('POST /create', () => {
     expect((await h.post('/create', { user: 'lovelace', password: GOOD_PASSWORD, token: ticket })).status).toBe(202);
     const again = await h.post('/create', { user: 'lovelace2', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.61' });
     expect(again.status).toBe(403);
-    expect(await again.json()).toEqual({ error: BAD_CREDENTIALS_MESSAGE, field: 'token' });
+    expect(await again.json()).toEqual({ error: BAD_CREDENTIALS_MESSAGE, code: 'bad_credentials', field: 'token' });
   });
 
   it('validates username and password with a 400 naming the field', async () => {
@@ -177,7 +177,7 @@ describe('POST /create', () => {
       body: new URLSearchParams({ user: 'csrf', password: GOOD_PASSWORD, token: await h.ticket() }).toString(),
     });
     expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({ error: 'This form must be sent from this site.' });
+    expect(await res.json()).toEqual({ error: 'This form must be sent from this site.', code: 'cross_origin' });
   });
 
   it('refuses a body over the limit with 413', async () => {
@@ -245,6 +245,6 @@ describe('operations', () => {
     expect((await h.get('/assets/meet.css')).headers.get('content-type')).toContain('text/css');
     expect(await (await h.get('/')).text()).toContain('Wikimedia Meet');
     expect((await h.get('/nope')).status).toBe(404);
-    expect(await (await h.get('/nope', { accept: 'application/json' })).json()).toEqual({ error: 'Nothing is here.' });
+    expect(await (await h.get('/nope', { accept: 'application/json' })).json()).toEqual({ error: 'Nothing is here.', code: 'not_found' });
   });
 });

@@ -17,7 +17,7 @@ function app(withSignature = true) {
   if (withSignature) hono.use('*', signedRequest(keys));
   hono.post('/thing', signedBody(schema), (c) => (seen.push(c.var.body), c.json({ username: c.var.body.username })));
   hono.onError((error, c) =>
-    error instanceof AgentError ? c.json({ error: error.code, message: error.message }, error.status) : c.json({ error: 'internal', message: error.message }, 500),
+    error instanceof AgentError ? c.json({ error: error.message, code: error.code }, error.status) : c.json({ error: error.message, code: 'internal' }, 500),
   );
   return { hono, seen };
 }
@@ -38,23 +38,23 @@ describe('signedBody', () => {
 
   it('answers bad_request for a body that is not JSON, and the route never runs', async () => {
     const { hono, seen } = app();
-    expect(await send(hono, signed('{"username": '))).toEqual({ status: 400, json: { error: 'bad_request', message: 'the body is not JSON' } });
+    expect(await send(hono, signed('{"username": '))).toEqual({ status: 400, json: { error: 'the body is not JSON', code: 'bad_request' } });
     expect(seen).toEqual([]);
   });
 
   it('names every wrong field, and refuses fields the schema does not know', async () => {
     const { hono, seen } = app();
     const wrong = await send(hono, signed(JSON.stringify({ username: '', count: 1.5 })));
-    expect(wrong).toMatchObject({ status: 400, json: { error: 'bad_request', message: expect.stringMatching(/^malformed request: username: .+; count: .+$/) } });
+    expect(wrong).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^malformed request: username: .+; count: .+$/), code: 'bad_request' } });
     const extra = await send(hono, signed(JSON.stringify({ username: 'bob', count: 1, admin: true })));
-    expect(extra).toMatchObject({ status: 400, json: { message: expect.stringContaining('malformed request: body: ') } });
+    expect(extra).toMatchObject({ status: 400, json: { error: expect.stringContaining('malformed request: body: ') } });
     expect(seen).toEqual([]);
   });
 
   it('reads nothing of a request whose signature does not verify', async () => {
     const { hono, seen } = app();
     const forged = { ...signed(JSON.stringify({ username: 'alice', count: 2 })), body: JSON.stringify({ username: 'mallory', count: 2 }) };
-    expect(await send(hono, forged)).toMatchObject({ status: 401, json: { error: 'unauthorized' } });
+    expect(await send(hono, forged)).toMatchObject({ status: 401, json: { code: 'unauthorized' } });
     expect(seen).toEqual([]);
   });
 
@@ -62,7 +62,7 @@ describe('signedBody', () => {
     const { hono, seen } = app(false);
     expect(await send(hono, signed(JSON.stringify({ username: 'alice', count: 2 })))).toEqual({
       status: 500,
-      json: { error: 'internal', message: 'signedBody must run after signedRequest' },
+      json: { error: 'signedBody must run after signedRequest', code: 'internal' },
     });
     expect(seen).toEqual([]);
   });
