@@ -11,7 +11,7 @@ import { processAccountsIo, runAccountsCli } from '../edge/auth/admin/accounts-c
 async function localStackEnv(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const dataDir = env.MEET_DATA_DIR || '.meet';
   if (env.MEET_AGENTS || !existsSync(join(dataDir, 'keys'))) return {};
-  const { ensureLocalKeys } = await import('../edge/shared/keys.js');
+  const { ensureLocalKeys } = await import('./lib/local-keys.js');
   const { localAuthEnv } = await import('./lib/local-stack.js');
   const agentUrl = `http://127.0.0.1:${env.MEET_AGENT_PORT || 4000}`;
   return localAuthEnv({ dataDir, keys: await ensureLocalKeys(dataDir), port: 0, agentUrl });

@@ -39,9 +39,9 @@ import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
-import { ensureLocalKeys } from '../../edge/shared/keys.js';
-import { freePort } from '../../test/support/ports.js';
-import { failedLogins, xmppLogin } from '../../test/support/xmpp.js';
+import { ensureLocalKeys } from '../lib/local-keys.js';
+import { freePort } from '../lib/free-port.js';
+import { failedLogins, xmppLogin } from '../lib/xmpp-login.js';
 import { startLocalProsody } from '../lib/local-prosody.js';
 import { localAgentEnv, localAuthEnv } from '../lib/local-stack.js';
 import { AGENT_NODE_FLAGS, build, EDGE_NODE_FLAGS } from './edge.mts';

@@ -4,7 +4,7 @@
  * 127.0.0.1:MEET_AGENT_PORT, keys read from $MEET_DATA_DIR/keys without creating any).
  */
 import { loadAuthConfig, type AgentConfig } from '../../edge/auth/config.js';
-import { readLocalKeys } from '../../edge/shared/keys.js';
+import { readLocalKeys } from './local-keys.js';
 import { localAuthEnv } from './local-stack.js';
 
 export async function adminAgents(env: Record<string, string | undefined>, dataDir: string): Promise<readonly AgentConfig[]> {

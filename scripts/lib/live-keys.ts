@@ -1,6 +1,6 @@
 /**
  * Agent keys the running local stack picks up without a restart: the agent's and meet-auth's views of the key
- * files under `$MEET_DATA_DIR/keys/` (edge/shared/keys.ts). The services read these arrays and the getter on every
+ * files under `$MEET_DATA_DIR/keys/` (scripts/lib/local-keys.ts). The services read these arrays and the getter on every
  * use, so replacing their contents in place is a reload. Each reload updates the agent's side before meet-auth's
  * (one synchronous step, so no request sees meet-auth ahead of the agent) and then writes `keys/loaded.json`:
  * fingerprints of what is in force, never a key, which `npm run rotate` waits for before its next step.
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentConfig as AuthAgentConfig } from '../../edge/auth/config.js';
-import { keysDir, parseLocalKeys, SEALING_FILE, SIGNING_FILE, type LocalKeys } from '../../edge/shared/keys.js';
+import { keysDir, parseLocalKeys, SEALING_FILE, SIGNING_FILE, type LocalKeys } from './local-keys.js';
 import { sealingKeyId, sealingPublicKeyOf } from '../../edge/shared/sealing.js';
 import { decodeSigningSecret } from '../../edge/shared/signing.js';
 import { replaceFiles } from './certs/files.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keysDir } from '../../edge/shared/keys.js';
+import { keysDir } from './local-keys.js';
 
 /** The two service accounts Jitsi's images create (register-setup:67,76 @ stable-11146-2), by the secret's name. */
 export const SERVICE_ACCOUNTS = {

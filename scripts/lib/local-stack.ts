@@ -10,7 +10,7 @@ import { loadAgentConfig } from '../../edge/agent/config.js';
 import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
 import { loadAuthConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
-import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
+import { ensureLocalKeys, type LocalKeys } from './local-keys.js';
 import type { Logger } from '../../edge/shared/log.js';
 import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { liveKeys, fingerprintsOf, removeLoaded, writeLoaded } from './live-keys.js';

@@ -19,7 +19,7 @@ import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
-import { ensureLocalKeys } from '../../edge/shared/keys.js';
+import { ensureLocalKeys } from '../../scripts/lib/local-keys.js';
 import { createLogger } from '../../edge/shared/log.js';
 import { seal, sealContext } from '../../edge/shared/sealing.js';
 import { localAgentEnv, localAuthEnv } from '../../scripts/lib/local-stack.js';

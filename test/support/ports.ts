@@ -1,13 +1,2 @@
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
-import { createServer } from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** Tests pick free ports, never fixed ones (shared with the benchmarks). */
+export { freePort } from '../../scripts/lib/free-port.js';

@@ -15,7 +15,7 @@ import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
-import { ensureLocalKeys, type LocalKeys } from '../../edge/shared/keys.js';
+import { ensureLocalKeys, type LocalKeys } from '../../scripts/lib/local-keys.js';
 import { createLogger } from '../../edge/shared/log.js';
 import { localAgentEnv, localAuthEnv } from '../../scripts/lib/local-stack.js';
 import { freePort } from './ports.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase } from '../../../edge/auth/store/db.js';
 import { audit } from '../../../edge/auth/store/audit.js';
-import { keysDir, parseLocalKeys, readLocalKeys, SEALING_FILE, SIGNING_FILE } from '../../../edge/shared/keys.js';
+import { keysDir, parseLocalKeys, readLocalKeys, SEALING_FILE, SIGNING_FILE } from '../local-keys.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../../edge/shared/signing.js';
 import { replaceFiles } from '../certs/files.js';

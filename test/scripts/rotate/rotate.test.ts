@@ -241,7 +241,7 @@ describe('rotate jicofo in production (--secrets-file)', () => {
       const file = join(dataDir, 'staging.env');
       await createSecretsFile(file, 'staging');
       const before = await readFile(file, 'utf8');
-      const keys = await import('../../../edge/shared/keys.js').then((m) => m.readLocalKeys(dataDir));
+      const keys = await import('../../../scripts/lib/local-keys.js').then((m) => m.readLocalKeys(dataDir));
       const prodEnv = {
         ...env,
         MEET_AGENTS: JSON.stringify([{ name: 'jitsi', url: restarted.agentUrl, sealingPublicKey: keys.sealingPublicKey }]),

@@ -1,4 +1,4 @@
-// Minimal typings for the parts of @xmpp/client (which ships none) that the tests use.
+// Minimal typings for the parts of @xmpp/client (which ships none) that the tests and the benchmarks use.
 declare module '@xmpp/client' {
   import type { EventEmitter } from 'node:events';
   export interface XmppClient extends EventEmitter {

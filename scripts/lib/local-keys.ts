@@ -9,8 +9,8 @@
  */
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSealingKeyPair, sealingPublicKeyOf } from './sealing.js';
-import { decodeSigningSecret, generateSigningSecret } from './signing.js';
+import { generateSealingKeyPair, sealingPublicKeyOf } from '../../edge/shared/sealing.js';
+import { decodeSigningSecret, generateSigningSecret } from '../../edge/shared/signing.js';
 
 export interface LocalKeys {
   /** Every signing secret, space separated (MEET_AGENT_SIGNING_SECRETS' format). */
