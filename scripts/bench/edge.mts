@@ -20,25 +20,23 @@
  * (space separated) replaces the edge's node flags; MEET_BENCH_EDGE_STDOUT=<file> keeps the edge's stdout (its log
  * lines, and e.g. --trace-gc output) in that file. MEET_BENCH_AGENT_NODE_FLAGS / MEET_BENCH_AGENT_STDOUT likewise.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, verifyTicketmasterToken } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
-import { generateSealingKeyPair, openSeal } from '../../edge/shared/sealing.js';
-import { generateSigningSecret, parseSigningSecrets, verifyRequest } from '../../edge/shared/signing.js';
 import { HEAP_FLAGS } from '../../stacks/heap-flags.js';
-import { freePort } from '../../test/support/ports.js';
+import { freePort } from '../lib/free-port.js';
+import { startLocalReceiver, startRealAgent, type Agent } from './edge/agents.js';
+import { FLOODER, startHolder, type FloodResult } from './edge/attackers.js';
+import { build, memoryKb, startService } from './edge/services.js';
+import { heapSampler, mb, percentile, round } from './edge/stats.js';
 import type { BenchFigures } from './parts.mts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SUSTAINED_SECONDS = Number(process.env.MEET_BENCH_EDGE_SECONDS ?? 10);
 const CONCURRENCY = 16;
 const FLOOD_RPS = 500;
@@ -51,260 +49,8 @@ const ATTACK_ADDRESSES = 100;
 
 /** The production node flags, the image's and the stacks' own (chosen with this bench: docs/decisions/heap-flags.md). */
 export const EDGE_NODE_FLAGS: readonly string[] = HEAP_FLAGS.meetAuth;
-export const AGENT_NODE_FLAGS: readonly string[] = HEAP_FLAGS.agent;
-
-interface Agent {
-  readonly kind: string;
-  readonly url: string;
-  readonly sealingPublicKey: string;
-  readonly signingSecret: string;
-  readonly service?: Service;
-  close(): Promise<void>;
-}
-
-/** `sh -c` arguments that run `node <args>` with the file limit raised to the hard limit (often 1024 soft). */
-function unlimited(args: readonly string[]): string[] {
-  return ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...args];
-}
-
-/** A node process of ours, sampled for resident memory. */
-interface Service {
-  readonly pid: number;
-  readonly url: string;
-  readonly child: ChildProcess;
-  /** max(VmHWM, sampled VmRSS) so far, in kB. */
-  peakKb(): number;
-  stop(): Promise<void>;
-}
-
-function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : NaN;
-  } catch {
-    return NaN; // exited
-  }
-}
-
-/** Starts `node <argv>` and resolves once it prints "listening on <url>" on stderr. */
-async function startService(name: string, argv: readonly string[], env: Record<string, string>, stdoutFile?: string): Promise<Service> {
-  const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
-  // Through sh to raise the file limit to the hard limit (thousands of attack connections; exec keeps the pid).
-  const child = spawn('/bin/sh', unlimited(argv), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdout, 'pipe'] });
-  if (typeof stdout === 'number') closeSync(stdout);
-  let stderr = '';
-  child.once('exit', (code, signal) => {
-    if (code !== 0) console.error(`bench edge: ${name} exited (${code ?? signal}): ${stderr.slice(-2000)}`);
-  });
-  const url = await new Promise<string>((done, fail) => {
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /listening on (\S+)/.exec(stderr);
-      if (match) done(match[1]!);
-    });
-    child.once('exit', () => fail(new Error(`${name} exited: ${stderr}`)));
-  });
-  let sampled = 0;
-  const sampler = setInterval(() => (sampled = Math.max(sampled, memoryKb(child.pid!, 'VmRSS') || 0)), 100);
-  return {
-    pid: child.pid!,
-    url,
-    child,
-    peakKb: () => Math.max(sampled, memoryKb(child.pid!, 'VmHWM') || 0),
-    stop: async () => {
-      clearInterval(sampler);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((done) => child.once('exit', done));
-    },
-  };
-}
-
-/** Compiles edge/ and the container scripts into dist/ (`npm run build`), so the measured code is the working tree's. */
-export function build(): number {
-  const started = performance.now();
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-  return (performance.now() - started) / 1000;
-}
-
-/** The real agent from dist/ in its own process, with a real Prosody (the other half of the system). */
-async function startRealAgent(dataDir: string): Promise<Agent> {
-  const { startLocalProsody } = await import('../lib/local-prosody.js');
-  const signingSecret = generateSigningSecret();
-  const sealing = generateSealingKeyPair();
-  const prosody = await startLocalProsody({ dir: join(dataDir, 'prosody'), c2sPort: await freePort() });
-  try {
-    const flags = process.env.MEET_BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? AGENT_NODE_FLAGS;
-    const argv = [...flags, 'dist/edge/agent/main.js'];
-    const service = await startService('agent', argv, {
-      MEET_DATA_DIR: dataDir,
-      MEET_AGENT_PORT: String(await freePort()),
-      MEET_AGENT_SIGNING_SECRETS: signingSecret,
-      MEET_AGENT_SEALING_KEYS: sealing.privateKey,
-      MEET_PROSODY_SOCKET: prosody.socketPath,
-      MEET_XMPP_DOMAIN: prosody.domain,
-      MEET_LOG_LEVEL: 'warn',
-    }, process.env.MEET_BENCH_AGENT_STDOUT);
-    return {
-      kind: `real agent (node ${argv.join(' ')}) + Prosody 13`,
-      url: service.url,
-      sealingPublicKey: sealing.publicKey,
-      signingSecret,
-      service,
-      close: async () => {
-        await service.stop();
-        await prosody.stop();
-      },
-    };
-  } catch (error) {
-    await prosody.stop();
-    throw error;
-  }
-}
-
-/** A receiver that checks signatures and opens seals like the agent, and answers "created". */
-async function startLocalReceiver(): Promise<Agent> {
-  const signingSecret = generateSigningSecret();
-  const keys = parseSigningSecrets(signingSecret);
-  const sealing = generateSealingKeyPair();
-  const server = createHttpServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const h = (name: string) => req.headers[name] as string | undefined;
-      if (verifyRequest(keys, { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature'), body })) {
-        res.writeHead(401).end();
-        return;
-      }
-      const job = JSON.parse(body) as { id: string; username: string; sealedPassword: string };
-      openSeal([sealing.privateKey], job.sealedPassword, `${job.id}\n${job.username}`);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, status: 'created' }));
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    kind: 'bench-local signed receiver',
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    sealingPublicKey: sealing.publicKey,
-    signingSecret,
-    close: () => new Promise((done) => server.close(() => done())),
-  };
-}
-
-interface FloodResult {
-  sent: number;
-  forbidden: number;
-  limited: number;
-  other: number;
-  retryAfterSeen: boolean;
-  seconds: number;
-}
-
-/** Sends `rps` bad tickets per second from one client address (203.0.113.66) for `seconds`, open loop. */
-const FLOODER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { randomBytes } = require('node:crypto');
-const { url, rps, seconds } = workerData;
-const result = { sent: 0, forbidden: 0, limited: 0, other: 0, retryAfterSeen: false, seconds: 0 };
-const inFlight = new Set();
-const start = performance.now();
-const tick = setInterval(() => {
-  const elapsed = performance.now() - start;
-  if (elapsed >= seconds * 1000) {
-    clearInterval(tick);
-    Promise.allSettled([...inFlight]).then(() => {
-      result.seconds = seconds;
-      parentPort.postMessage(result);
-    });
-    return;
-  }
-  const due = Math.floor((elapsed / 1000) * rps);
-  while (result.sent < due) {
-    result.sent++;
-    const bad = randomBytes(12).toString('base64url') + '.' + randomBytes(32).toString('base64url');
-    const request = fetch(url + '/create', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': '203.0.113.66' },
-      body: JSON.stringify({ user: 'flood', password: 'flood password 123', token: bad }),
-    })
-      .then(async (res) => {
-        await res.arrayBuffer();
-        if (res.status === 403) result.forbidden++;
-        else if (res.status === 429) { result.limited++; result.retryAfterSeen ||= res.headers.has('retry-after'); }
-        else result.other++;
-      })
-      .catch(() => { result.other++; })
-      .finally(() => inFlight.delete(request));
-    inFlight.add(request);
-  }
-}, 5);
-`;
-
-/**
- * Holds `count` connections open against the edge for `seconds`, from one source address (127.0.0.2) or spread over
- * `spread` addresses (127.0.10.1 ...): 'body' sends a POST's headers and a few bytes of its 12 kB body, 'headers'
- * half a request's headers; each reconnects a second after the edge closes it. Prints what it saw as JSON.
- */
-const HOLDER = `
-const net = require('node:net');
-const [port, count, mode, spread, seconds] = process.argv.slice(1).map((arg, i) => (i === 2 ? arg : Number(arg)));
-const result = { connected: 0, closedByServer: 0, answered: 0 };
-const end = Date.now() + seconds * 1000;
-const payload = mode === 'body'
-  ? 'POST /create HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 12000\\r\\n\\r\\n{"us'
-  : 'POST /create HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ';
-function hold(i) {
-  if (Date.now() >= end) return;
-  const n = i % spread;
-  const localAddress = spread === 1 ? '127.0.0.2' : '127.0.' + (10 + Math.floor(n / 200)) + '.' + (1 + (n % 200));
-  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  let answered = false;
-  socket.on('connect', () => { result.connected++; socket.write(payload); });
-  socket.on('data', () => { if (!answered) { answered = true; result.answered++; } });
-  socket.on('error', () => undefined);
-  socket.on('close', () => { if (Date.now() < end) { result.closedByServer++; setTimeout(() => hold(i), 1000); } });
-}
-for (let i = 0; i < count; i++) setTimeout(() => hold(i), Math.floor(i / 500) * 100);
-setTimeout(() => { console.log(JSON.stringify(result)); process.exit(0); }, seconds * 1000);
-`;
-
-interface HoldResult {
-  connected: number;
-  closedByServer: number;
-  answered: number;
-}
-
-function startHolder(port: number, count: number, mode: 'body' | 'headers', spread: number, seconds: number): Promise<HoldResult> {
-  const child = spawn('/bin/sh', unlimited(['-e', HOLDER, String(port), String(count), mode, String(spread), String(seconds)]), { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (chunk) => (out += chunk));
-  return new Promise((done, fail) => child.once('exit', (code) => (code === 0 ? done(JSON.parse(out) as HoldResult) : fail(new Error(`attacker exited ${code}`)))));
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (value: number) => Math.round(value * 10) / 10;
-const mb = (kb: number) => round(kb / 1024);
-
-/** Samples the edge's own V8 heap figures from /metrics (prom-client default metrics) once a second. */
-function heapSampler(url: string, token: string) {
-  let usedPeak = 0;
-  let totalPeak = 0;
-  const read = (text: string, name: string) => Number(new RegExp(`^meet_auth_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  const timer = setInterval(() => {
-    fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
-      .then((res) => res.text())
-      .then((text) => {
-        usedPeak = Math.max(usedPeak, read(text, 'nodejs_heap_size_used_bytes') || 0);
-        totalPeak = Math.max(totalPeak, read(text, 'nodejs_heap_size_total_bytes') || 0);
-      })
-      .catch(() => undefined);
-  }, 1000);
-  return { stop: () => clearInterval(timer), usedPeakMb: () => round(usedPeak / 2 ** 20), totalPeakMb: () => round(totalPeak / 2 ** 20) };
-}
+export { AGENT_NODE_FLAGS } from './edge/agents.js';
+export { build } from './edge/services.js';
 
 interface Context {
   readonly dataDir: string;
