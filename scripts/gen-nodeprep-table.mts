@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 /**
- * `npx tsx scripts/gen-nodeprep-table.mts`: regenerates edge/shared/nodeprep-table.ts from the real Prosody
+ * `npx tsx scripts/gen-nodeprep-table.mts`: regenerates edge/shared/nodeprep-table.json from the real Prosody
  * installed here (Debian's prosody 13: /usr/lib/prosody, ICU), so meet-auth folds usernames exactly as Prosody does.
  * Run it when Prosody (or the ICU it links) changes; test/edge/shared/nodeprep.test.ts proves the result.
  */
@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { EXIT, parseCliArgs, UsageError } from '../edge/shared/cli.js';
-import { PROSODY_LIB, probeNodeprep, tableSource } from './lib/prosody-nodeprep.js';
+import { PROSODY_LIB, probeNodeprep, tableJson } from './lib/prosody-nodeprep.js';
 
 let args;
 try {
@@ -20,7 +20,7 @@ try {
   process.exit(EXIT.usage);
 }
 if (args.values.help) {
-  console.log('usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.ts from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).');
+  console.log('usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.json from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).');
   process.exit(EXIT.done);
 }
 try {
@@ -32,8 +32,8 @@ try {
   } catch {
     // not Debian's package: name the directory only
   }
-  const target = fileURLToPath(new URL('../edge/shared/nodeprep-table.ts', import.meta.url));
-  writeFileSync(target, tableSource(await probeNodeprep(), origin));
+  const target = fileURLToPath(new URL('../edge/shared/nodeprep-table.json', import.meta.url));
+  writeFileSync(target, tableJson(await probeNodeprep(), origin));
   console.error(`wrote ${target}`);
 } catch (error) {
   console.error(`gen-nodeprep-table: ${error instanceof Error ? error.message : String(error)}`);
