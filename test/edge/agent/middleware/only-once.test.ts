@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../edge/agent/errors.js';
-import { Inbox, REPLAY_WINDOW_MS } from '../../../edge/agent/inbox.js';
-import { onlyOnce } from '../../../edge/agent/middleware/only-once.js';
-import { signedRequest } from '../../../edge/agent/middleware/signed-request.js';
-import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
+import { AgentError } from '../../../../edge/agent/errors.js';
+import { Inbox, REPLAY_WINDOW_MS } from '../../../../edge/agent/inbox.js';
+import { onlyOnce } from '../../../../edge/agent/middleware/only-once.js';
+import { signedRequest } from '../../../../edge/agent/middleware/signed-request.js';
+import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../../edge/shared/signing.js';
 
 const keys = parseSigningSecrets(generateSigningSecret());
 const DAY = 86_400_000;
