@@ -13,7 +13,7 @@ import type { Logger } from '../shared/log.js';
 import { AgentError } from './errors.js';
 import type { Inbox } from './inbox.js';
 import type { ProsodyAdmin } from './prosody/accounts.js';
-import type { AccountRecords } from './account-records.js';
+import type { AccountRecords } from './prosody/account-records.js';
 import { accountRoutes } from './routes/accounts.js';
 import { backupRoutes } from './routes/backup.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';

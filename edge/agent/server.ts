@@ -10,7 +10,7 @@ import { ConnectionGuard } from '../shared/connection-guard.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { createAgentApp } from './app.js';
 import type { AgentConfig } from './config.js';
-import { AccountRecords } from './account-records.js';
+import { AccountRecords } from './prosody/account-records.js';
 import { openAgentParts, prosodyAccountsFor } from './setup.js';
 
 export interface AgentServer {

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { writeFileAtomically } from '../../shared/atomic-file.js';
 import { z } from 'zod';
 import { RECORDS_PER_REQUEST, type BackupDomain } from '../../shared/admin-protocol.js';
-import { accountRecord, type AccountRecords } from '../account-records.js';
+import { accountRecord, type AccountRecords } from '../prosody/account-records.js';
 import { AgentError } from '../errors.js';
 import type { Inbox } from '../inbox.js';
 import { onlyOnce } from '../middleware/only-once.js';

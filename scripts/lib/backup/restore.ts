@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { accountRecord, type AccountRecord } from '../../../edge/agent/account-records.js';
+import { accountRecord, type AccountRecord } from '../../../edge/agent/prosody/account-records.js';
 import type { AgentConfig } from '../../../edge/auth/config.js';
 import { importRecords, restoreHostFiles } from '../../../edge/auth/admin/admin-calls.js';
 import { audit } from '../../../edge/auth/store/audit.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountRecords } from '../../../../edge/agent/account-records.js';
+import { AccountRecords } from '../../../../edge/agent/prosody/account-records.js';
 import { createAgentApp } from '../../../../edge/agent/app.js';
 import { Inbox } from '../../../../edge/agent/inbox.js';
 import { AdminSocketAccounts } from '../../../../edge/agent/prosody/socket-accounts.js';

@@ -8,9 +8,9 @@
  * here before it is sent: nothing in a record can become code.
  */
 import { z } from 'zod';
-import { ProsodyUnavailableError } from './prosody/accounts.js';
-import { AdminSocketConnection, type ReplResult } from './prosody/admin-socket.js';
-import { luaLiteral } from './prosody/lua.js';
+import { ProsodyUnavailableError } from './accounts.js';
+import { AdminSocketConnection, type ReplResult } from './admin-socket.js';
+import { luaLiteral } from './lua.js';
 
 const scalar = z.union([z.string().max(4096), z.number(), z.boolean()]);
 /** One stored table of Prosody: string keys, scalar values (or one level of nesting, as role tables have). */
