@@ -7,9 +7,10 @@ import { createSecretsFile } from './lib/secrets-file.js';
 const USAGE = `usage: npm run secrets -- init <environment> <file> [--ssh-user <shell name>]
 
 Writes a new secrets file (mode 0600) for <environment> with freshly generated values: the jicofo and JVB
-Prosody passwords, the agent signing secret and the agent sealing key pair, as TF_VAR_* lines, and with
---ssh-user your Cloud VPS shell name (TF_VAR_ssh_user: the stacks ssh to the hosts as it). It never
-overwrites an existing file and prints no secret. Fill in the OpenStack and S3 credentials it lists, then:
+Prosody passwords, the agent signing secret, the agent sealing key pair, the metrics token and the backup
+key, as TF_VAR_* lines, and with --ssh-user your Cloud VPS shell name (TF_VAR_ssh_user: the stacks ssh to
+the hosts as it). It never overwrites an existing file and prints no secret. Fill in the OpenStack and S3
+credentials it lists, then:
   set -a; . <file>; set +a; npx cdktf deploy <environment>-cloud <environment>-services`;
 
 process.exitCode = await runCli(processIo, 'secrets', USAGE, async () => {

@@ -117,6 +117,7 @@ export class CloudStack extends TerraformStack {
     const filesScript = `${scriptsDir}/install-host-files.sh`;
     // Per host: the gate (sshd and dockerd answer), then its host files (timers, scripts, directories); the services
     // stack's containers come after both, since `cdktf deploy` applies this stack first.
+    const hostOptions = env.backup ? { backup: { ...env.backup, prefix: env.backup.prefix ?? env.name } } : {};
     const gate = (hostId: string, role: HostRole, created: MeetHost) => {
       const ready = new ReadinessGate(this, `${hostId}-ready`, {
         hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
@@ -124,7 +125,7 @@ export class CloudStack extends TerraformStack {
       });
       new HostFilesStep(this, `${hostId}-host-files`, {
         hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
-        files: hostFiles(role), script: filesScript, dependsOn: [ready],
+        files: hostFiles(role, hostOptions), script: filesScript, dependsOn: [ready],
       });
     };
     const host = (id: 'jitsi' | 'meet-auth', role: HostRole, flavor: string, groupId: string, volume: { sizeGb: number; holds: string }) => {

@@ -67,6 +67,40 @@ const s3State = z.strictObject({
 });
 const localState = z.strictObject({ kind: z.literal('local') });
 
+/** Cloud VPS object storage (Ceph radosgw), eqiad1: the S3 API of every project's buckets. */
+const CLOUD_VPS_OBJECT_STORAGE = 'https://object.eqiad1.wikimediacloud.org';
+
+/** An OnCalendar expression without what a unit file or a shell would read otherwise (systemd checks the rest). */
+const ON_CALENDAR = /^[A-Za-z0-9*:,./~ +-]{1,100}$/;
+
+/**
+ * The daily backup of meet-auth's host (the meet-backup timer, `npm run backup -- --to s3://<bucket>/<prefix>` in
+ * meet-edge). Schedule, bucket, prefix and retention are the timer's (host files: changing them replaces nothing);
+ * endpoint, region and addressing are meet-edge's environment, so an admin's `docker exec meet-edge ... backup`
+ * reaches the same storage. The S3 credentials and the backup key are secrets (stacks/secrets.ts).
+ */
+const quoted = (issue: { input?: unknown }) => JSON.stringify(issue.input);
+const backup = z.strictObject({
+  /** Bucket, e.g. "meet:backups" (Cloud VPS object storage is `<project>:<bucket>`). */
+  bucket: z.string({ error: (issue) => (issue.input === undefined ? 'is required: the bucket the archives go to, such as "meet:backups"' : `${quoted(issue)} is not a bucket name`) }).regex(/^[a-z0-9][a-z0-9.:_-]{1,254}$/, { error: (issue) => `${quoted(issue)} is not an S3 bucket name such as "meet:backups" (lower-case letters, digits, ".", ":", "_", "-")` }),
+  /** Prefix of the archives' object keys. @default the environment's name */
+  prefix: z.string().refine((prefix) => /^[a-z0-9][a-z0-9/_.-]{0,200}$/.test(prefix) && !prefix.includes('..') && !prefix.includes('//') && !prefix.endsWith('/'), {
+    error: (issue) => `${quoted(issue)} is not a key prefix such as "production" (lower-case letters, digits, "/", "_", ".", "-"; no leading or trailing "/", no "..")`,
+  }).optional(),
+  /** S3 endpoint (MEET_S3_ENDPOINT). @default Cloud VPS object storage, https://object.eqiad1.wikimediacloud.org */
+  endpoint: z.url({ protocol: /^https$/, error: (issue) => `${quoted(issue)} is not an https URL` }).default(CLOUD_VPS_OBJECT_STORAGE),
+  /** Signing region (MEET_S3_REGION). @default "eqiad1" */
+  region: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: (issue) => `${quoted(issue)} is not a region name such as "eqiad1"` }).default('eqiad1'),
+  /** Path-style addressing (MEET_S3_FORCE_PATH_STYLE): radosgw serves buckets by path. @default true */
+  forcePathStyle: z.boolean({ error: (issue) => `${quoted(issue)} is not true or false` }).default(true),
+  /** systemd OnCalendar expression of the timer (a random delay of up to an hour is added). @default "daily" */
+  schedule: z.string().regex(ON_CALENDAR, { error: (issue) => `${quoted(issue)} is not a systemd OnCalendar expression such as "daily" or "*-*-* 03:00:00"` }).default('daily'),
+  /** Retention after each backup: the newest archive of each of the last N days and M ISO weeks. @default 7 and 4 */
+  keepDaily: z.number({ error: (issue) => `${quoted(issue)} must be a whole number of days from 1 to 1000` }).int().min(1).max(1000).default(7),
+  keepWeekly: z.number({ error: (issue) => `${quoted(issue)} must be a whole number of weeks from 1 to 1000` }).int().min(1).max(1000).default(4),
+});
+
+
 export const environmentSchema = z.strictObject({
   /** Environment name; the stacks are `<name>-cloud` and `<name>-services`. */
   name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
@@ -160,6 +194,8 @@ export const environmentSchema = z.strictObject({
      */
     selfCheck: z.boolean({ error: (issue) => `${JSON.stringify(issue.input)} is not true or false` }).default(true),
   }).default({ directory: 'production', selfCheck: true }),
+  /** Daily backups of meet-auth's host to object storage. @default none (no timer, no backup secrets) */
+  backup: backup.optional(),
   edge: z.strictObject({
     /**
      * A registry image for the edge/agent containers. @default built on each host from this repository

@@ -177,10 +177,13 @@ export interface RunLimits {
   readonly serviceSec: number;
 }
 
-/** A timer's `command`, `timeoutSec` and condition for running `argv` inside `container` within `limits`. */
-function containerRun(container: string, limits: RunLimits, argv: readonly string[]): Pick<Timer, 'command' | 'timeoutSec' | 'whenRunning'> {
+/**
+ * A timer's `command`, `timeoutSec` and condition for running `argv` inside `container` within `limits`, with `env`
+ * added to the container's own environment for this run (docker exec --env; never a secret: the unit is world-readable).
+ */
+function containerRun(container: string, limits: RunLimits, argv: readonly string[], env: readonly string[] = []): Pick<Timer, 'command' | 'timeoutSec' | 'whenRunning'> {
   return {
-    command: ['/usr/bin/docker', 'exec', container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
+    command: ['/usr/bin/docker', 'exec', ...env.flatMap((entry) => ['--env', entry]), container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
     timeoutSec: limits.serviceSec,
     whenRunning: container,
   };
@@ -261,8 +264,51 @@ export const WEB_CERT_TRIGGER: PathTrigger = {
   whenRunning: containerNames.web,
 };
 
+/** The daily backup's settings that are the timer's (stacks/config.ts `backup`); the rest is meet-edge's environment. */
+export interface BackupTimerSettings {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** OnCalendar expression. */
+  readonly schedule: string;
+  readonly keepDaily: number;
+  readonly keepWeekly: number;
+}
+
+/**
+ * How long one backup run may take. 10,000 accounts take seconds (npm run bench -- backup); the rest is the upload
+ * and the agents. TERM after 25 min, KILL a minute later, the unit's own limit 30 min: a stuck run ends and the
+ * next day's starts (a partial upload is no archive: `put` is one object, retention runs only after it).
+ */
+export const BACKUP_LIMITS: RunLimits = { runSec: 1500, killAfterSec: 60, serviceSec: 1800 };
+
+/** `npm run backup -- --to s3://<bucket>/<prefix>` in meet-edge on the schedule; retention as the CLI does it. */
+export function backupTimer(settings: BackupTimerSettings): Timer {
+  if (!/^[a-z0-9][a-z0-9.:_-]{1,254}$/.test(settings.bucket)) throw new Error(`backup bucket "${settings.bucket}" is not an S3 bucket name such as "meet:backups"`);
+  if (!/^[a-z0-9][a-z0-9/_.-]{0,200}$/.test(settings.prefix) || settings.prefix.includes('..') || settings.prefix.includes('//') || settings.prefix.endsWith('/')) {
+    throw new Error(`backup prefix "${settings.prefix}" must be a key prefix such as "production" (no "..", "//" or trailing "/")`);
+  }
+  if (!/^[A-Za-z0-9*:,./~ +-]{1,100}$/.test(settings.schedule)) throw new Error(`backup schedule "${settings.schedule}" is not an OnCalendar expression such as "daily"`);
+  for (const [name, value] of [['keepDaily', settings.keepDaily], ['keepWeekly', settings.keepWeekly]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`backup ${name} ${value} must be a whole number from 1 to 1000`);
+  }
+  return {
+    name: 'meet-backup',
+    description: 'Wikimedia Meet backup of meet-auth and every Jitsi server to object storage',
+    onCalendar: settings.schedule,
+    randomizedDelaySec: 3600,
+    ...containerRun(containerNames.edge, BACKUP_LIMITS, ['node', 'dist/scripts/backup.mjs', '--to', `s3://${settings.bucket}/${settings.prefix}`],
+      [`MEET_BACKUP_KEEP_DAILY=${settings.keepDaily}`, `MEET_BACKUP_KEEP_WEEKLY=${settings.keepWeekly}`]),
+  };
+}
+
+/** What a host's files depend on besides its role. */
+export interface HostFilesOptions {
+  /** The meet-auth host's daily backup. @default none */
+  readonly backup?: BackupTimerSettings;
+}
+
 /** What each kind of host gets at deploy time. */
-export function hostFilesProps(role: HostRole): HostFilesProps {
+export function hostFilesProps(role: HostRole, options: HostFilesOptions = {}): HostFilesProps {
   switch (role) {
     case 'jitsi':
       return {
@@ -272,13 +318,16 @@ export function hostFilesProps(role: HostRole): HostFilesProps {
         paths: [WEB_CERT_TRIGGER],
       };
     case 'meet-auth':
-      return { directories: [...stateDirectories['meet-auth'], paths.acmeChallenge], timers: [certRenewal(containerNames.edge)] };
+      return {
+        directories: [...stateDirectories['meet-auth'], paths.acmeChallenge],
+        timers: [certRenewal(containerNames.edge), ...(options.backup ? [backupTimer(options.backup)] : [])],
+      };
     case 'jvb':
       return { directories: [paths.jitsiConfig('jvb')] };
   }
 }
 
 /** The rendered declarations of each kind of host. */
-export function hostFiles(role: HostRole): string {
-  return renderHostFiles(hostFileSet(hostFilesProps(role)));
+export function hostFiles(role: HostRole, options: HostFilesOptions = {}): string {
+  return renderHostFiles(hostFileSet(hostFilesProps(role, options)));
 }

@@ -12,6 +12,7 @@ import { MEET_AUTH_COMMAND } from './heap-flags.js';
 import { bind, publishedEverywhere } from './jitsi-images.js';
 import { containerNames, containerPaths, paths, ports } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
+import type { BackupSecrets } from './secrets.js';
 
 /** One agent meet-auth sends jobs to. */
 export interface AgentEndpoint {
@@ -19,6 +20,19 @@ export interface AgentEndpoint {
   readonly url: string;
   readonly sealingPublicKey: string;
   readonly signingSecrets: string;
+}
+
+/**
+ * What `backup` and `restore` read in meet-edge (scripts/lib/backup/cli.ts): where the object storage is, the
+ * environment archives are bound to, and the secrets (sensitive variables: they reach only this environment).
+ */
+export interface EdgeBackupSettings {
+  /** MEET_ENVIRONMENT: an archive opens only in the environment that made it. */
+  readonly environment: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  readonly secrets: BackupSecrets;
 }
 
 export interface MeetAuthProps {
@@ -40,6 +54,21 @@ export interface MeetAuthProps {
   readonly logLevel?: string;
   /** Bearer token /metrics requires (sensitive); "" or absent: no /metrics. */
   readonly metricsToken?: string;
+  /** Daily backups (the meet-backup timer runs them in this container). @default none */
+  readonly backup?: EdgeBackupSettings;
+}
+
+/** meet-edge's backup environment, checked. */
+export function backupEnv(backup: EdgeBackupSettings): string[] {
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(backup.environment)) throw new Error(`backup environment "${backup.environment}" must be lower-case letters, digits and dashes`);
+  if (!/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/.test(backup.endpoint)) throw new Error(`backup endpoint "${backup.endpoint}" must be an https origin such as https://object.eqiad1.wikimediacloud.org`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(backup.region)) throw new Error(`backup region "${backup.region}" must be a region name such as "eqiad1"`);
+  return [
+    `MEET_ENVIRONMENT=${backup.environment}`, `MEET_S3_ENDPOINT=${backup.endpoint}`, `MEET_S3_REGION=${backup.region}`,
+    `MEET_S3_FORCE_PATH_STYLE=${backup.forcePathStyle ? 1 : 0}`,
+    `AWS_ACCESS_KEY_ID=${backup.secrets.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${backup.secrets.secretAccessKey}`,
+    `MEET_BACKUP_KEY=${backup.secrets.backupKey}`,
+  ];
 }
 
 export class MeetAuth extends Construct {
@@ -69,6 +98,7 @@ export class MeetAuth extends Construct {
         ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
         // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
         ...certificateEnv(props.certificate),
+        ...(props.backup ? backupEnv(props.backup) : []),
       ],
       mounts: [
         bind(paths.edgeData, containerPaths.data),

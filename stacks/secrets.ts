@@ -29,6 +29,44 @@ export const SECRET_VARIABLES = {
   metricsToken: 'metrics_token',
 } as const satisfies Record<keyof ServiceSecrets, string>;
 
+/** What the daily backup needs (declared only for an environment with `backup`); meet-edge's environment only. */
+export interface BackupSecrets {
+  /** The key archives are encrypted with (MEET_BACKUP_KEY): 32 bytes, base64url. */
+  readonly backupKey: string;
+  /** An EC2 credential of the project for the backup bucket (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). */
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+const BACKUP_SECRET_VARIABLES = {
+  backupKey: 'backup_key',
+  accessKeyId: 'backup_s3_access_key_id',
+  secretAccessKey: 'backup_s3_secret_access_key',
+} as const satisfies Record<keyof BackupSecrets, string>;
+
+type Rule = { condition: string; errorMessage: string };
+
+function sensitiveString(stack: TerraformStack, name: string, description: string, rules: readonly Rule[]): string {
+  return new TerraformVariable(stack, name, {
+    type: 'string', description, sensitive: true, nullable: false,
+    validation: rules.map((rule) => ({ condition: `\${${rule.condition}}`, errorMessage: rule.errorMessage })),
+  }).stringValue;
+}
+
+/** The backup's sensitive variables; the messages name the variable, never its value. */
+export function declareBackupSecrets(stack: TerraformStack): BackupSecrets {
+  const names = BACKUP_SECRET_VARIABLES;
+  // Printable ASCII without spaces: a credential pasted with a blank or a newline is refused here, not at 3 am.
+  const credential = (name: string) => [{ condition: `can(regex("^[!-~]{16,256}$", var.${name}))`, errorMessage: `${name} must be 16 to 256 printable characters without spaces (an EC2 credential of the project: openstack ec2 credentials create).` }];
+  return {
+    backupKey: sensitiveString(stack, names.backupKey, 'Key of the backup archives (32 bytes, base64url); made by npm run secrets -- init', [
+      { condition: `can(regex("^[A-Za-z0-9_-]{43}$", var.${names.backupKey}))`, errorMessage: `${names.backupKey} must be 32 bytes in base64url (43 characters), as npm run secrets -- init makes it.` },
+    ]),
+    accessKeyId: sensitiveString(stack, names.accessKeyId, 'S3 access key of the backup bucket', credential(names.accessKeyId)),
+    secretAccessKey: sensitiveString(stack, names.secretAccessKey, 'S3 secret key of the backup bucket', credential(names.secretAccessKey)),
+  };
+}
+
 export function declareSecrets(stack: TerraformStack): ServiceSecrets {
   const variable = (name: string, description: string, sensitive: boolean, condition: string | Array<{ condition: string; errorMessage: string }>, errorMessage = '', fallback?: string) =>
     new TerraformVariable(stack, name, {

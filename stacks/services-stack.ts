@@ -14,7 +14,7 @@ import { Jitsi } from './jitsi.js';
 import { ExtraJvbs } from './jvb.js';
 import { MeetAgent } from './meet-agent.js';
 import { MeetAuth } from './meet-auth.js';
-import { declareSecrets } from './secrets.js';
+import { declareBackupSecrets, declareSecrets } from './secrets.js';
 import { sshUserVariable } from './ssh.js';
 
 export interface ServicesStackProps {
@@ -106,6 +106,7 @@ export class ServicesStack extends TerraformStack {
       certificate: { domains: [env.domains.auth], ...acme },
       logLevel: env.edge.logLevel,
       metricsToken: secrets.metricsToken,
+      ...(env.backup ? { backup: { environment: env.name, endpoint: env.backup.endpoint, region: env.backup.region, forcePathStyle: env.backup.forcePathStyle, secrets: declareBackupSecrets(this) } } : {}),
       agents: [{
         name: cloud.jitsi.name,
         url: `http://${cloud.jitsi.privateIp}:${agent.port}`,

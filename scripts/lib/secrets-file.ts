@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { servicePasswordProblem } from '../../stacks/service-passwords.js';
+import { newBackupKey } from './backup/key.js';
 
 /** The secret variables the stacks declare (stacks/secrets.ts); the file also carries ssh_user, not a secret. */
 export interface GeneratedSecrets {
@@ -17,6 +18,8 @@ export interface GeneratedSecrets {
   readonly agent_sealing_private_keys: string;
   readonly agent_sealing_public_key: string;
   readonly metrics_token: string;
+  /** The backup archives' key (stacks/secrets.ts declareBackupSecrets; only environments with `backup` read it). */
+  readonly backup_key: string;
 }
 
 /** 48 hex digits: survives the images' unquoted shell command and HOCON strings (stacks/service-passwords.ts). */
@@ -36,6 +39,7 @@ export function generateSecrets(): GeneratedSecrets {
     agent_sealing_private_keys: sealing.privateKey,
     agent_sealing_public_key: sealing.publicKey,
     metrics_token: randomBytes(32).toString('hex'),
+    backup_key: newBackupKey().trim(),
   };
 }
 
@@ -60,6 +64,10 @@ export function renderSecretsFile(environment: string, secrets: GeneratedSecrets
     '# S3 keys for the Terraform state on Cloud VPS object storage (an EC2 credential of the project):',
     '# AWS_ACCESS_KEY_ID=',
     '# AWS_SECRET_ACCESS_KEY=',
+    '# With `backup` in the environment: an EC2 credential for the backup bucket (it reaches only meet-edge):',
+    '# TF_VAR_backup_s3_access_key_id=',
+    '# TF_VAR_backup_s3_secret_access_key=',
+    '# Keep a copy of TF_VAR_backup_key elsewhere too: no archive opens without it.',
     '# Only with Terraform >= 1.11 instead of OpenTofu: Ceph RGW is reported to reject its checksum trailer.',
     '# AWS_REQUEST_CHECKSUM_CALCULATION=when_required',
     '# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required',

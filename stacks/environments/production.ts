@@ -34,4 +34,7 @@ export const production: EnvironmentInput = {
   },
   jitsi: { imageTag: 'stable-11146-2', enableGuests: true, timezone: 'UTC' },
   edge: { tls: true, logLevel: 'info' },
+  // Daily at a random time in the first hour, to s3://meet:backups/production on Cloud VPS object storage (the
+  // default endpoint); 7 daily and 4 weekly archives kept. Credentials and key: the secrets file.
+  backup: { bucket: 'meet:backups', prefix: 'production', schedule: 'daily', keepDaily: 7, keepWeekly: 4 },
 };

@@ -25,4 +25,5 @@ export const staging: EnvironmentInput = {
   // Let's Encrypt's staging CA: its rate limits allow rebuilding staging often, at the price of certificates that
   // browsers do not trust. Set 'production' for a staging that browsers accept.
   acme: { directory: 'staging' },
+  // No `backup`: staging is rebuilt, not restored (no meet-backup timer, no backup secrets to give).
 };

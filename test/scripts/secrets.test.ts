@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSeal, seal, sealingPublicKeyOf } from '../../edge/shared/sealing.js';
 import { parseSigningSecrets } from '../../edge/shared/signing.js';
+import { parseBackupKey } from '../../scripts/lib/backup/key.js';
 import { createSecretsFile, generateSecrets } from '../../scripts/lib/secrets-file.js';
 import { runScript } from '../support/run-script.js';
 
@@ -51,6 +52,10 @@ describe('createSecretsFile', () => {
     expect(env.TF_VAR_metrics_token).toMatch(/^[0-9a-f]{64}$/);
     expect(sealingPublicKeyOf(env.TF_VAR_agent_sealing_private_keys!)).toBe(env.TF_VAR_agent_sealing_public_key);
     expect(env.TF_VAR_ssh_user).toBe('alice');
+    // The backup key, as the stacks' variable and the backup CLI accept it; the backup bucket's credential is the operator's.
+    expect(parseBackupKey(env.TF_VAR_backup_key!, 'TF_VAR_backup_key')).toHaveLength(32);
+    expect(env.TF_VAR_backup_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await readFile(file, 'utf8')).toContain('# TF_VAR_backup_s3_access_key_id=\n# TF_VAR_backup_s3_secret_access_key=\n');
     expect(env).not.toHaveProperty('TF_VAR_ssh_public_key');
     // Terraform users uncomment these (OpenTofu needs neither).
     expect(await readFile(file, 'utf8')).toContain('# AWS_REQUEST_CHECKSUM_CALCULATION=when_required\n# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required\n');

@@ -221,6 +221,7 @@ describe('npm run synth (stacks/main.ts)', () => {
       PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
       TF_VAR_jicofo_auth_password: `${canary}-jicofo`, TF_VAR_jvb_auth_password: `${canary}-jvb`,
       TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`, TF_VAR_metrics_token: `${canary}-metrics-0123456789abcdef`,
+      TF_VAR_backup_key: `${canary}-backup-key`, TF_VAR_backup_s3_access_key_id: `${canary}-backup-id`, TF_VAR_backup_s3_secret_access_key: `${canary}-backup-secret`,
       AWS_SECRET_ACCESS_KEY: `${canary}-aws`, OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
     };
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
@@ -231,7 +232,11 @@ describe('npm run synth (stacks/main.ts)', () => {
     expect(tree.size).toBeGreaterThan(4);
     for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
     const secretVariables = Object.entries(stacks['production-services']!.variable ?? {}).filter(([, variable]) => variable.sensitive).map(([name]) => name);
-    expect(secretVariables.sort()).toEqual(['agent_sealing_private_keys', 'agent_signing_secrets', 'jicofo_auth_password', 'jvb_auth_password', 'metrics_token']);
+    expect(secretVariables.sort()).toEqual([
+      'agent_sealing_private_keys', 'agent_signing_secrets', 'backup_key', 'backup_s3_access_key_id', 'backup_s3_secret_access_key', 'jicofo_auth_password', 'jvb_auth_password', 'metrics_token',
+    ]);
+    // Staging has no `backup`: no backup secrets to give.
+    expect(Object.keys(stacks['staging-services']!.variable ?? {}).filter((name) => name.startsWith('backup'))).toEqual([]);
   });
 
   it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {

@@ -85,6 +85,28 @@ describe('environment config', () => {
     it('refuses an edge image that is not pinned by digest', () => {
       expect(problemsOf({ ...minimal, edge: { image: 'ghcr.io/wikimedia/meet-edge:latest' } })).toEqual(['edge.image: must be pinned by digest (…@sha256:<64 hex>)']);
     });
+    it('refuses bad backup settings, naming each value', () => {
+      const backup = { bucket: 'meet:backups' };
+      expect(problemsOf({ ...minimal, backup: { bucket: 'Meet Backups', prefix: '/x/', endpoint: 'http://object.example.org', region: 'Eq 1', forcePathStyle: 'yes', schedule: 'daily\nExecStart=/bin/sh', keepDaily: 0, keepWeekly: 2.5 } })).toEqual([
+        'backup.bucket: "Meet Backups" is not an S3 bucket name such as "meet:backups" (lower-case letters, digits, ".", ":", "_", "-")',
+        'backup.prefix: "/x/" is not a key prefix such as "production" (lower-case letters, digits, "/", "_", ".", "-"; no leading or trailing "/", no "..")',
+        'backup.endpoint: "http://object.example.org" is not an https URL',
+        'backup.region: "Eq 1" is not a region name such as "eqiad1"',
+        'backup.forcePathStyle: "yes" is not true or false',
+        'backup.schedule: "daily\\nExecStart=/bin/sh" is not a systemd OnCalendar expression such as "daily" or "*-*-* 03:00:00"',
+        'backup.keepDaily: 0 must be a whole number of days from 1 to 1000',
+        'backup.keepWeekly: 2.5 must be a whole number of weeks from 1 to 1000',
+      ]);
+      expect(problemsOf({ ...minimal, backup: {} })).toEqual(['backup.bucket: is required: the bucket the archives go to, such as "meet:backups"']);
+      expect(problemsOf({ ...minimal, backup: { ...backup, prefix: 'a/../b' } })).toHaveLength(1);
+      expect(problemsOf({ ...minimal, backup: { ...backup, bucket: 'meet:backups', extra: 1 } })).toEqual(['backup: Unrecognized key: "extra"']);
+    });
+    it('backup defaults: Cloud VPS object storage (eqiad1, path-style), daily, 7 days and 4 weeks; none without `backup`', () => {
+      expect(parseEnvironment({ ...minimal, backup: { bucket: 'meet:backups' } }).backup).toEqual({
+        bucket: 'meet:backups', endpoint: 'https://object.eqiad1.wikimediacloud.org', region: 'eqiad1', forcePathStyle: true, schedule: 'daily', keepDaily: 7, keepWeekly: 4,
+      });
+      expect(parseEnvironment(minimal).backup).toBeUndefined();
+    });
     it('refuses unknown keys (typos do not pass silently)', () => {
       expect(problemsOf({ ...minimal, domain: 'x' })).toEqual(['(root): Unrecognized key: "domain"']);
     });

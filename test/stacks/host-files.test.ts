@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
 import { hostCloudInit, type HostRole } from '../../stacks/cloud-init.js';
-import { ACCOUNT_WORKER_LIMITS, CERT_RENEWAL_LIMITS, CONTAINER_RUNNING_SCRIPT, hostFiles, hostFileSet, renderHostFiles, WEB_CERT_RELOAD, type HostFilesProps } from '../../stacks/host-files.js';
+import { ACCOUNT_WORKER_LIMITS, BACKUP_LIMITS, backupTimer, CERT_RENEWAL_LIMITS, CONTAINER_RUNNING_SCRIPT, hostFiles, hostFileSet, renderHostFiles, WEB_CERT_RELOAD, type HostFilesOptions, type HostFilesProps } from '../../stacks/host-files.js';
 import { HOST_FILES_LIMIT, HostFilesStep, hostFilesHash, INSTALLER_SCRIPTS } from '../../stacks/host-files-step.js';
 import { Jitsi } from '../../stacks/jitsi.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
@@ -15,7 +15,9 @@ import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, userD
 
 /** The files the host-files step installs, as a cloud-config-like view for the checks below. */
 const parse = (declarations: string) => ({ write_files: hostFilesOf(declarations) });
-const host = (role: HostRole) => hostFiles(role);
+const host = (role: HostRole, options: HostFilesOptions = {}) => hostFiles(role, options);
+/** The meet-auth host's backup settings as production has them (stacks/environments/production.ts). */
+const BACKUP = { bucket: 'meet:backups', prefix: 'production', schedule: 'daily', keepDaily: 7, keepWeekly: 4 };
 const render = (props: HostFilesProps = {}) => renderHostFiles(hostFileSet(props));
 
 /**
@@ -23,11 +25,11 @@ const render = (props: HostFilesProps = {}) => renderHostFiles(hostFileSet(props
  * warnings and each service's effective TimeoutStartSec (from the unit dump it prints at debug level). The host
  * paths the units run do not exist here; that one warning is expected and dropped.
  */
-function systemdView(role: HostRole): { warnings: string[]; timeoutStartSec: Record<string, string> } {
+function systemdView(role: HostRole, options: HostFilesOptions = {}): { warnings: string[]; timeoutStartSec: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'meet-units-'));
   try {
     // The host's whole unit set: its user data's and its host files'.
-    const files = [...userDataFiles(hostCloudInit(role, cloudInitOptions(role))), ...hostFilesOf(host(role))].filter((file) => /^\/etc\/systemd\/system\/[^/]+$/.test(file.path));
+    const files = [...userDataFiles(hostCloudInit(role, cloudInitOptions(role))), ...hostFilesOf(host(role, options))].filter((file) => /^\/etc\/systemd\/system\/[^/]+$/.test(file.path));
     for (const file of files) writeFileSync(join(dir, basename(file.path)), file.content);
     const units = files.map((file) => basename(file.path));
     // Requires=docker.service: a stand-in, found beside the units.
@@ -194,6 +196,37 @@ describe('host files', () => {
     expect(renewSec + killAfterSec).toBeLessThanOrEqual(serviceSec - 120);
     // A hung run ends long before its certs lock would count as stale (an hour).
     expect(renewSec + killAfterSec).toBeLessThan(STALE_AFTER_MS / 1000);
+  });
+
+  it('meet-auth host with backups: a daily timer runs the backup CLI in meet-edge to s3://bucket/prefix, bounded, only while meet-edge runs', () => {
+    const files = Object.fromEntries(parse(host('meet-auth', { backup: BACKUP })).write_files.map((file) => [file.path, file.content]));
+    expect(files['/etc/systemd/system/meet-backup.timer']).toContain('[Timer]\nOnCalendar=daily\nPersistent=true\nRandomizedDelaySec=3600\n');
+    expect(files['/etc/systemd/system/meet-backup.service']).toContain(
+      'TimeoutStartSec=1800\nExecCondition=/usr/local/sbin/meet-container-running meet-edge\n'
+      + 'ExecStart=/usr/bin/docker exec --env MEET_BACKUP_KEEP_DAILY=7 --env MEET_BACKUP_KEEP_WEEKLY=4 meet-edge timeout --kill-after=60 1500 node dist/scripts/backup.mjs --to s3://meet:backups/production\n',
+    );
+    expect(host('meet-auth', { backup: BACKUP })).toContain("\nmeet_units 'meet-cert-renewal.timer' 'meet-backup.timer'\n");
+    // systemd's own parser: no warning, the 30 min limit; the run inside the container ends before it.
+    const parsed = systemdView('meet-auth', { backup: BACKUP });
+    expect(parsed.warnings).toEqual([]);
+    expect(parsed.timeoutStartSec['meet-backup.service']).toBe('30min');
+    expect(BACKUP_LIMITS.runSec + BACKUP_LIMITS.killAfterSec).toBeLessThan(BACKUP_LIMITS.serviceSec);
+    // Another schedule and retention reach only the unit files.
+    const weekly = Object.fromEntries(parse(host('meet-auth', { backup: { ...BACKUP, schedule: 'Sun *-*-* 03:00:00', keepDaily: 3, keepWeekly: 8 } })).write_files.map((file) => [file.path, file.content]));
+    expect(weekly['/etc/systemd/system/meet-backup.timer']).toContain('OnCalendar=Sun *-*-* 03:00:00\n');
+    expect(weekly['/etc/systemd/system/meet-backup.service']).toContain('--env MEET_BACKUP_KEEP_DAILY=3 --env MEET_BACKUP_KEEP_WEEKLY=8 meet-edge');
+    expect(systemdView('meet-auth', { backup: { ...BACKUP, schedule: 'Sun *-*-* 03:00:00' } }).warnings).toEqual([]);
+    // Without backups (and on the other hosts, whatever is given): no backup timer.
+    expect(host('meet-auth')).not.toContain('meet-backup');
+    expect(host('jitsi', { backup: BACKUP })).not.toContain('meet-backup');
+  });
+
+  it('the backup timer refuses bad settings, naming them', () => {
+    expect(() => backupTimer({ ...BACKUP, bucket: 'Bad Bucket' })).toThrow('backup bucket "Bad Bucket" is not an S3 bucket name');
+    for (const prefix of ['/abs', 'a/../b', 'a//b', 'end/', 'a b']) expect(() => backupTimer({ ...BACKUP, prefix }), prefix).toThrow(`backup prefix "${prefix}" must be a key prefix`);
+    for (const schedule of ['daily\nExecStart=/bin/sh', 'daily; rm', '']) expect(() => backupTimer({ ...BACKUP, schedule }), schedule).toThrow('is not an OnCalendar expression');
+    expect(() => backupTimer({ ...BACKUP, keepDaily: 0 })).toThrow('backup keepDaily 0 must be a whole number from 1 to 1000');
+    expect(() => backupTimer({ ...BACKUP, keepWeekly: 2.5 })).toThrow('backup keepWeekly 2.5 must be a whole number from 1 to 1000');
   });
 
   it('the condition script comes with any unit or script that uses it', () => {

@@ -14,7 +14,7 @@ import type { HostRole } from '../../stacks/cloud-init.js';
 const hostFilesEdit = vi.hoisted(() => ({ edit: undefined as undefined | ((role: HostRole, files: string) => string) }));
 vi.mock('../../stacks/host-files.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../stacks/host-files.js')>();
-  return { ...original, hostFiles: (role: HostRole) => (hostFilesEdit.edit ?? ((_role: HostRole, files: string) => files))(role, original.hostFiles(role)) };
+  return { ...original, hostFiles: (role: HostRole, options?: Parameters<typeof original.hostFiles>[1]) => (hostFilesEdit.edit ?? ((_role: HostRole, files: string) => files))(role, original.hostFiles(role, options)) };
 });
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
@@ -103,6 +103,18 @@ describe('state volumes', () => {
       } finally {
         hostFilesEdit.edit = undefined;
       }
+    });
+
+    it.each([
+      ['the backup schedule', { schedule: '*-*-* 03:30:00' }],
+      ['the backup bucket and prefix', { bucket: 'meet:other-backups', prefix: 'prod/daily' }],
+      ['the backup retention', { keepDaily: 14, keepWeekly: 8 }],
+    ] as const)('%s: only the meet-auth host-files step changes (no instance, volume or container)', (_name, change) => {
+      const before = synthStacks([productionConfig()]);
+      const after = synthStacks([productionConfig((env) => ({ ...env, backup: { ...env.backup!, ...change } }))]);
+      expect(changed(before['production-cloud']!, after['production-cloud']!)).toEqual(['terraform_data.meet-auth-host-files']);
+      expect(changed(before['production-services']!, after['production-services']!)).toEqual([]);
+      expect(hostFilesStep(after['production-cloud']!, 'meet-auth').declarations).toContain('meet-backup.timer');
     });
 
     it('the flavor reaches only the flavor lookup; image lookups never reach an instance', () => {

@@ -8,7 +8,7 @@ import { adminAgents } from '../admin-agents.js';
 import { actor } from '../rotate/plan.js';
 import { readHeader, sealArchive } from './archive.js';
 import { collectBackup } from './collect.js';
-import { backupKeyPath, ensureBackupKey, readBackupKey } from './key.js';
+import { backupKeyOf } from './key.js';
 import { restoreArchive } from './restore.js';
 import { archiveName, directoryStore, parseS3Url, retained, s3Client, s3Store, type ArchiveStore } from './store.js';
 
@@ -16,6 +16,7 @@ const ENVIRONMENT_HELP = `environment:
   MEET_DATA_DIR          meet-auth's state (default .meet)
   MEET_ENVIRONMENT       the environment archives are bound to (default local); an archive opens only there
   MEET_BACKUP_KEY_FILE   the backup key (default $MEET_DATA_DIR/keys/backup.key, 0600; the first backup makes it)
+  MEET_BACKUP_KEY        the key itself instead (production: meet-edge's environment, from TF_VAR_backup_key)
   MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS   the agents as meet-auth has them; default: the local stack's
                          agent on 127.0.0.1:MEET_AGENT_PORT (4000)
   MEET_CERTS_DIR         the certificates (default $MEET_DATA_DIR/certs)
@@ -106,7 +107,7 @@ export function runBackupCli(args: readonly string[], io: CliIo): Promise<number
     const weekly = count(io, 'MEET_BACKUP_KEEP_WEEKLY', 4);
     const dataDir = io.env.MEET_DATA_DIR || '.meet';
     const agents = await agentsOf(io, dataDir);
-    const key = await ensureBackupKey(backupKeyPath(io.env));
+    const key = await backupKeyOf(io.env, true);
     const started = Date.now();
     const { entries, summary } = await collectBackup({ dataDir, agents, ...(io.env.MEET_CERTS_DIR ? { certsDir: io.env.MEET_CERTS_DIR } : {}), progress: io.err });
     const now = new Date();
@@ -142,7 +143,7 @@ export function runRestoreCli(args: readonly string[], io: CliIo): Promise<numbe
       });
     }
     readHeader(archive);
-    const key = await readBackupKey(backupKeyPath(io.env));
+    const key = await backupKeyOf(io.env, false);
     const dataDir = io.env.MEET_DATA_DIR || '.meet';
     let agents;
     try {

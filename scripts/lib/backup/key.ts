@@ -1,7 +1,8 @@
 /**
  * The backup key: 32 random bytes (base64url, one line) in `MEET_BACKUP_KEY_FILE` (default
- * `$MEET_DATA_DIR/keys/backup.key`), mode 0600, made by the first backup. Kept like the other secrets, never in an
- * archive: a restore on a new machine needs it brought there first.
+ * `$MEET_DATA_DIR/keys/backup.key`), mode 0600, made by the first backup; or, in production, `MEET_BACKUP_KEY` in
+ * meet-edge's environment (a sensitive Terraform variable). Kept like the other secrets, never in an archive: a
+ * restore on a new machine needs it brought there first.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -18,7 +19,7 @@ export function parseBackupKey(text: string, path: string): Buffer {
   return key;
 }
 
-export async function readBackupKey(path: string): Promise<Buffer> {
+async function readBackupKey(path: string): Promise<Buffer> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(`cannot read the backup key ${path} (${error.code ?? error.message}); set MEET_BACKUP_KEY_FILE`);
   });
@@ -27,7 +28,7 @@ export async function readBackupKey(path: string): Promise<Buffer> {
 }
 
 /** The key, made now (0600, exclusively) when there is none yet. */
-export async function ensureBackupKey(path: string): Promise<Buffer> {
+async function ensureBackupKey(path: string): Promise<Buffer> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
     await writeFile(path, newBackupKey(), { mode: 0o600, flag: 'wx' });
@@ -35,4 +36,17 @@ export async function ensureBackupKey(path: string): Promise<Buffer> {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readBackupKey(path);
+}
+
+/**
+ * The key of this run: MEET_BACKUP_KEY when set (never written anywhere), else the file (made first when `create`).
+ * Errors name the variable or the file, never the value.
+ */
+export async function backupKeyOf(env: Record<string, string | undefined>, create: boolean): Promise<Buffer> {
+  const inline = env.MEET_BACKUP_KEY;
+  if (inline !== undefined && inline !== '') {
+    if (env.MEET_BACKUP_KEY_FILE) throw new Error('both MEET_BACKUP_KEY and MEET_BACKUP_KEY_FILE are set: give one');
+    return parseBackupKey(inline, 'MEET_BACKUP_KEY');
+  }
+  return create ? ensureBackupKey(backupKeyPath(env)) : readBackupKey(backupKeyPath(env));
 }
