@@ -45,6 +45,10 @@ export interface AgentConfig {
 export const AGENT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 512,
   maxConnectionsPerAddress: 256,
+  pressureConnections: 384,
+  maxQueuedConnections: 128,
+  maxQueuedPerAddress: 128,
+  queueWaitMs: 8000,
   maxPendingBodies: 256,
   maxPendingBodiesPerClient: 160,
   maxBodyBytes: MAX_JOBS_PER_DELIVERY * 4608,

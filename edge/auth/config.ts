@@ -78,12 +78,17 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
  * Sized for the production heap (--max-old-space-size=96, see npm run bench -- edge): an open connection costs a
- * few KB, a request waiting for its body a few more. Per address generously (a conference behind one NAT: every
- * form is a small body sent with its headers, so few are ever unfinished at once); in all, within the heap.
+ * few KB, a request waiting for its body a few more. One address (a conference behind one NAT) may open as many as
+ * it needs until 768 are open in all; only then is it held to 128, the rest waiting in its accept queue. Few bodies
+ * are ever unfinished at once (a form's small body comes with its headers); in all, within the heap.
  */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 1024,
   maxConnectionsPerAddress: 128,
+  pressureConnections: 768,
+  maxQueuedConnections: 256,
+  maxQueuedPerAddress: 128,
+  queueWaitMs: 8000,
   maxPendingBodies: 256,
   maxPendingBodiesPerClient: 16,
   maxBodyBytes: BODY_LIMIT_BYTES,

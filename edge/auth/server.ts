@@ -82,11 +82,12 @@ function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger):
   });
   new Gauge({
     name: 'meet_auth_connections',
-    help: 'Open client connections, and requests whose body is still arriving',
+    help: 'Open client connections, connections waiting in an accept queue, and requests whose body is still arriving',
     labelNames: ['state'],
     registers: [metrics.registry],
     collect() {
       this.set({ state: 'open' }, guard.stats.connections);
+      this.set({ state: 'queued' }, guard.stats.queued);
       this.set({ state: 'unfinished_body' }, guard.stats.pendingBodies);
     },
   });

@@ -5,6 +5,7 @@
  * meet-auth's store (the HTTP path for tickets is covered by its own tests and one e2e test).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { loadAgentConfig } from '../../edge/agent/config.js';
 import { startAgentServer, type AgentServer } from '../../edge/agent/server.js';
 import { loadAuthConfig, type DispatchConfig } from '../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../edge/auth/server.js';
+import type { ConnectionLimits } from '../../edge/shared/connection-guard.js';
 import { openDatabase, type Db } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
@@ -52,6 +54,8 @@ export interface TestStack {
   /** Mints `count` one-use tickets. */
   tickets(count: number): string[];
   redeem(user: string, password: string, ticket: string): Promise<Redemption>;
+  /** Redeems over a connection of its own from source address `from` (127.0.0.x: one browser behind that address). */
+  redeemFrom(from: string, user: string, password: string, ticket: string): Promise<Redemption>;
   status(requestId: string): Promise<RequestStatus>;
   /** Polls /status until it is no longer pending (or the deadline passes). */
   settled(requestId: string, timeoutMs?: number): Promise<RequestStatus>;
@@ -66,6 +70,8 @@ export interface TestStackOptions {
   readonly dispatch?: Partial<DispatchConfig>;
   /** More of meet-auth's environment (e.g. MEET_TRUSTED_PROXIES, MEET_MEETING_URL). */
   readonly authEnv?: Record<string, string>;
+  /** Overrides of meet-auth's connection limits (scaled down, so a test can put the guard under pressure). */
+  readonly authConnections?: Partial<ConnectionLimits>;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
@@ -105,7 +111,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     { ...localAuthEnv({ dataDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: options.authHoldMs ?? 2000 }), ...options.authEnv },
   );
   const auth: AuthServer = await startAuthServer(
-    { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch } },
+    { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch }, connections: { ...authConfig.connections, ...options.authConnections } },
     { log: silent },
   );
   const db: Db = openDatabase(dataDir);
@@ -161,6 +167,21 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         body: new URLSearchParams({ user, password, token: ticket }),
       });
       return { status: response.status, body: (await response.json()) as Redemption['body'] };
+    },
+    redeemFrom(from, user, password, ticket) {
+      const body = new URLSearchParams({ user, password, token: ticket }).toString();
+      const headers = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin, 'content-length': String(Buffer.byteLength(body)) };
+      return new Promise((resolve, reject) => {
+        const request = httpRequest(`${auth.url}/create`, { method: 'POST', headers, localAddress: from, agent: false }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Redemption['body'] }));
+          response.on('error', reject);
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
     },
     async status(requestId) {
       const response = await fetch(`${auth.url}/status/${requestId}`, { headers: { accept: 'application/json' } });

@@ -29,7 +29,9 @@ async function authServer(limits: Partial<ConnectionLimits>, env: Record<string,
   const dataDir = mkdtempSync(join(tmpdir(), 'meet-guard-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const base = loadAuthConfig(idleAuthEnv(dataDir, { MEET_AUTH_PORT: '0', ...env }));
-  const config: AuthConfig = { ...base, connections: { ...base.connections, ...limits } };
+  // Pressure from the start unless a test says otherwise (pressureConnections may not exceed maxConnections).
+  const pressureConnections = limits.pressureConnections ?? Math.min(base.connections.pressureConnections, limits.maxConnections ?? Infinity);
+  const config: AuthConfig = { ...base, connections: { ...base.connections, ...limits, pressureConnections } };
   const server = await startAuthServer(config, { log: silent });
   cleanups.push(() => server.close());
   return new URL(server.url);
@@ -84,17 +86,47 @@ const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/
 const METRICS_TOKEN = 'guard-test-metrics-token-0123456789abcdef';
 
 describe('meet-auth connection limits', () => {
-  it('closes connections beyond the per-address limit at once, and another address is still served', async () => {
-    const url = await authServer({ maxConnectionsPerAddress: 5 });
-    const held = await Promise.all(Array.from({ length: 8 }, () => raw(url, '127.0.0.2', '')));
+  it('below pressure, one address may hold more than its per-address limit (a room behind one NAT)', async () => {
+    const url = await authServer({ maxConnectionsPerAddress: 5, pressureConnections: 20 });
+    const held = await Promise.all(Array.from({ length: 15 }, () => raw(url, '127.0.0.2', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')));
+    for (const connection of held) expect(await connection.closed).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('under pressure, connections over the per-address limit wait in its accept queue; beyond it they are closed', async () => {
+    const url = await authServer({ maxConnectionsPerAddress: 3, pressureConnections: 3, maxQueuedPerAddress: 2, queueWaitMs: 1500 });
+    const idle = await Promise.all(Array.from({ length: 3 }, () => raw(url, '127.0.0.2', '')));
+    const request = 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    // Two wait (one has sent its request, as a browser would, one not yet); a third finds the queue full.
+    const waiting = await raw(url, '127.0.0.2', request.replace('\r\n\r\n', '\r\nAccept: text/html\r\n\r\n'));
+    const later = await raw(url, '127.0.0.2', '');
+    const beyond = await raw(url, '127.0.0.2', request);
     await sleep(300);
-    expect(held.filter((connection) => connection.isClosed())).toHaveLength(3);
+    expect([waiting.isClosed(), later.isClosed()]).toEqual([false, false]);
+    expect(await beyond.closed).toBe('');
+    // Another address is served meanwhile.
     expect((await send(url, '127.0.0.3')).status).toBe(200);
-    // A connection given back makes room for the same address again.
-    held.find((connection) => !connection.isClosed())!.socket.destroy();
-    await sleep(100);
-    const again = await raw(url, '127.0.0.2', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    expect(await again.closed).toMatch(/^HTTP\/1\.1 200/);
+    // A request that waits queueWaitMs without a slot: 429 with Retry-After, as a page a browser shows.
+    const answer = await waiting.closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 429 /);
+    expect(answer).toMatch(/^retry-after: 1\r$/im);
+    expect(answer).toMatch(/^content-type: text\/html; charset=utf-8\r$/im);
+    expect(answer).toContain('<p>Too many requests from your address at once. Try again in a moment.</p>');
+    // A slot given back: the waiting request is served at once.
+    later.socket.write(request);
+    await sleep(200);
+    expect(later.isClosed()).toBe(false);
+    idle[0]!.socket.destroy();
+    expect(await later.closed).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('a body sent with its headers never counts as unfinished: many at once from one address all reach the app', async () => {
+    const url = await authServer({ maxPendingBodiesPerClient: 1 }, { MEET_METRICS_TOKEN: METRICS_TOKEN });
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => send(url, '127.0.0.4', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: '{}' })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 400)); // the app's own answer to every one
+    const metrics = (await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body;
+    expect(metrics).not.toMatch(/^meet_auth_connections_refused_total\{reason="bodies_per_client"\} [1-9]/m);
   });
 
   it('answers unfinished bodies beyond the per-client limit with 429 at once; others redeem meanwhile', async () => {
@@ -131,11 +163,27 @@ describe('meet-auth connection limits', () => {
     for (const connection of bodies) connection.socket.destroy();
     await sleep(100);
     // An address holding no more than the newcomer would is not evicted: four addresses with one connection each.
+    // The newcomer waits for a slot instead, and gets one when a connection closes.
     const spread = await Promise.all([2, 3, 4, 5].map((n) => raw(url, `127.0.0.${n}`, '')));
-    const late = await raw(url, '127.0.0.6', '');
+    const late = await raw(url, '127.0.0.6', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await sleep(300);
-    expect(late.isClosed()).toBe(true);
+    expect(late.isClosed()).toBe(false);
     expect(spread.filter((connection) => connection.isClosed())).toHaveLength(0);
+    spread[0]!.socket.destroy();
+    expect(await late.closed).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('when full, a connection whose request is in progress is never the one given up', async () => {
+    const url = await authServer({ maxConnections: 3 });
+    // Three unfinished bodies from one address: requests in progress, not idle.
+    const bodies = await Promise.all(Array.from({ length: 3 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
+    await sleep(200);
+    const late = await raw(url, '127.0.0.3', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await sleep(300);
+    expect(bodies.filter((connection) => connection.isClosed())).toHaveLength(0);
+    expect(late.isClosed()).toBe(false); // waiting, not reset
+    bodies[0]!.socket.destroy();
+    expect(await late.closed).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('enforces the header and body deadlines within a second (Node alone checks every 30 s)', async () => {
@@ -181,7 +229,7 @@ describe('agent connection limits', () => {
       MEET_LOG_LEVEL: 'silent',
     });
     const agent = await startAgentServer(
-      { ...base, connections: { ...base.connections, maxConnectionsPerAddress: 4, maxPendingBodiesPerClient: 2, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } },
+      { ...base, connections: { ...base.connections, maxConnectionsPerAddress: 4, pressureConnections: 4, maxQueuedPerAddress: 1, queueWaitMs: 1000, maxPendingBodiesPerClient: 2, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } },
       { log: silent },
     );
     cleanups.push(() => agent.close());
@@ -190,9 +238,10 @@ describe('agent connection limits', () => {
     const idle = await Promise.all(Array.from({ length: 4 }, () => raw(url, '127.0.0.2', '')));
     const over = await Promise.all(Array.from({ length: 2 }, () => raw(url, '127.0.0.2', '')));
     await sleep(300);
-    expect([...idle, ...over].map((connection) => connection.isClosed())).toEqual([false, false, false, false, true, true]);
+    // Under pressure: four hold slots, one waits in the accept queue, the last is closed.
+    expect([...idle, ...over].map((connection) => connection.isClosed())).toEqual([false, false, false, false, false, true]);
     expect((await send(url, '127.0.0.3')).status).toBe(200);
-    for (const connection of idle) connection.socket.destroy();
+    for (const connection of [...idle, ...over]) connection.socket.destroy();
     await sleep(100);
     const started = performance.now();
     const bodies = await Promise.all(Array.from({ length: 4 }, () => raw(url, '127.0.0.2', partial)));
