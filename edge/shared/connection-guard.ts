@@ -4,8 +4,8 @@
  * it waits for its body), while a room of people behind one NAT can still all come in at once.
  *
  * - Connections: at most `maxConnections` in all. The per-address limit (`maxConnectionsPerAddress`, IPv6: per /64)
- *   bites only under pressure, once `pressureConnections` are open: until then one address (a NAT, a conference
- *   hall) may open as many as it needs. A connection over a limit is not reset: it waits in its address's accept
+ *   bites only under pressure, once `pressureConnections` are open in all or once the address holds its full share
+ *   of unfinished bodies: until then one address (a NAT, a conference hall) may open as many as it needs. A connection over a limit is not reset: it waits in its address's accept
  *   queue (at most `maxQueuedPerAddress` per address, `maxQueuedConnections` in all): its request, once its headers
  *   are in, is held unread until its address has a slot again (connections whose slot is wanted are closed after
  *   their answer instead of kept alive), or answered 429/503 with
@@ -157,11 +157,18 @@ export class ConnectionGuard {
     });
   }
 
-  /** Room for one more connection from `key`: below the total, and below its own limit or with no pressure. */
+  /**
+   * Room for one more connection from `key`: below the total, and below its own limit or with no pressure. An
+   * address that holds its full share of unfinished bodies is under pressure itself (a room's forms come whole).
+   */
   #canAdmit(key: string | null): boolean {
     if (this.#connections >= this.#options.maxConnections) return false;
-    if (key === null || this.#connections < this.#options.pressureConnections) return true;
+    if (key === null || !this.#underPressure(key)) return true;
     return (this.#socketsBy.get(key)?.size ?? 0) < this.#options.maxConnectionsPerAddress;
+  }
+
+  #underPressure(key: string): boolean {
+    return this.#connections >= this.#options.pressureConnections || (this.#pendingBy.get(key)?.size ?? 0) >= this.#options.maxPendingBodiesPerClient;
   }
 
   /** Full: the address holding the most (more than `key` would) gives up its oldest connection with no request in progress. */
@@ -179,7 +186,7 @@ export class ConnectionGuard {
   #slotWanted(key: string | null): boolean {
     if (this.#queuedBy.has(key ?? PROXIES)) return true;
     if (this.#queued > 0 && this.#connections >= this.#options.maxConnections) return true;
-    if (key === null || this.#connections < this.#options.pressureConnections) return false;
+    if (key === null || !this.#underPressure(key)) return false;
     return (this.#socketsBy.get(key)?.size ?? 0) >= this.#options.maxConnectionsPerAddress;
   }
 

@@ -10,13 +10,17 @@
  * - create_p50_ms / create_p99_ms: one redemption at a time, from `POST /create` until the account exists
  *   (the held answer says "created"; otherwise /status is polled). Each account is then proven by an XMPP
  *   login, outside the timing.
- * - burst_all_created_ms: BURST (1000) redemptions sent at once (BURST_RUNS times, 3 by default: the median run's
+ * - burst_all_created_ms: BURST (1000) redemptions sent at once, as 1000 people would: each on a connection of its
+ *   own, spread over BURST_ADDRESSES (10) loopback source addresses (127.0.1.x: rooms behind NATs, 100 each)
+ *   (BURST_RUNS times, 3 by default: the median run's
  *   figures are reported, burst_all_created_runs_ms lists every run), until every account exists in Prosody
  *   (burst_all_created_in_prosody_ms: its file storage holds one file per account) and meet-auth has recorded
  *   every request as created (burst_all_confirmed_by_meet_auth_ms: what /status shows); both clocks are read
  *   locally, not by a thousand clients polling /status, which would load the very process being measured.
  *   burst_all_answered_ms: until every /create has answered (each holds up to MEET_HOLD_MS), and how many
  *   of those answers already said "created". All then proven by XMPP logins, outside the timing.
+ * - burst_nat_*: NAT_BURST (200) redemptions sent at once from ONE source address (a room behind one NAT; the
+ *   README promises they all get in), with the same clocks, once.
  * - baseline_prosodyctl_shell_p50_ms / p99: a synchronous `prosodyctl shell user create` per account (what a
  *   naive worker would run), against the same Prosody.
  * - burst_cpu_*_s: CPU seconds (user + system, all threads, from /proc/<pid>/stat) each process used during the
@@ -53,6 +57,11 @@ const BURST = Number(process.env.MEET_BENCH_ACCOUNTS_BURST ?? 1000);
 const BASELINE = Number(process.env.MEET_BENCH_ACCOUNTS_BASELINE ?? 30);
 /** Bursts run one after another; the median is the figure. */
 const BURST_RUNS = Number(process.env.MEET_BENCH_ACCOUNTS_BURST_RUNS ?? 3);
+/** How many source addresses the burst's connections come from (127.0.1.1 ...). */
+const BURST_ADDRESSES = Number(process.env.MEET_BENCH_ACCOUNTS_BURST_ADDRESSES ?? 10);
+/** Redemptions at once from one address (a room behind one NAT). */
+const NAT_BURST = Number(process.env.MEET_BENCH_ACCOUNTS_NAT_BURST ?? 200);
+const NAT_ADDRESS = '127.0.2.1';
 /** Log level of meet-auth and the agent (their lines go to /dev/null, or to MEET_BENCH_ACCOUNTS_LOG_DIR). */
 const LOG_LEVEL = process.env.MEET_BENCH_ACCOUNTS_LOG_LEVEL ?? 'silent';
 /** Extra node flags for both services, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (space separated). */
@@ -123,9 +132,10 @@ async function startService(name: string, entry: string, flags: readonly string[
  */
 const clientAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
 
-function httpJson(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string): Promise<{ status: number; json: unknown }> {
+function httpJson(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string, localAddress?: string): Promise<{ status: number; json: unknown }> {
   return new Promise((done, fail) => {
-    const request = httpRequest(url, { method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, agent: clientAgent }, (response) => {
+    const options = { method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, agent: clientAgent, ...(localAddress ? { localAddress } : {}) };
+    const request = httpRequest(url, options, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
@@ -185,8 +195,8 @@ export async function run(): Promise<BenchFigures> {
     const formHeaders = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin };
 
     /** Redeems `ticket`; resolves with the request id and the status /create answered (after its hold). */
-    async function redeemOne(user: string, password: string, ticket: string): Promise<{ request: string; status: string }> {
-      const response = await httpJson(`${authUrl}/create`, 'POST', formHeaders, new URLSearchParams({ user, password, token: ticket }).toString());
+    async function redeemOne(user: string, password: string, ticket: string, from?: string): Promise<{ request: string; status: string }> {
+      const response = await httpJson(`${authUrl}/create`, 'POST', formHeaders, new URLSearchParams({ user, password, token: ticket }).toString(), from);
       const body = response.json as { request?: string; status?: string; error?: string };
       if (response.status !== 202 || !body.request || !body.status) throw new Error(`/create answered ${response.status}: ${body.error}`);
       return { request: body.request, status: body.status };
@@ -218,10 +228,9 @@ export async function run(): Promise<BenchFigures> {
     const accountsDir = join(prosody.dir, 'data', 'meet%2ejitsi', 'accounts');
     const pids = { meetAuth: auth.pid, agent: agent.pid, prosody: prosody.pid()! };
 
-    /** One burst of BURST redemptions sent at once (names `b<round>n<i>`); see the file comment for the clocks. */
-    async function runBurst(round: number): Promise<BurstRun> {
-      const prefix = `b${round}n`;
-      const burst = Array.from({ length: BURST }, (_, i) => ({ username: `${prefix}${i}`, password: `burst password ${round} ${i}` }));
+    /** `count` redemptions sent at once (names `<prefix><i>`), person i from `sourceOf(i)`; see the file comment for the clocks. */
+    async function runBurst(prefix: string, count: number, sourceOf: (i: number) => string): Promise<BurstRun> {
+      const burst = Array.from({ length: count }, (_, i) => ({ username: `${prefix}${i}`, password: `burst password ${prefix} ${i}` }));
       // Two clocks: until every account exists in Prosody (its file storage holds one file per account), and
       // until meet-auth has recorded every request as created (what /status then shows). Both are read locally
       // (a directory listing, one SQLite count) rather than by a thousand clients polling /status, which would
@@ -237,10 +246,10 @@ export async function run(): Promise<BenchFigures> {
       let confirmedMs = Number.NaN;
       const watching = (async () => {
         while (Number.isNaN(inProsodyMs) || Number.isNaN(confirmedMs)) {
-          if (Number.isNaN(inProsodyMs) && (await readdir(accountsDir)).filter((name) => name.startsWith(prefix)).length >= BURST) {
+          if (Number.isNaN(inProsodyMs) && (await readdir(accountsDir)).filter((name) => name.startsWith(prefix)).length >= count) {
             inProsodyMs = performance.now() - burstStarted;
           }
-          if (Number.isNaN(confirmedMs) && (countCreated.get(`${prefix}%`) as { n: number }).n >= BURST) confirmedMs = performance.now() - burstStarted;
+          if (Number.isNaN(confirmedMs) && (countCreated.get(`${prefix}%`) as { n: number }).n >= count) confirmedMs = performance.now() - burstStarted;
           if ((countFailed.get(`${prefix}%`) as { n: number }).n > 0) throw new Error('a burst request failed');
           if (performance.now() - burstStarted > 300_000) throw new Error('the burst did not finish within 5 minutes');
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -251,7 +260,7 @@ export async function run(): Promise<BenchFigures> {
       // The watcher's own failures (a failed request, 5 minutes gone by) end the wait too: a hung meet-auth that
       // never answers must fail the benchmark, not stall it.
       const [answers] = await Promise.all([
-        Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!))).then((all) => {
+        Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!, sourceOf(i)))).then((all) => {
           answeredMs = performance.now() - burstStarted;
           return all;
         }),
@@ -278,10 +287,13 @@ export async function run(): Promise<BenchFigures> {
     // lose a second to a neighbour; every run's figure is printed too.
     const runs: BurstRun[] = [];
     for (let round = 1; round <= BURST_RUNS; round++) {
-      runs.push(await runBurst(round));
+      runs.push(await runBurst(`b${round}n`, BURST, (i) => `127.0.1.${1 + (i % BURST_ADDRESSES)}`));
       console.error(`bench accounts: burst ${round}/${BURST_RUNS}: all ${BURST} created in ${runs.at(-1)!.allCreatedMs} ms`);
     }
     const medianRun = [...runs].sort((a, b) => a.allCreatedMs - b.allCreatedMs)[Math.floor((runs.length - 1) / 2)]!;
+    // A room behind one NAT: every connection from one address.
+    const nat = await runBurst('nat', NAT_BURST, () => NAT_ADDRESS);
+    console.error(`bench accounts: ${NAT_BURST} at once from one address: all created in ${nat.allCreatedMs} ms`);
 
     // Baseline: one synchronous `prosodyctl shell user create` per account, password on stdin.
     const baseline: number[] = [];
@@ -354,6 +366,11 @@ export async function run(): Promise<BenchFigures> {
       burst_all_confirmed_by_meet_auth_ms: medianRun.confirmedMs,
       burst_all_answered_ms: medianRun.answeredMs,
       burst_answered_created_at_once: medianRun.createdAtOnce,
+      burst_source_addresses: BURST_ADDRESSES,
+      burst_nat_accounts_one_address: NAT_BURST,
+      burst_nat_all_created_ms: nat.allCreatedMs,
+      burst_nat_all_answered_ms: nat.answeredMs,
+      burst_nat_answered_created_at_once: nat.createdAtOnce,
       burst_cpu_meet_auth_s: burstCpu.meetAuth!,
       burst_cpu_agent_s: burstCpu.agent!,
       burst_cpu_prosody_s: burstCpu.prosody!,

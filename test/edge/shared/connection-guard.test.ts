@@ -119,6 +119,18 @@ describe('meet-auth connection limits', () => {
     expect(await later.closed).toMatch(/^HTTP\/1\.1 200/);
   });
 
+  it('an address holding its full share of unfinished bodies is held to its per-address limit even without pressure', async () => {
+    const url = await authServer({ maxConnectionsPerAddress: 4, pressureConnections: 500, maxPendingBodiesPerClient: 2, maxQueuedPerAddress: 1 });
+    await Promise.all(Array.from({ length: 2 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
+    await sleep(200);
+    const more = await Promise.all(Array.from({ length: 6 }, () => raw(url, '127.0.0.2', '')));
+    const room = await Promise.all(Array.from({ length: 10 }, () => raw(url, '127.0.0.5', '')));
+    await sleep(300);
+    // Two more slots (four in all), one waits in the queue, three are closed; another address is not limited.
+    expect(more.map((connection) => connection.isClosed())).toEqual([false, false, false, true, true, true]);
+    expect(room.filter((connection) => connection.isClosed())).toEqual([]);
+  });
+
   it('a body sent with its headers never counts as unfinished: many at once from one address all reach the app', async () => {
     const url = await authServer({ maxPendingBodiesPerClient: 1 }, { MEET_METRICS_TOKEN: METRICS_TOKEN });
     const answers = await Promise.all(
