@@ -184,8 +184,9 @@ export class ConnectionGuard {
   }
 
   #slotWanted(key: string | null): boolean {
+    // Only to its own address's waiters: when the server is simply full, keeping a connection alive is no worse
+    // than handing its slot to whoever waits (under a flood of slow headers, that is the attacker).
     if (this.#queuedBy.has(key ?? PROXIES)) return true;
-    if (this.#queued > 0 && this.#connections >= this.#options.maxConnections) return true;
     if (key === null || !this.#underPressure(key)) return false;
     return (this.#socketsBy.get(key)?.size ?? 0) >= this.#options.maxConnectionsPerAddress;
   }
@@ -268,7 +269,7 @@ export class ConnectionGuard {
     if (connection) {
       connection.busy++;
       response.once('close', () => connection.busy--);
-      // Its slot is wanted (its address is at its limit under pressure, or others wait): given back after the answer
+      // Its slot is wanted (its address is at its limit under pressure, or others of it wait): given back after the answer
       // rather than kept alive. Idle keep-alive connections are not closed from here (a client may be reusing one
       // right now); they end after keepAliveTimeout (5 s), before a queued request's queueWaitMs.
       if (this.#slotWanted(connection.key)) response.setHeader('connection', 'close');
