@@ -38,6 +38,10 @@ export default tseslint.config(
     rules: restrict([testCode, { group: ['**/edge/**'], message: 'stacks/ only reference the image, never edge runtime code.' }]),
   },
   { files: ['scripts/**'], rules: restrict([testCode]) },
+  {
+    files: ['common/**'],
+    rules: restrict([toolchain, testCode, { group: ['**/edge/**', '**/stacks/**', '**/scripts/**'], message: 'common/ is shared by edge/, scripts/ and stacks/: it imports none of them.' }]),
+  },
   // CommonJS files, run by plain node in a child process (stacks/tooling/run-generator.cjs), load with require().
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -7,9 +7,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAccountsIo, runAccountsCli } from '../edge/auth/admin/accounts-cli.js';
+import { DEFAULTS } from '../common/config.js';
 
 async function localStackEnv(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
-  const dataDir = env.MEET_DATA_DIR || '.meet';
+  const dataDir = env.MEET_DATA_DIR || DEFAULTS.dataDir;
   if (env.MEET_AGENTS || !existsSync(join(dataDir, 'keys'))) return {};
   const { ensureLocalKeys } = await import('./lib/local-keys.js');
   const { localAuthEnv } = await import('./lib/local-stack.js');

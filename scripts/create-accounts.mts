@@ -8,7 +8,7 @@
  * Exit 0 when every due job got a result (created, conflict or failed), 75 (EX_TEMPFAIL) when some were put
  * back for a later try (e.g. Prosody was down), 2 on bad arguments or configuration, 1 on an inbox error.
  */
-import { AgentConfigError, loadAgentConfig } from '../edge/agent/config.js';
+import { ConfigError, loadAgentConfig } from '../edge/agent/config.js';
 import { openAgentParts } from '../edge/agent/setup.js';
 import { EXIT, ExitStatus, parseCliArgs, processIo, runCli, UsageError } from '../edge/shared/cli.js';
 import { createLogger } from '../edge/shared/log.js';
@@ -42,7 +42,7 @@ process.exitCode = await runCli(processIo, 'create-accounts', HELP, async () => 
   try {
     config = loadAgentConfig(process.env, { requireSigningSecrets: false });
   } catch (error) {
-    if (error instanceof AgentConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
 

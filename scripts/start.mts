@@ -5,6 +5,7 @@
  */
 import { ensureProsodyInstalled, ProsodyNotInstalledError } from './lib/install-prosody.js';
 import { PortBusyError, startLocalStack } from './lib/local-stack.js';
+import { DEFAULTS, isBlank, LOG_LEVELS, type LogLevel } from '../common/config.js';
 import { EXIT, parseCliArgs, UsageError } from '../edge/shared/cli.js';
 import { terminalLines } from '../edge/shared/terminal.js';
 
@@ -44,16 +45,15 @@ if (args.positionals.length > 0) fail(`unexpected argument ${args.positionals[0]
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (isBlank(raw)) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1-65535)`, EXIT.usage);
   return value;
 }
-const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const logLevel = (process.env.MEET_LOG_LEVEL || 'info') as (typeof logLevels)[number];
-if (!logLevels.includes(logLevel)) fail(`MEET_LOG_LEVEL must be one of ${logLevels.join(', ')}`, EXIT.usage);
+const logLevel = (process.env.MEET_LOG_LEVEL || 'info') as LogLevel;
+if (!LOG_LEVELS.includes(logLevel)) fail(`MEET_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`, EXIT.usage);
 const options = {
-  dataDir: process.env.MEET_DATA_DIR || '.meet',
+  dataDir: process.env.MEET_DATA_DIR || DEFAULTS.dataDir,
   authPort: port('MEET_AUTH_PORT', 8080),
   agentPort: port('MEET_AGENT_PORT', 4000),
   prosodyPort: port('MEET_PROSODY_PORT', 5222),

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { ConfigError, ENVIRONMENT_NAME, LOGGING_LEVELS, problemsOf } from '../common/config.js';
 
 /** Oldest Jitsi release with the rootless layout this deployment mounts (storage dirs, web on 8000/8443). */
 export const MIN_JITSI_RELEASE = { build: 11146, patch: 2 } as const;
@@ -103,7 +104,7 @@ const backup = z.strictObject({
 
 export const environmentSchema = z.strictObject({
   /** Environment name; the stacks are `<name>-cloud` and `<name>-services`. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lower-case letters, digits and dashes, starting with a letter'),
+  name: z.string().regex(ENVIRONMENT_NAME, 'must be lower-case letters, digits and dashes, starting with a letter'),
   openstack: z.strictObject({
     /** Keystone v3 endpoint. */
     authUrl: z.url({ protocol: /^https$/ }),
@@ -204,7 +205,7 @@ export const environmentSchema = z.strictObject({
     image: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[a-f0-9]{64}$/, 'must be pinned by digest (…@sha256:<64 hex>)').optional(),
     /** Serve HTTPS (needs the certificate under /srv/meet/certs; see the certs tooling). @default false */
     tls: z.boolean().default(false),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    logLevel: z.enum(LOGGING_LEVELS).default('info'),
   }).default({ tls: false, logLevel: 'info' }),
 }).superRefine((env, ctx) => {
   for (const key of ['meet', 'auth'] as const) {
@@ -224,9 +225,10 @@ export const environmentSchema = z.strictObject({
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type EnvironmentConfig = Readonly<z.output<typeof environmentSchema>>;
 
-export class EnvironmentConfigError extends Error {
-  constructor(readonly environment: string, readonly problems: readonly string[]) {
-    super(`invalid environment "${environment}":\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+/** The one configuration error (common/config.ts), naming the environment. */
+export class EnvironmentConfigError extends ConfigError {
+  constructor(readonly environment: string, problems: readonly string[]) {
+    super(`invalid environment "${environment}"`, problems);
     this.name = 'EnvironmentConfigError';
   }
 }
@@ -238,6 +240,6 @@ export function parseEnvironment(input: unknown): EnvironmentConfig {
   const name = typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
     ? (input as { name: string }).name
     : '?';
-  const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  const problems = problemsOf(result.error, '(root)');
   throw new EnvironmentConfigError(name, problems);
 }

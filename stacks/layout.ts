@@ -2,6 +2,7 @@
  * Where things live on the hosts, shared by the host files (which create the directories and timers) and the
  * containers (which mount them). Container names are fixed because the timers `docker exec` into them.
  */
+import { DEFAULTS } from '../common/config.js';
 
 /** Jitsi's rootless images run as this uid/gid and refuse to start when their storage is not writable by it. */
 export const CONTAINER_UID = 1000;
@@ -72,7 +73,7 @@ export const JITSI_NETWORK = 'meet.jitsi';
 /** Prosody's network alias, the default XMPP_SERVER of the Jitsi images. */
 export const XMPP_SERVER_ALIAS = 'xmpp.meet.jitsi';
 /** The XMPP domain of the Jitsi images' main virtual host (where user accounts live). */
-export const XMPP_DOMAIN = 'meet.jitsi';
+export const XMPP_DOMAIN = DEFAULTS.xmppDomain;
 
 export const ports = {
   http: 80,

@@ -19,6 +19,7 @@ import { backupRoutes } from './routes/backup.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { jobRoutes } from './routes/jobs.js';
 import type { AccountWorker } from './worker.js';
+import { DEFAULTS } from '../../common/config.js';
 
 export interface AgentAppDeps {
   readonly inbox: Inbox;
@@ -66,7 +67,7 @@ export function createAgentApp(deps: AgentAppDeps) {
   app.route('/jobs', jobRoutes(deps));
   app.route('/accounts', accountRoutes(deps));
   app.route('/service-accounts', serviceAccountRoutes(deps));
-  app.route('/backup', backupRoutes({ ...deps, xmppDomain: deps.xmppDomain ?? 'meet.jitsi', authDomain: deps.authDomain ?? 'auth.meet.jitsi' }));
+  app.route('/backup', backupRoutes({ ...deps, xmppDomain: deps.xmppDomain ?? DEFAULTS.xmppDomain, authDomain: deps.authDomain ?? DEFAULTS.authDomain }));
 
   app.notFound((c) => c.json(agentErrorBody('not_found', 'no such route'), 404));
   app.onError((error, c) => {

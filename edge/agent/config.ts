@@ -6,6 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError, DEFAULTS, env, intEnv, logLevelEnv, problemsOf, type LogLevel } from '../../common/config.js';
 import type { ConnectionLimits } from '../shared/connection-guard.js';
 import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { sealingPublicKeyOf } from '../shared/sealing.js';
@@ -33,7 +34,7 @@ export interface AgentConfig {
   readonly certsDir: string;
   readonly acmeDir: string;
   readonly holdMs: number;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logLevel: LogLevel;
   /** What one address and everyone together may hold open (edge/shared/connection-guard.ts). */
   readonly connections: ConnectionLimits;
 }
@@ -57,11 +58,8 @@ export const AGENT_CONNECTION_LIMITS: ConnectionLimits = {
   maxHeaderBytes: 8192,
 };
 
-export class AgentConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid agent configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+/** The one configuration error (common/config.ts), here for the agent's importers. */
+export { ConfigError };
 
 const PRIVATE = new BlockList();
 PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -77,13 +75,9 @@ export function isPrivateAddress(address: string): boolean {
   return family !== 0 && PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema);
-const int = (min: number, max: number, fallback: number) => optional(z.coerce.number().int().min(min).max(max).default(fallback));
-
 const envSchema = z.object({
-  MEET_DATA_DIR: optional(z.string().default('.meet')),
-  MEET_AGENT_HOST: optional(
+  MEET_DATA_DIR: env(z.string().default(DEFAULTS.dataDir)),
+  MEET_AGENT_HOST: env(
     z
       .string()
       .default('127.0.0.1')
@@ -92,8 +86,8 @@ const envSchema = z.object({
         'must be a private IP address (loopback, 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); the agent never listens publicly or on all interfaces',
       ),
   ),
-  MEET_AGENT_PORT: int(0, 65535, 4000),
-  MEET_AGENT_SIGNING_SECRETS: optional(z.string().optional()).transform((list, ctx) => {
+  MEET_AGENT_PORT: intEnv(0, 65535, 4000),
+  MEET_AGENT_SIGNING_SECRETS: env(z.string().optional()).transform((list, ctx) => {
     if (list === undefined) return undefined;
     try {
       return parseSigningSecrets(list);
@@ -115,27 +109,27 @@ const envSchema = z.object({
     }
     return keys;
   }),
-  MEET_PROSODY_MODE: optional(
+  MEET_PROSODY_MODE: env(
     z.enum(['socket', 'prosodyctl'], { error: 'must be "socket" (Prosody 13) or "prosodyctl" (Prosody 0.12)' }).default('socket'),
   ),
-  MEET_PROSODY_SOCKET: optional(z.string().optional()),
-  MEET_PROSODYCTL_CONFIG: optional(z.string().optional()),
-  MEET_PROSODYCTL: optional(z.string().default('prosodyctl')),
-  MEET_XMPP_DOMAIN: optional(
+  MEET_PROSODY_SOCKET: env(z.string().optional()),
+  MEET_PROSODYCTL_CONFIG: env(z.string().optional()),
+  MEET_PROSODYCTL: env(z.string().default('prosodyctl')),
+  MEET_XMPP_DOMAIN: env(
     z
       .string()
       .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
-      .default('meet.jitsi'),
+      .default(DEFAULTS.xmppDomain),
   ),
-  MEET_XMPP_AUTH_DOMAIN: optional(
+  MEET_XMPP_AUTH_DOMAIN: env(
     z
       .string()
       .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
-      .default('auth.meet.jitsi'),
+      .default(DEFAULTS.authDomain),
   ),
-  MEET_CERTS_DIR: optional(z.string().optional()),
-  MEET_HOLD_MS: int(0, 30_000, 1500),
-  MEET_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  MEET_CERTS_DIR: env(z.string().optional()),
+  MEET_HOLD_MS: intEnv(0, 30_000, 1500),
+  MEET_LOG_LEVEL: logLevelEnv(),
 });
 
 export interface LoadAgentConfigOptions {
@@ -143,11 +137,11 @@ export interface LoadAgentConfigOptions {
   readonly requireSigningSecrets?: boolean;
 }
 
-/** Reads and validates the environment; throws AgentConfigError listing every problem. */
+/** Reads and validates the environment; throws ConfigError listing every problem. */
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env, options: LoadAgentConfigOptions = {}): AgentConfig {
   const parsed = envSchema.safeParse(env);
   // Checks across variables, made on the raw environment so they are listed together with every other problem.
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
   if ((options.requireSigningSecrets ?? true) && !env.MEET_AGENT_SIGNING_SECRETS) {
     problems.push('MEET_AGENT_SIGNING_SECRETS: is required: the signing secrets shared with meet-auth ("whsec_new whsec_old")');
   }
@@ -156,7 +150,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
       "MEET_PROSODY_SOCKET: is required in socket mode: the path of Prosody's admin socket (e.g. /var/lib/prosody/data/prosody.sock)",
     );
   }
-  if (!parsed.success || problems.length > 0) throw new AgentConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError('Invalid agent configuration', problems);
   const e = parsed.data;
   return Object.freeze({
     dataDir: e.MEET_DATA_DIR,

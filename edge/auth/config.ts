@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError, DEFAULTS, env, intEnv, logLevelEnv, optionalIntEnv, problemsOf, type LogLevel } from '../../common/config.js';
 import type { ConnectionLimits } from '../shared/connection-guard.js';
 import { parseSigningSecrets } from '../shared/signing.js';
 import { sealingKeyId } from '../shared/sealing.js';
@@ -50,7 +51,7 @@ export interface AuthConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** Where `npm run certs` writes HTTP-01 token files, served at /.well-known/acme-challenge/. */
   readonly acmeChallengeDir: string;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logLevel: LogLevel;
   readonly holdMs: number;
   readonly xmppDomain: string;
   /** The public meeting site the status page sends new accounts to (MEET_MEETING_URL). */
@@ -97,11 +98,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxHeaderBytes: 8192,
 };
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid meet-auth configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+/** The one configuration error (common/config.ts), here for meet-auth's importers. */
+export { ConfigError };
 
 /** Parses JSON without letting the parser's message (which quotes the input) escape. */
 const jsonText = z.string().transform((text, ctx) => {
@@ -129,46 +127,37 @@ const agentSchema = z.object({
   ),
 });
 
-const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
-const int = (min: number, max: number, fallback: number) =>
-  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
-
 const envSchema = z
   .object({
-    MEET_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.meet')),
-    MEET_AUTH_HOST: z.preprocess(emptyAsUndefined, z.string().refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name').default('127.0.0.1')),
-    MEET_AUTH_PORT: int(0, 65535, 8080),
-    MEET_AUTH_HTTP_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
-    MEET_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' }).optional()),
-    MEET_TRUSTED_PROXIES: z.preprocess(
-      emptyAsUndefined,
+    MEET_DATA_DIR: env(z.string().default(DEFAULTS.dataDir)),
+    MEET_AUTH_HOST: env(z.string().refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name').default('127.0.0.1')),
+    MEET_AUTH_PORT: intEnv(0, 65535, 8080),
+    MEET_AUTH_HTTP_PORT: optionalIntEnv(0, 65535),
+    MEET_PUBLIC_URL: env(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' }).optional()),
+    MEET_TRUSTED_PROXIES: env(
       z
         .string()
         .default('')
         .transform((list) => list.split(',').map((item) => item.trim()).filter(Boolean))
         .refine((list) => list.every((item) => isIP(item) !== 0), 'must be a comma-separated list of IP addresses'),
     ),
-    MEET_AGENTS: z.preprocess(
-      emptyAsUndefined,
+    MEET_AGENTS: env(
       jsonText.pipe(z.array(agentSchema, { error: 'must be a JSON array of {"name","url","sealingPublicKey"}' }).min(1, 'must list at least one agent')),
     ),
-    MEET_AGENT_SIGNING_SECRETS: z.preprocess(
-      emptyAsUndefined,
+    MEET_AGENT_SIGNING_SECRETS: env(
       jsonText.pipe(z.record(z.string(), z.string(), { error: 'must be a JSON object {"<agent name>": "whsec_... [whsec_...]"}' })),
     ),
-    MEET_TLS_CERT: z.preprocess(emptyAsUndefined, z.string().optional()),
-    MEET_TLS_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
-    MEET_ACME_CHALLENGE_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
-    MEET_LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
-    MEET_HOLD_MS: int(0, 30_000, 2000),
-    MEET_XMPP_DOMAIN: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default('meet.jitsi')),
+    MEET_TLS_CERT: env(z.string().optional()),
+    MEET_TLS_KEY: env(z.string().optional()),
+    MEET_ACME_CHALLENGE_DIR: env(z.string().optional()),
+    MEET_LOG_LEVEL: logLevelEnv(),
+    MEET_HOLD_MS: intEnv(0, 30_000, 2000),
+    MEET_XMPP_DOMAIN: env(z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default(DEFAULTS.xmppDomain)),
     // A secret: the message names the rule, never the value.
-    MEET_METRICS_TOKEN: z.preprocess(
-      emptyAsUndefined,
+    MEET_METRICS_TOKEN: env(
       z.string().regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, { error: 'must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32)' }).optional(),
     ),
-    MEET_MEETING_URL: z.preprocess(
-      emptyAsUndefined,
+    MEET_MEETING_URL: env(
       z
         .url({ protocol: /^https?$/, error: 'must be the http(s) URL of the meeting site, such as https://meet.example.org/' })
         .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'must not hold a user name or password')
@@ -202,9 +191,7 @@ const envSchema = z
 /** Reads and validates the environment; throws ConfigError listing every problem. */
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env): AuthConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
-  }
+  if (!parsed.success) throw new ConfigError('Invalid meet-auth configuration', problemsOf(parsed.error));
   const e = parsed.data;
   const publicUrl = new URL(e.MEET_PUBLIC_URL ?? `${e.MEET_TLS_CERT ? 'https' : 'http'}://${e.MEET_AUTH_HOST.includes(':') ? `[${e.MEET_AUTH_HOST}]` : e.MEET_AUTH_HOST}:${e.MEET_AUTH_PORT}`).origin;
   return Object.freeze({

@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prosodyPaths, renderProsodyConfig, type LocalProsodyConfigOptions } from './prosody-config.js';
+import { DEFAULTS } from '../../common/config.js';
 
 export const PROSODY_INSTALL_HINT =
   'Prosody 13 is needed. On Debian bookworm install it from backports, as root:\n' +
@@ -68,7 +69,7 @@ async function logTail(path: string): Promise<string> {
 
 export async function startLocalProsody(options: LocalProsodyOptions): Promise<LocalProsody> {
   const paths = prosodyPaths(options.dir);
-  const domain = options.domain ?? 'meet.jitsi';
+  const domain = options.domain ?? DEFAULTS.xmppDomain;
   const binary = options.prosodyBinary ?? 'prosody';
   await mkdir(paths.data, { recursive: true, mode: 0o700 });
   await mkdir(paths.certs, { recursive: true, mode: 0o700 });

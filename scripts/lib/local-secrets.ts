@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULTS } from '../../common/config.js';
 import { keysDir } from './local-keys.js';
 
 /** The two service accounts Jitsi's images create (register-setup:67,76 @ stable-11146-2), by the secret's name. */
@@ -17,7 +18,7 @@ export const SERVICE_ACCOUNTS = {
 export type ServiceName = keyof typeof SERVICE_ACCOUNTS;
 
 /** The images' XMPP_AUTH_DOMAIN default. */
-export const AUTH_DOMAIN = 'auth.meet.jitsi';
+export const AUTH_DOMAIN = DEFAULTS.authDomain;
 
 /** Hex survives both places the images put these passwords: a shell command line and a HOCON string. */
 export const newServicePassword = () => randomBytes(24).toString('hex');

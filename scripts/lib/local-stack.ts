@@ -16,6 +16,7 @@ import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js
 import { liveKeys, fingerprintsOf, removeLoaded, writeLoaded } from './live-keys.js';
 import { AUTH_DOMAIN, ensureServicePasswords, removeStackPid, SERVICE_ACCOUNTS, writeStackPid, type ServiceName } from './local-secrets.js';
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';
+import { DEFAULTS } from '../../common/config.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 export const AGENT_NAME = 'local';
@@ -132,7 +133,7 @@ function checkPortFree(port: number, variable: string): Promise<void> {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = resolve(options.dataDir ?? '.meet');
+  const dataDir = resolve(options.dataDir ?? DEFAULTS.dataDir);
   const ports = { authPort: options.authPort ?? 8080, agentPort: options.agentPort ?? 4000, prosodyPort: options.prosodyPort ?? 5222 };
   await checkPortFree(ports.prosodyPort, 'MEET_PROSODY_PORT');
   await checkPortFree(ports.agentPort, 'MEET_AGENT_PORT');

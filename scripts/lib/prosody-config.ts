@@ -4,6 +4,7 @@
  * Used by `npm start`, the tests and the benchmark, so they all run the Prosody the contract describes.
  */
 import { join } from 'node:path';
+import { DEFAULTS } from '../../common/config.js';
 
 export interface LocalProsodyConfigOptions {
   /** Directory holding the config, data, pidfile, log and admin socket. */
@@ -37,7 +38,7 @@ export function prosodyPaths(dir: string) {
 export function renderProsodyConfig(options: LocalProsodyConfigOptions): string {
   const paths = prosodyPaths(options.dir);
   const runAsRoot = options.runAsRoot ?? process.getuid?.() === 0;
-  const domain = options.domain ?? 'meet.jitsi';
+  const domain = options.domain ?? DEFAULTS.xmppDomain;
   return `-- Generated for a local, throwaway Prosody. Client connections on loopback only; no TLS, no s2s, no http.
 data_path = ${luaString(paths.data)}
 pidfile = ${luaString(paths.pidfile)}
@@ -62,6 +63,6 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 storage = "internal"
 VirtualHost ${luaString(domain)}
-VirtualHost ${luaString(options.authDomain ?? 'auth.meet.jitsi')}
+VirtualHost ${luaString(options.authDomain ?? DEFAULTS.authDomain)}
 `;
 }

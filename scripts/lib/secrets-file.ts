@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../edge/shared/signing.js';
 import { servicePasswordProblem } from '../../stacks/service-passwords.js';
+import { ENVIRONMENT_NAME } from '../../common/config.js';
 import { newBackupKey } from './backup/key.js';
 
 /** The secret variables the stacks declare (stacks/secrets.ts); the file also carries ssh_user, not a secret. */
@@ -78,7 +79,7 @@ export function renderSecretsFile(environment: string, secrets: GeneratedSecrets
 
 /** Creates `path` with mode 0600 (refusing to replace an existing file) and writes a fresh secrets file. */
 export async function createSecretsFile(path: string, environment: string, sshUser?: string): Promise<void> {
-  if (!/^[a-z][a-z0-9-]{0,30}$/.test(environment)) {
+  if (!ENVIRONMENT_NAME.test(environment)) {
     throw new Error(`environment "${environment}" must be lower-case letters, digits and dashes`);
   }
   if (await stat(path).then(() => true, () => false)) {

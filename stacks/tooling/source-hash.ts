@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
-export const IMAGE_INPUTS: readonly string[] = ['.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'edge', 'scripts'];
+export const IMAGE_INPUTS: readonly string[] = ['.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'common', 'edge', 'scripts'];
 
 async function listFiles(root: string, entry: string): Promise<string[]> {
   const full = join(root, entry);

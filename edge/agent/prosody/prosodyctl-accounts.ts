@@ -10,6 +10,7 @@ import { ProsodyUnavailableError, type CreateOutcome, type ProsodyAccounts, type
 import type { ReplResult } from './admin-socket.js';
 import { detailOf, parseUserList, verdictOf } from './answers.js';
 import { listUsersLine, testPasswordLine } from './lua.js';
+import { DEFAULTS } from '../../../common/config.js';
 
 export interface ProsodyctlAccountsOptions {
   /** Prosody's config file, passed as `--config`. */
@@ -34,7 +35,7 @@ export class ProsodyctlAccounts implements ProsodyAccounts, ProsodyAdmin {
 
   constructor(options: ProsodyctlAccountsOptions) {
     this.#options = options;
-    this.#domain = options.domain ?? 'meet.jitsi';
+    this.#domain = options.domain ?? DEFAULTS.xmppDomain;
   }
 
   /** Runs prosodyctl with `input` on stdin: secrets go there, never into argv. */

@@ -24,6 +24,7 @@ import {
   testPasswordLine,
 } from './lua.js';
 import { hashableOutsideProsody, scramCredentials, type HashingScheme, type ScramCredentials } from './scram.js';
+import { DEFAULTS } from '../../../common/config.js';
 
 export interface AdminSocketAccountsOptions {
   readonly socketPath: string;
@@ -40,7 +41,7 @@ export class AdminSocketAccounts implements ProsodyAccounts, ProsodyAdmin {
   #scheme: Promise<HashingScheme | null> | undefined;
 
   constructor(options: AdminSocketAccountsOptions) {
-    this.#domain = options.domain ?? 'meet.jitsi';
+    this.#domain = options.domain ?? DEFAULTS.xmppDomain;
     this.#pool = Array.from(
       { length: options.connections ?? 2 },
       () => new AdminSocketConnection({ socketPath: options.socketPath, commandTimeoutMs: options.commandTimeoutMs }),

@@ -2,11 +2,12 @@
 import { type CliIo } from '../../shared/cli.js';
 import { terminalSafe } from '../../shared/terminal.js';
 import { openDatabase, type Db } from '../store/db.js';
+import { DEFAULTS } from '../../../common/config.js';
 
 export { parseCliArgs, processIo, runCli, UsageError, type CliIo } from '../../shared/cli.js';
 
 export function openStore(io: CliIo): Db {
-  return openDatabase(io.env.MEET_DATA_DIR || '.meet');
+  return openDatabase(io.env.MEET_DATA_DIR || DEFAULTS.dataDir);
 }
 
 export function formatTime(ms: number | null): string {

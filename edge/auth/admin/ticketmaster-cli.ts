@@ -1,4 +1,5 @@
 /** `npm run ticketmaster -- add <name> | list | revoke <name>`: per-person ticketmaster credentials. */
+import { isBlank } from '../../../common/config.js';
 import { addTicketmaster, DEFAULT_BCRYPT_COST, listTicketmasters, revokeTicketmaster } from '../store/ticketmasters.js';
 import { formatTime, openStore, parseCliArgs, printTable, runCli, UsageError, type CliIo } from './io.js';
 
@@ -17,7 +18,7 @@ A running meet-auth accepts a new token at once (same database).`;
 
 function bcryptCost(io: CliIo): number {
   const raw = io.env.MEET_BCRYPT_COST;
-  if (raw === undefined || raw === '') return DEFAULT_BCRYPT_COST;
+  if (isBlank(raw)) return DEFAULT_BCRYPT_COST;
   const cost = Number(raw);
   if (!Number.isInteger(cost) || cost < 4 || cost > 15) throw new UsageError('MEET_BCRYPT_COST must be a whole number from 4 to 15');
   return cost;

@@ -11,6 +11,7 @@ import { collectBackup } from './collect.js';
 import { backupKeyOf } from './key.js';
 import { restoreArchive } from './restore.js';
 import { archiveName, directoryStore, parseS3Url, retained, s3Client, s3Store, type ArchiveStore } from './store.js';
+import { DEFAULTS, ENVIRONMENT_NAME, isBlank } from '../../../common/config.js';
 
 const ENVIRONMENT_HELP = `environment:
   MEET_DATA_DIR          meet-auth's state (default .meet)
@@ -51,13 +52,13 @@ exit status: 0 done, 1 failed or refused, 2 bad usage.`;
 
 const environmentOf = (io: CliIo) => {
   const name = io.env.MEET_ENVIRONMENT || 'local';
-  if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) throw new UsageError(`MEET_ENVIRONMENT "${name}" must be lower-case letters, digits and dashes`);
+  if (!ENVIRONMENT_NAME.test(name)) throw new UsageError(`MEET_ENVIRONMENT "${name}" must be lower-case letters, digits and dashes`);
   return name;
 };
 
 function count(io: CliIo, name: string, fallback: number): number {
   const raw = io.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (isBlank(raw)) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 1000) throw new UsageError(`${name} must be a whole number from 1 to 1000 (got "${raw}")`);
   return value;
@@ -105,7 +106,7 @@ export function runBackupCli(args: readonly string[], io: CliIo): Promise<number
     }
     const daily = count(io, 'MEET_BACKUP_KEEP_DAILY', 7);
     const weekly = count(io, 'MEET_BACKUP_KEEP_WEEKLY', 4);
-    const dataDir = io.env.MEET_DATA_DIR || '.meet';
+    const dataDir = io.env.MEET_DATA_DIR || DEFAULTS.dataDir;
     const agents = await agentsOf(io, dataDir);
     const key = await backupKeyOf(io.env, true);
     const started = Date.now();
@@ -144,7 +145,7 @@ export function runRestoreCli(args: readonly string[], io: CliIo): Promise<numbe
     }
     readHeader(archive);
     const key = await backupKeyOf(io.env, false);
-    const dataDir = io.env.MEET_DATA_DIR || '.meet';
+    const dataDir = io.env.MEET_DATA_DIR || DEFAULTS.dataDir;
     let agents;
     try {
       agents = io.env.MEET_AGENTS ? loadAuthConfig(io.env).agents : undefined;

@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DEFAULTS } from '../../../common/config.js';
 
 export const backupKeyPath = (env: Record<string, string | undefined>) =>
-  env.MEET_BACKUP_KEY_FILE || join(env.MEET_DATA_DIR || '.meet', 'keys', 'backup.key');
+  env.MEET_BACKUP_KEY_FILE || join(env.MEET_DATA_DIR || DEFAULTS.dataDir, 'keys', 'backup.key');
 
 export const newBackupKey = () => `${randomBytes(32).toString('base64url')}\n`;
 

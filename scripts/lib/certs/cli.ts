@@ -1,7 +1,7 @@
 /** `npm run certs -- issue|renew|status`: the command line over certificates.ts (scripts/certs.mts only calls this). */
 import { parseCliArgs, UsageError } from '../../../edge/shared/cli.js';
 import { certificateStatus, clearLeftovers, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
-import { CertsConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
+import { ConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
 
 export const CERTS_USAGE = `usage: npm run certs -- <command> [options]
 
@@ -112,7 +112,7 @@ export async function runCertsCli(args: readonly string[], io: CertsCliIo): Prom
     config = loadCertsConfig(io.env);
   } catch (error) {
     if (error instanceof UsageError) io.err(`certs: ${error.message}\n\n${CERTS_USAGE}`);
-    else if (error instanceof CertsConfigError) io.err(`certs: ${error.message}\n(see npm run certs -- --help)`);
+    else if (error instanceof ConfigError) io.err(`certs: ${error.message}\n(see npm run certs -- --help)`);
     else throw error;
     return 2;
   }

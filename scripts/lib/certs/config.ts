@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError, DEFAULTS, env, problemsOf, wholeNumberEnv } from '../../../common/config.js';
 
 /** Let's Encrypt's directories; `MEET_ACME_DIRECTORY` takes these names or any https URL (e.g. Pebble's). */
 export const ACME_DIRECTORIES = {
@@ -43,11 +44,8 @@ export interface CertsConfig {
   readonly selfCheck: boolean;
 }
 
-export class CertsConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid certificate configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+/** The one configuration error (common/config.ts), here for the certificates CLI's importers. */
+export { ConfigError };
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
@@ -60,30 +58,14 @@ export function domainProblem(name: string): string | null {
   return null;
 }
 
-const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
-
-/** Digits only (no sign, point or exponent, which Number() would accept) from `min` to `max`; unset or empty: `fallback`. */
-const wholeNumber = (unit: string, min: number, max: number, fallback: number) =>
-  z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .default(String(fallback))
-      .transform((value, ctx) => {
-        const number = Number(value);
-        if (/^\d+$/.test(value) && number >= min && number <= max) return number;
-        ctx.addIssue({ code: 'custom', message: `"${value}" must be a whole number of ${unit} from ${min} to ${max}` });
-        return z.NEVER;
-      }),
-  );
+const blank = { trim: true } as const;
+const optionalText = env(z.string().optional(), blank);
 
 const DOMAINS_REQUIRED = 'is required: the names the certificate covers, comma-separated (e.g. meet.example.org)';
 
 const envSchema = z.object({
   MEET_DATA_DIR: optionalText,
-  MEET_CERT_DOMAINS: z.preprocess(
-    emptyAsUndefined,
+  MEET_CERT_DOMAINS: env(
     z
       .string({ error: DOMAINS_REQUIRED })
       .transform((list) => [...new Set(list.split(/[\s,]+/).filter(Boolean).map((name) => name.toLowerCase().replace(/\.$/, '')))])
@@ -96,9 +78,9 @@ const envSchema = z.object({
         // Let's Encrypt's limit of names per certificate.
         if (names.length > 100) ctx.addIssue({ code: 'custom', message: `lists ${names.length} names; at most 100 fit on one certificate` });
       }),
+    blank,
   ),
-  MEET_ACME_DIRECTORY: z.preprocess(
-    emptyAsUndefined,
+  MEET_ACME_DIRECTORY: env(
     z
       .string()
       .default('production')
@@ -108,20 +90,20 @@ const envSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `"${value}" is neither "production", "staging" nor an https:// URL of an ACME directory` });
         return z.NEVER;
       }),
+    blank,
   ),
-  MEET_ACME_EMAIL: z.preprocess(
-    emptyAsUndefined,
+  MEET_ACME_EMAIL: env(
     z
       .string()
       .refine((value) => z.email().safeParse(value).success, { error: (issue) => `"${String(issue.input)}" is not an email address` })
       .optional(),
+    blank,
   ),
   MEET_CERTS_DIR: optionalText,
   MEET_ACME_CHALLENGE_DIR: optionalText,
-  MEET_CERT_RENEW_DAYS: wholeNumber('days', 1, 365, DEFAULT_RENEW_DAYS),
-  MEET_CERT_LOCK_WAIT_SECONDS: wholeNumber('seconds', 0, 3600, DEFAULT_LOCK_WAIT_SECONDS),
-  MEET_ACME_SELF_CHECK: z.preprocess(
-    emptyAsUndefined,
+  MEET_CERT_RENEW_DAYS: wholeNumberEnv('days', 1, 365, DEFAULT_RENEW_DAYS),
+  MEET_CERT_LOCK_WAIT_SECONDS: wholeNumberEnv('seconds', 0, 3600, DEFAULT_LOCK_WAIT_SECONDS),
+  MEET_ACME_SELF_CHECK: env(
     z
       .string()
       .default('1')
@@ -130,15 +112,16 @@ const envSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `"${value}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)` });
         return z.NEVER;
       }),
+    blank,
   ),
 });
 
-/** Reads and validates the environment; throws CertsConfigError listing every problem. */
+/** Reads and validates the environment; throws ConfigError listing every problem. */
 export function loadCertsConfig(env: Record<string, string | undefined> = process.env): CertsConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new CertsConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  if (!parsed.success) throw new ConfigError('invalid certificate configuration', problemsOf(parsed.error));
   const e = parsed.data;
-  const dataDir = e.MEET_DATA_DIR ?? '.meet';
+  const dataDir = e.MEET_DATA_DIR ?? DEFAULTS.dataDir;
   return Object.freeze({
     domains: Object.freeze(e.MEET_CERT_DOMAINS),
     directoryUrl: e.MEET_ACME_DIRECTORY,

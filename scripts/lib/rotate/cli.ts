@@ -14,6 +14,7 @@ import { actor, runPlan, StepFailed, type Plan } from './plan.js';
 import { planServicePassword } from './service-password.js';
 import { planBackupKey, planTicketmaster } from './simple.js';
 import { join } from 'node:path';
+import { DEFAULTS, ENVIRONMENT_NAME } from '../../../common/config.js';
 
 const ROTATE_USAGE = `usage: npm run rotate -- <secret> [options]
 
@@ -99,7 +100,7 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
       throw new UsageError('--secrets-file, --env and --deploy apply to jicofo, jvb, agent-signing and agent-sealing');
     }
     if (argv['old-seals-drained'] && secret !== 'agent-sealing') throw new UsageError('--old-seals-drained applies to agent-sealing');
-    const dataDir = io.env.MEET_DATA_DIR || '.meet';
+    const dataDir = io.env.MEET_DATA_DIR || DEFAULTS.dataDir;
     const who = actor(io.env);
     const dryRun = Boolean(argv['dry-run']);
     let plan: Plan;
@@ -122,7 +123,7 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
         case 'agent-sealing': {
           const kind = name === 'agent-signing' ? 'signing' : 'sealing';
           if (argv['secrets-file'] !== undefined) {
-            if (argv.env === undefined || !/^[a-z][a-z0-9-]{0,30}$/.test(argv.env)) throw new UsageError('--secrets-file needs --env NAME (the environment it deploys)');
+            if (argv.env === undefined || !ENVIRONMENT_NAME.test(argv.env)) throw new UsageError('--secrets-file needs --env NAME (the environment it deploys)');
             // Production's agents share these variables: --agent can only name all of them.
             if (argv.agent !== undefined) throw new UsageError(`--agent "${argv.agent}": in production every agent shares the keys of the secrets file; rotate them all (no --agent)`);
             return planProductionAgentKeys({
@@ -143,7 +144,7 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
         case 'jvb': {
           const file = argv['secrets-file'];
           if ((file === undefined) !== (argv.env === undefined)) throw new UsageError('--secrets-file and --env go together');
-          if (argv.env !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(argv.env)) throw new UsageError(`--env "${argv.env}" is not an environment name`);
+          if (argv.env !== undefined && !ENVIRONMENT_NAME.test(argv.env)) throw new UsageError(`--env "${argv.env}" is not an environment name`);
           return planServicePassword({
             service: name,
             target: file ? { kind: 'secrets-file', path: file, environment: argv.env! } : { kind: 'local', dataDir },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentConfigError, isPrivateAddress, loadAgentConfig } from '../../../edge/agent/config.js';
+import { ConfigError, isPrivateAddress, loadAgentConfig } from '../../../edge/agent/config.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../../edge/shared/signing.js';
 
@@ -11,8 +11,8 @@ function problems(env: Record<string, string>): string[] {
   try {
     loadAgentConfig(env);
   } catch (error) {
-    expect(error).toBeInstanceOf(AgentConfigError);
-    return [...(error as AgentConfigError).problems];
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
   }
   throw new Error('expected a configuration error');
 }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import acme from 'acme-client';
-import { ACME_DIRECTORIES, CertsConfigError, loadCertsConfig } from '../../../../scripts/lib/certs/config.js';
+import { ACME_DIRECTORIES, ConfigError, loadCertsConfig } from '../../../../scripts/lib/certs/config.js';
 
 const problems = (env: Record<string, string>) => {
   try {
     loadCertsConfig(env);
   } catch (error) {
-    expect(error).toBeInstanceOf(CertsConfigError);
-    return (error as CertsConfigError).problems;
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
   }
   throw new Error('expected a configuration error');
 };
