@@ -2,7 +2,8 @@
  * Runs meet-auth: opens the store, starts the dispatcher, serves the app (HTTPS when MEET_TLS_CERT/KEY are
  * set, reloading the certificate when it is renewed; then optionally plain HTTP on MEET_AUTH_HTTP_PORT for ACME
  * challenges and redirects). close() is graceful: stop accepting, let requests in flight finish (including held /create
- * requests), let deliveries in flight finish and be recorded, then close the database.
+ * requests), let deliveries in flight finish and be recorded, then close the database. From start to close it holds
+ * $MEET_DATA_DIR/meet-auth.lock (store/serving-lock.ts), so that a restore refuses to run under it.
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,6 +22,7 @@ import { createMetrics, type AuthMetrics } from './metrics.js';
 import { clientOf } from './middleware/client-address.js';
 import { plainHttpApp } from './routes/acme.js';
 import { openDatabase, openLimitsDatabase } from './store/db.js';
+import { holdServingLock, type HeldLock } from './store/serving-lock.js';
 import { readTlsPair, watchTlsFiles } from './tls.js';
 
 export interface AuthServer {
@@ -95,6 +97,17 @@ function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger):
 }
 
 export async function startAuthServer(config: AuthConfig, options: AuthServerOptions = {}): Promise<AuthServer> {
+  // Held until close(): a restore refuses to run on this directory meanwhile, and this refuses to start during one.
+  const servingLock = holdServingLock(config.dataDir);
+  try {
+    return await startHolding(config, options, servingLock);
+  } catch (error) {
+    servingLock.release();
+    throw error;
+  }
+}
+
+async function startHolding(config: AuthConfig, options: AuthServerOptions, servingLock: HeldLock): Promise<AuthServer> {
   const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-auth' });
   const db = openDatabase(config.dataDir);
   const metrics = createMetrics(db);
@@ -139,6 +152,7 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
         await dispatcher.close();
         db.close();
         limitsDb.close();
+        servingLock.release();
         log.info('meet-auth stopped');
       })();
       return closing;

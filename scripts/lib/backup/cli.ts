@@ -43,8 +43,10 @@ const RESTORE_USAGE = `usage: npm run restore -- ARCHIVE      (a file, or s3://b
 Rebuilds the stack of MEET_DATA_DIR (a new, empty one too): meet-auth's database (tickets used, unused, revoked
 as they were; the audit trail), the keys, certificates and ACME account, and every account in each Jitsi
 server's Prosody with its old password. Refuses, changing nothing, an archive that is corrupt, tampered with,
-from another environment or made with another key. Refuses to run while the local stack runs on that data
-directory: stop it, restore, start it again. What was there before is moved into pre-restore-<time>/.
+from another environment or made with another key. Refuses to run while meet-auth serves from that data
+directory (every meet-auth holds $MEET_DATA_DIR/meet-auth.lock while it runs, meet-edge too when the restore runs
+in a one-off container beside it) or the local stack runs there: stop it, restore, start it again. What was
+there before is moved into pre-restore-<time>/.
 
 ${ENVIRONMENT_HELP}
 

@@ -1,8 +1,9 @@
 /**
  * `npm run restore -- ARCHIVE`: rebuilds the stack of MEET_DATA_DIR (a brand-new one too) from an archive. Every
  * check comes first (format, environment, key, authentication, the database's integrity, every account record), so
- * a bad archive changes nothing. It refuses to restore under a running local stack (stop it first): the database
- * and Prosody's storage must not change under running services. What was there before is moved, not deleted,
+ * a bad archive changes nothing. It refuses to restore under a running meet-auth (the local stack's or production's
+ * meet-edge: each holds $MEET_DATA_DIR/meet-auth.lock while it runs) or a running local stack: stop it first, the
+ * database and Prosody's storage must not change under running services. What was there before is moved, not deleted,
  * into `pre-restore-<time>/`. Accounts are written back through the agent (signed /backup/import): for the local
  * stack a temporary one is started on free ports and stopped again.
  */
@@ -19,10 +20,11 @@ import { importRecords, restoreHostFiles } from '../../../edge/auth/admin/admin-
 import { audit } from '../../../edge/auth/store/audit.js';
 import { DB_FILE, openDatabase } from '../../../edge/auth/store/db.js';
 import { MIGRATIONS } from '../../../edge/auth/store/migrations.js';
+import { takeDataDir, type HeldLock } from '../../../edge/auth/store/serving-lock.js';
 import { RECORDS_PER_REQUEST } from '../../../edge/shared/admin-protocol.js';
 import { runningStackPid } from '../local-secrets.js';
 import { startLocalStack } from '../local-stack.js';
-import { ArchiveError, openArchive, type ArchiveHeader } from './archive.js';
+import { ArchiveError, openArchive, type ArchiveHeader, type Entries } from './archive.js';
 import { ENTRY } from './collect.js';
 
 export interface RestoreOptions {
@@ -71,7 +73,7 @@ async function checkDatabase(bytes: Buffer): Promise<void> {
 const recordList = z.array(accountRecord);
 
 export async function restoreArchive(options: RestoreOptions): Promise<{ header: ArchiveHeader; accounts: number }> {
-  const { dataDir, progress } = options;
+  const { dataDir } = options;
   // 1. Everything is checked before anything changes.
   const { header, entries } = openArchive(options.archive, options.key, options.environment);
   const database = entries.get(ENTRY.database);
@@ -103,7 +105,28 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
     const pid = runningStackPid(dataDir);
     if (pid !== null) throw new Error(`a local stack is running on ${dataDir} (pid ${pid}): stop it (Ctrl-C) and run the restore again; nothing was changed`);
   }
+  // Any meet-auth serving from dataDir (the local stack's, or meet-edge seen from a one-off container) holds its
+  // lock: refused, nothing changed. Held from here on, so none starts while the files are replaced.
+  let dirLock: HeldLock | undefined = takeDataDir(dataDir);
+  try {
+    return await replaceAndImport(options, { header, entries, records, hostFiles, local, releaseDir: () => { dirLock?.release(); dirLock = undefined; } });
+  } finally {
+    dirLock?.release();
+  }
+}
 
+interface Checked {
+  readonly header: ArchiveHeader;
+  readonly entries: Entries;
+  readonly records: Map<string, { xmpp: AccountRecord[]; auth: AccountRecord[] }>;
+  readonly hostFiles: Map<string, Record<string, string>>;
+  readonly local: boolean;
+  /** Gives the data directory back (before the local stack's own meet-auth starts on it). */
+  readonly releaseDir: () => void;
+}
+
+async function replaceAndImport(options: RestoreOptions, { header, entries, records, hostFiles, local, releaseDir }: Checked): Promise<{ header: ArchiveHeader; accounts: number }> {
+  const { dataDir, progress } = options;
   // 2. Move what is there aside, then write the archive's files.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const aside = join(dataDir, `pre-restore-${new Date().toISOString().replace(/[-:.]/g, '')}`);
@@ -149,6 +172,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
   };
   if (local) {
     progress('starting the local stack of this data directory for the accounts (it stops again afterwards)');
+    releaseDir();
     const stack = await startLocalStack({ dataDir, authPort: await freePort(), agentPort: await freePort(), prosodyPort: await freePort(), logLevel: 'silent' });
     try {
       const { adminAgents } = await import('../admin-agents.js');

@@ -4,7 +4,9 @@
  * is proven by XMPP logins with the old passwords, the tickets' states and the audit trail; bad archives are
  * refused without changing a byte.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +15,15 @@ import { addTicketmaster, ticketmasterIdOf } from '../../../edge/auth/store/tick
 import { mintTicket, revokeTicket } from '../../../edge/auth/store/tickets.js';
 import { runBackupCli, runRestoreCli } from '../../../scripts/lib/backup/cli.js';
 import { retained } from '../../../scripts/lib/backup/store.js';
-import { startLocalStack, type LocalStack } from '../../../scripts/lib/local-stack.js';
+import { readLocalKeys } from '../../../scripts/lib/local-keys.js';
+import { localAuthEnv, startLocalStack, type LocalStack } from '../../../scripts/lib/local-stack.js';
 import { capture, hashTree } from '../../support/admin-cli.js';
+import { startNodeService } from '../../support/node-service.js';
 import { freePort } from '../../support/ports.js';
 import { startS3, type TestS3 } from '../../support/s3.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
+const ROOT = new URL('../../../', import.meta.url).pathname;
 let source: string;
 let outDir: string;
 let stack: LocalStack;
@@ -66,7 +71,6 @@ beforeAll(async () => {
     expect(answer.status, JSON.stringify(answer)).toBe("created");
   }
   mintTicket(db, issuer); // unused
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(join(source, 'certs'), { recursive: true });
   await mkdir(join(source, 'acme'), { recursive: true });
   for (const [name, mode] of [['certs/cert.crt', 0o644], ['certs/cert.key', 0o600], ['acme/account.key', 0o600], ['acme/accounts.json', 0o600]] as const) {
@@ -189,6 +193,54 @@ describe('npm run restore', () => {
       await rm(keyFile, { force: true });
     }
   });
+});
+
+describe('restore beside a running meet-auth (production: a one-off container next to meet-edge)', () => {
+  it('refuses while a real meet-auth serves from the data directory, changing nothing; restores once it has stopped', async () => {
+    const target = await mkdtemp(join(tmpdir(), 'meet-restore-live-'));
+    const children: ChildProcess[] = [];
+    try {
+      const dataDir = join(target, 'data');
+      const keyFile = join(target, 'backup.key');
+      await copyFile(join(source, 'keys', 'backup.key'), keyFile);
+      // What the directory held before: a ticketmaster of its own and an old certificate.
+      const db = openDatabase(dataDir);
+      await addTicketmaster(db, 'Before', 4);
+      db.close();
+      await mkdir(join(dataDir, 'certs'), { recursive: true });
+      await writeFile(join(dataDir, 'certs', 'cert.crt'), 'the old certificate\n');
+      // meet-auth as meet-edge runs it (its own process, its agents from MEET_AGENTS): here the source stack's agent.
+      const authEnv = localAuthEnv({ dataDir, keys: await readLocalKeys(source), port: await freePort(), agentUrl: stack.agentUrl });
+      const start = () => startNodeService(['--import', 'tsx', 'edge/auth/main.ts'], { cwd: ROOT, env: { ...authEnv, MEET_LOG_LEVEL: 'silent', MEET_WATCHDOG_SECONDS: '0' }, children });
+      const url = await start();
+      const restoreEnv = { MEET_DATA_DIR: dataDir, MEET_BACKUP_KEY_FILE: keyFile, MEET_AGENTS: authEnv.MEET_AGENTS!, MEET_AGENT_SIGNING_SECRETS: authEnv.MEET_AGENT_SIGNING_SECRETS!, MEET_ADMIN: 'restorer' };
+      // meet-auth writes its own databases as it runs; everything else must stay as it is, byte for byte.
+      const files = async () => Object.fromEntries(Object.entries(await hashTree(dataDir)).filter(([name]) => !/^\/(meet-auth|rate-limits)\.sqlite/.test(name)));
+      const before = { files: await files(), db: snapshot(dataDir) };
+      const refused = await capture((io) => runRestoreCli([archivePath], io), restoreEnv);
+      expect(refused.code).toBe(1);
+      expect(refused.err.join('\n')).toContain(`meet-auth is running on ${dataDir}, or another restore is (it holds ${join(dataDir, 'meet-auth.lock')}): stop meet-auth (production: docker stop meet-edge; locally: Ctrl-C), restore, then start it again; nothing was changed`);
+      expect({ files: await files(), db: snapshot(dataDir) }).toEqual(before);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      // Stopped as docker stop does (SIGTERM): the same restore goes through.
+      const [running] = children;
+      running!.kill('SIGTERM');
+      await once(running!, 'exit');
+      const restored = await capture((io) => runRestoreCli([archivePath], io), restoreEnv);
+      expect(restored.code, restored.err.join('\n')).toBe(0);
+      const after = snapshot(dataDir);
+      expect(after.ticketmasters).toEqual(snapshot(source).ticketmasters);
+      expect(after.tickets).toEqual(snapshot(source).tickets);
+      expect(await readFile(join(dataDir, 'certs', 'cert.crt'), 'utf8')).toBe('contents of certs/cert.crt\n');
+      // And meet-auth starts again on the restored directory.
+      expect((await fetch(`${await start()}/healthz`)).status).toBe(200);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+      await Promise.all(children.filter((child) => child.exitCode === null && child.signalCode === null).map((child) => once(child, 'exit')));
+      await rm(target, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("the agent's file routes", () => {
