@@ -13,6 +13,7 @@ import { bind, publishedEverywhere } from './jitsi-images.js';
 import { containerNames, containerPaths, paths, ports } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
 import type { BackupSecrets } from './secrets.js';
+import { ENVIRONMENT_NAME } from '../common/config.js';
 
 /** One agent meet-auth sends jobs to. */
 export interface AgentEndpoint {
@@ -60,7 +61,7 @@ export interface MeetAuthProps {
 
 /** meet-edge's backup environment, checked. */
 export function backupEnv(backup: EdgeBackupSettings): string[] {
-  if (!/^[a-z][a-z0-9-]{0,30}$/.test(backup.environment)) throw new Error(`backup environment "${backup.environment}" must be lower-case letters, digits and dashes`);
+  if (!ENVIRONMENT_NAME.test(backup.environment)) throw new Error(`backup environment "${backup.environment}" must be lower-case letters, digits and dashes`);
   if (!/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/.test(backup.endpoint)) throw new Error(`backup endpoint "${backup.endpoint}" must be an https origin such as https://object.eqiad1.wikimediacloud.org`);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(backup.region)) throw new Error(`backup region "${backup.region}" must be a region name such as "eqiad1"`);
   return [
