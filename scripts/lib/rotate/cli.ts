@@ -161,6 +161,10 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
           return planAcmeAccountRotation({ dataDir, accountDir: join(dataDir, 'acme'), directoryUrl, who, err: io.err });
         }
         case 'backup-key':
+          // Production's key is meet-edge's MEET_BACKUP_KEY: rotating a key file there would change nothing.
+          if (io.env.MEET_BACKUP_KEY) {
+            throw new UsageError('MEET_BACKUP_KEY is set (meet-edge has the key from TF_VAR_backup_key): there is no key file to rotate; put a new key in TF_VAR_backup_key of the secrets file, keep the old one for older archives, and deploy <env>-services');
+          }
           return planBackupKey({ dataDir, path: backupKeyPath(io.env), who });
       }
     }
