@@ -95,7 +95,7 @@ describe('delivery', () => {
     expect((await statusOf(h, request)).status).toBe('pending');
     const page = await (await h.get(`/status/${request}`)).text();
     expect(page).toContain('http-equiv="refresh"');
-    expect(page).toContain('created on 0 of 1 servers');
+    expect(page).toContain('created on 0 of 1 server so far');
     expect((await until(() => statusOf(h!, request), (s) => s.status !== 'pending')).status).toBe('created');
   });
 
