@@ -43,7 +43,10 @@ describe('backoffDelay', () => {
     expect(backoffDelay(20, config, () => 0.999999)).toBe(60_000);
     const samples = new Set(Array.from({ length: 50 }, () => backoffDelay(5, config, Math.random)));
     expect(samples.size).toBeGreaterThan(10);
-    for (const sample of samples) expect(sample).toBeGreaterThanOrEqual(8000), expect(sample).toBeLessThanOrEqual(16_000);
+    for (const sample of samples) {
+      expect(sample).toBeGreaterThanOrEqual(8000);
+      expect(sample).toBeLessThanOrEqual(16_000);
+    }
   });
 });
 

@@ -102,9 +102,9 @@ function resetRequest(username: string, password: string, options: { id?: string
   return signed(ACCOUNTS_PATHS.resetPassword, { username, sealedPassword }, { id });
 }
 
-async function send(app: App, request: Signed): Promise<{ status: number; body: any }> {
+async function send(app: App, request: Signed): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await app.request(request.path, request.init);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /** Opens an XMPP session and resolves `ended` when the server closes it. */
