@@ -13,7 +13,7 @@ function isFamily(family: Family): string {
 }
 
 /** Terraform expression (no `${}`): the list of addresses of `family` in the list expression `list`. */
-export function ofFamily(list: string, family: Family): string {
+function ofFamily(list: string, family: Family): string {
   return `[for ip in ${list} : ip if ${isFamily(family)}]`;
 }
 

@@ -49,7 +49,7 @@ export interface HostSetup {
   readonly files: readonly HostFile[];
 }
 
-export const SETUP_UNIT = 'meet-setup.service';
+const SETUP_UNIT = 'meet-setup.service';
 const SETUP_DONE = '/var/lib/meet/setup-done';
 /** Each host syncs its docker group from the deploy group this often (LDAP answers only after the first puppet runs). */
 const DOCKER_ACCESS_EVERY = '2min';
@@ -203,7 +203,7 @@ export function delimiterFor(content: string): string {
 }
 
 /** The shell program that writes the files (quoted here-documents: nothing in them is expanded) and starts setup. */
-export function bootstrapScript(setup: HostSetup): string {
+function bootstrapScript(setup: HostSetup): string {
   const lines = ['set -eu', 'umask 022'];
   for (const file of setup.files) {
     const dir = file.path.slice(0, file.path.lastIndexOf('/')) || '/';

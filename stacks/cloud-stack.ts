@@ -49,12 +49,12 @@ export function hostOutputNames(host: string): Record<AddressKind, string> {
 export const JVB_OUTPUTS = { privateIps: 'jvb_private_ips', publicIps: 'jvb_public_ips', ipv6s: 'jvb_ipv6s' } as const;
 
 /** The extra JVB hosts' names for a count: jvb-1 … jvb-N. */
-export function jvbHostNames(count: number): string[] {
+function jvbHostNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
 }
 
 /** The auth-scope postcondition: the credential's project must be the environment's. */
-export function projectGuard(project: string): { condition: string; errorMessage: string } {
+function projectGuard(project: string): { condition: string; errorMessage: string } {
   return {
     condition: `\${self.project_name == ${JSON.stringify(project)}}`,
     errorMessage: `the OpenStack credential belongs to project "\${self.project_name}", not to this environment's project ${JSON.stringify(project)}: source the credential of ${JSON.stringify(project)}`,

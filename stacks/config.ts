@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ConfigError, ENVIRONMENT_NAME, LOGGING_LEVELS, problemsOf } from '../common/config.js';
 
 /** Oldest Jitsi release with the rootless layout this deployment mounts (storage dirs, web on 8000/8443). */
-export const MIN_JITSI_RELEASE = { build: 11146, patch: 2 } as const;
+const MIN_JITSI_RELEASE = { build: 11146, patch: 2 } as const;
 const JITSI_TAG = /^stable-(\d+)(?:-(\d+))?$/;
 
 /** Why a Jitsi image tag is unacceptable, or undefined when it is a pinned release ≥ MIN_JITSI_RELEASE. */
@@ -33,7 +33,7 @@ export function isCidr(value: string): boolean {
 }
 
 /** Cloud VPS's flat network, under its old and its new name (cloud-wmcs-cookbooks 50625e8 renamed it). */
-export const LEGACY_NETWORKS: readonly string[] = ['lan-flat-cloudinstances2b', 'VLAN/legacy'];
+const LEGACY_NETWORKS: readonly string[] = ['lan-flat-cloudinstances2b', 'VLAN/legacy'];
 
 /** A Linux account name as Cloud VPS's LDAP shell names are. */
 export const SHELL_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -48,7 +48,7 @@ const cidr = z.string().refine(isCidr, 'must be an IPv4 or IPv6 CIDR such as 172
  * The widest admin (ssh) ranges: Cloud VPS's internal ranges where the bastions are and will be are
  * 172.16.0.0/17 and 2a02:ec80:a000::/56; anything wider reaches beyond the cloud.
  */
-export const WIDEST_ADMIN_PREFIX = { 4: 17, 6: 56 } as const;
+const WIDEST_ADMIN_PREFIX = { 4: 17, 6: 56 } as const;
 const adminCidr = cidr.superRefine((value, ctx) => {
   if (!isCidr(value)) return;
   const [address, bits] = value.split('/') as [string, string];
@@ -102,7 +102,7 @@ const backup = z.strictObject({
 });
 
 
-export const environmentSchema = z.strictObject({
+const environmentSchema = z.strictObject({
   /** Environment name; the stacks are `<name>-cloud` and `<name>-services`. */
   name: z.string().regex(ENVIRONMENT_NAME, 'must be lower-case letters, digits and dashes, starting with a letter'),
   openstack: z.strictObject({

@@ -5,7 +5,7 @@
  */
 import { Fn, Token, Tokenization } from 'cdktf';
 
-export function functionSafe(value: string): string {
+function functionSafe(value: string): string {
   const fragments = Tokenization.reverseString(value);
   if (fragments.tokens.length === 0 || fragments.length === 1) return value;
   const flatten = (part: unknown): unknown[] => (Array.isArray(part) ? part : [part]);

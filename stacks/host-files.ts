@@ -256,7 +256,7 @@ function certRenewal(container: string, after: readonly (readonly string[])[] = 
  * place, which fires this path unit (systemd.path: PathChanged= also triggers on a file moved into place), and the
  * reload script hands it to jitsi-web. Skipped while jitsi-web does not run: it copies the certificate when it starts.
  */
-export const WEB_CERT_TRIGGER: PathTrigger = {
+const WEB_CERT_TRIGGER: PathTrigger = {
   name: 'meet-web-certificate',
   description: 'Wikimedia Meet: hand a new certificate to jitsi-web',
   watch: `${paths.certs}/cert.crt`,

@@ -40,9 +40,9 @@ export interface MeetHostProps {
 export const INSTANCE_IGNORE_CHANGES = ['image_id'] as const;
 
 /** Nova's limit on the base64-encoded user data, in bytes. */
-export const NOVA_USER_DATA_LIMIT = 65_535;
+const NOVA_USER_DATA_LIMIT = 65_535;
 
-export const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** The checks every host gets, with messages naming the bad value. */
 export function checkHostProps(props: MeetHostProps): void {

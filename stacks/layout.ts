@@ -7,8 +7,8 @@ import { DEFAULTS } from '../common/config.js';
 /** Jitsi's rootless images run as this uid/gid and refuse to start when their storage is not writable by it. */
 export const CONTAINER_UID = 1000;
 
-export const JITSI_ROOT = '/srv/jitsi';
-export const MEET_ROOT = '/srv/meet';
+const JITSI_ROOT = '/srv/jitsi';
+const MEET_ROOT = '/srv/meet';
 /**
  * Where a stateful host's Cinder volume is mounted (jitsi, meet-auth): everything that must outlive the instance
  * lives below it (Prosody's accounts, the agent's inbox and ACME account, meet-auth's registry, the certificates).

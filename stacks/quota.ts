@@ -16,7 +16,7 @@ export interface QuotaNeed {
 }
 
 /** A new Cloud VPS project's quota (its Cinder quota is not in those templates: ask for the volumes too). */
-export const NEW_PROJECT_QUOTA = { instances: 8, vcpus: 8, ramGiB: 16, floatingIps: 0 } as const;
+const NEW_PROJECT_QUOTA = { instances: 8, vcpus: 8, ramGiB: 16, floatingIps: 0 } as const;
 const LABELS: Record<keyof typeof NEW_PROJECT_QUOTA, string> = { instances: 'instances', vcpus: 'vCPU', ramGiB: 'RAM', floatingIps: 'floating IPs' };
 
 const FLAVOR = /(?:^|\.)cores(\d+)\.ram(\d+)(?:\.|$)/;

@@ -20,7 +20,7 @@ export interface ServiceSecrets {
 }
 
 /** Variable names, which are also the TF_VAR_<name> names in the secrets file. */
-export const SECRET_VARIABLES = {
+const SECRET_VARIABLES = {
   jicofoAuthPassword: 'jicofo_auth_password',
   jvbAuthPassword: 'jvb_auth_password',
   agentSigningSecrets: 'agent_signing_secrets',

@@ -12,8 +12,6 @@ import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { sealingPublicKeyOf } from '../shared/sealing.js';
 import { parseSigningSecrets } from '../shared/signing.js';
 
-export type ProsodyMode = 'socket' | 'prosodyctl';
-
 export interface AgentConfig {
   readonly dataDir: string;
   /** `$MEET_DATA_DIR/agent.sqlite` */
@@ -43,7 +41,7 @@ export interface AgentConfig {
  * The same guard as meet-auth's, sized for the agent's heap (--max-old-space-size=64) and its one client: meet-auth
  * keeps up to 128 deliveries in flight per agent (dispatcher maxInFlightPerAgent), each a body of up to 72 KiB.
  */
-export const AGENT_CONNECTION_LIMITS: ConnectionLimits = {
+const AGENT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 512,
   maxConnectionsPerAddress: 256,
   pressureConnections: 384,

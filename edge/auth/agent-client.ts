@@ -26,7 +26,7 @@ export class AgentTimeoutError extends Error {}
 const MAX_REPLY_BYTES = 64 * 1024;
 
 /** Sends on the calling thread (what the worker thread runs; also usable directly). */
-export class DirectAgentClient {
+class DirectAgentClient {
   readonly #http: HttpAgent;
   readonly #https: HttpsAgent;
 

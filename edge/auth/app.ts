@@ -97,5 +97,3 @@ export function createApp(deps: AppDeps) {
 
   return app;
 }
-
-export type AuthApp = ReturnType<typeof createApp>;

@@ -83,7 +83,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
  * it needs until 768 are open in all; only then is it held to 128, the rest waiting in its accept queue. Few bodies
  * are ever unfinished at once (a form's small body comes with its headers); in all, within the heap.
  */
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 1024,
   maxConnectionsPerAddress: 128,
   pressureConnections: 768,

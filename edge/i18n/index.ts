@@ -12,7 +12,6 @@ import de from './de.json' with { type: 'json' };
 import en from './en.json' with { type: 'json' };
 
 export type MessageKey = Exclude<keyof typeof en, '@metadata'>;
-export type Messages = Record<MessageKey, string>;
 
 export const LANGUAGES = {
   en: { name: 'English', dir: 'ltr', messages: en },
@@ -21,12 +20,12 @@ export const LANGUAGES = {
 } as const satisfies Record<string, { name: string; dir: 'ltr' | 'rtl'; messages: Record<string, unknown> }>;
 
 export type Lang = keyof typeof LANGUAGES;
-export const DEFAULT_LANG: Lang = 'en';
+const DEFAULT_LANG: Lang = 'en';
 
 const isLang = (tag: string): tag is Lang => Object.hasOwn(LANGUAGES, tag);
 
 /** The supported language a BCP 47 tag asks for: itself, or its primary subtag (de-AT → de); null when none. */
-export function supportedLanguage(tag: string | undefined): Lang | null {
+function supportedLanguage(tag: string | undefined): Lang | null {
   const lower = (tag ?? '').trim().toLowerCase();
   if (!/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/.test(lower)) return null;
   if (isLang(lower)) return lower;
@@ -74,7 +73,7 @@ function bananaOf(lang: Lang): Banana {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 function isHtml(value: Param): value is HtmlEscapedString {
   if (value instanceof Promise) throw new TypeError('a message parameter must be synchronous markup');
   return typeof value === 'object' && value !== null && (value as { isEscaped?: boolean }).isEscaped === true;

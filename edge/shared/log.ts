@@ -21,7 +21,7 @@ const SECRET_KEYS = [
 ];
 
 /** Redaction paths: each secret key at the top level and one or two levels down. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((key) => `*.${key}`),
   ...SECRET_KEYS.map((key) => `*.*.${key}`),

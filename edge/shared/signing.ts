@@ -10,7 +10,7 @@ export const SIGNATURE_HEADER = 'webhook-signature';
 export const ID_HEADER = 'webhook-id';
 export const TIMESTAMP_HEADER = 'webhook-timestamp';
 /** How far a request's timestamp may be from the receiver's clock. */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 const SECRET_PREFIX = 'whsec_';
 const MIN_SECRET_BYTES = 32;

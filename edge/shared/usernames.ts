@@ -14,7 +14,7 @@ export const USERNAME_MAX_CHARS = 64;
  */
 const MAX_ENCODED_BYTES = 250;
 
-export const USERNAME_RULES =
+const USERNAME_RULES =
   'Usernames use letters and digits of any script, plus ".", "_" and "-", start and end with a letter or digit, ' +
   `and are 1 to ${USERNAME_MAX_CHARS} characters long.`;
 

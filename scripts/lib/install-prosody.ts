@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { $, which } from 'zx';
 import { PROSODY_INSTALL_HINT } from './local-prosody.js';
 
-export async function prosodyInstalled(binary = 'prosody'): Promise<boolean> {
+async function prosodyInstalled(binary = 'prosody'): Promise<boolean> {
   return (await which(binary, { nothrow: true })) !== null;
 }
 

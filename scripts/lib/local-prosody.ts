@@ -17,7 +17,7 @@ export const PROSODY_INSTALL_HINT =
   '  apt-get update && apt-get install -y -t bookworm-backports prosody\n' +
   '  systemctl disable --now prosody   # the local stack runs its own Prosody';
 
-export class ProsodyMissingError extends Error {
+class ProsodyMissingError extends Error {
   constructor(binary: string) {
     super(`cannot find the Prosody executable "${binary}". ${PROSODY_INSTALL_HINT}`);
   }

@@ -18,7 +18,7 @@ import { AUTH_DOMAIN, ensureServicePasswords, removeStackPid, SERVICE_ACCOUNTS, 
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';
 import { DEFAULTS } from '../../common/config.js';
 
-export const LOCAL_HOST = '127.0.0.1';
+const LOCAL_HOST = '127.0.0.1';
 export const AGENT_NAME = 'local';
 
 /** What the local agent's and meet-auth's environments are made from. */

@@ -20,7 +20,7 @@ export interface LocalProsodyConfigOptions {
 }
 
 /** Lua string literal for a path or name: every byte a decimal escape, so no value can break the config. */
-export function luaString(value: string): string {
+function luaString(value: string): string {
   return `"${[...Buffer.from(value, 'utf8')].map((byte) => `\\${byte}`).join('')}"`;
 }
 

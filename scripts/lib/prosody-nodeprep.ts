@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export const PROSODY_LIB = process.env.MEET_PROSODY_LIB ?? '/usr/lib/prosody';
-export const PROSODY_LUA = process.env.MEET_PROSODY_LUA ?? 'lua5.4';
+const PROSODY_LUA = process.env.MEET_PROSODY_LUA ?? 'lua5.4';
 
 /** Loads Prosody's encodings module; `np` is nodeprep. Every code point but the surrogates, in order. */
 const PRELUDE = `
@@ -26,7 +26,7 @@ local function each(f) for cp = 0, 0x10FFFF do if cp < 0xD800 or cp > 0xDFFF the
  * unassigned in Unicode 3.2); for a code point that prepares to itself, "L cp" when it counts as left-to-right in
  * the bidi rule (between two Hebrew letters it is refused) and "A cp" as right-to-left (after "a" it is refused).
  */
-export const PROBE_LUA = `${PRELUDE}
+const PROBE_LUA = `${PRELUDE}
 local alef = "\\u{5D0}"
 each(function(cp, s)
   local r, strict = np(s), np(s, true)
@@ -132,7 +132,7 @@ export async function probeNodeprep(): Promise<NodeprepTable> {
 }
 
 /** Sorted code points as "start-end" ranges in hex, joined by commas (what edge/shared/nodeprep-table.json holds). */
-export function rangesOf(codePoints: readonly number[]): string {
+function rangesOf(codePoints: readonly number[]): string {
   const parts: string[] = [];
   // Surrogates are never probed: a run may span them (nothing can ever look them up from valid text).
   const adjacent = (a: number, b: number) => b === a + 1 || (a === 0xd7ff && b === 0xe000);

@@ -49,7 +49,7 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-export function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshUser?: string): string {
+function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshUser?: string): string {
   const lines = [
     `# Wikimedia Meet secrets for the "${environment}" environment. Mode 0600; never commit, never paste.`,
     `# Use: set -a; . <this file>; set +a; npx cdktf deploy ${environment}-cloud ${environment}-services`,

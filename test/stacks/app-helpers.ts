@@ -8,7 +8,7 @@ import type { EnvironmentConfig } from '../../stacks/config.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import type { TfJson } from './helpers.js';
 
-export const SOURCE_HASH = '0123456789abcdef'.repeat(4);
+const SOURCE_HASH = '0123456789abcdef'.repeat(4);
 
 export function synthTo(outdir: string, envs: readonly EnvironmentConfig[]): void {
   const app = new App({ outdir });

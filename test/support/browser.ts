@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -63,7 +63,7 @@ export async function seriousViolations(page: Page, withScripts?: BrowserContext
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
 
-export const SCREENSHOT_DIR = join(new URL('../../', import.meta.url).pathname, 'test-results', 'screenshots');
+const SCREENSHOT_DIR = join(new URL('../../', import.meta.url).pathname, 'test-results', 'screenshots');
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });

@@ -26,12 +26,6 @@ export function signedInit(keys: readonly Buffer[], job: JobRequest, now = new D
   };
 }
 
-/** POSTs a signed job to a running agent and returns its HTTP status and JSON answer. */
-export async function sendJob(agentUrl: string, keys: readonly Buffer[], job: JobRequest): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${agentUrl}/jobs`, signedInit(keys, job));
-  return { status: response.status, body: await response.json() };
-}
-
 /** A delivery of several jobs in one signed request, as meet-auth's dispatcher sends them. */
 export function signedDeliveryInit(keys: readonly Buffer[], jobs: readonly JobRequest[], deliveryId = `delivery-${randomUUID()}`): RequestInit {
   const body = JSON.stringify({ jobs: jobs.map((job) => JSON.parse(job.body)) });

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
 
-export const PEBBLE = '/usr/bin/pebble';
-export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
+const PEBBLE = '/usr/bin/pebble';
+const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
 
 export interface TestPebble {
   /** The ACME directory URL (MEET_ACME_DIRECTORY). */

@@ -15,7 +15,7 @@ import { listRegistry, recordAccountDeleted, recordPasswordReset, registryEntry,
 import { deleteAccount, listAccounts, resetPassword, type AgentAnswer } from './agent-calls.js';
 import { formatTime, openStore, parseCliArgs, printTable, processIo, UsageError, type CliIo } from './io.js';
 
-export const ACCOUNTS_USAGE = `usage: npm run accounts -- <command>
+const ACCOUNTS_USAGE = `usage: npm run accounts -- <command>
 
 commands:
   list [--json]             every account: meet-auth's registry (request status, when, which ticketmaster invited

@@ -3,7 +3,7 @@ import { isBlank } from '../../../common/config.js';
 import { addTicketmaster, DEFAULT_BCRYPT_COST, listTicketmasters, revokeTicketmaster } from '../store/ticketmasters.js';
 import { formatTime, openStore, parseCliArgs, printTable, runCli, UsageError, type CliIo } from './io.js';
 
-export const TICKETMASTER_USAGE = `usage: npm run ticketmaster -- <command>
+const TICKETMASTER_USAGE = `usage: npm run ticketmaster -- <command>
 
 commands:
   add <name>      add a ticketmaster; prints their token alone on the last line of stdout (shown only once)

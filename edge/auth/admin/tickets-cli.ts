@@ -4,7 +4,7 @@ import { listJobs, retryDeadJob } from '../store/outbox.js';
 import { listTickets, revokeTicket } from '../store/tickets.js';
 import { formatTime, openStore, parseCliArgs, printTable, runCli, UsageError, type CliIo } from './io.js';
 
-export const TICKETS_USAGE = `usage: npm run tickets -- <command>
+const TICKETS_USAGE = `usage: npm run tickets -- <command>
 
 commands:
   list [--all] [--json]         tickets that can still be used (--all: also used, expired and revoked),

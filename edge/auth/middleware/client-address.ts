@@ -13,8 +13,6 @@ export type RemoteAddressResolver = (c: Context<AuthEnv>) => string | undefined;
 /** The socket peer under @hono/node-server. */
 export const socketPeer: RemoteAddressResolver = (c) => c.env?.incoming?.socket?.remoteAddress;
 
-export { normaliseAddress };
-
 /** The client behind `peer`: itself, or when it is a trusted proxy the right-most untrusted X-Forwarded-For hop. */
 export function clientOf(peer: string, forwardedFor: string | undefined, trusted: ReadonlySet<string>): string {
   const from = normaliseAddress(peer);

@@ -14,7 +14,7 @@ export interface AccountPageState {
 }
 
 /** The element ids of each form's fields (both forms have a `user` and a `password`). */
-export const ACCOUNT_FIELD_IDS: Record<AccountForm, Record<string, string>> = {
+const ACCOUNT_FIELD_IDS: Record<AccountForm, Record<string, string>> = {
   password: { user: 'pw-user', password: 'pw-password', new_password: 'new_password' },
   delete: { user: 'del-user', password: 'del-password', confirm: 'confirm' },
 };

@@ -8,7 +8,7 @@ import type { I18n } from '../../i18n/index.js';
 import { DEFAULT_TICKET_HOURS, MAX_TICKET_USES, type TicketListing } from '../store/tickets.js';
 import { errorSummary, field, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
 
-export const EXPIRY_CHOICES: readonly number[] = [1, 24, DEFAULT_TICKET_HOURS, 30 * 24];
+const EXPIRY_CHOICES: readonly number[] = [1, 24, DEFAULT_TICKET_HOURS, 30 * 24];
 
 export interface GenerateFormState {
   readonly error?: FormError;

@@ -38,7 +38,7 @@ export function openDatabase(dataDir: string): Db {
  * Gives every reserved name without one its skeleton (names reserved before the column existed). Of two old names
  * that look alike the first keeps it and the other stays NULL: both exist already, only new lookalikes are refused.
  */
-export function backfillSkeletons(db: Db): void {
+function backfillSkeletons(db: Db): void {
   const missing = db.prepare('SELECT username FROM usernames WHERE skeleton IS NULL ORDER BY reserved_at').all() as { username: string }[];
   if (missing.length === 0) return;
   const fill = db.prepare('UPDATE OR IGNORE usernames SET skeleton = ? WHERE username = ?');
@@ -52,7 +52,7 @@ export function backfillSkeletons(db: Db): void {
  * connection instead of once per call is what keeps a redemption cheap. None of our statements use
  * iterate(), pluck() or raw(), so one shared instance per SQL text is safe.
  */
-export function cachePreparedStatements(db: Db): Db {
+function cachePreparedStatements(db: Db): Db {
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, Database.Statement>();
   db.prepare = ((sql: string) => {
@@ -70,7 +70,7 @@ export function cachePreparedStatements(db: Db): Db {
  * The rate limiter's counters live in their own file: they change on every failed attempt, are not account
  * state (a restart may lose them), and on disk their memory stays bounded however many addresses flood us.
  */
-export const LIMITS_DB_FILE = 'rate-limits.sqlite';
+const LIMITS_DB_FILE = 'rate-limits.sqlite';
 
 export function openLimitsDatabase(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -126,7 +126,7 @@ export function listJobs(db: Db, filter: { status?: JobStatus } = {}): JobListin
   return rows.map((row) => ({ ...row, retryable: row.retryable === 1 }));
 }
 
-export class RetryError extends Error {}
+class RetryError extends Error {}
 
 /**
  * Puts a dead job back in the queue. When that leaves its request with no dead or conflicting server, the

@@ -7,7 +7,7 @@ import type { Db } from './db.js';
 import type { TicketListing } from './tickets.js';
 
 /** How far back the page lists tickets that can no longer be used. */
-export const OWN_TICKETS_DAYS = 30;
+const OWN_TICKETS_DAYS = 30;
 /** The most tickets the list shows (newest first); keeps the page within its weight budget. */
 export const MAX_OWN_TICKETS = 100;
 

@@ -29,7 +29,7 @@ export interface TicketmasterSummary extends Ticketmaster {
 
 export class TicketmasterError extends Error {}
 
-export function checkTicketmasterName(name: string): string {
+function checkTicketmasterName(name: string): string {
   const trimmed = name.trim();
   if (!NAME_SHAPE.test(trimmed)) {
     throw new TicketmasterError('A ticketmaster name is 1 to 64 letters, digits, spaces or ". _ @ -", starting with a letter or digit.');

@@ -36,7 +36,7 @@ export interface MintedTicket {
   readonly usesAllowed: number;
 }
 
-export function hashVerifier(verifier: string): Buffer {
+function hashVerifier(verifier: string): Buffer {
   return createHash('sha256').update(verifier, 'utf8').digest();
 }
 

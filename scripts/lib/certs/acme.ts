@@ -45,7 +45,7 @@ export interface ObtainedCertificate {
 }
 
 /** The ACME account key: made once (ECDSA P-256, mode 0600 in a 0700 directory) and then always reused. */
-export async function loadOrCreateAccountKey(accountDir: string, progress: (line: string) => void): Promise<string> {
+async function loadOrCreateAccountKey(accountDir: string, progress: (line: string) => void): Promise<string> {
   const path = join(accountDir, ACCOUNT_KEY_FILE);
   const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;

@@ -3,7 +3,7 @@ import { parseCliArgs, UsageError } from '../../../edge/shared/cli.js';
 import { certificateStatus, clearLeftovers, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
 import { ConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
 
-export const CERTS_USAGE = `usage: npm run certs -- <command> [options]
+const CERTS_USAGE = `usage: npm run certs -- <command> [options]
 
 commands:
   issue [--force]  obtain a certificate now, unless a fresh one that covers the names exists (--force: even then)

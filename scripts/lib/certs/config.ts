@@ -50,7 +50,7 @@ export { ConfigError };
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** Why `name` cannot be on a certificate obtained with HTTP-01, or null when it can. */
-export function domainProblem(name: string): string | null {
+function domainProblem(name: string): string | null {
   if (name.startsWith('*.')) return `"${name}" is a wildcard name: HTTP-01 cannot prove those (it needs DNS-01)`;
   if (isIP(name) !== 0) return `"${name}" is an IP address, not a DNS name`;
   const labels = name.split('.');

@@ -51,7 +51,7 @@ async function writeTemp(path: string, data: string | Buffer, mode: number): Pro
 }
 
 /** fsync a directory, so renames in it survive a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

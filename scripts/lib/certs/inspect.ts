@@ -36,7 +36,7 @@ export interface RenewalDecision {
 }
 
 /** Splits a PEM bundle into its certificates. */
-export function splitPemCertificates(pem: string): string[] {
+function splitPemCertificates(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 

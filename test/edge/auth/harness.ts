@@ -18,7 +18,7 @@ import { createLogger } from '../../../edge/shared/log.js';
 import { startAgentDouble, type AgentDouble, type Behaviour } from './agent-double.js';
 
 export const ORIGIN = 'http://meet-auth.test';
-export const TEST_BCRYPT_COST = 4;
+const TEST_BCRYPT_COST = 4;
 
 export interface HarnessOptions {
   readonly agents?: readonly { name: string; behave?: Behaviour }[];

@@ -19,7 +19,7 @@ interface JsiiProperty { name: string; optional?: boolean; type: JsiiTypeRef; do
 interface JsiiType { kind: string; base?: string; properties?: JsiiProperty[]; docs?: { summary?: string }; initializer?: { parameters?: Array<{ type: JsiiTypeRef }> } }
 interface JsiiAssembly { types: Record<string, JsiiType> }
 
-export const DOCKER_PROVIDER_FQPN = 'registry.terraform.io/kreuzwerker/docker';
+const DOCKER_PROVIDER_FQPN = 'registry.terraform.io/kreuzwerker/docker';
 
 function loadAssembly(): JsiiAssembly {
   const require = createRequire(import.meta.url);
