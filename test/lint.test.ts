@@ -1,0 +1,76 @@
+// The boundary rules in eslint.config.js actually fire: each forbidden import, linted at a path inside the tree it
+// guards, is reported by its rule, and an allowed import beside it is not (a rule that cannot fail proves nothing).
+import { ESLint } from 'eslint';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const configFile = join(root, 'eslint.config.js');
+const eslint = new ESLint({ cwd: root, overrideConfigFile: configFile });
+
+/** The rule ids and messages ESLint reports for `code` as if it were the file at `path` (relative to the root). */
+async function problems(path: string, code: string) {
+  const [result] = await eslint.lintText(code, { filePath: join(root, path) });
+  return result!.messages.map(({ ruleId, message }) => ({ ruleId, message }));
+}
+
+const restricted = (message: RegExp) => [{ ruleId: 'no-restricted-imports', message: expect.stringMatching(message) }];
+
+describe('boundary rules', () => {
+  it.each([
+    ['edge/auth/x.ts', "import { createApp } from '../agent/app.js';\nvoid createApp;\n", /meet-auth never imports the agent/],
+    ['edge/auth/routes/x.ts', "import type { AgentConfig } from '../../agent/config.js';\nexport type X = AgentConfig;\n", /meet-auth never imports the agent/],
+    ['edge/agent/x.ts', "import { createApp } from '../auth/app.js';\nvoid createApp;\n", /agent never imports meet-auth/],
+    ['edge/shared/x.ts', "import { App } from 'cdktf';\nvoid App;\n", /no CDKTF toolchain/],
+    ['edge/auth/x.ts', "import { Construct } from 'constructs';\nvoid Construct;\n", /no CDKTF toolchain/],
+    ['stacks/x.ts', "import { createApp } from '../edge/auth/app.js';\nvoid createApp;\n", /never edge runtime code/],
+    ['scripts/x.mts', "import { freePort } from '../test/support/ports.js';\nvoid freePort;\n", /Only tests import test code/],
+    ['scripts/bench/x.mts', "import { freePort } from '../../test/support/ports.js';\nvoid freePort;\n", /Only tests import test code/],
+    ['edge/agent/x.ts', "import { freePort } from '../../test/support/ports.js';\nvoid freePort;\n", /Only tests import test code/],
+    ['common/x.ts', "import { createApp } from '../edge/auth/app.js';\nvoid createApp;\n", /common\/ is shared/],
+  ])('%s: the forbidden import is reported', async (path, code, message) => {
+    expect(await problems(path, code)).toEqual(restricted(message));
+  });
+
+  it.each([
+    ['edge/auth/x.ts', "import { signRequest } from '../shared/signing.js';\nvoid signRequest;\n"],
+    ['edge/agent/x.ts', "import { LANGUAGES } from '../i18n/index.js';\nvoid LANGUAGES;\n"],
+    ['stacks/x.ts', "import { App } from 'cdktf';\nvoid App;\n"],
+    ['scripts/x.mts', "import { parseArgs } from 'node:util';\nvoid parseArgs;\n"],
+    ['test/x.test.ts', "import { freePort } from './support/ports.js';\nimport { createApp } from '../edge/auth/app.js';\nvoid freePort;\nvoid createApp;\n"],
+  ])('%s: an allowed import is not reported', async (path, code) => {
+    expect(await problems(path, code)).toEqual([]);
+  });
+});
+
+describe('import cycles', () => {
+  // no-cycle follows imports on disk, so the two modules are real files (in a scratch tree with its own tsconfig).
+  const scratch = mkdtempSync(join(tmpdir(), 'meet-lint-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(scratch, path)), { recursive: true });
+    writeFileSync(join(scratch, path), text);
+  };
+  write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler' }, include: ['**/*'] }));
+  write('edge/shared/a.ts', "import { b } from './b.js';\nexport const a = (): number => b() + 1;\n");
+  write('edge/shared/b.ts', "import { a } from './a.js';\nexport const b = (): number => (a.length > 0 ? 1 : 0);\n");
+  write('edge/shared/c.ts', "import { d } from './d.js';\nexport const c = (): number => d + 1;\n");
+  write('edge/shared/d.ts', 'export const d = 1;\n');
+
+  it('a two-module cycle is reported in both modules, and a one-way import is not', async () => {
+    const scratchLint = new ESLint({ cwd: scratch, overrideConfigFile: configFile });
+    const results = await scratchLint.lintFiles(['edge/shared/*.ts']);
+    const rules = Object.fromEntries(
+      results.map((r) => [r.filePath.slice(scratch.length + 1), r.messages.map((m) => `${m.ruleId}: ${m.message}`)]),
+    );
+    expect(rules).toEqual({
+      'edge/shared/a.ts': [expect.stringMatching(/^import-x\/no-cycle: Dependency cycle detected/)],
+      'edge/shared/b.ts': [expect.stringMatching(/^import-x\/no-cycle: Dependency cycle detected/)],
+      'edge/shared/c.ts': [],
+      'edge/shared/d.ts': [],
+    });
+  });
+});
