@@ -122,6 +122,34 @@ describe('docs: environment variable tables', () => {
   });
 });
 
+describe('comments stand alone', () => {
+  // Documents that live outside this repository (a session's notes, design and reference files, issue numbers).
+  const OUTSIDE = [
+    /ARCHITECTURE\.md/,
+    /\/work\//,
+    /\bshared\/(design|reference|seed)\b/,
+    /\bissues? (show )?#?\d+\b/i,
+    /\b(accounts-and-invites|prosody-measured|jitsi-docker|cloud-vps|style-anchors)\.md\b/,
+  ];
+
+  it('no source, script or test refers to a document outside the repository', () => {
+    const self = relative(ROOT, import.meta.filename);
+    const hits = [...SOURCE_DIRS, 'test']
+      .flatMap((dir) => sourceFiles(join(ROOT, dir)))
+      .filter((file) => relative(ROOT, file) !== self)
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, index) =>
+            OUTSIDE.some((pattern) => pattern.test(line))
+              ? [`${relative(ROOT, file)}:${index + 1}: ${line.trim()}`]
+              : [],
+          ),
+      );
+    expect(hits).toEqual([]);
+  });
+});
+
 describe('README', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 

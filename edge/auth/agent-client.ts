@@ -1,13 +1,7 @@
 /**
  * POSTs one signed job to an agent over node:http(s) with keep-alive, and returns its status and parsed JSON.
- * Not fetch: under a burst, building WHATWG Request/Response/Headers objects and web streams per job cost more
- * CPU than everything else the dispatcher does for it. One delivery (one or more jobs) per request.
- *
- * The requests run on a worker thread of their own (its own event loop). Why: under a burst meet-auth's main
- * thread handles a thousand waiting /create requests in one turn of its event loop (seconds of CPU); a job sent
- * from there waits for that turn to end before its new connection completes and its bytes leave, so the agent
- * sat idle through the whole burst of redemptions (measured: jobs sent at 0-0.8 s reached the agent at 2-2.3 s).
- * From the worker thread they leave at once, and the agent works while meet-auth is still taking redemptions.
+ * One delivery (one or more jobs) per request. Not fetch, and on a worker thread of its own, so that jobs leave
+ * while the main thread is busy with a burst of redemptions (docs/decisions/dispatcher-transport.md).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

@@ -78,10 +78,8 @@ export const DEFAULT_DISPATCH: DispatchConfig = {
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
- * Sized for the production heap (--max-old-space-size=96, see npm run bench -- edge): an open connection costs a
- * few KB, a request waiting for its body a few more. One address (a conference behind one NAT) may open as many as
- * it needs until 768 are open in all; only then is it held to 128, the rest waiting in its accept queue. Few bodies
- * are ever unfinished at once (a form's small body comes with its headers); in all, within the heap.
+ * Sized for the production heap (docs/decisions/connection-limits.md). One address (a conference behind one NAT)
+ * may open as many as it needs until 768 are open in all; only then is it held to 128, the rest queued.
  */
 const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 1024,

@@ -1,7 +1,7 @@
 /**
  * What one client address, and everyone together, may hold open on a service's HTTP listener, so that a flood of
- * connections or of half-sent requests cannot exhaust the heap (each request handed to the app costs ~25 KB while
- * it waits for its body), while a room of people behind one NAT can still all come in at once.
+ * connections or of half-sent requests cannot exhaust the heap, while a room of people behind one NAT can still
+ * all come in at once. How the limits were sized: docs/decisions/connection-limits.md.
  *
  * - Connections: at most `maxConnections` in all. The per-address limit (`maxConnectionsPerAddress`, IPv6: per /64)
  *   bites only under pressure, once `pressureConnections` are open in all or once the address holds its full share

@@ -1,9 +1,7 @@
 /**
  * Group commit for SQLite (better-sqlite3): writes asked for in the same turn of the event loop run in one
  * transaction, each inside its own savepoint, so one that throws is undone alone and the others still commit.
- * Why: under a burst a server takes many requests per turn, and a commit each (WAL frames for every page the
- * write touched, plus an fsync where the connection is synchronous=FULL) costs more than the writes themselves;
- * pages shared by the batch (indexes, the same table's last leaf) are written once.
+ * Why: under a burst a commit per write costs more than the writes themselves (docs/decisions/batching.md).
  *
  * Each promise settles after the shared COMMIT has returned: whatever durability the connection promises holds
  * before the caller sees its result. If the COMMIT itself fails, every write of the batch fails with it.

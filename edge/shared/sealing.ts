@@ -22,8 +22,8 @@ const VERSION = 1;
 const KEY_ID_BYTES = 8;
 const INFO = Buffer.from('meet-auth seal v1');
 /**
- * X25519 key objects from their raw bytes (base64url), imported as JWK: on Node 20 (OpenSSL 3) an eighth of the
- * cost of DER. A private key needs no `x`: its public half is derived where it is needed (publicHalf).
+ * X25519 key objects from their raw bytes (base64url), imported as JWK, the cheapest import
+ * (docs/decisions/sealing-keys.md). A private key needs no `x`: its public half comes from publicHalf.
  */
 const x25519Public = (x: string) => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
 const x25519Private = (d: string) => createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: '' }, format: 'jwk' });
@@ -33,7 +33,7 @@ const BASE_POINT = x25519Public(Buffer.from([9, ...new Array<number>(31).fill(0)
 
 /**
  * The raw public half of a private key, as one Diffie-Hellman with the base point: no key generation job and no
- * key export, the pair that deadlocked meet-auth on Node 20 (see seal).
+ * key export, the pair that deadlocked meet-auth on Node 20 (docs/decisions/sealing-keys.md).
  */
 const publicHalf = (privateKey: KeyObject) => diffieHellman({ privateKey, publicKey: BASE_POINT });
 
@@ -72,9 +72,8 @@ interface OwnKey {
 }
 
 /**
- * Key objects, raw bytes and key ids per key string, built once: parsing a JWK, deriving a public key and hashing
- * it cost more than the Diffie-Hellman itself, and every seal/open used to redo them. Keyed by the exact key
- * string, so two keys never share an entry; bounded, as only a handful of keys (rotation) are ever live.
+ * Key objects, raw bytes and key ids per key string, built once (they cost more than the Diffie-Hellman). Keyed by
+ * the exact key string, so two keys never share an entry; bounded, as only a handful of keys are ever live.
  */
 const MAX_CACHED_KEYS = 64;
 const recipients = new Map<string, Recipient>();
@@ -121,10 +120,8 @@ function deriveKey(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buf
 /** Seals `plaintext` to `publicKey`; `context` (e.g. job id and username) must be given again to open it. */
 export function seal(publicKey: string, plaintext: string, context: string): string {
   const recipient = recipientOf(publicKey);
-  // The ephemeral key from 32 random bytes (X25519 clamps any 32 bytes), its public half as X25519(k, 9). Not
-  // generateKeyPairSync + export: on Node 20 that deadlocked meet-auth for good under a burst (gdb: ExportJWKEdKey
-  // holds the key's mutex while allocating, the GC it triggers destroys the KeyGenJob that made the key, and that
-  // destructor takes the same mutex). This way is also cheaper (~70 us against ~110 us with a DER export).
+  // The ephemeral key from 32 random bytes (X25519 clamps any 32 bytes), its public half as X25519(k, 9); not
+  // generateKeyPairSync + export, which deadlocked meet-auth on Node 20 (docs/decisions/sealing-keys.md).
   const ephemeral = x25519Private(randomBytes(32).toString('base64url'));
   const ephemeralRaw = publicHalf(ephemeral);
   const shared = diffieHellman({ privateKey: ephemeral, publicKey: recipient.key });

@@ -4,8 +4,8 @@
  * instead of an outage that lasts until someone looks. Nothing is lost by it: meet-auth and the agent keep every
  * request and job in SQLite and pick them up on start.
  *
- * Why: meet-auth once deadlocked for good inside node:crypto under a burst (a mutex taken twice by one thread;
- * see edge/shared/sealing.ts): alive, listening, answering nothing, deaf to SIGTERM.
+ * Why: meet-auth once deadlocked for good inside node:crypto under a burst, alive but answering nothing
+ * (docs/decisions/sealing-keys.md).
  *
  * The main thread stores the time into shared memory once a second (an unref'd timer: it keeps nothing alive);
  * the watchdog reads it. Its message goes straight to file descriptor 2: a worker's process.stderr is relayed by

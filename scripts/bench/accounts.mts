@@ -1,34 +1,6 @@
 /**
- * Benchmark of account creation through the whole path: real meet-auth + real agent + real Prosody 13
- * (as `npm start` runs them, but meet-auth and the agent each in their own node process with the production heap
- * flags, on free loopback ports in a temp dir; MEET_BENCH_ACCOUNTS_NODE_FLAGS adds flags such as --cpu-prof,
- * MEET_BENCH_ACCOUNTS_LOG_LEVEL / _LOG_DIR their logging; at `debug` each job's timeline is logged: meet-auth "ticket
- * redeemed", "jobs sent" (one delivery), "job delivery" (its outcome); the agent "jobs received" (durably stored),
- * "job claimed", "job stored in prosody", "jobs answered"). Goals (issue 4): create_p99_ms ≤ 50,
- * burst_all_created_ms ≤ 5000 for 1000 redemptions sent at once.
- *
- * - create_p50_ms / create_p99_ms: one redemption at a time, from `POST /create` until the account exists
- *   (the held answer says "created"; otherwise /status is polled). Each account is then proven by an XMPP
- *   login, outside the timing.
- * - burst_all_created_ms: BURST (1000) redemptions sent at once, as 1000 people would: each on a connection of its
- *   own, spread over BURST_ADDRESSES (10) loopback source addresses (127.0.1.x: rooms behind NATs, 100 each)
- *   (BURST_RUNS times, 3 by default: the median run's
- *   figures are reported, burst_all_created_runs_ms lists every run), until every account exists in Prosody
- *   (burst_all_created_in_prosody_ms: its file storage holds one file per account) and meet-auth has recorded
- *   every request as created (burst_all_confirmed_by_meet_auth_ms: what /status shows); both clocks are read
- *   locally, not by a thousand clients polling /status, which would load the very process being measured.
- *   burst_all_answered_ms: until every /create has answered (each holds up to MEET_HOLD_MS), and how many
- *   of those answers already said "created". All then proven by XMPP logins, outside the timing.
- * - burst_nat_*: NAT_BURST (200) redemptions sent at once from ONE source address (a room behind one NAT; the
- *   README promises they all get in), with the same clocks, once.
- * - baseline_prosodyctl_shell_p50_ms / p99: a synchronous `prosodyctl shell user create` per account (what a
- *   naive worker would run), against the same Prosody.
- * - burst_cpu_*_s: CPU seconds (user + system, all threads, from /proc/<pid>/stat) each process used during the
- *   burst: meet-auth and the agent run as their own node processes (as deployed), the bench client is this one.
- * - prosody_*: where Prosody's own time per account goes (user:create vs the single call that hashes in Prosody vs
- *   the call the agent makes now, which only stores credentials the agent computed, vs PBKDF2 alone).
- * - verify_admin_socket_p50_ms vs verify_xmpp_scram_login_p50_ms: the two ways to check an existing account's
- *   password; the worker uses the admin socket.
+ * `npm run bench -- accounts`: account creation through the whole path (real meet-auth, agent and Prosody 13, each
+ * its own process with the production flags). What each figure means: docs/development.md#bench-accounts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';

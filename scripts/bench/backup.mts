@@ -1,15 +1,6 @@
 /**
- * Benchmark of `npm run backup` and `npm run restore` for 10,000 accounts (MEET_BENCH_BACKUP_ACCOUNTS), on the
- * real local stack in a temp dir: the accounts exist in Prosody (whole SCRAM records, put there through the agent's
- * import route, outside the timing) and in meet-auth's database (a redeemed ticket, request, name, delivered job
- * and audit entry each). Goals (issue 11): backup ≤ 10 s, restore ≤ 60 s.
- *
- * - backup_s: `npm run backup -- --out DIR` in this process, while the stack runs (online copy, export through the
- *   agent, encryption, write); archive_bytes its size.
- * - restore_s: `npm run restore -- ARCHIVE` into a brand-new data directory (checks, files, a temporary stack,
- *   import through the agent, audit entry).
- * - restored_sample_logins_failed: XMPP logins of a sample of restored accounts with their old passwords, outside
- *   the timing (0 expected).
+ * `npm run bench -- backup`: backup and restore of 10,000 accounts (MEET_BENCH_BACKUP_ACCOUNTS) on the real local
+ * stack. What each figure means: docs/development.md#bench-backup.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';

@@ -1,24 +1,6 @@
 /**
- * Benchmark of meet-auth (the edge) as deployed: built with `npm run build` (first, so the measured code is the
- * working tree's) and run from dist/ with plain node and the production flags, as its own process so its resident
- * memory is measurable. Against the real agent, also from dist/ with its production flags in its own process, and a
- * real Prosody (falls back to a bench-local signed receiver when Prosody is not installed; the `agent` figure says
- * which). The `runtime` figure prints the exact edge command line measured.
- *
- * Phase 1: sustained redemptions, closed loop, CONCURRENCY clients, each /create held until the account exists.
- * Phase 2: legit redemptions (4 clients, own addresses, through the trusted proxy) during three attacks in turn,
- *          each with its legit success rate and p50/p99: (a) another address floods 500 bad tickets per second;
- *          (b) one address (127.0.0.2, a real socket peer) holds ATTACK_CONNECTIONS unfinished bodies; (c)
- *          ATTACK_CONNECTIONS slow-header connections from 100 addresses. Attackers reconnect a second after each
- *          close. `peak_rss_mb` is the edge's VmHWM over phases 1-2 (goal: 100 % legit success, p99 <= 500 ms,
- *          <= 120 MB).
- * Phase 3: BURST redemptions sent at once (the heap limits must leave room for them: no OOM, all answered 202).
- *
- * MEET_BENCH_EDGE_SECONDS / MEET_BENCH_FLOOD_SECONDS / MEET_BENCH_ATTACK_SECONDS / MEET_BENCH_ATTACK_CONNECTIONS /
- * MEET_BENCH_EDGE_BURST change the phases (10 s, 10 s, 10 s, 4000, 1000).
- * To compare: MEET_BENCH_EDGE_RUNTIME=tsx runs the edge from source under tsx instead; MEET_BENCH_EDGE_NODE_FLAGS
- * (space separated) replaces the edge's node flags; MEET_BENCH_EDGE_STDOUT=<file> keeps the edge's stdout (its log
- * lines, and e.g. --trace-gc output) in that file. MEET_BENCH_AGENT_NODE_FLAGS / MEET_BENCH_AGENT_STDOUT likewise.
+ * `npm run bench -- edge`: meet-auth as deployed (built, production flags) under sustained load, three attacks and a
+ * burst. What each phase and figure means: docs/development.md#bench-edge.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

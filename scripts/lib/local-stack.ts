@@ -1,5 +1,5 @@
 /**
- * The local stack of the contract, in one process: a throwaway Prosody (under `$MEET_DATA_DIR/prosody`), one
+ * The local stack (`npm start`), in one process: a throwaway Prosody (under `$MEET_DATA_DIR/prosody`), one
  * agent and meet-auth, all on 127.0.0.1, with the agent's keys generated on first start under
  * `$MEET_DATA_DIR/keys/`. `npm start`, the end-to-end tests and the benchmark all run this same stack.
  */

@@ -1,7 +1,7 @@
 /**
  * The configuration of a throwaway local Prosody: client connections only, on loopback, one VirtualHost,
  * internal_hashed accounts and the admin socket, everything (data, pidfile, log, socket) under one directory.
- * Used by `npm start`, the tests and the benchmark, so they all run the Prosody the contract describes.
+ * Used by `npm start`, the tests and the benchmark, so they all run the same Prosody set-up.
  */
 import { join } from 'node:path';
 import { DEFAULTS } from '../../common/config.js';

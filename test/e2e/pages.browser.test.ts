@@ -3,7 +3,7 @@
  * and in Arabic (right to left), with and without JavaScript (German without): a ticketmaster mints a ticket, a newcomer redeems it
  * (keyboard only), the status page turns to created and links to the meeting site, the account logs in over XMPP;
  * the owner changes the password (new login works, old fails) and deletes the account (login fails, the name is
- * free again); the ticketmaster lists and revokes tickets. Every error of the contract is checked next to its field,
+ * free again); the ticketmaster lists and revokes tickets. Every form error is checked next to its field,
  * in the page's language, focused. axe-core runs on every page (no serious or critical violation), and every page is
  * saved as a screenshot under test-results/screenshots/.
  */

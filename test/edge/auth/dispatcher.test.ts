@@ -126,7 +126,7 @@ describe('delivery', () => {
     h = await startHarness({ agents: [{ name: 'down', behave: () => (down ? { http: 503 } : { status: 'created' }) }], dispatch: { maxAttempts: 3 }, holdMs: 3000 });
     const ticket = await h.ticket();
     const { request, status } = (await (await h.post('/create', { user: 'outage', password: GOOD_PASSWORD, token: ticket })).json()) as { request: string; status: string };
-    // It failed while held (3 attempts within the hold): the answer says so (the contract's status values).
+    // It failed while held (3 attempts within the hold): the answer says so (`POST /create`'s documented status values).
     expect(status).toBe('failed');
     expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'down', status: 'dead' }] });
     const [dead] = listJobs(h.db, { status: 'dead' });

@@ -1,6 +1,6 @@
 /**
- * One test per row of the reference's feature table (accounts-and-invites.md §2g) where meet-auth must beat
- * every system listed: the original, Prosody mod_invites, Snikket, Synapse, Mastodon, Discourse, Authentik.
+ * One test per feature where meet-auth must beat every comparable invite system: the original,
+ * Prosody mod_invites, Snikket, Synapse, Mastodon, Discourse, Authentik.
  * Each test drives the real app and store; the detailed cases live in the other test files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
