@@ -33,9 +33,9 @@ export interface MeetHostProps {
  * What an instance never follows: `image_id`. WMCS publishes refreshed images under the same name, so the
  * most-recent lookup returns a new id, and the provider rebuilds a server whose image_id changes
  * (terraform-provider-openstack v3.4.0 resource_openstack_compute_instance_v2.go:1094-1141), wiping its disk.
- * A host gets a new image only when it is replaced on purpose (README). `user_data` stays followed: it is
- * ForceNew (:85-88), so it holds only what never changes in normal life (what changes is a host file:
- * stacks/host-files-step.ts), and the state lives on the volume.
+ * A host gets a new image only when it is replaced on purpose (docs/operations.md, "Replacing a host on
+ * purpose"). `user_data` stays followed: it is ForceNew (:85-88), so it holds only what never changes in normal
+ * life (what changes is a host file: stacks/host-files-step.ts), and the state lives on the volume.
  */
 export const INSTANCE_IGNORE_CHANGES = ['image_id'] as const;
 

@@ -1,7 +1,7 @@
 /**
  * The closed set of errors meet-auth answers with. Each code has one status; the message is written for the
  * person at the form. Anything else is an internal error: logged with its stack, answered with a generic 500.
- * JSON clients get `{ "error": <message>, "code": <code>, "field"?: <field> }` (README: "Errors").
+ * JSON clients get `{ "error": <message>, "code": <code>, "field"?: <field> }` (docs/architecture.md, "Errors").
  */
 export const ERROR_STATUS = {
   bad_request: 400,

@@ -1,5 +1,5 @@
 /**
- * A room full of people behind one NAT redeeming at once (README: "a valid ticket is never limited"): the whole
+ * A room full of people behind one NAT redeeming at once (docs/architecture.md: "a valid ticket is never limited"): the whole
  * path (real meet-auth, agent and Prosody 13, every account proven by an XMPP login), each person on a connection
  * of their own from the same source address, with meet-auth's connection guard in front.
  */
