@@ -1,13 +1,42 @@
-// Lint rules that keep the boundaries of docs/architecture.md: auth and agent never import each other, edge never
+// Lint rules that keep the boundaries of docs/architecture.md: auth and agent never import each other
+// (nor does edge/shared or edge/i18n import either), edge never
 // imports the CDKTF toolchain, stacks never import edge's runtime, nothing outside test/ imports test code, and no
 // import cycle anywhere.
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
-const toolchain = { group: ['cdktf', 'cdktf/*', 'constructs', '@cdktf/*'], message: 'edge/ is runtime code: no CDKTF toolchain.' };
-const testCode = { group: ['**/test/**', '../test/*', '../../test/*'], message: 'Only tests import test code.' };
+// Each boundary is a group of import patterns (static imports and export-from, checked by no-restricted-imports)
+// and the same boundary as a regular expression for dynamic import(), which no-restricted-imports does not see.
+const restrict = (boundaries) => ({
+  'no-restricted-imports': ['error', { patterns: boundaries.map(({ group, message }) => ({ group, message })) }],
+  'no-restricted-syntax': [
+    'error',
+    ...boundaries.map(({ dynamic, message }) => ({ selector: `ImportExpression[source.value=/${dynamic}/]`, message })),
+  ],
+});
+// Path separators in `dynamic` are written \u002F: a selector's regular expression cannot hold a literal slash.
+const cdktf = ['cdktf', 'cdktf/*', 'constructs', 'constructs/*', '@cdktf/*', '**/.gen/**'];
+const cdktfDynamic = '^(cdktf|constructs)(\\u002F|$)|^@cdktf\\u002F|(^|\\u002F)\\.gen\\u002F';
+const toolchain = {
+  group: [...cdktf, '**/stacks/**'],
+  dynamic: `${cdktfDynamic}|(^|\\u002F)stacks\\u002F`,
+  message: 'edge/ is runtime code: no CDKTF toolchain (cdktf, constructs, .gen/ bindings, stacks/).',
+};
+const testCode = { group: ['**/test/**', '../test/*', '../../test/*'], dynamic: '(^|\\u002F)test\\u002F', message: 'Only tests import test code.' };
+const noAgent = { group: ['**/agent/**', '../agent/*'], dynamic: '(^|\\u002F)agent\\u002F', message: 'meet-auth never imports the agent.' };
+const noAuth = { group: ['**/auth/**', '../auth/*'], dynamic: '(^|\\u002F)auth\\u002F', message: 'The agent never imports meet-auth.' };
+const noService = {
+  group: ['**/auth/**', '../auth/*', '**/agent/**', '../agent/*'],
+  dynamic: '(^|\\u002F)(auth|agent)\\u002F',
+  message: 'edge/shared and edge/i18n serve both services: they import neither.',
+};
+const noEdge = { group: ['**/edge/**'], dynamic: '(^|\\u002F)edge\\u002F', message: 'stacks/ only reference the image, never edge runtime code.' };
+const commonOnly = {
+  group: [...cdktf, '**/edge/**', '**/stacks/**', '**/scripts/**'],
+  dynamic: `${cdktfDynamic}|(^|\\u002F)(edge|stacks|scripts)\\u002F`,
+  message: 'common/ is shared by edge/, scripts/ and stacks/: it imports none of them, nor the CDKTF toolchain.',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.gen/', 'dist/', 'cdktf.out/', 'bench-results/', 'test-results/', '.meet/'] },
@@ -26,21 +55,21 @@ export default tseslint.config(
   },
   {
     files: ['edge/auth/**'],
-    rules: restrict([toolchain, testCode, { group: ['**/agent/**', '../agent/*'], message: 'meet-auth never imports the agent.' }]),
+    rules: restrict([toolchain, testCode, noAgent]),
   },
   {
     files: ['edge/agent/**'],
-    rules: restrict([toolchain, testCode, { group: ['**/auth/**', '../auth/*'], message: 'The agent never imports meet-auth.' }]),
+    rules: restrict([toolchain, testCode, noAuth]),
   },
-  { files: ['edge/shared/**', 'edge/i18n/**'], rules: restrict([toolchain, testCode]) },
+  { files: ['edge/shared/**', 'edge/i18n/**'], rules: restrict([toolchain, testCode, noService]) },
   {
     files: ['stacks/**'],
-    rules: restrict([testCode, { group: ['**/edge/**'], message: 'stacks/ only reference the image, never edge runtime code.' }]),
+    rules: restrict([testCode, noEdge]),
   },
   { files: ['scripts/**'], rules: restrict([testCode]) },
   {
     files: ['common/**'],
-    rules: restrict([toolchain, testCode, { group: ['**/edge/**', '**/stacks/**', '**/scripts/**'], message: 'common/ is shared by edge/, scripts/ and stacks/: it imports none of them.' }]),
+    rules: restrict([testCode, commonOnly]),
   },
   // CommonJS files, run by plain node in a child process (stacks/tooling/run-generator.cjs), load with require().
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },

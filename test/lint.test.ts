@@ -31,8 +31,25 @@ describe('boundary rules', () => {
     ['scripts/bench/x.mts', "import { freePort } from '../../test/support/ports.js';\nvoid freePort;\n", /Only tests import test code/],
     ['edge/agent/x.ts', "import { freePort } from '../../test/support/ports.js';\nvoid freePort;\n", /Only tests import test code/],
     ['common/x.ts', "import { createApp } from '../edge/auth/app.js';\nvoid createApp;\n", /common\/ is shared/],
+    ['edge/shared/x.ts', "import { createApp } from '../auth/app.js';\nvoid createApp;\n", /serve both services/],
+    ['edge/i18n/x.ts', "export { createApp } from '../agent/app.js';\n", /serve both services/],
+    ['edge/agent/x.ts', "import { DockerProvider } from '../../.gen/providers/docker/provider/index.js';\nvoid DockerProvider;\n", /no CDKTF toolchain/],
+    ['edge/auth/x.ts', "import { loadConfig } from '../../stacks/config.js';\nvoid loadConfig;\n", /no CDKTF toolchain/],
+    ['common/x.ts', "import { App } from 'cdktf';\nvoid App;\n", /common\/ is shared/],
   ])('%s: the forbidden import is reported', async (path, code, message) => {
     expect(await problems(path, code)).toEqual(restricted(message));
+  });
+
+  it.each([
+    ['edge/auth/x.ts', '../agent/app.js', /meet-auth never imports the agent/],
+    ['edge/agent/routes/x.ts', '../../auth/app.js', /agent never imports meet-auth/],
+    ['edge/shared/x.ts', 'cdktf', /no CDKTF toolchain/],
+    ['stacks/x.ts', '../edge/auth/app.js', /never edge runtime code/],
+    ['scripts/bench/x.mts', '../../test/support/ports.js', /Only tests import test code/],
+  ])('%s: a dynamic import of %s is reported', async (path, target, message) => {
+    expect(await problems(path, `export const load = () => import('${target}');\n`)).toEqual([
+      { ruleId: 'no-restricted-syntax', message: expect.stringMatching(message) },
+    ]);
   });
 
   it.each([
@@ -40,6 +57,8 @@ describe('boundary rules', () => {
     ['edge/agent/x.ts', "import { LANGUAGES } from '../i18n/index.js';\nvoid LANGUAGES;\n"],
     ['stacks/x.ts', "import { App } from 'cdktf';\nvoid App;\n"],
     ['scripts/x.mts', "import { parseArgs } from 'node:util';\nvoid parseArgs;\n"],
+    ['scripts/x.mts', "export const load = () => import('./lib/local-keys.js');\n"],
+    ['edge/auth/x.ts', "export const load = () => import('cdktf-like-name-but-not-cdktf');\n"],
     ['test/x.test.ts', "import { freePort } from './support/ports.js';\nimport { createApp } from '../edge/auth/app.js';\nvoid freePort;\nvoid createApp;\n"],
   ])('%s: an allowed import is not reported', async (path, code) => {
     expect(await problems(path, code)).toEqual([]);
