@@ -1,12 +1,24 @@
 import { defineConfig } from 'vitest/config';
+import { UNIT_PROJECT_ENV } from './test/support/installed.js';
+
+// Two projects by what a test needs: `unit` (Node and npm packages only: no root, Prosody, Pebble, Chromium,
+// cloud-init, systemd, nginx, namespaces or mounts) and `integration` (`*.int.test.ts`, real installed
+// components). `npm test` runs both; `npm run test:unit` only the first. test/support/installed.ts guards the line.
+const INTEGRATION = 'test/**/*.int.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Tests that start real Prosody servers and SQLite stores run in separate forks.
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [INTEGRATION], env: { [UNIT_PROJECT_ENV]: 'unit' } },
+      },
+      { extends: true, test: { name: 'integration', include: [INTEGRATION] } },
+    ],
   },
 });

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { watchArgv } from '../support/argv-watch.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { until } from '../support/until.js';
 import { failedLogins } from '../support/xmpp.js';
 
 const COUNT = 200;
@@ -27,13 +29,14 @@ afterAll(async () => {
 });
 
 const alive = (child: ChildProcess | undefined) => child !== undefined && child.exitCode === null && child.signalCode === null;
-const random = (min: number, max: number) => min + Math.random() * (max - min);
 
 it(`survives kill -9 of agent and worker during ${COUNT} redemptions; no password in any argv`, async () => {
   const canary = `canary${randomBytes(6).toString('hex')}`;
   const users = Array.from({ length: COUNT }, (_, i) => ({ username: `crash${i}`, password: `${canary} pass ${i}` }));
   const tickets = stack.tickets(COUNT);
   const argv = watchArgv(canary, 10);
+  // The kill schedule is random but replayable: a failure prints the seed, MEET_TEST_SEED=<seed> reruns it.
+  const { between: random } = seededRandom();
 
   let agent: ChildProcess | undefined = await stack.spawnAgent();
   let worker: ChildProcess | undefined;
@@ -72,8 +75,10 @@ it(`survives kill -9 of agent and worker during ${COUNT} redemptions; no passwor
       }
     }),
   );
-  // Keep the chaos going a little after the last redemption, then restart cleanly.
-  await sleep(1500);
+  // Keep the chaos going after the last redemption until each of agent and worker was killed again, then
+  // restart cleanly.
+  const afterLast = { ...kills };
+  await until('agent and worker are killed after the last redemption', () => kills, (now) => now.agent > afterLast.agent && now.worker > afterLast.worker, { timeoutMs: 20_000 });
   chaos = false;
   await Promise.all([agentChaos, workerChaos]);
   if (!alive(agent)) agent = await stack.spawnAgent();

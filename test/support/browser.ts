@@ -6,6 +6,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { requireInstalled } from './installed.js';
+
+requireInstalled('Chromium', 'test/support/browser.ts');
 
 const CHROMIUM_FLAGS = [
   '--headless',

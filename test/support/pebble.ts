@@ -14,7 +14,11 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireInstalled } from './installed.js';
 import { freePort } from './ports.js';
+import { waitForLine } from './until.js';
+
+requireInstalled('Pebble', 'test/support/pebble.ts');
 
 const PEBBLE = '/usr/bin/pebble';
 const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
@@ -46,26 +50,6 @@ export function requirePebble(binaries: readonly string[] = [PEBBLE, CHALLTESTSR
   if (missing.length > 0) {
     throw new Error(`${missing.join(' and ')} not found: the ACME tests need Debian's pebble package (bash .ci/setup, or apt-get install pebble)`);
   }
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, output: () => string, what: string, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`${what} did not start within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
-    const check = () => pattern.test(output()) && done();
-    const exited = (code: number | null) => done(new Error(`${what} exited (${code}) before it was ready:\n${output()}`));
-    function done(error?: Error) {
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      child.stderr?.off('data', check);
-      child.off('exit', exited);
-      if (error) reject(error);
-      else resolve();
-    }
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    child.once('exit', exited);
-    check();
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -119,7 +103,7 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
       '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${challtestsrvPort}`,
     ], { stdio: ['ignore', 'pipe', 'pipe'] }));
     children.push(dns);
-    await waitForLine(dns, /Starting challenge servers/, () => log, 'pebble-challtestsrv');
+    await waitForLine(dns, /Starting challenge servers/, { stdout: true, timeoutMs: 15_000, what: 'pebble-challtestsrv' });
     const pebble = collect(spawn(PEBBLE, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // No random validation delay, no spurious bad-nonce errors, and a fresh challenge for every order (no
@@ -127,7 +111,7 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
       env: { PATH: process.env.PATH ?? '', PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
     }));
     children.push(pebble);
-    await waitForLine(pebble, /ACME directory available at/, () => log, 'pebble');
+    await waitForLine(pebble, /ACME directory available at/, { stdout: true, timeoutMs: 15_000, what: 'pebble' });
   } catch (error) {
     await stop();
     throw error;

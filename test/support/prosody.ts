@@ -10,7 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalProsody, type LocalProsody } from '../../scripts/lib/local-prosody.js';
+import { requireInstalled } from './installed.js';
 import { freePort } from './ports.js';
+
+requireInstalled('Prosody', 'test/support/prosody.ts');
 
 export interface TestProsody extends LocalProsody {
   /** Runs `prosodyctl --config <this config> ...args`, writing `input` to its stdin. Never throws on exit code. */

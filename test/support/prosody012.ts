@@ -10,6 +10,9 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireInstalled } from './installed.js';
+
+requireInstalled('apt (Debian packages fetched at test time)', 'test/support/prosody012.ts');
 
 const run = promisify(execFile);
 

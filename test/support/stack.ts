@@ -22,6 +22,7 @@ import { createLogger } from '../../edge/shared/log.js';
 import { localAgentEnv, localAuthEnv } from '../../scripts/lib/local-stack.js';
 import { freePort } from './ports.js';
 import { startTestProsody, type TestProsody } from './prosody.js';
+import { until, waitForLine } from './until.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -74,26 +75,6 @@ export interface TestStackOptions {
   readonly authConnections?: Partial<ConnectionLimits>;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`child did not print ${pattern} in time:\n${seen}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        child.stderr?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited (${code}) before printing ${pattern}:\n${seen}`));
-    });
-  });
-}
-
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'meet-e2e-'));
   const prosody = await startTestProsody();
@@ -142,7 +123,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       });
       children.add(child);
       child.once('exit', () => children.delete(child));
-      await waitForLine(child, /agent listening/);
+      await waitForLine(child, /agent listening/, { what: 'the agent' });
       return child;
     },
     spawnWorker() {
@@ -188,12 +169,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       return (await response.json()) as RequestStatus;
     },
     async settled(requestId, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const current = await stack.status(requestId);
-        if (current.status !== 'pending' || Date.now() > deadline) return current;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // Past the deadline the caller gets the still-pending status, for its assertion to show.
+      return until(`request ${requestId} settles`, () => stack.status(requestId), (current) => current.status !== 'pending', { timeoutMs, everyMs: 100 })
+        .catch(() => stack.status(requestId));
     },
     async dispose() {
       for (const child of children) child.kill('SIGKILL');

@@ -1,47 +1,30 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgentApp } from '../../../edge/agent/app.js';
-import { Inbox } from '../../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
-import { AccountWorker } from '../../../edge/agent/worker.js';
-import { createLogger } from '../../../edge/shared/log.js';
+import type { Inbox } from '../../../edge/agent/inbox.js';
+import type { AccountWorker } from '../../../edge/agent/worker.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../edge/shared/signing.js';
+import { startAgentRig, type AgentRig, type RigAccounts } from '../../support/agent-rig.js';
 import { makeJob, signedDeliveryInit, signedInit } from '../../support/jobs.js';
-import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import type { TestProsody } from '../../support/prosody.js';
+import { until } from '../../support/until.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
 const sealing = generateSealingKeyPair();
 const [oldKey, newKey] = [parseSigningSecrets(generateSigningSecret()), parseSigningSecrets(generateSigningSecret())];
 const stranger = parseSigningSecrets(generateSigningSecret());
 
+let rig: AgentRig;
 let prosody: TestProsody;
-let dir: string;
 let inbox: Inbox;
-let accounts: AdminSocketAccounts;
-let worker: AccountWorker;
-let app: ReturnType<typeof createAgentApp>;
+let accounts: RigAccounts;
+let app: AgentRig['app'];
 
 beforeAll(async () => {
-  prosody = await startTestProsody();
-  dir = await mkdtemp(join(tmpdir(), 'agent-app-'));
-  inbox = new Inbox(join(dir, 'agent.sqlite'));
-  accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath });
-  const log = createLogger({ level: 'silent' });
-  worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
-  worker.start();
   // Rotation: the agent accepts both the old and the new key.
-  app = createAgentApp({ inbox, worker, admin: accounts, sealingKeys: [sealing.privateKey], signingKeys: [...newKey, ...oldKey], holdMs: 3000, log });
+  rig = await startAgentRig({ sealingKeys: [sealing.privateKey], signingKeys: [...newKey, ...oldKey], holdMs: 3000, startWorker: true, name: 'agent-app-' });
+  ({ prosody, inbox, accounts, app } = rig);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await accounts?.close();
-  inbox?.close();
-  await prosody?.dispose();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rig?.dispose());
 
 const post = (init: RequestInit) => app.request('/jobs', init);
 
@@ -270,39 +253,23 @@ describe('GET /healthz', () => {
 });
 
 describe('held answers (long-poll)', () => {
+  let slow: AgentRig;
   let slowProsody: TestProsody;
-  let slowDir: string;
   let slowInbox: Inbox;
-  let slowAccounts: AdminSocketAccounts;
   let slowWorker: AccountWorker;
-  let answerAtOnce: ReturnType<typeof createAgentApp>;
-  let holdLong: ReturnType<typeof createAgentApp>;
+  let answerAtOnce: AgentRig['app'];
+  let holdLong: AgentRig['app'];
 
   beforeAll(async () => {
-    slowProsody = await startTestProsody();
-    slowDir = await mkdtemp(join(tmpdir(), 'agent-hold-'));
-    slowInbox = new Inbox(join(slowDir, 'agent.sqlite'));
-    slowAccounts = new AdminSocketAccounts({ socketPath: slowProsody.socketPath });
-    const log = createLogger({ level: 'silent' });
-    slowWorker = new AccountWorker({ inbox: slowInbox, accounts: slowAccounts, sealingKeys: [sealing.privateKey], log, retryBaseMs: 20, retryMaxMs: 100 });
-    slowWorker.start();
+    slow = await startAgentRig({
+      sealingKeys: [sealing.privateKey], signingKeys: newKey, startWorker: true, worker: { retryBaseMs: 20, retryMaxMs: 100 }, name: 'agent-hold-',
+    });
+    ({ prosody: slowProsody, inbox: slowInbox, worker: slowWorker } = slow);
     // Two fronts on one inbox and worker: one answers at once, one holds (far longer than any test needs).
-    answerAtOnce = createAgentApp({ inbox: slowInbox, worker: slowWorker, admin: slowAccounts, sealingKeys: [sealing.privateKey], signingKeys: newKey, holdMs: 0, log });
-    holdLong = createAgentApp({ inbox: slowInbox, worker: slowWorker, admin: slowAccounts, sealingKeys: [sealing.privateKey], signingKeys: newKey, holdMs: 60_000, log });
+    answerAtOnce = slow.appWith({ holdMs: 0 });
+    holdLong = slow.appWith({ holdMs: 60_000 });
   });
-  afterAll(async () => {
-    await slowWorker?.stop();
-    await slowAccounts?.close();
-    slowInbox?.close();
-    await slowProsody?.dispose();
-    await rm(slowDir, { recursive: true, force: true });
-  });
-
-  async function until(probe: () => boolean): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!probe() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(probe()).toBe(true);
-  }
+  afterAll(() => slow?.dispose());
 
   it('holds a repeat of a pending job and answers created as soon as the job is done', async () => {
     await slowProsody.stop();
@@ -315,7 +282,7 @@ describe('held answers (long-poll)', () => {
     });
     // The worker keeps failing on the stopped Prosody (each failure puts the job back): the repeat stays held.
     const attemptsBefore = slowInbox.get(job.id)!.attempts;
-    await until(() => slowInbox.get(job.id)!.attempts >= attemptsBefore + 2);
+    await until('the worker failed twice more', () => slowInbox.get(job.id)!.attempts >= attemptsBefore + 2);
     expect(answered).toBe(false);
     expect(slowInbox.get(job.id)).toMatchObject({ status: 'attempting' });
     await slowProsody.start();
@@ -333,7 +300,7 @@ describe('held answers (long-poll)', () => {
       await slowProsody.stop();
       const jobs = Array.from({ length: 40 }, (_, i) => makeJob(sealing.publicKey, `held${i}`, `held password ${i}`));
       const answers = jobs.map((job) => Promise.resolve(holdLong.request('/jobs', signedInit(newKey, job))));
-      await until(() => jobs.every((job) => slowInbox.get(job.id) !== undefined));
+      await until('every job is in the inbox', () => jobs.every((job) => slowInbox.get(job.id) !== undefined));
       expect(slowWorker.listenerCount('settled')).toBe(0);
       await slowProsody.start();
       const bodies = await Promise.all(answers.map(async (answer) => (await answer).json()));

@@ -3,57 +3,38 @@
  * others get a short grace, then the answer goes out with what is done and "pending" for the rest (meet-auth asks
  * again for those). Real Prosody; the one seam is a create that takes 1.5 s for one name (Prosody busy, say).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAgentApp } from '../../../edge/agent/app.js';
-import { Inbox } from '../../../edge/agent/inbox.js';
 import type { ProsodyAccounts } from '../../../edge/agent/prosody/accounts.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
-import { AccountWorker } from '../../../edge/agent/worker.js';
-import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets } from '../../../edge/shared/signing.js';
+import { startAgentRig, type AgentRig } from '../../support/agent-rig.js';
 import { makeJob, signedDeliveryInit, signedInit } from '../../support/jobs.js';
-import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import type { TestProsody } from '../../support/prosody.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
 const SLOW_MS = 1500;
 const sealing = generateSealingKeyPair();
 const keys = parseSigningSecrets(generateSigningSecret());
+
+let rig: AgentRig;
 let prosody: TestProsody;
-let dir: string;
-let inbox: Inbox;
-let real: AdminSocketAccounts;
-let worker: AccountWorker;
-let app: ReturnType<typeof createAgentApp>;
+let app: AgentRig['app'];
 
 beforeAll(async () => {
-  prosody = await startTestProsody();
-  dir = await mkdtemp(join(tmpdir(), 'agent-grace-'));
-  inbox = new Inbox(join(dir, 'agent.sqlite'));
-  real = new AdminSocketAccounts({ socketPath: prosody.socketPath });
-  const accounts: ProsodyAccounts = {
-    create: async (username, password) => {
-      if (username.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
-      return real.create(username, password);
-    },
-    verify: (username, password) => real.verify(username, password),
-    close: () => real.close(),
-  };
-  const log = createLogger({ level: 'silent' });
-  worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
-  worker.start();
-  app = createAgentApp({ inbox, worker, admin: real, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 10_000, log });
+  rig = await startAgentRig({
+    sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 10_000, startWorker: true, name: 'agent-grace-',
+    workerAccounts: (real): ProsodyAccounts => ({
+      create: async (username, password) => {
+        if (username.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+        return real.create(username, password);
+      },
+      verify: (username, password) => real.verify(username, password),
+      close: () => real.close(),
+    }),
+  });
+  ({ prosody, app } = rig);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await real?.close();
-  inbox?.close();
-  await prosody?.dispose();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rig?.dispose());
 
 it('answers the finished jobs without waiting for a slow one, which a repeat then gets as created', async () => {
   const fast = ['quick1', 'quick2'].map((user) => makeJob(sealing.publicKey, user, `${user} password`));

@@ -1,42 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Inbox } from '../../../edge/agent/inbox.js';
-import { AdminSocketAccounts } from '../../../edge/agent/prosody/socket-accounts.js';
+import type { Inbox } from '../../../edge/agent/inbox.js';
 import { AccountWorker } from '../../../edge/agent/worker.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair, seal, sealContext } from '../../../edge/shared/sealing.js';
-import { startTestProsody, type TestProsody } from '../../support/prosody.js';
+import { startAgentRig, type AgentRig, type RigAccounts } from '../../support/agent-rig.js';
+import type { TestProsody } from '../../support/prosody.js';
+import { until } from '../../support/until.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
 const oldKeys = generateSealingKeyPair();
 const newKeys = generateSealingKeyPair();
+let rig: AgentRig;
 let prosody: TestProsody;
-let dir: string;
 let inbox: Inbox;
-let accounts: AdminSocketAccounts;
+let accounts: RigAccounts;
 let worker: AccountWorker;
 
 beforeAll(async () => {
-  prosody = await startTestProsody();
-  dir = await mkdtemp(join(tmpdir(), 'worker-'));
-  inbox = new Inbox(join(dir, 'agent.sqlite'));
-  accounts = new AdminSocketAccounts({ socketPath: prosody.socketPath });
-  worker = new AccountWorker({
-    inbox,
-    accounts,
-    sealingKeys: [newKeys.privateKey, oldKeys.privateKey],
-    log: createLogger({ level: 'silent' }),
-    retryBaseMs: 50,
-  });
+  rig = await startAgentRig({ sealingKeys: [newKeys.privateKey, oldKeys.privateKey], worker: { retryBaseMs: 50 }, name: 'worker-' });
+  ({ prosody, inbox, accounts, worker } = rig);
 });
-afterAll(async () => {
-  await accounts?.close();
-  inbox?.close();
-  await prosody?.dispose();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rig?.dispose());
 
 const add = (id: string, username: string, password: string, publicKey = newKeys.publicKey) =>
   inbox.receive({ id, username, sealedPassword: seal(publicKey, password, sealContext(id, username)) });
@@ -108,8 +93,9 @@ it('while Prosody is down jobs are put back, and created once it is back', async
   expect(await worker.drain()).toMatchObject({ retry: 1, created: 0 });
   expect(inbox.get('w6')).toMatchObject({ status: 'attempting', attempts: 1, detail: expect.stringContaining('admin socket') });
   await prosody.start();
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  expect(await worker.drain()).toMatchObject({ created: 1 });
+  // Drains find nothing until the job's retry delay has passed; the first that takes it creates it.
+  const drained = await until('w6 is due again', () => worker.drain(), (counts) => Object.values(counts).some((n) => n > 0));
+  expect(drained).toMatchObject({ created: 1 });
   expect(inbox.get('w6')).toMatchObject({ status: 'created', attempts: 2 });
   expect(await xmppLogin({ port: prosody.c2sPort, username: 'patient', password: 'patient password 1', mechanism: 'PLAIN' })).toBe(true);
 });

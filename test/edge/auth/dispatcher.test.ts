@@ -6,6 +6,8 @@ import { redeem as redeemInStore } from '../../../edge/auth/store/requests.js';
 import { seal } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets } from '../../../edge/shared/signing.js';
 import { startAgentDouble, type AgentDouble } from './agent-double.js';
+import { seededRandom } from '../../support/seeded-random.js';
+import { until } from '../../support/until.js';
 import { GOOD_PASSWORD, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -24,15 +26,6 @@ async function statusOf(harness: Harness, request: string) {
   return (await (await harness.get(`/status/${request}`, { accept: 'application/json' })).json()) as { status: string; servers: { name: string; status: string }[] };
 }
 
-async function until<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('backoffDelay', () => {
   it('grows exponentially, is capped, and jitters within [step/2, step]', () => {
     const config = { baseDelayMs: 1000, maxDelayMs: 60_000 };
@@ -41,7 +34,8 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, config, () => 0)).toBe(2000);
     expect(backoffDelay(4, config, () => 0.5)).toBe(6000);
     expect(backoffDelay(20, config, () => 0.999999)).toBe(60_000);
-    const samples = new Set(Array.from({ length: 50 }, () => backoffDelay(5, config, Math.random)));
+    const random = seededRandom();
+    const samples = new Set(Array.from({ length: 50 }, () => backoffDelay(5, config, random.next)));
     expect(samples.size).toBeGreaterThan(10);
     for (const sample of samples) {
       expect(sample).toBeGreaterThanOrEqual(8000);
@@ -99,7 +93,7 @@ describe('delivery', () => {
     const page = await (await h.get(`/status/${request}`)).text();
     expect(page).toContain('http-equiv="refresh"');
     expect(page).toContain('created on 0 of 1 server so far');
-    expect((await until(() => statusOf(h!, request), (s) => s.status !== 'pending')).status).toBe('created');
+    expect((await until('the request settles', () => statusOf(h!, request), (s) => s.status !== 'pending')).status).toBe('created');
   });
 
   it('a conflict on one server fails the request, gives the ticket use back and releases the name', async () => {
@@ -107,7 +101,7 @@ describe('delivery', () => {
     const ticket = await h.ticket();
     const res = await h.post('/create', { user: 'handmade', password: GOOD_PASSWORD, token: ticket });
     const { request } = (await res.json()) as { request: string };
-    const status = await until(() => statusOf(h!, request), (s) => s.status !== 'pending');
+    const status = await until('the request settles', () => statusOf(h!, request), (s) => s.status !== 'pending');
     expect(status).toEqual({ status: 'failed', servers: [{ name: 'one', status: 'created' }, { name: 'two', status: 'conflict' }] });
     expect(h.db.prepare('SELECT uses FROM tickets WHERE selector = ?').get(ticket.split('.')[0])).toEqual({ uses: 0 });
     expect(h.db.prepare('SELECT count(*) AS n FROM usernames WHERE username = ?').get('handmade')).toEqual({ n: 0 });
@@ -135,7 +129,7 @@ describe('delivery', () => {
     expect(h.db.prepare('SELECT uses FROM tickets WHERE selector = ?').get(ticket.split('.')[0])).toEqual({ uses: 0 });
     down = false;
     retryDeadJob(h.db, dead!.id);
-    expect((await until(() => statusOf(h!, request), (s) => s.status === 'created')).status).toBe('created');
+    expect((await until('the request is created', () => statusOf(h!, request), (s) => s.status === 'created')).status).toBe('created');
     expect(h.db.prepare('SELECT sealed_password FROM jobs WHERE id = ?').get(dead!.id)).toEqual({ sealed_password: null });
     expect(h.db.prepare('SELECT request_id FROM usernames WHERE username = ?').get('outage')).toEqual({ request_id: request });
     // The ticket's use was given back on failure and is not taken again: the admin's retry is a grant.
@@ -196,7 +190,7 @@ describe('signing key rotation', () => {
     await h.dispatcher.close();
     dispatcher.kick(jobs.map((job) => job.id));
     dispatcher.start();
-    await until(() => listJobs(h!.db).filter((job) => job.status === 'pending').length, (n) => n === 0, 3000);
+    await until('no job is pending', () => listJobs(h!.db).filter((job) => job.status === 'pending').length, (n) => n === 0, { timeoutMs: 3000 });
     await dispatcher.close();
     const byServer = Object.fromEntries(listJobs(h.db).map((job) => [job.server, job.status]));
     expect(byServer).toEqual({ old: 'created', new: 'created', wrong: 'dead' });
@@ -288,7 +282,7 @@ describe('deliveries of several jobs', () => {
     // As /create does: each redemption kicks its job; all forty in one turn of the event loop.
     for (const id of ids) dispatcher.kick([id]);
     expect(agent.deliveries).toEqual([]);
-    await until(() => listJobs(h!.db, { status: 'created' }).length, (n) => n === 40);
+    await until('40 jobs are created', () => listJobs(h!.db, { status: 'created' }).length, (n) => n === 40);
     expect(agent.deliveries.map((delivery) => delivery.length)).toEqual([16, 16, 8]);
     expect(agent.deliveries.flat().sort()).toEqual([...ids].sort());
     await dispatcher.close();
@@ -312,7 +306,7 @@ describe('deliveries of several jobs', () => {
     const ids = await seedJobs(h, agent, 3, 'mix');
     const dispatcher = ownDispatcher(h, agent);
     for (const id of ids) dispatcher.kick([id]);
-    await until(() => listJobs(h!.db, { status: 'pending' }).length, (n) => n === 0);
+    await until('no job is pending', () => listJobs(h!.db, { status: 'pending' }).length, (n) => n === 0);
     const byId = Object.fromEntries(listJobs(h.db).map((job) => [job.id, job]));
     expect(byId[ids[0]!]).toMatchObject({ status: 'created', attempts: 1 });
     expect(byId[ids[1]!]).toMatchObject({ status: 'conflict', lastError: 'exists here' });
@@ -328,7 +322,7 @@ describe('deliveries of several jobs', () => {
     const dispatcher = ownDispatcher(h, agent);
     for (const id of ids) dispatcher.kick([id]);
     // The retry comes due after the backoff and leaves from the poll.
-    await until(() => dispatcher.poll().then(() => listJobs(h!.db, { status: 'created' }).length), (n) => n === 3);
+    await until('3 jobs are created', () => dispatcher.poll().then(() => listJobs(h!.db, { status: 'created' }).length), (n) => n === 3);
     expect(listJobs(h.db).map((job) => job.attempts)).toEqual([2, 2, 2]);
     expect(agent.deliveries[0]).toEqual(ids);
     await dispatcher.close();
@@ -356,12 +350,12 @@ describe('job selection', () => {
     // One poll only (at start): everything after it must come from freed slots.
     const dispatcher = ownDispatcher(h, agent, { maxInFlightPerAgent: 250 });
     dispatcher.start();
-    await until(() => agent.jobs.length, (n) => n >= 250, 20_000);
+    await until('the agent got 250 jobs', () => agent.jobs.length, (n) => n >= 250, { timeoutMs: 20_000 });
     expect(agent.jobs).toHaveLength(250);
     expect(dispatcher.inFlightCount).toBe(250);
     // Release them as they come: the other 50 follow as slots free up.
     const releasing = setInterval(() => gates.splice(0).forEach((open) => open()), 5);
-    await until(() => listJobs(h!.db, { status: 'created' }).length, (n) => n === 300, 20_000);
+    await until('300 jobs are created', () => listJobs(h!.db, { status: 'created' }).length, (n) => n === 300, { timeoutMs: 20_000 });
     clearInterval(releasing);
     expect(listJobs(h.db, { status: 'created' })).toHaveLength(300);
     expect(new Set(agent.jobs.map((job) => job.id)).size).toBe(300);

@@ -11,7 +11,6 @@ import { client } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentApp } from '../../../../edge/agent/app.js';
 import { Inbox } from '../../../../edge/agent/inbox.js';
-import type { ProsodyAdmin } from '../../../../edge/agent/prosody/accounts.js';
 import { ProsodyctlAccounts } from '../../../../edge/agent/prosody/prosodyctl-accounts.js';
 import { AdminSocketAccounts } from '../../../../edge/agent/prosody/socket-accounts.js';
 import { AccountWorker } from '../../../../edge/agent/worker.js';
@@ -19,9 +18,10 @@ import { ACCOUNTS_PATHS, resetSealContext, verifySealContext } from '../../../..
 import { createLogger } from '../../../../edge/shared/log.js';
 import { generateSealingKeyPair, seal, sealContext } from '../../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../../edge/shared/signing.js';
+import { startAgentRig, type AgentRig } from '../../../support/agent-rig.js';
 import { watchArgv } from '../../../support/argv-watch.js';
 import { ensureProsody012 } from '../../../support/prosody012.js';
-import { startTestProsody, type TestProsody } from '../../../support/prosody.js';
+import type { TestProsody } from '../../../support/prosody.js';
 import { xmppLogin } from '../../../support/xmpp.js';
 
 const sealing = generateSealingKeyPair();
@@ -39,22 +39,12 @@ const TRICKY = [
 
 type App = ReturnType<typeof createAgentApp>;
 
-interface Agent {
-  readonly app: App;
-  readonly prosody: TestProsody;
-  readonly accounts: ProsodyAdmin & { create(username: string, password: string): Promise<{ kind: string }> };
+interface Agent extends AgentRig {
   readonly logLines: string[];
-  dispose(): Promise<void>;
 }
 
 async function startAgent(version: '13' | '0.12'): Promise<Agent> {
   const p012 = version === '0.12' ? await ensureProsody012() : undefined;
-  const prosody = await startTestProsody(p012 ? { prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl } : {});
-  const dir = await mkdtemp(join(tmpdir(), 'agent-accounts-'));
-  const inbox = new Inbox(join(dir, 'agent.sqlite'));
-  const accounts = p012
-    ? new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl })
-    : new AdminSocketAccounts({ socketPath: prosody.socketPath });
   const logLines: string[] = [];
   const log = createLogger({
     level: 'debug',
@@ -65,20 +55,16 @@ async function startAgent(version: '13' | '0.12'): Promise<Agent> {
       },
     }),
   });
-  const worker = new AccountWorker({ inbox, accounts, sealingKeys: [sealing.privateKey], log });
-  const app = createAgentApp({ inbox, worker, admin: accounts, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 1000, log });
-  return {
-    app,
-    prosody,
-    accounts,
-    logLines,
-    async dispose() {
-      await accounts.close();
-      inbox.close();
-      await prosody.dispose();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const rig = await startAgentRig({
+    sealingKeys: [sealing.privateKey], signingKeys: keys, log, name: 'agent-accounts-',
+    ...(p012
+      ? {
+          prosody: { prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl },
+          accounts: (prosody: TestProsody) => new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl }),
+        }
+      : {}),
+  });
+  return { ...rig, logLines };
 }
 
 interface Signed {

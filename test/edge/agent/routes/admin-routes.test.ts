@@ -4,56 +4,27 @@
  * after an import into another Prosody. Every check is a real XMPP login.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountRecords } from '../../../../edge/agent/prosody/account-records.js';
-import { createAgentApp } from '../../../../edge/agent/app.js';
-import { Inbox } from '../../../../edge/agent/inbox.js';
 import { AdminSocketAccounts } from '../../../../edge/agent/prosody/socket-accounts.js';
-import { AccountWorker } from '../../../../edge/agent/worker.js';
 import { ADMIN_PATHS, servicePasswordSealContext } from '../../../../edge/shared/admin-protocol.js';
-import { createLogger } from '../../../../edge/shared/log.js';
 import { generateSealingKeyPair, seal } from '../../../../edge/shared/sealing.js';
 import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../../edge/shared/signing.js';
-import { startTestProsody, type TestProsody } from '../../../support/prosody.js';
+import { startAgentRig, type AgentRig, type RigAccounts } from '../../../support/agent-rig.js';
 import { xmppLogin } from '../../../support/xmpp.js';
 
 const sealing = generateSealingKeyPair();
 const keys = parseSigningSecrets(generateSigningSecret());
 
-interface Host {
-  readonly prosody: TestProsody;
-  readonly app: ReturnType<typeof createAgentApp>;
-  readonly users: AdminSocketAccounts;
-  readonly service: AdminSocketAccounts;
-  dispose(): Promise<void>;
-}
+type Host = AgentRig & { readonly users: RigAccounts; readonly service: RigAccounts };
 
 async function startHost(): Promise<Host> {
-  const prosody = await startTestProsody();
-  const dir = await mkdtemp(join(tmpdir(), 'agent-admin-'));
-  const inbox = new Inbox(join(dir, 'agent.sqlite'));
-  const users = new AdminSocketAccounts({ socketPath: prosody.socketPath });
-  const service = new AdminSocketAccounts({ socketPath: prosody.socketPath, domain: 'auth.meet.jitsi' });
-  const records = new AccountRecords(prosody.socketPath);
-  const log = createLogger({ level: 'silent' });
-  const worker = new AccountWorker({ inbox, accounts: users, sealingKeys: [sealing.privateKey], log });
-  const app = createAgentApp({
-    inbox, worker, admin: users, serviceAdmin: service, records, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 1000, log,
+  const rig = await startAgentRig({
+    sealingKeys: [sealing.privateKey], signingKeys: keys, name: 'agent-admin-',
+    serviceAdmin: (prosody) => new AdminSocketAccounts({ socketPath: prosody.socketPath, domain: 'auth.meet.jitsi' }),
+    records: (prosody) => new AccountRecords(prosody.socketPath),
   });
-  return {
-    prosody, app, users, service,
-    async dispose() {
-      await users.close();
-      await service.close();
-      records.close();
-      inbox.close();
-      await prosody.dispose();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { ...rig, users: rig.accounts, service: rig.serviceAdmin! };
 }
 
 async function post(host: Host, path: string, makeBody: (id: string) => object, signWith = keys) {
