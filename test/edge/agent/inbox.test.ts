@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,17 +106,24 @@ describe('Inbox', () => {
       const owner = newOwnerId();
       const got = [];
       for (;;) { const jobs = inbox.claim(owner, 3, 60_000); if (!jobs.length) break; got.push(...jobs.map((j) => j.id)); }
-      // Stay alive a while: a lease whose owner process is gone is free again.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      console.log(JSON.stringify(got));`;
+      // Stay alive until told (stdin ends): a lease whose owner process is gone is free again.
+      console.log(JSON.stringify(got));
+      process.stdin.resume();
+      await new Promise((resolve) => process.stdin.once('end', resolve));`;
+    const children: ChildProcess[] = [];
     const run = () =>
       new Promise<string[]>((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, join(dir, 'agent.sqlite')]);
+        children.push(child);
         let out = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exit ${code}`))));
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk;
+          if (out.endsWith('\n')) resolve(JSON.parse(out) as string[]);
+        });
+        child.once('exit', (code) => reject(new Error(`exit ${code} before its claims were printed`)));
       });
-    const [a, b] = await Promise.all([run(), run()]);
+    // Both have claimed all they could, each while the other was alive; then both may go.
+    const [a, b] = await Promise.all([run(), run()]).finally(() => children.forEach((child) => child.stdin!.end()));
     expect(a.length + b.length).toBe(300);
     expect(new Set([...a, ...b]).size).toBe(300);
   });

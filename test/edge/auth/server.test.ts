@@ -11,6 +11,7 @@ import { startAuthServer, type AuthServer } from '../../../edge/auth/server.js';
 import { openDatabase } from '../../../edge/auth/store/db.js';
 import { addTicketmaster } from '../../../edge/auth/store/ticketmasters.js';
 import { createLogger } from '../../../edge/shared/log.js';
+import { until } from '../../support/until.js';
 import { startAgentDouble, type AgentDouble } from './agent-double.js';
 import { GOOD_PASSWORD } from './harness.js';
 
@@ -48,7 +49,7 @@ const create = (url: string, ticket: string, user: string) =>
 
 describe('startAuthServer', () => {
   it('serves over HTTP and close() lets a held /create finish before stopping', async () => {
-    const { env, tmToken } = await setup(() => ({ hangMs: 400 }));
+    const { env, tmToken, agent } = await setup(() => ({ hangMs: 400 }));
     const lines: string[] = [];
     const log = createLogger({ destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
     const server: AuthServer = await startAuthServer(loadAuthConfig(env), { log });
@@ -56,7 +57,7 @@ describe('startAuthServer', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const ticket = await mint(server.url, tmToken);
     const inFlight = create(server.url, ticket, 'graceful');
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the agent holds the delivery', () => agent.jobs.length, (n) => n > 0);
     const closed = server.close();
     const res = await inFlight;
     expect(res.status).toBe(202);
@@ -119,13 +120,13 @@ describe('main.ts', () => {
   }
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
-    const { env, tmToken } = await setup(() => ({ hangMs: 500 }));
+    const { env, tmToken, agent } = await setup(() => ({ hangMs: 500 }));
     const main = startMain(env);
     cleanups.push(() => void main.child.kill('SIGKILL'));
     const url = await main.url;
     const ticket = await mint(url, tmToken);
     const inFlight = create(url, ticket, 'sigterm');
-    await new Promise((r) => setTimeout(r, 150));
+    await until('the agent holds the delivery', () => agent.jobs.length, (n) => n > 0);
     main.child.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(202);

@@ -17,6 +17,7 @@ import { startAuthServer, type AuthServer } from '../../../edge/auth/server.js';
 import { createLogger } from '../../../edge/shared/log.js';
 import { idleAuthEnv } from '../../support/auth-env.js';
 import { freePort } from '../../support/ports.js';
+import { until } from '../../support/until.js';
 
 let dir: string;
 let certsDir: string;
@@ -50,14 +51,7 @@ function served(): Promise<string> {
 }
 
 async function eventuallyServed(fingerprint: string): Promise<void> {
-  const deadline = Date.now() + 3000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    last = await served().catch((error: Error) => error.message);
-    if (last === fingerprint) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`not served; last: ${String(last)}`);
+  await until(`meet-auth serves ${fingerprint}`, () => served().catch((error: Error) => error.message), (last) => last === fingerprint, { timeoutMs: 3000 });
 }
 
 beforeAll(async () => {
@@ -124,7 +118,7 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     // Between the two renames of a renewal the new key sits beside the old certificate: keep serving the old pair.
     const second = makePair('second');
     install(second.key, join(certsDir, 'cert.key'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until('meet-auth looked at the new key', () => logLines.join(''), (log) => log.includes('is not the key of'), { timeoutMs: 3000 });
     expect(await served()).toBe(first.fingerprint);
     expect(logLines.join('')).toContain('is not the key of');
 
