@@ -2,7 +2,7 @@
 /**
  * `npx tsx scripts/gen-nodeprep-table.mts`: regenerates edge/shared/nodeprep-table.json from the real Prosody
  * installed here (Debian's prosody 13: /usr/lib/prosody, ICU), so meet-auth folds usernames exactly as Prosody does.
- * Run it when Prosody (or the ICU it links) changes; test/edge/shared/nodeprep.test.ts proves the result.
+ * Run it when Prosody (or the ICU it links) changes; test/edge/shared/nodeprep.int.test.ts proves the result.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

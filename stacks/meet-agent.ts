@@ -53,7 +53,7 @@ export class MeetAgent extends Construct {
       ],
       mounts: [
         // Read-only: the agent only connects to the admin socket in it, and connect() on a unix socket needs no
-        // write access to the mount (test/stacks/agent-socket-mount.test.ts, with a real Prosody 13).
+        // write access to the mount (test/stacks/agent-socket-mount.int.test.ts, with a real Prosody 13).
         bind(paths.prosodyStorage, containerPaths.prosodyData, true),
         bind(paths.agentData, containerPaths.data),
         bind(paths.certs, containerPaths.certs),

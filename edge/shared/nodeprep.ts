@@ -10,7 +10,7 @@
  *    bidi classes Prosody's ICU gives: no left-to-right letter with a right-to-left one, and right-to-left text
  *    starts and ends with a right-to-left letter.
  *
- * test/edge/shared/nodeprep.test.ts runs every code point, in several positions, through this and Prosody.
+ * test/edge/shared/nodeprep.int.test.ts runs every code point, in several positions, through this and Prosody.
  */
 import table from './nodeprep-table.json' with { type: 'json' };
 

@@ -9,7 +9,7 @@ describe('MeetAgent', () => {
     expect(agent).toMatchObject({ user: '1000:1000', command: [...AGENT_COMMAND], network_mode: 'host', read_only: true });
     // No published ports: on the host network the agent binds the private address itself (it refuses 0.0.0.0).
     expect(agent.ports).toBeUndefined();
-    // Read-only: it only connects to the admin socket there (test/stacks/agent-socket-mount.test.ts).
+    // Read-only: it only connects to the admin socket there (test/stacks/agent-socket-mount.int.test.ts).
     expect(agent.mounts).toEqual(expect.arrayContaining([{ type: 'bind', source: '/srv/state/prosody', target: '/var/lib/prosody', read_only: true }]));
     expect(agent.env).toEqual(expect.arrayContaining([
       'MEET_DATA_DIR=/data', 'MEET_AGENT_HOST=172.16.1.2', 'MEET_AGENT_PORT=4000', 'MEET_AGENT_SIGNING_SECRETS=whsec_a',

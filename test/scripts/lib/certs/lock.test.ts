@@ -1,4 +1,4 @@
-/** The per-directory lock of `certs` runs, on a real filesystem with real processes (see also test/scripts/certs-lock.test.ts). */
+/** The per-directory lock of `certs` runs, on a real filesystem with real processes (see also test/scripts/certs-lock.int.test.ts). */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
