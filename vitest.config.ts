@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { UNIT_PROJECT_ENV } from './test/support/installed.js';
 
@@ -16,7 +17,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [INTEGRATION], env: { [UNIT_PROJECT_ENV]: 'unit' } },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [INTEGRATION],
+          env: { [UNIT_PROJECT_ENV]: 'unit' },
+          // Unit tests mostly wait (child CLIs, timers), so two per core (vitest's default is one fewer than the
+          // cores: a single worker on two).
+          maxWorkers: 2 * availableParallelism(),
+        },
       },
       { extends: true, test: { name: 'integration', include: [INTEGRATION] } },
     ],
