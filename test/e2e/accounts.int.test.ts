@@ -4,8 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
+import { listJobs } from '../../edge/auth/store/outbox.js';
 import { RETURNS_PER_USE } from '../../edge/auth/store/tickets.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { until } from '../support/until.js';
 import { xmppLogin } from '../support/xmpp.js';
 
 let stack: TestStack;
@@ -115,7 +117,9 @@ it('the agent down for a while: the job arrives after it is back', async () => {
   const redeemed = await stack.redeem('latecomer', 'late password 1', ticket!);
   expect(redeemed).toMatchObject({ status: 202, body: { status: 'pending' } });
   expect(await stack.status(redeemed.body.request!)).toMatchObject({ status: 'pending', servers: [{ status: 'pending' }] });
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // A while: until meet-auth has tried twice to deliver to the stopped agent (and backs off).
+  const attempts = () => listJobs(stack.db).find((job) => job.requestId === redeemed.body.request)?.attempts ?? 0;
+  await until('meet-auth tried the stopped agent twice', attempts, (n) => n >= 2);
   expect(await accounts.verify('latecomer', 'late password 1')).toBe(false);
   await stack.startAgent();
   expect(await stack.settled(redeemed.body.request!, 30_000)).toMatchObject({ status: 'created' });

@@ -38,6 +38,8 @@ export interface RequestStatus {
 
 export interface TestStack {
   readonly dataDir: string;
+  /** meet-auth's database (its requests, tickets and outbox), opened beside the server. */
+  readonly db: Db;
   readonly prosody: TestProsody;
   readonly keys: LocalKeys;
   readonly agentUrl: string;
@@ -102,6 +104,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   const stack: TestStack = {
     dataDir,
+    db,
     prosody,
     keys,
     agentUrl: `http://127.0.0.1:${agentPort}`,
