@@ -18,6 +18,7 @@ import { startNodeService } from '../support/node-service.js';
 import { freePort } from '../support/ports.js';
 import { startTestProsody } from '../support/prosody.js';
 import { xmppLogin } from '../support/xmpp.js';
+import { until } from '../support/until.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 let dataDir: string;
@@ -208,11 +209,8 @@ it('the built meet-auth, with its production heap, stays up under thousands of h
     expect(during).toMatchObject({ status: 202 });
     expect(later).toMatchObject({ status: 202 });
     for (const [user, answer] of [['during-attack', during], ['later-in-attack', later]] as const) {
-      let status = answer.body.status;
-      for (let i = 0; status !== 'created' && i < 50; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        status = ((await (await fetch(`http://127.0.0.1:${port}/status/${answer.body.request}`, { headers: { accept: 'application/json' } })).json()) as { status: string }).status;
-      }
+      const statusOf = async () => ((await (await fetch(`http://127.0.0.1:${port}/status/${answer.body.request}`, { headers: { accept: 'application/json' } })).json()) as { status: string }).status;
+      const status = answer.body.status === 'created' ? 'created' : await until(`${user} is created`, statusOf, (now) => now === 'created', { timeoutMs: 10_000, everyMs: 200 }).catch(statusOf);
       expect(status).toBe('created');
       expect(await xmppLogin({ port: prosody.c2sPort, domain: prosody.domain, username: user, password: 'attack test password', mechanism: 'PLAIN' })).toBe(true);
     }

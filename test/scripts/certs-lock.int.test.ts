@@ -17,6 +17,7 @@ import { startPebble, type TestPebble } from '../support/pebble.js';
 import { freePort } from '../support/ports.js';
 import { CERT_RENEWAL_LIMITS, hostFiles } from '../../stacks/host-files.js';
 import { ROOT } from '../support/run-script.js';
+import { until } from '../support/until.js';
 
 const DOMAIN = 'meet.test';
 const CHALLENGE_DELAY_MS = 1500;
@@ -88,13 +89,6 @@ function certs(args: readonly string[], env: Record<string, string> = {}): Run {
   return { pid: child.pid!, done };
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const lockPid = (dir: string) => {
   try {

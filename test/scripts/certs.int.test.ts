@@ -17,6 +17,7 @@ import { idleAuthEnv } from '../support/auth-env.js';
 import { startPebble, type TestPebble } from '../support/pebble.js';
 import { freePort } from '../support/ports.js';
 import { runScript } from '../support/run-script.js';
+import { until } from '../support/until.js';
 
 const DOMAINS = ['auth.meet.test', 'meet.test'];
 const VALIDITY_DAYS = 100;
@@ -113,18 +114,8 @@ async function servedSerial(rootPem: string): Promise<string> {
 /** Waits until meet-auth serves the certificate with `serial` (it polls the files). */
 async function expectServed(serial: string): Promise<void> {
   const rootPem = await pebble.rootPem();
-  const deadline = Date.now() + 5000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await servedSerial(rootPem);
-      if (last === serial) return;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`meet-auth does not serve ${serial}; last: ${String(last)}`);
+  const served = () => servedSerial(rootPem).catch((error: unknown) => String(error));
+  await until(`meet-auth serves ${serial}`, served, (last) => last === serial, { timeoutMs: 5000, everyMs: 50 });
 }
 
 describe('npm run certs', () => {

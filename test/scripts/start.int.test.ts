@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
 import { ROOT, runScript } from '../support/run-script.js';
+import { until } from '../support/until.js';
 import { xmppLogin } from '../support/xmpp.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -34,10 +35,10 @@ function start(env: Record<string, string>) {
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = async () => {
-    while (!output.includes('\nready')) {
+    await until('npm start is ready', () => {
       if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return output.includes('\nready');
+    }, Boolean, { timeoutMs: 120_000, everyMs: 50 });
   };
   return { child, exited, ready, output: () => output };
 }

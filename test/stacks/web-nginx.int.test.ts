@@ -18,6 +18,7 @@ import { Jitsi } from '../../stacks/jitsi.js';
 import { WEB_NGINX_RESOLVER_ENV } from '../../stacks/jitsi-web.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { freePort } from '../support/ports.js';
+import { until } from '../support/until.js';
 import { container, dockerStack, synthJson } from './helpers.js';
 import { webNginxFiles } from './web-nginx-config.js';
 
@@ -52,16 +53,12 @@ afterAll(() => {
   if (!process.env.KEEP) for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function listening(port: number, deadline = Date.now() + 10_000): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nginx did not listen on ${port}`);
+async function listening(port: number): Promise<void> {
+  const accepts = () => new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+  await until(`nginx listens on ${port}`, accepts, Boolean, { timeoutMs: 10_000, everyMs: 50 });
 }
 
 /** Starts nginx the way jitsi-web would: entrypoint script, config step's copy, nginx files shaped like the image's. */

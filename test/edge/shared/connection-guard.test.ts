@@ -18,6 +18,7 @@ import { createLogger } from '../../../edge/shared/log.js';
 import { generateSealingKeyPair } from '../../../edge/shared/sealing.js';
 import { generateSigningSecret } from '../../../edge/shared/signing.js';
 import { idleAuthEnv } from '../../support/auth-env.js';
+import { until } from '../../support/until.js';
 
 const silent = createLogger({ level: 'silent' });
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -81,6 +82,9 @@ function send(url: URL, from: string, options: { method?: string; path?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until the guard closed `count` of `connections` (the tests then check exactly which). */
+const closedAtLeast = (connections: ReadonlyArray<{ isClosed(): boolean }>, count: number) =>
+  until(`${count} of ${connections.length} connections closed`, () => connections.filter((connection) => connection.isClosed()).length, (n) => n >= count, { timeoutMs: 5000, everyMs: 10 });
 const PARTIAL_POST = 'POST /create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"us';
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 const METRICS_TOKEN = 'guard-test-metrics-token-0123456789abcdef';
@@ -125,7 +129,7 @@ describe('meet-auth connection limits', () => {
     await sleep(200);
     const more = await Promise.all(Array.from({ length: 6 }, () => raw(url, '127.0.0.2', '')));
     const room = await Promise.all(Array.from({ length: 10 }, () => raw(url, '127.0.0.5', '')));
-    await sleep(300);
+    await closedAtLeast(more, 3);
     // Two more slots (four in all), one waits in the queue, three are closed; another address is not limited.
     expect(more.map((connection) => connection.isClosed())).toEqual([false, false, false, true, true, true]);
     expect(room.filter((connection) => connection.isClosed())).toEqual([]);
@@ -144,7 +148,7 @@ describe('meet-auth connection limits', () => {
   it('answers unfinished bodies beyond the per-client limit with 429 at once; others redeem meanwhile', async () => {
     const url = await authServer({ maxPendingBodiesPerClient: 3 }, { MEET_METRICS_TOKEN: METRICS_TOKEN });
     const held = await Promise.all(Array.from({ length: 6 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
-    await sleep(300);
+    await closedAtLeast(held, 3);
     const refused = held.filter((connection) => connection.isClosed());
     expect(refused).toHaveLength(3);
     for (const connection of refused) expect(await connection.closed).toMatch(/^HTTP\/1\.1 429 [^]*retry-after: 1/i);
@@ -223,7 +227,7 @@ describe('meet-auth connection limits', () => {
     const url = await authServer({ maxConnectionsPerAddress: 2, maxPendingBodiesPerClient: 2 }, { MEET_TRUSTED_PROXIES: '127.0.0.2' });
     const viaProxy = (client: string) => raw(url, '127.0.0.2', PARTIAL_POST.replace('Host: x\r\n', `Host: x\r\nX-Forwarded-For: ${client}\r\n`));
     const held = await Promise.all([viaProxy('198.51.100.1'), viaProxy('198.51.100.1'), viaProxy('198.51.100.1'), viaProxy('198.51.100.2')]);
-    await sleep(300);
+    await closedAtLeast(held, 1);
     expect(held.map((connection) => connection.isClosed())).toEqual([false, false, true, false]);
   });
 });
@@ -249,7 +253,7 @@ describe('agent connection limits', () => {
     const partial = 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"jo';
     const idle = await Promise.all(Array.from({ length: 4 }, () => raw(url, '127.0.0.2', '')));
     const over = await Promise.all(Array.from({ length: 2 }, () => raw(url, '127.0.0.2', '')));
-    await sleep(300);
+    await closedAtLeast([...idle, ...over], 1);
     // Under pressure: four hold slots, one waits in the accept queue, the last is closed.
     expect([...idle, ...over].map((connection) => connection.isClosed())).toEqual([false, false, false, false, false, true]);
     expect((await send(url, '127.0.0.3')).status).toBe(200);
@@ -257,7 +261,7 @@ describe('agent connection limits', () => {
     await sleep(100);
     const started = performance.now();
     const bodies = await Promise.all(Array.from({ length: 4 }, () => raw(url, '127.0.0.2', partial)));
-    await sleep(300);
+    await closedAtLeast(bodies, 2);
     const refused = bodies.filter((connection) => connection.isClosed());
     expect(refused).toHaveLength(2);
     for (const connection of refused) expect(await connection.closed).toMatch(/^HTTP\/1\.1 429/);

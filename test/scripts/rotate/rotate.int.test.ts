@@ -15,6 +15,7 @@ import { startLocalStack, type LocalStack } from '../../../scripts/lib/local-sta
 import { runRotateCli, type RotateIo } from '../../../scripts/lib/rotate/cli.js';
 import { capture, hashTree } from '../../support/admin-cli.js';
 import { freePort } from '../../support/ports.js';
+import { until } from '../../support/until.js';
 import { xmppLogin } from '../../support/xmpp.js';
 
 let dataDir: string;
@@ -62,14 +63,11 @@ async function redeemAll(count: number, prefix: string): Promise<{ requests: str
   return { requests };
 }
 
+/** Waits until none of `requests` is pending (past a minute the assertions after it say which are). */
 async function settledAll(requests: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const placeholders = requests.map(() => '?').join(',');
-    const pending = (db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'pending' AND id IN (${placeholders})`).get(...requests) as { n: number }).n;
-    if (pending === 0 || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const placeholders = requests.map(() => '?').join(',');
+  const pending = () => (db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'pending' AND id IN (${placeholders})`).get(...requests) as { n: number }).n;
+  await until('no request is pending', pending, (n) => n === 0, { timeoutMs: 60_000, everyMs: 100 }).catch(() => undefined);
 }
 
 describe('the local stack serves the auth domain', () => {
