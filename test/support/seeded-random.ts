@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { onTestFailed } from 'vitest';
 
-export const SEED_ENV = 'MEET_TEST_SEED';
+const SEED_ENV = 'MEET_TEST_SEED';
 
 export interface SeededRandom {
   readonly seed: number;
