@@ -25,13 +25,19 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** Every MEET_* name in the sources and test/support/; elsewhere in test/ only what a test reads from process.env. */
+const TEST_ENV_READ = /process\.env(?:\.|\[['"])(MEET_[A-Z0-9_]*[A-Z0-9])\b/g;
+
 /** name -> the files that mention it */
 function namesInCode(): Map<string, string[]> {
   const names = new Map<string, string[]>();
-  for (const file of SOURCE_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir)))) {
-    for (const name of new Set(readFileSync(file, 'utf8').match(NAME) ?? [])) {
-      names.set(name, [...(names.get(name) ?? []), relative(ROOT, file)]);
-    }
+  const add = (name: string, file: string) =>
+    names.set(name, [...new Set([...(names.get(name) ?? []), relative(ROOT, file)])]);
+  for (const file of [...SOURCE_DIRS, 'test/support'].flatMap((dir) => sourceFiles(join(ROOT, dir)))) {
+    for (const name of readFileSync(file, 'utf8').match(NAME) ?? []) add(name, file);
+  }
+  for (const file of sourceFiles(join(ROOT, 'test'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(TEST_ENV_READ)) add(match[1]!, file);
   }
   return names;
 }
