@@ -25,7 +25,8 @@ export async function until<T>(
   for (;;) {
     const value = await probe();
     if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}; last: ${inspect(value, { depth: 4 })}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}; last: ${inspect(value, { depth: 4 })}`);
     await sleep(everyMs);
   }
 }
@@ -42,12 +43,16 @@ export function waitForLine(
   return new Promise((resolve, reject) => {
     let seen = '';
     const streams = stdout ? [child.stderr, child.stdout] : [child.stderr];
-    const timer = setTimeout(() => done(new Error(`${what} did not print ${pattern} within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`${what} did not print ${pattern} within ${timeoutMs} ms:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer | string) => {
       seen += String(chunk);
       if (pattern.test(seen)) done();
     };
-    const onExit = (code: number | null) => done(new Error(`${what} exited (${code}) before printing ${pattern}:\n${seen}`));
+    const onExit = (code: number | null) =>
+      done(new Error(`${what} exited (${code}) before printing ${pattern}:\n${seen}`));
     function done(error?: Error) {
       clearTimeout(timer);
       for (const stream of streams) stream?.off('data', onData);
