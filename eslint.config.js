@@ -23,15 +23,31 @@ const toolchain = {
   dynamic: `${cdktfDynamic}|(^|\\u002F)stacks\\u002F`,
   message: 'edge/ is runtime code: no CDKTF toolchain (cdktf, constructs, .gen/ bindings, stacks/).',
 };
-const testCode = { group: ['**/test/**', '../test/*', '../../test/*'], dynamic: '(^|\\u002F)test\\u002F', message: 'Only tests import test code.' };
-const noAgent = { group: ['**/agent/**', '../agent/*'], dynamic: '(^|\\u002F)agent\\u002F', message: 'meet-auth never imports the agent.' };
-const noAuth = { group: ['**/auth/**', '../auth/*'], dynamic: '(^|\\u002F)auth\\u002F', message: 'The agent never imports meet-auth.' };
+const testCode = {
+  group: ['**/test/**', '../test/*', '../../test/*'],
+  dynamic: '(^|\\u002F)test\\u002F',
+  message: 'Only tests import test code.',
+};
+const noAgent = {
+  group: ['**/agent/**', '../agent/*'],
+  dynamic: '(^|\\u002F)agent\\u002F',
+  message: 'meet-auth never imports the agent.',
+};
+const noAuth = {
+  group: ['**/auth/**', '../auth/*'],
+  dynamic: '(^|\\u002F)auth\\u002F',
+  message: 'The agent never imports meet-auth.',
+};
 const noService = {
   group: ['**/auth/**', '../auth/*', '**/agent/**', '../agent/*'],
   dynamic: '(^|\\u002F)(auth|agent)\\u002F',
   message: 'edge/shared and edge/i18n serve both services: they import neither.',
 };
-const noEdge = { group: ['**/edge/**'], dynamic: '(^|\\u002F)edge\\u002F', message: 'stacks/ only reference the image, never edge runtime code.' };
+const noEdge = {
+  group: ['**/edge/**'],
+  dynamic: '(^|\\u002F)edge\\u002F',
+  message: 'stacks/ only reference the image, never edge runtime code.',
+};
 const commonOnly = {
   group: [...cdktf, '**/edge/**', '**/stacks/**', '**/scripts/**'],
   dynamic: `${cdktfDynamic}|(^|\\u002F)(edge|stacks|scripts)\\u002F`,
@@ -50,7 +66,10 @@ export default tseslint.config(
     },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -72,5 +91,9 @@ export default tseslint.config(
     rules: restrict([testCode, commonOnly]),
   },
   // CommonJS files, run by plain node in a child process (stacks/tooling/run-generator.cjs), load with require().
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -7,8 +7,11 @@
 import { terminalIo } from '../edge/shared/terminal.js';
 import { runCertsCli } from './lib/certs/cli.js';
 
-process.exitCode = await runCertsCli(process.argv.slice(2), terminalIo({
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  env: process.env,
-}));
+process.exitCode = await runCertsCli(
+  process.argv.slice(2),
+  terminalIo({
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+  }),
+);

@@ -31,7 +31,10 @@ Exit status: 0 all due jobs done, 75 some put back to retry later (or the disk i
 configuration, 1 error.`;
 
 process.exitCode = await runCli(processIo, 'create-accounts', HELP, async () => {
-  const { values: args, positionals } = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const { values: args, positionals } = parseCliArgs(process.argv.slice(2), {
+    help: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
   if (args.help) {
     console.log(HELP);
     return undefined;
@@ -52,7 +55,10 @@ process.exitCode = await runCli(processIo, 'create-accounts', HELP, async () => 
   try {
     const started = Date.now();
     const summary = await worker.drain((settled) => {
-      if (!args.quiet) console.log([settled.id, settled.status, ...(settled.detail ? [settled.detail] : [])].map(terminalSafe).join('\t'));
+      if (!args.quiet)
+        console.log(
+          [settled.id, settled.status, ...(settled.detail ? [settled.detail] : [])].map(terminalSafe).join('\t'),
+        );
     });
     const left = inbox.counts();
     console.log(

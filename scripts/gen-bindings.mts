@@ -5,7 +5,11 @@ import { ensureBindings } from '../stacks/tooling/bindings.js';
 
 let args;
 try {
-  args = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean' }, force: { type: 'boolean' }, quiet: { type: 'boolean' } }, { unknown: 'unknown argument(s):' });
+  args = parseCliArgs(
+    process.argv.slice(2),
+    { help: { type: 'boolean' }, force: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    { unknown: 'unknown argument(s):' },
+  );
   if (args.positionals.length > 0) throw new UsageError(`unknown argument(s): ${args.positionals.join(' ')}`);
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;

@@ -20,7 +20,9 @@ try {
   process.exit(EXIT.usage);
 }
 if (args.values.help) {
-  console.log('usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.json from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).');
+  console.log(
+    'usage: npx tsx scripts/gen-nodeprep-table.mts\nWrites edge/shared/nodeprep-table.json from the Prosody in MEET_PROSODY_LIB (/usr/lib/prosody).',
+  );
   process.exit(EXIT.done);
 }
 try {

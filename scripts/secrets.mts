@@ -14,7 +14,10 @@ credentials it lists, then:
   set -a; . <file>; set +a; npx cdktf deploy <environment>-cloud <environment>-services`;
 
 process.exitCode = await runCli(processIo, 'secrets', USAGE, async () => {
-  const { values: argv, positionals } = parseCliArgs(process.argv.slice(2), { help: { type: 'boolean', short: 'h' }, 'ssh-user': { type: 'string' } });
+  const { values: argv, positionals } = parseCliArgs(process.argv.slice(2), {
+    help: { type: 'boolean', short: 'h' },
+    'ssh-user': { type: 'string' },
+  });
   if (argv.help) {
     processIo.out(USAGE);
     return;
@@ -24,7 +27,9 @@ process.exitCode = await runCli(processIo, 'secrets', USAGE, async () => {
   if (!environment || !file || extra.length > 0) throw new UsageError('init needs an environment name and a file path');
   const sshUser = argv['ssh-user'];
   if (sshUser !== undefined && !SHELL_NAME.test(sshUser)) {
-    throw new UsageError(`--ssh-user "${sshUser}" is not a shell name (lower-case letters, digits, "_" and "-"; your Cloud VPS login)`);
+    throw new UsageError(
+      `--ssh-user "${sshUser}" is not a shell name (lower-case letters, digits, "_" and "-"; your Cloud VPS login)`,
+    );
   }
   await createSecretsFile(file, environment, sshUser);
   processIo.err(`wrote ${file} (mode 0600) for "${environment}"; fill in the OpenStack and S3 credentials it lists`);

@@ -47,7 +47,8 @@ function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (isBlank(raw)) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number (1-65535)`, EXIT.usage);
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    fail(`${name} must be a port number (1-65535)`, EXIT.usage);
   return value;
 }
 const logLevel = (process.env.MEET_LOG_LEVEL || 'info') as LogLevel;

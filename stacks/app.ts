@@ -11,7 +11,11 @@ export interface EnvironmentStacks {
 }
 
 export type EdgeImageOption =
-  | { readonly kind: 'build'; /** Absolute path of the repository (the build context). */ readonly repoRoot: string; readonly sourceHash: string }
+  | {
+      readonly kind: 'build';
+      /** Absolute path of the repository (the build context). */ readonly repoRoot: string;
+      readonly sourceHash: string;
+    }
   | { readonly kind: 'registry'; readonly reference: string };
 
 export function addEnvironment(app: App, env: EnvironmentConfig, image: EdgeImageOption): EnvironmentStacks {

@@ -4,8 +4,13 @@
  * variables, so Terraform/OpenTofu reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
  */
 import {
-  DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, LocalBackend, S3Backend,
-  type S3BackendConfig, type TerraformRemoteState, type TerraformStack,
+  DataTerraformRemoteStateLocal,
+  DataTerraformRemoteStateS3,
+  LocalBackend,
+  S3Backend,
+  type S3BackendConfig,
+  type TerraformRemoteState,
+  type TerraformStack,
 } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config.js';
@@ -44,7 +49,11 @@ function s3Config(stackName: string, state: Extract<StateConfig, { kind: 's3' }>
 /** Relative to the synthesized stack directory (<outdir>/stacks/<stack>), so state survives a fresh cdktf.out/. */
 const localPath = (stackName: string) => `../../../terraform.${stackName}.tfstate`;
 
-export function configureBackend(stack: TerraformStack, stackName: string, state: StateConfig): LocalBackend | S3Backend {
+export function configureBackend(
+  stack: TerraformStack,
+  stackName: string,
+  state: StateConfig,
+): LocalBackend | S3Backend {
   return state.kind === 'local'
     ? new LocalBackend(stack, { path: localPath(stackName) })
     : new S3Backend(stack, lockingConfig(s3Config(stackName, state)));

@@ -30,14 +30,21 @@ const ACME_DIRECTORY = /^(production|staging|https:\/\/[a-z0-9.-]+(:\d{1,5})?(\/
 /** The environment of `certs` inside a container: the names, and the directories as mounted there. */
 export function certificateEnv(settings: CertificateSettings): string[] {
   if (settings.domains.length === 0) throw new Error('the certificate needs at least one domain');
-  for (const domain of settings.domains) if (!DOMAIN.test(domain)) throw new Error(`certificate domain "${domain}" is not a lower-case DNS name`);
-  if (settings.renewDays !== undefined && !(Number.isInteger(settings.renewDays) && settings.renewDays >= 1 && settings.renewDays <= 365)) {
+  for (const domain of settings.domains)
+    if (!DOMAIN.test(domain)) throw new Error(`certificate domain "${domain}" is not a lower-case DNS name`);
+  if (
+    settings.renewDays !== undefined &&
+    !(Number.isInteger(settings.renewDays) && settings.renewDays >= 1 && settings.renewDays <= 365)
+  ) {
     throw new Error(`renewDays ${settings.renewDays} must be a whole number from 1 to 365`);
   }
   if (settings.acmeDirectory !== undefined && !ACME_DIRECTORY.test(settings.acmeDirectory)) {
-    throw new Error(`acmeDirectory "${settings.acmeDirectory}" is neither "production", "staging" nor an https URL of an ACME directory`);
+    throw new Error(
+      `acmeDirectory "${settings.acmeDirectory}" is neither "production", "staging" nor an https URL of an ACME directory`,
+    );
   }
-  if (settings.acmeEmail !== undefined && !z.email().safeParse(settings.acmeEmail).success) throw new Error(`acmeEmail "${settings.acmeEmail}" is not an email address`);
+  if (settings.acmeEmail !== undefined && !z.email().safeParse(settings.acmeEmail).success)
+    throw new Error(`acmeEmail "${settings.acmeEmail}" is not an email address`);
   return [
     `MEET_CERT_DOMAINS=${settings.domains.join(',')}`,
     `MEET_CERTS_DIR=${containerPaths.certs}`,
@@ -48,4 +55,3 @@ export function certificateEnv(settings: CertificateSettings): string[] {
     ...(settings.renewDays !== undefined ? [`MEET_CERT_RENEW_DAYS=${settings.renewDays}`] : []),
   ];
 }
-

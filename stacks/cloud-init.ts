@@ -38,7 +38,6 @@ export interface CloudInitProps {
 
 export type HostRole = 'jitsi' | 'meet-auth' | 'jvb';
 
-
 export function systemdQuote(arg: string): string {
   // systemd splits ExecStart on whitespace and honours double quotes with C-style escapes.
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -112,7 +111,7 @@ export const DOCKER_ACCESS_SCRIPT: HostFile = {
   permissions: '0755',
   content: [
     '#!/bin/sh',
-    '# Written by cloud-init (Wikimedia Meet). meet-docker-access <group>: the docker group\'s members become <group>\'s.',
+    "# Written by cloud-init (Wikimedia Meet). meet-docker-access <group>: the docker group's members become <group>'s.",
     'set -eu',
     'file=${MEET_GROUP_FILE:-/etc/group}',
     'entry=$(getent group "$1") || exit 0',
@@ -136,37 +135,80 @@ export function unit(lines: readonly string[]): string {
 
 /** The user data's files of one host; checked, deterministic. */
 export function hostSetup(props: CloudInitProps): HostSetup {
-  if (!/^[a-z_][a-z0-9_.-]{0,63}$/.test(props.dockerGroupSource)) throw new Error(`docker group source "${props.dockerGroupSource}" is not a valid group name`);
+  if (!/^[a-z_][a-z0-9_.-]{0,63}$/.test(props.dockerGroupSource))
+    throw new Error(`docker group source "${props.dockerGroupSource}" is not a valid group name`);
   const group = props.dockerGroupSource;
   const dockerAccess: HostFile[] = [
-    { path: '/etc/systemd/system/meet-docker-access.service', permissions: '0644', content: unit([
-      '[Unit]', `Description=Wikimedia Meet: members of ${group} may use the Docker daemon`, '',
-      '[Service]', 'Type=oneshot', `ExecStart=${DOCKER_ACCESS_SCRIPT.path} ${group}`,
-    ]) },
-    { path: '/etc/systemd/system/meet-docker-access.timer', permissions: '0644', content: unit([
-      '[Unit]', `Description=Wikimedia Meet: members of ${group} may use the Docker daemon (schedule)`, '',
-      '[Timer]', `OnCalendar=*:0/${DOCKER_ACCESS_EVERY.replace('min', '')}`, 'Persistent=true', '',
-      '[Install]', 'WantedBy=timers.target',
-    ]) },
+    {
+      path: '/etc/systemd/system/meet-docker-access.service',
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=Wikimedia Meet: members of ${group} may use the Docker daemon`,
+        '',
+        '[Service]',
+        'Type=oneshot',
+        `ExecStart=${DOCKER_ACCESS_SCRIPT.path} ${group}`,
+      ]),
+    },
+    {
+      path: '/etc/systemd/system/meet-docker-access.timer',
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=Wikimedia Meet: members of ${group} may use the Docker daemon (schedule)`,
+        '',
+        '[Timer]',
+        `OnCalendar=*:0/${DOCKER_ACCESS_EVERY.replace('min', '')}`,
+        'Persistent=true',
+        '',
+        '[Install]',
+        'WantedBy=timers.target',
+      ]),
+    },
   ];
   const volume = props.stateVolumeId;
-  if (volume !== undefined && !/^[A-Za-z0-9${}\[\]._-]+$/.test(volume)) throw new Error(`state volume id "${volume}" holds characters an id never has`);
-  const stateFiles: HostFile[] = volume === undefined ? [] : [
-    STATE_VOLUME_SCRIPT,
-    { path: '/etc/systemd/system/meet-state-volume.service', permissions: '0644', content: unit([
-      '[Unit]', 'Description=Wikimedia Meet state volume: wait for it, make its file system once, mount it', 'After=local-fs.target systemd-udev-settle.service', 'Before=docker.service', '',
-      '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=900',
-      // The directories on the volume (host files' tmpfiles lines under STATE_ROOT), once it hides the root disk's.
-      // By prefix, not by file: at first boot the host files are not there yet, and nothing is to do.
-      `ExecStart=${STATE_VOLUME_SCRIPT.path} ${volume} ${STATE_ROOT}`, `ExecStartPost=/usr/bin/systemd-tmpfiles --create --prefix=${STATE_ROOT}`, '',
-      '[Install]', 'WantedBy=multi-user.target',
-    ]) },
-    // No container starts before the state is mounted: dockerd itself requires it (restart policies start them).
-    { path: '/etc/systemd/system/docker.service.d/meet-state-volume.conf', permissions: '0644', content: unit([
-      '[Unit]', 'Requires=meet-state-volume.service', 'After=meet-state-volume.service',
-    ]) },
+  if (volume !== undefined && !/^[A-Za-z0-9${}\[\]._-]+$/.test(volume))
+    throw new Error(`state volume id "${volume}" holds characters an id never has`);
+  const stateFiles: HostFile[] =
+    volume === undefined
+      ? []
+      : [
+          STATE_VOLUME_SCRIPT,
+          {
+            path: '/etc/systemd/system/meet-state-volume.service',
+            permissions: '0644',
+            content: unit([
+              '[Unit]',
+              'Description=Wikimedia Meet state volume: wait for it, make its file system once, mount it',
+              'After=local-fs.target systemd-udev-settle.service',
+              'Before=docker.service',
+              '',
+              '[Service]',
+              'Type=oneshot',
+              'RemainAfterExit=yes',
+              'TimeoutStartSec=900',
+              // The directories on the volume (host files' tmpfiles lines under STATE_ROOT), once it hides the root disk's.
+              // By prefix, not by file: at first boot the host files are not there yet, and nothing is to do.
+              `ExecStart=${STATE_VOLUME_SCRIPT.path} ${volume} ${STATE_ROOT}`,
+              `ExecStartPost=/usr/bin/systemd-tmpfiles --create --prefix=${STATE_ROOT}`,
+              '',
+              '[Install]',
+              'WantedBy=multi-user.target',
+            ]),
+          },
+          // No container starts before the state is mounted: dockerd itself requires it (restart policies start them).
+          {
+            path: '/etc/systemd/system/docker.service.d/meet-state-volume.conf',
+            permissions: '0644',
+            content: unit(['[Unit]', 'Requires=meet-state-volume.service', 'After=meet-state-volume.service']),
+          },
+        ];
+  const enable = [
+    ...(volume === undefined ? [] : ['meet-state-volume.service']),
+    'docker.service',
+    'meet-docker-access.timer',
   ];
-  const enable = [...(volume === undefined ? [] : ['meet-state-volume.service']), 'docker.service', 'meet-docker-access.timer'];
   const setupScript: HostFile = {
     path: '/usr/local/sbin/meet-setup',
     permissions: '0755',
@@ -185,12 +227,26 @@ export function hostSetup(props: CloudInitProps): HostSetup {
       '',
     ].join('\n'),
   };
-  const setupUnit: HostFile = { path: `/etc/systemd/system/${SETUP_UNIT}`, permissions: '0644', content: unit([
-    '[Unit]', 'Description=Wikimedia Meet host setup (Docker, state volume, Docker access)', `ConditionPathExists=!${SETUP_DONE}`,
-    'After=cloud-final.service network-online.target', 'Wants=network-online.target', '',
-    '[Service]', 'Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=1800', `ExecStart=${setupScript.path}`, '',
-    '[Install]', 'WantedBy=multi-user.target',
-  ]) };
+  const setupUnit: HostFile = {
+    path: `/etc/systemd/system/${SETUP_UNIT}`,
+    permissions: '0644',
+    content: unit([
+      '[Unit]',
+      'Description=Wikimedia Meet host setup (Docker, state volume, Docker access)',
+      `ConditionPathExists=!${SETUP_DONE}`,
+      'After=cloud-final.service network-online.target',
+      'Wants=network-online.target',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      'TimeoutStartSec=1800',
+      `ExecStart=${setupScript.path}`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+    ]),
+  };
   return { files: [DOCKER_ACCESS_SCRIPT, setupScript, ...stateFiles, ...dockerAccess, setupUnit] };
 }
 
@@ -209,7 +265,12 @@ function bootstrapScript(setup: HostSetup): string {
     const dir = file.path.slice(0, file.path.lastIndexOf('/')) || '/';
     const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
     const delimiter = delimiterFor(body);
-    lines.push(`mkdir -p '${dir}'`, `cat > '${file.path}' <<'${delimiter}'`, `${body}${delimiter}`, `chmod ${file.permissions} '${file.path}'`);
+    lines.push(
+      `mkdir -p '${dir}'`,
+      `cat > '${file.path}' <<'${delimiter}'`,
+      `${body}${delimiter}`,
+      `chmod ${file.permissions} '${file.path}'`,
+    );
   }
   lines.push('systemctl daemon-reload', `systemctl enable ${SETUP_UNIT}`, `systemctl start --no-block ${SETUP_UNIT}`);
   return `${lines.join('\n')}\n`;
@@ -245,6 +306,7 @@ export function hostCloudInit(role: HostRole, options: HostCloudInitOptions): st
 /** What each kind of host gets in its user data. */
 export function hostCloudInitProps(role: HostRole, options: HostCloudInitOptions): CloudInitProps {
   const { dockerGroupSource, stateVolumeId } = options;
-  if (role !== 'jvb' && stateVolumeId === undefined) throw new Error(`a ${role} host keeps state and needs a state volume`);
+  if (role !== 'jvb' && stateVolumeId === undefined)
+    throw new Error(`a ${role} host keeps state and needs a state volume`);
   return role === 'jvb' ? { dockerGroupSource } : { dockerGroupSource, stateVolumeId };
 }

@@ -107,7 +107,11 @@ export class CloudStack extends TerraformStack {
     };
 
     const jvbCount = env.hosts.jvb.count;
-    const groups = new MeetSecurityGroups(this, 'network-security', { namePrefix: env.name, adminCidrs: env.adminCidrs, withJvbHosts: jvbCount > 0 });
+    const groups = new MeetSecurityGroups(this, 'network-security', {
+      namePrefix: env.name,
+      adminCidrs: env.adminCidrs,
+      withJvbHosts: jvbCount > 0,
+    });
     // No Nova keypair: its key would reach ~debian/.ssh/authorized_keys, which Cloud VPS's sshd never reads (keys
     // come from LDAP and /etc/ssh/userkeys only). The operator logs in with their developer account's key.
     const sshUser = sshUserVariable(this, env);
@@ -120,16 +124,38 @@ export class CloudStack extends TerraformStack {
     const hostOptions = env.backup ? { backup: { ...env.backup, prefix: env.backup.prefix ?? env.name } } : {};
     const gate = (hostId: string, role: HostRole, created: MeetHost) => {
       const ready = new ReadinessGate(this, `${hostId}-ready`, {
-        hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
-        waitSeconds: env.ssh.readySeconds, script: gateScript, dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
+        hostName: hostId,
+        instanceId: created.instance.id,
+        address: created.privateIp,
+        user: sshUser,
+        bastion: env.ssh.bastion,
+        waitSeconds: env.ssh.readySeconds,
+        script: gateScript,
+        dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
       });
       new HostFilesStep(this, `${hostId}-host-files`, {
-        hostName: hostId, instanceId: created.instance.id, address: created.privateIp, user: sshUser, bastion: env.ssh.bastion,
-        files: hostFiles(role, hostOptions), script: filesScript, dependsOn: [ready],
+        hostName: hostId,
+        instanceId: created.instance.id,
+        address: created.privateIp,
+        user: sshUser,
+        bastion: env.ssh.bastion,
+        files: hostFiles(role, hostOptions),
+        script: filesScript,
+        dependsOn: [ready],
       });
     };
-    const host = (id: 'jitsi' | 'meet-auth', role: HostRole, flavor: string, groupId: string, volume: { sizeGb: number; holds: string }) => {
-      const state = new StateVolume(this, `${id}-state`, { name: `${env.name}-${id}-state`, sizeGb: volume.sizeGb, holds: volume.holds });
+    const host = (
+      id: 'jitsi' | 'meet-auth',
+      role: HostRole,
+      flavor: string,
+      groupId: string,
+      volume: { sizeGb: number; holds: string },
+    ) => {
+      const state = new StateVolume(this, `${id}-state`, {
+        name: `${env.name}-${id}-state`,
+        sizeGb: volume.sizeGb,
+        holds: volume.holds,
+      });
       this.stateVolumes.push({ host: id, sizeGb: state.sizeGb });
       const created = new MeetHost(this, id, {
         name: id,
@@ -150,28 +176,50 @@ export class CloudStack extends TerraformStack {
       return { name: id, privateIp: created.privateIp, publicIp: created.publicIp, ipv6: created.ipv6 };
     };
 
-    this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id, { sizeGb: env.hosts.jitsi.stateVolumeGb, holds: 'Prosody accounts, agent inbox, certificates, ACME account' });
-    this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id, { sizeGb: env.hosts.meetAuth.stateVolumeGb, holds: 'meet-auth registry, tickets, audit trail, certificates, ACME account' });
+    this.jitsi = host('jitsi', 'jitsi', env.hosts.jitsi.flavor, groups.jitsi.id, {
+      sizeGb: env.hosts.jitsi.stateVolumeGb,
+      holds: 'Prosody accounts, agent inbox, certificates, ACME account',
+    });
+    this.meetAuth = host('meet-auth', 'meet-auth', env.hosts.meetAuth.flavor, groups.meetAuth.id, {
+      sizeGb: env.hosts.meetAuth.stateVolumeGb,
+      holds: 'meet-auth registry, tickets, audit trail, certificates, ACME account',
+    });
     this.jvbHostNames = jvbHostNames(jvbCount);
-    this.jvbGroup = jvbCount > 0 ? this.addJvbGroup(this.jvbHostNames, {
-      flavorId: flavorId(env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor),
-      imageId: image.id,
-      networkId: network.id,
-      securityGroupIds: [groups.jvb!.id, cloudVpsDefault.id],
-      floatingIpPool: env.network.floatingIpPool,
-      userData: hostCloudInit('jvb', { dockerGroupSource }),
-      metadata: { environment: env.name, role: 'jvb' },
-    }) : undefined;
+    this.jvbGroup =
+      jvbCount > 0
+        ? this.addJvbGroup(this.jvbHostNames, {
+            flavorId: flavorId(env.hosts.jvb.flavor ?? env.hosts.jitsi.flavor),
+            imageId: image.id,
+            networkId: network.id,
+            securityGroupIds: [groups.jvb!.id, cloudVpsDefault.id],
+            floatingIpPool: env.network.floatingIpPool,
+            userData: hostCloudInit('jvb', { dockerGroupSource }),
+            metadata: { environment: env.name, role: 'jvb' },
+          })
+        : undefined;
     if (this.jvbGroup) {
       // One gate per extra bridge, keyed like the instances.
       const instances = TerraformIterator.fromResources(this.jvbGroup.instances);
       const ready = new ReadinessGate(this, 'jvb-ready', {
-        forEach: instances, hostName: '${each.key}', instanceId: '${each.value.id}', user: sshUser, bastion: env.ssh.bastion,
-        address: this.jvbGroup.privateIpOf('each.key'), waitSeconds: env.ssh.readySeconds, script: gateScript,
+        forEach: instances,
+        hostName: '${each.key}',
+        instanceId: '${each.value.id}',
+        user: sshUser,
+        bastion: env.ssh.bastion,
+        address: this.jvbGroup.privateIpOf('each.key'),
+        waitSeconds: env.ssh.readySeconds,
+        script: gateScript,
       });
       new HostFilesStep(this, 'jvb-host-files', {
-        forEach: instances, hostName: '${each.key}', instanceId: '${each.value.id}', user: sshUser, bastion: env.ssh.bastion,
-        address: this.jvbGroup.privateIpOf('each.key'), files: hostFiles('jvb'), script: filesScript, dependsOn: [ready],
+        forEach: instances,
+        hostName: '${each.key}',
+        instanceId: '${each.value.id}',
+        user: sshUser,
+        bastion: env.ssh.bastion,
+        address: this.jvbGroup.privateIpOf('each.key'),
+        files: hostFiles('jvb'),
+        script: filesScript,
+        dependsOn: [ready],
       });
     }
     this.hostNames = [this.jitsi.name, this.meetAuth.name, ...this.jvbHostNames];
@@ -189,9 +237,18 @@ export class CloudStack extends TerraformStack {
   /** The extra JVB hosts as one for_each group, with two map outputs instead of two outputs per host. */
   private addJvbGroup(names: readonly string[], props: Omit<MeetHostGroupProps, 'names'>): MeetHostGroup {
     const group = new MeetHostGroup(this, 'jvb', { ...props, names });
-    new TerraformOutput(this, JVB_OUTPUTS.publicIps, { value: group.publicIps, description: 'public addresses of the extra JVB hosts, by name' });
-    new TerraformOutput(this, JVB_OUTPUTS.privateIps, { value: group.privateIps, description: 'private IPv4 addresses of the extra JVB hosts, by name' });
-    new TerraformOutput(this, JVB_OUTPUTS.ipv6s, { value: group.ipv6s, description: 'global IPv6 addresses of the extra JVB hosts, by name' });
+    new TerraformOutput(this, JVB_OUTPUTS.publicIps, {
+      value: group.publicIps,
+      description: 'public addresses of the extra JVB hosts, by name',
+    });
+    new TerraformOutput(this, JVB_OUTPUTS.privateIps, {
+      value: group.privateIps,
+      description: 'private IPv4 addresses of the extra JVB hosts, by name',
+    });
+    new TerraformOutput(this, JVB_OUTPUTS.ipv6s, {
+      value: group.ipv6s,
+      description: 'global IPv6 addresses of the extra JVB hosts, by name',
+    });
     return group;
   }
 }

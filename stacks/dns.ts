@@ -36,7 +36,8 @@ export class MeetDns extends Construct {
   constructor(scope: Construct, id: string, props: MeetDnsProps) {
     super(scope, id);
     const ttl = props.ttl ?? 300;
-    if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86_400) throw new Error(`DNS ttl ${ttl} is outside 60-86400 seconds`);
+    if (!Number.isInteger(ttl) || ttl < 60 || ttl > 86_400)
+      throw new Error(`DNS ttl ${ttl} is outside 60-86400 seconds`);
     for (const zone of props.zones) {
       if (!zone.endsWith('.')) throw new Error(`DNS zone "${zone}" must end with "."`);
     }

@@ -9,7 +9,11 @@ import { PlainImage } from './plain-docker.js';
 
 /** Where the edge/agent image comes from. */
 export type EdgeImageSource =
-  | { readonly kind: 'build'; /** Build context (the repository root), relative to the stack's directory. */ readonly context: string; /** Hash of the files that go into the image. */ readonly sourceHash: string }
+  | {
+      readonly kind: 'build';
+      /** Build context (the repository root), relative to the stack's directory. */ readonly context: string;
+      /** Hash of the files that go into the image. */ readonly sourceHash: string;
+    }
   | { readonly kind: 'registry'; /** name[:tag]@sha256:<digest> */ readonly reference: string };
 
 export interface EdgeImageRef {
@@ -18,19 +22,30 @@ export interface EdgeImageRef {
 }
 
 /** The image on one host: built there from the repository (tagged by source hash) or pulled by digest. */
-export function edgeImage(scope: Construct, id: string, provider: DockerProvider, source: EdgeImageSource): EdgeImageRef {
+export function edgeImage(
+  scope: Construct,
+  id: string,
+  provider: DockerProvider,
+  source: EdgeImageSource,
+): EdgeImageRef {
   if (source.kind === 'registry') {
-    if (!/@sha256:[a-f0-9]{64}$/.test(source.reference)) throw new Error(`edge image "${source.reference}" must be pinned by digest`);
+    if (!/@sha256:[a-f0-9]{64}$/.test(source.reference))
+      throw new Error(`edge image "${source.reference}" must be pinned by digest`);
     const image = new PlainImage(scope, id, { provider, name: source.reference, keepLocally: true });
     return { name: source.reference, id: image.imageId };
   }
-  if (!/^[a-f0-9]{16,64}$/.test(source.sourceHash)) throw new Error(`edge image source hash "${source.sourceHash}" is not a hex digest`);
+  if (!/^[a-f0-9]{16,64}$/.test(source.sourceHash))
+    throw new Error(`edge image source hash "${source.sourceHash}" is not a hex digest`);
   // The tag changes with the sources, so new code means a new image and, through it, new containers.
   const name = `wikimedia-meet/edge:${source.sourceHash.slice(0, 16)}`;
   const image = new PlainImage(scope, id, {
     provider,
     name,
-    buildAttribute: { context: source.context, dockerfile: 'edge/Dockerfile', label: { 'org.wikimedia.meet.source': source.sourceHash } },
+    buildAttribute: {
+      context: source.context,
+      dockerfile: 'edge/Dockerfile',
+      label: { 'org.wikimedia.meet.source': source.sourceHash },
+    },
   });
   return { name, id: image.imageId };
 }
@@ -44,4 +59,3 @@ export const EDGE_CONTAINER_RUNTIME = {
   logDriver: 'json-file',
   logOpts: { 'max-size': '20m', 'max-file': '5' },
 } as const;
-

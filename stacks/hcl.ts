@@ -9,8 +9,13 @@ function functionSafe(value: string): string {
   const fragments = Tokenization.reverseString(value);
   if (fragments.tokens.length === 0 || fragments.length === 1) return value;
   const flatten = (part: unknown): unknown[] => (Array.isArray(part) ? part : [part]);
-  const parts = fragments.join({ join: (left: unknown, right: unknown) => [...flatten(left), ...flatten(right)] }) as unknown[];
-  return Fn.join('', parts.map((part) => (typeof part === 'string' ? part : Token.asString(part))));
+  const parts = fragments.join({
+    join: (left: unknown, right: unknown) => [...flatten(left), ...flatten(right)],
+  }) as unknown[];
+  return Fn.join(
+    '',
+    parts.map((part) => (typeof part === 'string' ? part : Token.asString(part))),
+  );
 }
 
 /** Applies functionSafe to every string in a JSON-like value. */

@@ -52,23 +52,28 @@ export class HostFilesStep extends TerraformResource {
 
   constructor(scope: Construct, id: string, props: HostFilesStepProps) {
     const size = Buffer.byteLength(props.files);
-    if (size > HOST_FILES_LIMIT) throw new Error(`host files of ${props.hostName} are ${size} bytes; at most ${HOST_FILES_LIMIT} fit in the installer's environment`);
+    if (size > HOST_FILES_LIMIT)
+      throw new Error(
+        `host files of ${props.hostName} are ${size} bytes; at most ${HOST_FILES_LIMIT} fit in the installer's environment`,
+      );
     super(scope, id, {
       terraformResourceType: HostFilesStep.tfResourceType,
       forEach: props.forEach,
       dependsOn: props.dependsOn,
-      provisioners: [{
-        type: 'local-exec',
-        interpreter: ['/bin/sh', props.script],
-        command: props.hostName,
-        environment: {
-          MEET_SSH_USER: props.user,
-          MEET_SSH_ADDRESS: props.address,
-          MEET_SSH_BASTION: props.bastion,
-          // Terraform reads ${ and %{ in it as template syntax: kept literal.
-          MEET_HOST_FILES: terraformLiteral(props.files),
+      provisioners: [
+        {
+          type: 'local-exec',
+          interpreter: ['/bin/sh', props.script],
+          command: props.hostName,
+          environment: {
+            MEET_SSH_USER: props.user,
+            MEET_SSH_ADDRESS: props.address,
+            MEET_SSH_BASTION: props.bastion,
+            // Terraform reads ${ and %{ in it as template syntax: kept literal.
+            MEET_HOST_FILES: terraformLiteral(props.files),
+          },
         },
-      }],
+      ],
     });
     this.triggers = [props.instanceId, hostFilesHash(props.files)];
   }

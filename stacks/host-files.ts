@@ -85,7 +85,8 @@ export const CONTAINER_RUNNING_SCRIPT: Script = {
   ].join('\n'),
 };
 
-const condition = (container: string | undefined) => (container === undefined ? [] : [`ExecCondition=${CONTAINER_RUNNING_SCRIPT.path} ${container}`]);
+const condition = (container: string | undefined) =>
+  container === undefined ? [] : [`ExecCondition=${CONTAINER_RUNNING_SCRIPT.path} ${container}`];
 
 function timerFiles(timer: Timer): HostFile[] {
   if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
@@ -96,17 +97,39 @@ function timerFiles(timer: Timer): HostFile[] {
   }
   const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
   return [
-    { path: `/etc/systemd/system/${timer.name}.service`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${timer.description}`, 'After=docker.service', 'Requires=docker.service', '',
-      '[Service]', 'Type=oneshot', ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []), ...condition(timer.whenRunning),
-      `ExecStart=${exec(timer.command)}`, ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
-    ]) },
-    { path: `/etc/systemd/system/${timer.name}.timer`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${timer.description} (schedule)`, '',
-      '[Timer]', `OnCalendar=${timer.onCalendar}`, 'Persistent=true',
-      ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []), '',
-      '[Install]', 'WantedBy=timers.target',
-    ]) },
+    {
+      path: `/etc/systemd/system/${timer.name}.service`,
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=${timer.description}`,
+        'After=docker.service',
+        'Requires=docker.service',
+        '',
+        '[Service]',
+        'Type=oneshot',
+        ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []),
+        ...condition(timer.whenRunning),
+        `ExecStart=${exec(timer.command)}`,
+        ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
+      ]),
+    },
+    {
+      path: `/etc/systemd/system/${timer.name}.timer`,
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=${timer.description} (schedule)`,
+        '',
+        '[Timer]',
+        `OnCalendar=${timer.onCalendar}`,
+        'Persistent=true',
+        ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []),
+        '',
+        '[Install]',
+        'WantedBy=timers.target',
+      ]),
+    },
   ];
 }
 
@@ -114,15 +137,35 @@ function pathFiles(trigger: PathTrigger): HostFile[] {
   if (!UNIT_NAME.test(trigger.name)) throw new Error(`path unit name "${trigger.name}" must match ${UNIT_NAME}`);
   if (trigger.command.length === 0) throw new Error(`path unit "${trigger.name}" has an empty command`);
   return [
-    { path: `/etc/systemd/system/${trigger.name}.service`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${trigger.description}`, 'After=docker.service', 'Requires=docker.service', '',
-      '[Service]', 'Type=oneshot', ...condition(trigger.whenRunning), `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
-    ]) },
-    { path: `/etc/systemd/system/${trigger.name}.path`, permissions: '0644', content: unit([
-      '[Unit]', `Description=${trigger.description} (trigger)`, '',
-      '[Path]', `PathChanged=${trigger.watch}`, '',
-      '[Install]', 'WantedBy=paths.target',
-    ]) },
+    {
+      path: `/etc/systemd/system/${trigger.name}.service`,
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=${trigger.description}`,
+        'After=docker.service',
+        'Requires=docker.service',
+        '',
+        '[Service]',
+        'Type=oneshot',
+        ...condition(trigger.whenRunning),
+        `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
+      ]),
+    },
+    {
+      path: `/etc/systemd/system/${trigger.name}.path`,
+      permissions: '0644',
+      content: unit([
+        '[Unit]',
+        `Description=${trigger.description} (trigger)`,
+        '',
+        '[Path]',
+        `PathChanged=${trigger.watch}`,
+        '',
+        '[Install]',
+        'WantedBy=paths.target',
+      ]),
+    },
   ];
 }
 
@@ -130,24 +173,37 @@ function pathFiles(trigger: PathTrigger): HostFile[] {
 export function hostFileSet(props: HostFilesProps): HostFileSet {
   const directories = [...new Set(props.directories ?? [])].sort();
   for (const dir of directories) {
-    if (!dir.startsWith('/') || dir.includes('..') || /[\s'"\\]/.test(dir)) throw new Error(`directory "${dir}" must be an absolute path without "..", spaces or quotes`);
+    if (!dir.startsWith('/') || dir.includes('..') || /[\s'"\\]/.test(dir))
+      throw new Error(`directory "${dir}" must be an absolute path without "..", spaces or quotes`);
   }
   const timers = props.timers ?? [];
   const triggers = props.paths ?? [];
-  const needsCondition = [...timers, ...triggers].some((item) => item.whenRunning !== undefined)
-    || (props.scripts ?? []).some((script) => script.content.includes(CONTAINER_RUNNING_SCRIPT.path));
-  const scripts = [...(props.scripts ?? []), ...(needsCondition ? [CONTAINER_RUNNING_SCRIPT] : [])].map((script): HostFile => {
-    if (!/^\/[A-Za-z0-9_./-]+$/.test(script.path) || script.path.includes('..')) throw new Error(`script "${script.path}" must be an absolute path without ".." or unusual characters`);
-    return { path: script.path, permissions: '0755', content: script.content };
-  });
-  const tmpfiles: HostFile = { path: TMPFILES, permissions: '0644', content: unit([
-    '# Installed by scripts/install-host-files.sh (Wikimedia Meet): directories the containers mount, owned by their uid.',
-    ...directories.map((dir) => `d ${dir} 0750 ${CONTAINER_UID} ${CONTAINER_UID} -`),
-  ]) };
+  const needsCondition =
+    [...timers, ...triggers].some((item) => item.whenRunning !== undefined) ||
+    (props.scripts ?? []).some((script) => script.content.includes(CONTAINER_RUNNING_SCRIPT.path));
+  const scripts = [...(props.scripts ?? []), ...(needsCondition ? [CONTAINER_RUNNING_SCRIPT] : [])].map(
+    (script): HostFile => {
+      if (!/^\/[A-Za-z0-9_./-]+$/.test(script.path) || script.path.includes('..'))
+        throw new Error(`script "${script.path}" must be an absolute path without ".." or unusual characters`);
+      return { path: script.path, permissions: '0755', content: script.content };
+    },
+  );
+  const tmpfiles: HostFile = {
+    path: TMPFILES,
+    permissions: '0644',
+    content: unit([
+      '# Installed by scripts/install-host-files.sh (Wikimedia Meet): directories the containers mount, owned by their uid.',
+      ...directories.map((dir) => `d ${dir} 0750 ${CONTAINER_UID} ${CONTAINER_UID} -`),
+    ]),
+  };
   const files = [...scripts, tmpfiles, ...timers.flatMap(timerFiles), ...triggers.flatMap(pathFiles)];
   const duplicate = files.find((file, index) => files.findIndex((other) => other.path === file.path) !== index);
   if (duplicate) throw new Error(`host file "${duplicate.path}" is given twice`);
-  return { files, units: [...timers.map((timer) => `${timer.name}.timer`), ...triggers.map((trigger) => `${trigger.name}.path`)], tmpfiles: TMPFILES };
+  return {
+    files,
+    units: [...timers.map((timer) => `${timer.name}.timer`), ...triggers.map((trigger) => `${trigger.name}.path`)],
+    tmpfiles: TMPFILES,
+  };
 }
 
 /**
@@ -181,9 +237,23 @@ export interface RunLimits {
  * A timer's `command`, `timeoutSec` and condition for running `argv` inside `container` within `limits`, with `env`
  * added to the container's own environment for this run (docker exec --env; never a secret: the unit is world-readable).
  */
-function containerRun(container: string, limits: RunLimits, argv: readonly string[], env: readonly string[] = []): Pick<Timer, 'command' | 'timeoutSec' | 'whenRunning'> {
+function containerRun(
+  container: string,
+  limits: RunLimits,
+  argv: readonly string[],
+  env: readonly string[] = [],
+): Pick<Timer, 'command' | 'timeoutSec' | 'whenRunning'> {
   return {
-    command: ['/usr/bin/docker', 'exec', ...env.flatMap((entry) => ['--env', entry]), container, 'timeout', `--kill-after=${limits.killAfterSec}`, String(limits.runSec), ...argv],
+    command: [
+      '/usr/bin/docker',
+      'exec',
+      ...env.flatMap((entry) => ['--env', entry]),
+      container,
+      'timeout',
+      `--kill-after=${limits.killAfterSec}`,
+      String(limits.runSec),
+      ...argv,
+    ],
     timeoutSec: limits.serviceSec,
     whenRunning: container,
   };
@@ -283,21 +353,38 @@ export const BACKUP_LIMITS: RunLimits = { runSec: 1500, killAfterSec: 60, servic
 
 /** `npm run backup -- --to s3://<bucket>/<prefix>` in meet-edge on the schedule; retention as the CLI does it. */
 export function backupTimer(settings: BackupTimerSettings): Timer {
-  if (!/^[a-z0-9][a-z0-9.:_-]{1,254}$/.test(settings.bucket)) throw new Error(`backup bucket "${settings.bucket}" is not an S3 bucket name such as "meet:backups"`);
-  if (!/^[a-z0-9][a-z0-9/_.-]{0,200}$/.test(settings.prefix) || settings.prefix.includes('..') || settings.prefix.includes('//') || settings.prefix.endsWith('/')) {
-    throw new Error(`backup prefix "${settings.prefix}" must be a key prefix such as "production" (no "..", "//" or trailing "/")`);
+  if (!/^[a-z0-9][a-z0-9.:_-]{1,254}$/.test(settings.bucket))
+    throw new Error(`backup bucket "${settings.bucket}" is not an S3 bucket name such as "meet:backups"`);
+  if (
+    !/^[a-z0-9][a-z0-9/_.-]{0,200}$/.test(settings.prefix) ||
+    settings.prefix.includes('..') ||
+    settings.prefix.includes('//') ||
+    settings.prefix.endsWith('/')
+  ) {
+    throw new Error(
+      `backup prefix "${settings.prefix}" must be a key prefix such as "production" (no "..", "//" or trailing "/")`,
+    );
   }
-  if (!/^[A-Za-z0-9*:,./~ +-]{1,100}$/.test(settings.schedule)) throw new Error(`backup schedule "${settings.schedule}" is not an OnCalendar expression such as "daily"`);
-  for (const [name, value] of [['keepDaily', settings.keepDaily], ['keepWeekly', settings.keepWeekly]] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`backup ${name} ${value} must be a whole number from 1 to 1000`);
+  if (!/^[A-Za-z0-9*:,./~ +-]{1,100}$/.test(settings.schedule))
+    throw new Error(`backup schedule "${settings.schedule}" is not an OnCalendar expression such as "daily"`);
+  for (const [name, value] of [
+    ['keepDaily', settings.keepDaily],
+    ['keepWeekly', settings.keepWeekly],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 1000)
+      throw new Error(`backup ${name} ${value} must be a whole number from 1 to 1000`);
   }
   return {
     name: 'meet-backup',
     description: 'Wikimedia Meet backup of meet-auth and every Jitsi server to object storage',
     onCalendar: settings.schedule,
     randomizedDelaySec: 3600,
-    ...containerRun(containerNames.edge, BACKUP_LIMITS, ['node', 'dist/scripts/backup.mjs', '--to', `s3://${settings.bucket}/${settings.prefix}`],
-      [`MEET_BACKUP_KEEP_DAILY=${settings.keepDaily}`, `MEET_BACKUP_KEEP_WEEKLY=${settings.keepWeekly}`]),
+    ...containerRun(
+      containerNames.edge,
+      BACKUP_LIMITS,
+      ['node', 'dist/scripts/backup.mjs', '--to', `s3://${settings.bucket}/${settings.prefix}`],
+      [`MEET_BACKUP_KEEP_DAILY=${settings.keepDaily}`, `MEET_BACKUP_KEEP_WEEKLY=${settings.keepWeekly}`],
+    ),
   };
 }
 

@@ -46,12 +46,18 @@ const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** The checks every host gets, with messages naming the bad value. */
 export function checkHostProps(props: MeetHostProps): void {
-  if (!INSTANCE_NAME.test(props.name)) throw new Error(`host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`);
-  if (props.securityGroupIds.length === 0) throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
+  if (!INSTANCE_NAME.test(props.name))
+    throw new Error(
+      `host name "${props.name}" must be lower-case letters, digits and dashes (max 63), starting with a letter`,
+    );
+  if (props.securityGroupIds.length === 0)
+    throw new Error(`host "${props.name}" has no security group: it would get the project's default group`);
   // Nova's limit is on the base64 text it receives (the provider encodes user_data), about 49 KB of raw bytes.
   const encoded = props.userData === undefined ? 0 : Buffer.from(props.userData).toString('base64').length;
   if (encoded > NOVA_USER_DATA_LIMIT) {
-    throw new Error(`user data of host "${props.name}" is ${encoded} bytes in base64 (${Buffer.byteLength(props.userData!)} raw); Nova accepts at most ${NOVA_USER_DATA_LIMIT}`);
+    throw new Error(
+      `user data of host "${props.name}" is ${encoded} bytes in base64 (${Buffer.byteLength(props.userData!)} raw); Nova accepts at most ${NOVA_USER_DATA_LIMIT}`,
+    );
   }
 }
 
@@ -94,11 +100,21 @@ export class MeetHost extends Construct {
     });
     if (props.stateVolume) {
       // A replaced instance gets a new attachment of the same volume (instance_id is ForceNew on the attachment).
-      this.volumeAttachment = new ComputeVolumeAttachV2(this, 'state-volume-attachment', { instanceId: this.instance.id, volumeId: props.stateVolume.id });
+      this.volumeAttachment = new ComputeVolumeAttachV2(this, 'state-volume-attachment', {
+        instanceId: this.instance.id,
+        volumeId: props.stateVolume.id,
+      });
     }
-    this.floatingIp = new NetworkingFloatingipV2(this, 'floating-ip', { pool: props.floatingIpPool, description: `${props.name} public address` });
+    this.floatingIp = new NetworkingFloatingipV2(this, 'floating-ip', {
+      pool: props.floatingIpPool,
+      description: `${props.name} public address`,
+    });
     // fixed_ip names the IPv4: a floating IPv4 cannot map to the port's IPv6, and without it Neutron picks one.
-    new NetworkingFloatingipAssociateV2(this, 'floating-ip-association', { floatingIp: this.floatingIp.address, portId: this.port.id, fixedIp: this.privateIp });
+    new NetworkingFloatingipAssociateV2(this, 'floating-ip-association', {
+      floatingIp: this.floatingIp.address,
+      portId: this.port.id,
+      fixedIp: this.privateIp,
+    });
     this.publicIp = this.floatingIp.address;
   }
 }

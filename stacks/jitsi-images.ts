@@ -22,7 +22,14 @@ export function checkJitsiTag(tag: string): string {
   return tag;
 }
 
-export function jitsiImage(scope: Construct, provider: DockerProvider, repository: string, service: JitsiService, tag: string, id = `image-${service}`): JitsiImageRef {
+export function jitsiImage(
+  scope: Construct,
+  provider: DockerProvider,
+  repository: string,
+  service: JitsiService,
+  tag: string,
+  id = `image-${service}`,
+): JitsiImageRef {
   const name = `${repository}/${service}:${checkJitsiTag(tag)}`;
   // keep_locally: a replaced container may still use the old image while the new one is created.
   const image = new PlainImage(scope, id, { provider, name, keepLocally: true });
@@ -69,7 +76,8 @@ const FORBIDDEN_MOUNT_ROOTS: readonly string[] = ['/run', ...DEBIAN_SYMLINKS, ..
 /** Why a bind mount at `target` would break the container, or undefined when it is safe. */
 export function mountTargetProblem(target: string): string | undefined {
   const normalized = target.replace(/\/+$/, '') || '/';
-  if (!normalized.startsWith('/') || normalized.split('/').some((part) => part === '..' || part === '.')) return `mount target "${target}" must be an absolute path without "." or ".."`;
+  if (!normalized.startsWith('/') || normalized.split('/').some((part) => part === '..' || part === '.'))
+    return `mount target "${target}" must be an absolute path without "." or ".."`;
   const root = FORBIDDEN_MOUNT_ROOTS.find((path) => normalized === path || normalized.startsWith(`${path}/`));
   if (root === undefined) return undefined;
   return root === '/run'
@@ -82,7 +90,11 @@ export function mountTargetProblem(target: string): string | undefined {
  * "::" IPv6 only; with an IPv4-only container network, Docker's userland proxy carries the IPv6 side (moby
  * libnetwork/drivers/bridge/port_mapping.go, validatePortBindingIPv4/IPv6).
  */
-export function publishedEverywhere(internal: number, external: number, protocol?: 'udp'): Array<{ internal: number; external: number; ip: string; protocol?: string }> {
+export function publishedEverywhere(
+  internal: number,
+  external: number,
+  protocol?: 'udp',
+): Array<{ internal: number; external: number; ip: string; protocol?: string }> {
   return ['0.0.0.0', '::'].map((ip) => ({ internal, external, ip, ...(protocol ? { protocol } : {}) }));
 }
 

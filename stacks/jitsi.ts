@@ -8,7 +8,14 @@
 import { Construct } from 'constructs';
 import { Network } from '@cdktf/provider-docker/lib/network/index.js';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { advertiseIps, bind, checkServicePassword, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
+import {
+  advertiseIps,
+  bind,
+  checkServicePassword,
+  jitsiImage,
+  publishedEverywhere,
+  rootlessRuntime,
+} from './jitsi-images.js';
 import { webEntrypoint, WEB_NGINX_RESOLVER_ENV } from './jitsi-web.js';
 import { containerNames, containerPaths, JITSI_NETWORK, paths, ports, XMPP_SERVER_ALIAS } from './layout.js';
 import { ReplacedContainer } from './replaced-container.js';
@@ -47,15 +54,18 @@ export class Jitsi extends Construct {
 
   constructor(scope: Construct, id: string, props: JitsiProps) {
     super(scope, id);
-    if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an https:// origin without a path`);
+    if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl))
+      throw new Error(`publicUrl "${props.publicUrl}" must be an https:// origin without a path`);
     const mediaPort = props.jvbMediaPort ?? ports.jvbMedia;
-    if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535) throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
+    if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535)
+      throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
     checkServicePassword('jicofoAuthPassword', props.jicofoAuthPassword);
     checkServicePassword('jvbAuthPassword', props.jvbAuthPassword);
     const { provider } = props;
     const repository = props.imageRepository ?? 'ghcr.io/jitsi';
     const timezone = props.timezone ?? 'UTC';
-    const image = (service: 'web' | 'prosody' | 'jicofo' | 'jvb') => jitsiImage(this, provider, repository, service, props.imageTag);
+    const image = (service: 'web' | 'prosody' | 'jicofo' | 'jvb') =>
+      jitsiImage(this, provider, repository, service, props.imageTag);
 
     const network = new Network(this, 'network', { provider, name: JITSI_NETWORK });
     const onNetwork = (aliases?: string[]) => [{ name: network.name, ...(aliases ? { aliases } : {}) }];
@@ -71,8 +81,21 @@ export class Jitsi extends Construct {
 
     const web = image('web');
     this.web = new ReplacedContainer(this, 'web', {
-      provider, ...rootlessRuntime, name: containerNames.web, image: web.id, imageName: web.name,
-      env: [enableAuth, enableGuests, tz, publicUrl, 'ENABLE_HTTP_REDIRECT=1', 'ENABLE_LETSENCRYPT=0', 'DISABLE_HTTPS=0', WEB_NGINX_RESOLVER_ENV],
+      provider,
+      ...rootlessRuntime,
+      name: containerNames.web,
+      image: web.id,
+      imageName: web.name,
+      env: [
+        enableAuth,
+        enableGuests,
+        tz,
+        publicUrl,
+        'ENABLE_HTTP_REDIRECT=1',
+        'ENABLE_LETSENCRYPT=0',
+        'DISABLE_HTTPS=0',
+        WEB_NGINX_RESOLVER_ENV,
+      ],
       // Writes the challenge location into /config/nginx-custom, then runs the image's /init (stacks/jitsi-web.ts).
       entrypoint: webEntrypoint(),
       mounts: [
@@ -91,20 +114,38 @@ export class Jitsi extends Construct {
 
     const prosody = image('prosody');
     this.prosody = new ReplacedContainer(this, 'prosody', {
-      provider, ...rootlessRuntime, name: containerNames.prosody, image: prosody.id, imageName: prosody.name,
-      env: [enableAuth, authType, enableGuests, tz, publicUrl, `JICOFO_AUTH_PASSWORD=${props.jicofoAuthPassword}`, `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`],
+      provider,
+      ...rootlessRuntime,
+      name: containerNames.prosody,
+      image: prosody.id,
+      imageName: prosody.name,
+      env: [
+        enableAuth,
+        authType,
+        enableGuests,
+        tz,
+        publicUrl,
+        `JICOFO_AUTH_PASSWORD=${props.jicofoAuthPassword}`,
+        `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`,
+      ],
       mounts: [
         bind(paths.prosodyConfig, '/config'),
         bind(paths.prosodyPlugins, '/prosody-plugins-custom'),
         bind(paths.prosodyStorage, containerPaths.prosodyData),
       ],
-      ports: props.publishXmpp ? [{ internal: ports.xmppClient, external: ports.xmppClient, ip: props.privateIp }] : undefined,
+      ports: props.publishXmpp
+        ? [{ internal: ports.xmppClient, external: ports.xmppClient, ip: props.privateIp }]
+        : undefined,
       networksAdvanced: onNetwork([XMPP_SERVER_ALIAS]),
     });
 
     const jicofo = image('jicofo');
     this.jicofo = new ReplacedContainer(this, 'jicofo', {
-      provider, ...rootlessRuntime, name: containerNames.jicofo, image: jicofo.id, imageName: jicofo.name,
+      provider,
+      ...rootlessRuntime,
+      name: containerNames.jicofo,
+      image: jicofo.id,
+      imageName: jicofo.name,
       env: [enableAuth, authType, tz, `JICOFO_AUTH_PASSWORD=${props.jicofoAuthPassword}`],
       mounts: [bind(paths.jitsiConfig('jicofo'), '/config')],
       networksAdvanced: onNetwork(),
@@ -113,9 +154,18 @@ export class Jitsi extends Construct {
 
     const jvb = image('jvb');
     this.jvb = new ReplacedContainer(this, 'jvb', {
-      provider, ...rootlessRuntime, name: containerNames.jvb, image: jvb.id, imageName: jvb.name,
-      env: [tz, `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`, `JVB_ADVERTISE_IPS=${advertiseIps(props.advertiseIp, props.advertiseIpv6)}`,
-        `JVB_PORT=${mediaPort}`, 'JVB_MUC_NICKNAME=jvb-main'],
+      provider,
+      ...rootlessRuntime,
+      name: containerNames.jvb,
+      image: jvb.id,
+      imageName: jvb.name,
+      env: [
+        tz,
+        `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`,
+        `JVB_ADVERTISE_IPS=${advertiseIps(props.advertiseIp, props.advertiseIpv6)}`,
+        `JVB_PORT=${mediaPort}`,
+        'JVB_MUC_NICKNAME=jvb-main',
+      ],
       mounts: [bind(paths.jitsiConfig('jvb'), '/config')],
       ports: publishedEverywhere(mediaPort, mediaPort, 'udp'),
       networksAdvanced: onNetwork(),
@@ -123,4 +173,3 @@ export class Jitsi extends Construct {
     });
   }
 }
-

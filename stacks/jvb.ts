@@ -8,9 +8,22 @@
 import { ref, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { advertiseIps, bind, checkJitsiTag, checkServicePassword, jitsiImage, publishedEverywhere, rootlessRuntime } from './jitsi-images.js';
+import {
+  advertiseIps,
+  bind,
+  checkJitsiTag,
+  checkServicePassword,
+  jitsiImage,
+  publishedEverywhere,
+  rootlessRuntime,
+} from './jitsi-images.js';
 import { containerNames, paths, ports } from './layout.js';
-import { containerSettings, ReplacedContainer, settingsHash, type ReplacedContainerProps } from './replaced-container.js';
+import {
+  containerSettings,
+  ReplacedContainer,
+  settingsHash,
+  type ReplacedContainerProps,
+} from './replaced-container.js';
 import { SettingsTrigger } from './settings-trigger.js';
 
 export interface ExtraJvbHost {
@@ -51,40 +64,69 @@ export class ExtraJvbs extends Construct {
     if (props.hosts.length === 0) throw new Error('ExtraJvbs needs at least one host');
     const nicknames = props.hosts.map((host) => host.nickname);
     for (const nickname of nicknames) {
-      if (!NICKNAME.test(nickname)) throw new Error(`JVB nickname "${nickname}" must be lower-case letters, digits and dashes`);
+      if (!NICKNAME.test(nickname))
+        throw new Error(`JVB nickname "${nickname}" must be lower-case letters, digits and dashes`);
       if (nickname === 'jvb-main') throw new Error('JVB nickname "jvb-main" is the Jitsi host\'s own bridge');
     }
     const duplicate = nicknames.find((nickname, index) => nicknames.indexOf(nickname) !== index);
     if (duplicate !== undefined) throw new Error(`JVB nickname "${duplicate}" is given twice`);
     checkServicePassword('jvbAuthPassword', props.jvbAuthPassword);
     const mediaPort = props.jvbMediaPort ?? ports.jvbMedia;
-    if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535) throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
+    if (!Number.isInteger(mediaPort) || mediaPort < 1024 || mediaPort > 65_535)
+      throw new Error(`jvbMediaPort ${mediaPort} must be a port between 1024 and 65535`);
     const imageName = `${props.imageRepository ?? 'ghcr.io/jitsi'}/jvb:${checkJitsiTag(props.imageTag)}`;
 
     // Everything but the provider and the image id: what the container runs, and what its trigger hashes.
-    const settings = (nickname: string, advertised: string) => ({
-      ...rootlessRuntime, name: containerNames.jvb, imageName,
-      env: [
-        // No PUBLIC_URL: the jvb image never reads it at stable-11146-2.
-        `TZ=${props.timezone ?? 'UTC'}`,
-        `XMPP_SERVER=${props.xmppServer}`, `XMPP_PORT=${ports.xmppClient}`,
-        `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`, `JVB_MUC_NICKNAME=${nickname}`,
-        `JVB_ADVERTISE_IPS=${advertised}`, `JVB_PORT=${mediaPort}`,
-      ],
-      mounts: [bind(paths.jitsiConfig('jvb'), '/config')],
-      ports: publishedEverywhere(mediaPort, mediaPort, 'udp'),
-    }) satisfies Omit<ReplacedContainerProps, 'provider' | 'image'>;
+    const settings = (nickname: string, advertised: string) =>
+      ({
+        ...rootlessRuntime,
+        name: containerNames.jvb,
+        imageName,
+        env: [
+          // No PUBLIC_URL: the jvb image never reads it at stable-11146-2.
+          `TZ=${props.timezone ?? 'UTC'}`,
+          `XMPP_SERVER=${props.xmppServer}`,
+          `XMPP_PORT=${ports.xmppClient}`,
+          `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`,
+          `JVB_MUC_NICKNAME=${nickname}`,
+          `JVB_ADVERTISE_IPS=${advertised}`,
+          `JVB_PORT=${mediaPort}`,
+        ],
+        mounts: [bind(paths.jitsiConfig('jvb'), '/config')],
+        ports: publishedEverywhere(mediaPort, mediaPort, 'udp'),
+      }) satisfies Omit<ReplacedContainerProps, 'provider' | 'image'>;
 
-    const perHost = TerraformIterator.fromMap(Object.fromEntries(props.hosts.map((host) => [host.nickname, { advertise_ips: advertiseIps(host.advertiseIp, host.advertiseIpv6) }])));
+    const perHost = TerraformIterator.fromMap(
+      Object.fromEntries(
+        props.hosts.map((host) => [
+          host.nickname,
+          { advertise_ips: advertiseIps(host.advertiseIp, host.advertiseIpv6) },
+        ]),
+      ),
+    );
     // Plain references rather than the iterator's key/getString(): those are lazies that make a new token (and
     // capture a deep stack trace) each time cdktf re-resolves the nested hash expression, dozens of times per synth.
     const template = settings(Token.asString(ref('each.key')), Token.asString(ref('each.value.advertise_ips')));
-    this.trigger = new SettingsTrigger(this, 'settings', { sha256: settingsHash(containerSettings({ ...template, image: '' })) }, perHost);
+    this.trigger = new SettingsTrigger(
+      this,
+      'settings',
+      { sha256: settingsHash(containerSettings({ ...template, image: '' })) },
+      perHost,
+    );
 
     this.jvbs = props.hosts.map((host) => {
-      const image = jitsiImage(this, host.provider, props.imageRepository ?? 'ghcr.io/jitsi', 'jvb', props.imageTag, `image-${host.nickname}`);
+      const image = jitsiImage(
+        this,
+        host.provider,
+        props.imageRepository ?? 'ghcr.io/jitsi',
+        'jvb',
+        props.imageTag,
+        `image-${host.nickname}`,
+      );
       return new ReplacedContainer(this, host.nickname, {
-        provider: host.provider, image: image.id, ...settings(host.nickname, advertiseIps(host.advertiseIp, host.advertiseIpv6)),
+        provider: host.provider,
+        image: image.id,
+        ...settings(host.nickname, advertiseIps(host.advertiseIp, host.advertiseIpv6)),
         replacedBy: this.trigger.address(host.nickname),
       });
     });

@@ -45,8 +45,14 @@ export const stateDirectories = {
  * source (compose's jibri, web-crontabs and web-load-test directories are not: we run neither jibri nor them).
  */
 export const jitsiDirectories: readonly string[] = [
-  paths.jitsiConfig('web'), paths.jitsiConfig('jicofo'), paths.jitsiConfig('jvb'), paths.prosodyConfig,
-  paths.prosodyPlugins, paths.prosodyStorage, paths.webStorage, paths.transcripts,
+  paths.jitsiConfig('web'),
+  paths.jitsiConfig('jicofo'),
+  paths.jitsiConfig('jvb'),
+  paths.prosodyConfig,
+  paths.prosodyPlugins,
+  paths.prosodyStorage,
+  paths.webStorage,
+  paths.transcripts,
 ];
 
 /** Inside the containers. */

@@ -13,7 +13,9 @@ import { withPlainStackTraces } from './stack-traces.js';
 import { REPO_ROOT } from './tooling/bindings.js';
 import { imageSourceHash } from './tooling/source-hash.js';
 
-const wanted = process.env.MEET_ENVIRONMENTS?.split(',').map((name) => name.trim()).filter(Boolean);
+const wanted = process.env.MEET_ENVIRONMENTS?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 const known = environments.map((env) => env.name);
 const unknown = (wanted ?? []).filter((name) => !known.includes(name));
 if (unknown.length > 0) {

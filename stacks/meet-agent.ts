@@ -36,20 +36,31 @@ export class MeetAgent extends Construct {
   constructor(scope: Construct, id: string, props: MeetAgentProps) {
     super(scope, id);
     this.port = props.port ?? ports.agent;
-    if (!Number.isInteger(this.port) || this.port < 1024 || this.port > 65_535) throw new Error(`agent port ${this.port} must be between 1024 and 65535`);
+    if (!Number.isInteger(this.port) || this.port < 1024 || this.port > 65_535)
+      throw new Error(`agent port ${this.port} must be between 1024 and 65535`);
     const xmppDomain = props.xmppDomain ?? XMPP_DOMAIN;
     if (!/^[a-z0-9.-]+$/.test(xmppDomain)) throw new Error(`xmppDomain "${xmppDomain}" is not a domain name`);
     this.container = new ReplacedContainer(this, 'agent', {
-      provider: props.provider, ...EDGE_CONTAINER_RUNTIME, name: containerNames.agent, image: props.image.id, imageName: props.image.name,
+      provider: props.provider,
+      ...EDGE_CONTAINER_RUNTIME,
+      name: containerNames.agent,
+      image: props.image.id,
+      imageName: props.image.name,
       command: [...AGENT_COMMAND],
       // On the host's network, so the agent itself binds the private address (it refuses 0.0.0.0 and public
       // addresses); it needs no other network: Prosody is reached through the admin socket on the shared volume.
       networkMode: 'host',
       env: [
-        `MEET_DATA_DIR=${containerPaths.data}`, `MEET_AGENT_HOST=${props.privateIp}`, `MEET_AGENT_PORT=${this.port}`,
-        `MEET_AGENT_SIGNING_SECRETS=${props.signingSecrets}`, `MEET_AGENT_SEALING_KEYS=${props.sealingPrivateKeys}`,
-        `MEET_PROSODY_SOCKET=${containerPaths.prosodySocket}`, `MEET_XMPP_DOMAIN=${xmppDomain}`, 'MEET_PROSODY_MODE=socket',
-        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`, ...certificateEnv(props.certificate),
+        `MEET_DATA_DIR=${containerPaths.data}`,
+        `MEET_AGENT_HOST=${props.privateIp}`,
+        `MEET_AGENT_PORT=${this.port}`,
+        `MEET_AGENT_SIGNING_SECRETS=${props.signingSecrets}`,
+        `MEET_AGENT_SEALING_KEYS=${props.sealingPrivateKeys}`,
+        `MEET_PROSODY_SOCKET=${containerPaths.prosodySocket}`,
+        `MEET_XMPP_DOMAIN=${xmppDomain}`,
+        'MEET_PROSODY_MODE=socket',
+        `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
+        ...certificateEnv(props.certificate),
       ],
       mounts: [
         // Read-only: the agent only connects to the admin socket in it, and connect() on a unix socket needs no
@@ -62,4 +73,3 @@ export class MeetAgent extends Construct {
     });
   }
 }
-

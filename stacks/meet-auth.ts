@@ -61,13 +61,21 @@ export interface MeetAuthProps {
 
 /** meet-edge's backup environment, checked. */
 export function backupEnv(backup: EdgeBackupSettings): string[] {
-  if (!ENVIRONMENT_NAME.test(backup.environment)) throw new Error(`backup environment "${backup.environment}" must be lower-case letters, digits and dashes`);
-  if (!/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/.test(backup.endpoint)) throw new Error(`backup endpoint "${backup.endpoint}" must be an https origin such as https://object.eqiad1.wikimediacloud.org`);
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(backup.region)) throw new Error(`backup region "${backup.region}" must be a region name such as "eqiad1"`);
+  if (!ENVIRONMENT_NAME.test(backup.environment))
+    throw new Error(`backup environment "${backup.environment}" must be lower-case letters, digits and dashes`);
+  if (!/^https:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/.test(backup.endpoint))
+    throw new Error(
+      `backup endpoint "${backup.endpoint}" must be an https origin such as https://object.eqiad1.wikimediacloud.org`,
+    );
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(backup.region))
+    throw new Error(`backup region "${backup.region}" must be a region name such as "eqiad1"`);
   return [
-    `MEET_ENVIRONMENT=${backup.environment}`, `MEET_S3_ENDPOINT=${backup.endpoint}`, `MEET_S3_REGION=${backup.region}`,
+    `MEET_ENVIRONMENT=${backup.environment}`,
+    `MEET_S3_ENDPOINT=${backup.endpoint}`,
+    `MEET_S3_REGION=${backup.region}`,
     `MEET_S3_FORCE_PATH_STYLE=${backup.forcePathStyle ? 1 : 0}`,
-    `AWS_ACCESS_KEY_ID=${backup.secrets.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${backup.secrets.secretAccessKey}`,
+    `AWS_ACCESS_KEY_ID=${backup.secrets.accessKeyId}`,
+    `AWS_SECRET_ACCESS_KEY=${backup.secrets.secretAccessKey}`,
     `MEET_BACKUP_KEY=${backup.secrets.backupKey}`,
   ];
 }
@@ -77,26 +85,44 @@ export class MeetAuth extends Construct {
 
   constructor(scope: Construct, id: string, props: MeetAuthProps) {
     super(scope, id);
-    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl)) throw new Error(`publicUrl "${props.publicUrl}" must be an http(s) origin without a path`);
-    if (props.meetingUrl !== undefined && !/^https?:\/\/[a-z0-9.-]+(:\d+)?\/?$/.test(props.meetingUrl)) throw new Error(`meetingUrl "${props.meetingUrl}" must be an http(s) origin`);
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d+)?$/.test(props.publicUrl))
+      throw new Error(`publicUrl "${props.publicUrl}" must be an http(s) origin without a path`);
+    if (props.meetingUrl !== undefined && !/^https?:\/\/[a-z0-9.-]+(:\d+)?\/?$/.test(props.meetingUrl))
+      throw new Error(`meetingUrl "${props.meetingUrl}" must be an http(s) origin`);
     if (props.agents.length === 0) throw new Error('the edge needs at least one agent');
     const names = props.agents.map((agent) => agent.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate !== undefined) throw new Error(`agent name "${duplicate}" is given twice`);
     const tls = props.tls ?? false;
     // The JSON documents are built by Terraform, because they hold secrets and cross-stack addresses.
-    const agents = Fn.jsonencode(deepFunctionSafe(props.agents.map(({ name, url, sealingPublicKey }) => ({ name, url, sealingPublicKey }))));
+    const agents = Fn.jsonencode(
+      deepFunctionSafe(props.agents.map(({ name, url, sealingPublicKey }) => ({ name, url, sealingPublicKey }))),
+    );
     const secrets = Fn.jsonencode(Object.fromEntries(props.agents.map((agent) => [agent.name, agent.signingSecrets])));
     this.container = new ReplacedContainer(this, 'edge', {
-      provider: props.provider, ...EDGE_CONTAINER_RUNTIME, name: containerNames.edge, image: props.image.id, imageName: props.image.name,
+      provider: props.provider,
+      ...EDGE_CONTAINER_RUNTIME,
+      name: containerNames.edge,
+      image: props.image.id,
+      imageName: props.image.name,
       command: [...MEET_AUTH_COMMAND],
       env: [
-        `MEET_DATA_DIR=${containerPaths.data}`, 'MEET_AUTH_HOST=0.0.0.0', `MEET_AUTH_PORT=${ports.edge}`,
-        `MEET_PUBLIC_URL=${props.publicUrl}`, `MEET_AGENTS=${agents}`, `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
+        `MEET_DATA_DIR=${containerPaths.data}`,
+        'MEET_AUTH_HOST=0.0.0.0',
+        `MEET_AUTH_PORT=${ports.edge}`,
+        `MEET_PUBLIC_URL=${props.publicUrl}`,
+        `MEET_AGENTS=${agents}`,
+        `MEET_AGENT_SIGNING_SECRETS=${secrets}`,
         `MEET_LOG_LEVEL=${props.logLevel ?? 'info'}`,
         ...(props.metricsToken !== undefined ? [`MEET_METRICS_TOKEN=${props.metricsToken}`] : []),
         ...(props.meetingUrl ? [`MEET_MEETING_URL=${props.meetingUrl}`] : []),
-        ...(tls ? [`MEET_TLS_CERT=${containerPaths.certs}/cert.crt`, `MEET_TLS_KEY=${containerPaths.certs}/cert.key`, `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`] : []),
+        ...(tls
+          ? [
+              `MEET_TLS_CERT=${containerPaths.certs}/cert.crt`,
+              `MEET_TLS_KEY=${containerPaths.certs}/cert.key`,
+              `MEET_AUTH_HTTP_PORT=${ports.edgeHttp}`,
+            ]
+          : []),
         // Read by meet-auth (it serves the challenge files) and by `certs` (it writes them).
         ...certificateEnv(props.certificate),
         ...(props.backup ? backupEnv(props.backup) : []),

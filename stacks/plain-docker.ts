@@ -6,39 +6,69 @@
 import { TerraformResource, type ITerraformDependable, type TerraformResourceLifecycle } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
-  containerMountsToTerraform, containerNetworksAdvancedToTerraform, containerPortsToTerraform, containerUploadToTerraform,
-  containerVolumesToTerraform, type ContainerConfig,
+  containerMountsToTerraform,
+  containerNetworksAdvancedToTerraform,
+  containerPortsToTerraform,
+  containerUploadToTerraform,
+  containerVolumesToTerraform,
+  type ContainerConfig,
 } from '@cdktf/provider-docker/lib/container/index.js';
 import { imageBuildToTerraform, type ImageConfig } from '@cdktf/provider-docker/lib/image/index.js';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 
 type Converter = (value: never) => unknown;
 const plain: Converter = (value) => value;
-const blocks = (convert: (item: never) => unknown): Converter => (value: unknown) => (value as never[]).map(convert);
+const blocks =
+  (convert: (item: never) => unknown): Converter =>
+  (value: unknown) =>
+    (value as never[]).map(convert);
 
 /** Terraform attribute name and converter of each config key we support. */
 const CONTAINER_ATTRIBUTES: Readonly<Record<string, readonly [string, Converter]>> = {
-  name: ['name', plain], image: ['image', plain], command: ['command', plain], entrypoint: ['entrypoint', plain],
-  env: ['env', plain], user: ['user', plain], hostname: ['hostname', plain], restart: ['restart', plain],
-  readOnly: ['read_only', plain], tmpfs: ['tmpfs', plain], networkMode: ['network_mode', plain], logDriver: ['log_driver', plain], logOpts: ['log_opts', plain],
-  mounts: ['mounts', blocks(containerMountsToTerraform)], ports: ['ports', blocks(containerPortsToTerraform)],
+  name: ['name', plain],
+  image: ['image', plain],
+  command: ['command', plain],
+  entrypoint: ['entrypoint', plain],
+  env: ['env', plain],
+  user: ['user', plain],
+  hostname: ['hostname', plain],
+  restart: ['restart', plain],
+  readOnly: ['read_only', plain],
+  tmpfs: ['tmpfs', plain],
+  networkMode: ['network_mode', plain],
+  logDriver: ['log_driver', plain],
+  logOpts: ['log_opts', plain],
+  mounts: ['mounts', blocks(containerMountsToTerraform)],
+  ports: ['ports', blocks(containerPortsToTerraform)],
   networksAdvanced: ['networks_advanced', blocks(containerNetworksAdvancedToTerraform)],
-  upload: ['upload', blocks(containerUploadToTerraform)], volumes: ['volumes', blocks(containerVolumesToTerraform)],
+  upload: ['upload', blocks(containerUploadToTerraform)],
+  volumes: ['volumes', blocks(containerVolumesToTerraform)],
 };
 const IMAGE_ATTRIBUTES: Readonly<Record<string, readonly [string, Converter]>> = {
-  name: ['name', plain], keepLocally: ['keep_locally', plain], forceRemove: ['force_remove', plain],
-  platform: ['platform', plain], pullTriggers: ['pull_triggers', plain], triggers: ['triggers', plain],
+  name: ['name', plain],
+  keepLocally: ['keep_locally', plain],
+  forceRemove: ['force_remove', plain],
+  platform: ['platform', plain],
+  pullTriggers: ['pull_triggers', plain],
+  triggers: ['triggers', plain],
   build: ['build', imageBuildToTerraform as Converter],
 };
 /** Handled by TerraformResource itself. */
 const META = new Set(['provider', 'dependsOn', 'lifecycle', 'count', 'forEach', 'provisioners', 'connection']);
 
-function toAttributes(kind: string, config: object, table: Readonly<Record<string, readonly [string, Converter]>>): Record<string, unknown> {
+function toAttributes(
+  kind: string,
+  config: object,
+  table: Readonly<Record<string, readonly [string, Converter]>>,
+): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined || META.has(key)) continue;
     const entry = table[key];
-    if (!entry) throw new Error(`${kind} config "${key}" is not supported by the plain ${kind} (add it to stacks/plain-docker.ts)`);
+    if (!entry)
+      throw new Error(
+        `${kind} config "${key}" is not supported by the plain ${kind} (add it to stacks/plain-docker.ts)`,
+      );
     attributes[entry[0]] = entry[1](value as never);
   }
   return attributes;
@@ -48,18 +78,36 @@ const BLOCKS = new Set(['mounts', 'ports', 'networks_advanced', 'upload', 'volum
 
 /** Renders attributes for `cdktf synth --hcl` (the generated classes carry this per attribute). */
 function hclAttributes(attributes: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => {
-    const isBlock = BLOCKS.has(key);
-    const storageClassType = isBlock ? `${key}List` : Array.isArray(value) ? 'stringList' : typeof value === 'object' && value !== null ? 'stringMap'
-      : typeof value === 'boolean' ? 'boolean' : typeof value === 'number' ? 'number' : 'string';
-    const type = isBlock || Array.isArray(value) ? 'list' : typeof value === 'object' && value !== null ? 'map' : 'simple';
-    return [key, { value, isBlock, type, storageClassType }];
-  }));
+  return Object.fromEntries(
+    Object.entries(attributes).map(([key, value]) => {
+      const isBlock = BLOCKS.has(key);
+      const storageClassType = isBlock
+        ? `${key}List`
+        : Array.isArray(value)
+          ? 'stringList'
+          : typeof value === 'object' && value !== null
+            ? 'stringMap'
+            : typeof value === 'boolean'
+              ? 'boolean'
+              : typeof value === 'number'
+                ? 'number'
+                : 'string';
+      const type =
+        isBlock || Array.isArray(value) ? 'list' : typeof value === 'object' && value !== null ? 'map' : 'simple';
+      return [key, { value, isBlock, type, storageClassType }];
+    }),
+  );
 }
 
 abstract class PlainResource extends TerraformResource {
-  protected constructor(scope: Construct, id: string, type: string, provider: DockerProvider | undefined,
-    meta: { dependsOn?: ITerraformDependable[]; lifecycle?: TerraformResourceLifecycle }, private readonly attributes: Record<string, unknown>) {
+  protected constructor(
+    scope: Construct,
+    id: string,
+    type: string,
+    provider: DockerProvider | undefined,
+    meta: { dependsOn?: ITerraformDependable[]; lifecycle?: TerraformResourceLifecycle },
+    private readonly attributes: Record<string, unknown>,
+  ) {
     super(scope, id, { terraformResourceType: type, provider, dependsOn: meta.dependsOn, lifecycle: meta.lifecycle });
   }
 
@@ -76,7 +124,14 @@ export class PlainContainer extends PlainResource {
   static readonly tfResourceType = 'docker_container';
 
   constructor(scope: Construct, id: string, config: ContainerConfig) {
-    super(scope, id, PlainContainer.tfResourceType, config.provider as DockerProvider | undefined, config, toAttributes('container', config, CONTAINER_ATTRIBUTES));
+    super(
+      scope,
+      id,
+      PlainContainer.tfResourceType,
+      config.provider as DockerProvider | undefined,
+      config,
+      toAttributes('container', config, CONTAINER_ATTRIBUTES),
+    );
   }
 }
 
@@ -85,8 +140,14 @@ export class PlainImage extends PlainResource {
 
   constructor(scope: Construct, id: string, config: ImageConfig) {
     const { buildAttribute, ...rest } = config;
-    super(scope, id, PlainImage.tfResourceType, config.provider as DockerProvider | undefined, config,
-      toAttributes('image', buildAttribute ? { ...rest, build: buildAttribute } : rest, IMAGE_ATTRIBUTES));
+    super(
+      scope,
+      id,
+      PlainImage.tfResourceType,
+      config.provider as DockerProvider | undefined,
+      config,
+      toAttributes('image', buildAttribute ? { ...rest, build: buildAttribute } : rest, IMAGE_ATTRIBUTES),
+    );
   }
 
   /** The pulled or built image's id, for a container's `image`. */

@@ -31,26 +31,35 @@ export interface ReadinessGateProps {
 export class ReadinessGate extends TerraformResource {
   static readonly tfResourceType = 'terraform_data';
 
-  constructor(scope: Construct, id: string, private readonly props: ReadinessGateProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ReadinessGateProps,
+  ) {
     super(scope, id, {
       terraformResourceType: ReadinessGate.tfResourceType,
       forEach: props.forEach,
       dependsOn: props.dependsOn,
-      provisioners: [{
-        type: 'local-exec',
-        // The values travel as environment, never through a shell command line.
-        interpreter: ['/bin/sh', props.script],
-        command: props.hostName,
-        environment: {
-          MEET_SSH_USER: props.user,
-          MEET_SSH_ADDRESS: props.address,
-          MEET_SSH_BASTION: props.bastion,
-          MEET_WAIT_SECONDS: String(props.waitSeconds),
-          MEET_FORGET_HOST_KEY: '1',
+      provisioners: [
+        {
+          type: 'local-exec',
+          // The values travel as environment, never through a shell command line.
+          interpreter: ['/bin/sh', props.script],
+          command: props.hostName,
+          environment: {
+            MEET_SSH_USER: props.user,
+            MEET_SSH_ADDRESS: props.address,
+            MEET_SSH_BASTION: props.bastion,
+            MEET_WAIT_SECONDS: String(props.waitSeconds),
+            MEET_FORGET_HOST_KEY: '1',
+          },
         },
-      }],
+      ],
     });
-    if (!Number.isInteger(props.waitSeconds) || props.waitSeconds < 1) throw new Error(`readiness gate of ${props.hostName}: waitSeconds ${props.waitSeconds} must be a whole number above 0`);
+    if (!Number.isInteger(props.waitSeconds) || props.waitSeconds < 1)
+      throw new Error(
+        `readiness gate of ${props.hostName}: waitSeconds ${props.waitSeconds} must be a whole number above 0`,
+      );
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
@@ -58,6 +67,13 @@ export class ReadinessGate extends TerraformResource {
   }
 
   protected override synthesizeHclAttributes(): Record<string, unknown> {
-    return { triggers_replace: { value: [this.props.instanceId], isBlock: false, type: 'list', storageClassType: 'stringList' } };
+    return {
+      triggers_replace: {
+        value: [this.props.instanceId],
+        isBlock: false,
+        type: 'list',
+        storageClassType: 'stringList',
+      },
+    };
   }
 }

@@ -24,7 +24,9 @@ export type ReplacedContainerProps = Omit<ContainerConfig, 'lifecycle'> & {
 };
 
 /** The settings that decide a container's replacement: image, command, user, env, mounts, ports, network, files. */
-export function containerSettings(props: Omit<ReplacedContainerProps, 'provider' | 'replacedBy'>): Record<string, unknown> {
+export function containerSettings(
+  props: Omit<ReplacedContainerProps, 'provider' | 'replacedBy'>,
+): Record<string, unknown> {
   const settings: Record<string, unknown> = {
     image: props.imageName,
     command: props.command ?? [],
@@ -56,7 +58,8 @@ export class ReplacedContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: ReplacedContainerProps) {
     super(scope, id);
-    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(props.name)) throw new Error(`container name "${props.name}" must be lower-case letters, digits, ".", "_" or "-"`);
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(props.name))
+      throw new Error(`container name "${props.name}" must be lower-case letters, digits, ".", "_" or "-"`);
     if (/:(latest|stable|unstable)$/.test(props.imageName) || !/:[^/]+$|@sha256:[a-f0-9]{64}$/.test(props.imageName)) {
       throw new Error(`container "${props.name}" uses image "${props.imageName}" without a pinned tag or digest`);
     }

@@ -28,7 +28,8 @@ type Protocol = 'tcp' | 'udp';
 const WORLD = { IPv4: '0.0.0.0/0', IPv6: '::/0' } as const;
 
 function checkPort(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new Error(`${name} ${value} is not a port number (1-65535)`);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535)
+    throw new Error(`${name} ${value} is not a port number (1-65535)`);
   return value;
 }
 
@@ -40,8 +41,10 @@ export class MeetSecurityGroups extends Construct {
 
   constructor(scope: Construct, id: string, props: MeetSecurityGroupsProps) {
     super(scope, id);
-    if (!/^[a-z][a-z0-9-]*$/.test(props.namePrefix)) throw new Error(`namePrefix "${props.namePrefix}" must be lower-case letters, digits and dashes`);
-    if (props.adminCidrs.length === 0) throw new Error('adminCidrs is empty: ssh would be unreachable; give the bastions\' range');
+    if (!/^[a-z][a-z0-9-]*$/.test(props.namePrefix))
+      throw new Error(`namePrefix "${props.namePrefix}" must be lower-case letters, digits and dashes`);
+    if (props.adminCidrs.length === 0)
+      throw new Error("adminCidrs is empty: ssh would be unreachable; give the bastions' range");
     for (const cidr of props.adminCidrs) {
       if (!isCidr(cidr)) throw new Error(`admin CIDR "${cidr}" is not an IPv4 or IPv6 CIDR`);
       if (cidr.endsWith('/0')) throw new Error(`admin CIDR "${cidr}" would open ssh to the world`);
@@ -51,7 +54,11 @@ export class MeetSecurityGroups extends Construct {
     const xmppPort = checkPort('xmppPort', props.xmppPort ?? ports.xmppClient);
 
     const group = (name: string, description: string) =>
-      new NetworkingSecgroupV2(this, name, { name: `${props.namePrefix}-${name}`, description, deleteDefaultRules: false });
+      new NetworkingSecgroupV2(this, name, {
+        name: `${props.namePrefix}-${name}`,
+        description,
+        deleteDefaultRules: false,
+      });
     this.jitsi = group('jitsi', 'Jitsi Meet: web, media, agent from meet-auth');
     this.meetAuth = group('meet-auth', 'meet-auth: web');
     if (props.withJvbHosts) this.jvb = group('jvb', 'extra Jitsi video bridges: media');
@@ -60,16 +67,27 @@ export class MeetSecurityGroups extends Construct {
     const world = (target: NetworkingSecgroupV2, protocol: Protocol, port: number) => {
       for (const ethertype of ['IPv4', 'IPv6'] as const) {
         new NetworkingSecgroupRuleV2(this, `${key(target)}-world-${protocol}-${port}-${ethertype}`, {
-          securityGroupId: target.id, direction: 'ingress', ethertype, protocol,
-          portRangeMin: port, portRangeMax: port, remoteIpPrefix: WORLD[ethertype],
+          securityGroupId: target.id,
+          direction: 'ingress',
+          ethertype,
+          protocol,
+          portRangeMin: port,
+          portRangeMax: port,
+          remoteIpPrefix: WORLD[ethertype],
           description: `world → ${port}/${protocol}`,
         });
       }
     };
     const fromGroup = (target: NetworkingSecgroupV2, source: NetworkingSecgroupV2, port: number, label: string) =>
       new NetworkingSecgroupRuleV2(this, `${key(target)}-${label}`, {
-        securityGroupId: target.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp',
-        portRangeMin: port, portRangeMax: port, remoteGroupId: source.id, description: `${label} → ${port}/tcp`,
+        securityGroupId: target.id,
+        direction: 'ingress',
+        ethertype: 'IPv4',
+        protocol: 'tcp',
+        portRangeMin: port,
+        portRangeMax: port,
+        remoteGroupId: source.id,
+        description: `${label} → ${port}/tcp`,
       });
 
     world(this.jitsi, 'tcp', ports.http);
@@ -85,8 +103,13 @@ export class MeetSecurityGroups extends Construct {
     for (const target of [this.jitsi, this.meetAuth, ...(this.jvb ? [this.jvb] : [])]) {
       props.adminCidrs.forEach((cidr, index) => {
         new NetworkingSecgroupRuleV2(this, `${key(target)}-ssh-${index}`, {
-          securityGroupId: target.id, direction: 'ingress', ethertype: cidr.includes(':') ? 'IPv6' : 'IPv4',
-          protocol: 'tcp', portRangeMin: ports.ssh, portRangeMax: ports.ssh, remoteIpPrefix: cidr,
+          securityGroupId: target.id,
+          direction: 'ingress',
+          ethertype: cidr.includes(':') ? 'IPv6' : 'IPv4',
+          protocol: 'tcp',
+          portRangeMin: ports.ssh,
+          portRangeMax: ports.ssh,
+          remoteIpPrefix: cidr,
           description: `admins → ${ports.ssh}/tcp`,
         });
       });

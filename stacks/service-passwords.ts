@@ -16,14 +16,17 @@ export const SERVICE_PASSWORD_PATTERN = `^[A-Za-z0-9][${CHARACTERS}]{${SERVICE_P
 export const SERVICE_PASSWORD_CHARACTERS_PATTERN = `^[A-Za-z0-9][${CHARACTERS}]*$`;
 const ALLOWED = new RegExp(SERVICE_PASSWORD_CHARACTERS_PATTERN);
 
-export const SERVICE_PASSWORD_RULE =
-  `letters, digits, "_", "." and "-" only, starting with a letter or digit (the Jitsi images put it unquoted into a shell command and into HOCON strings)`;
+export const SERVICE_PASSWORD_RULE = `letters, digits, "_", "." and "-" only, starting with a letter or digit (the Jitsi images put it unquoted into a shell command and into HOCON strings)`;
 
 /**
  * Why `value` cannot be the password `name` (never repeating the value, which is a secret), or undefined.
  * `minLength` is the generation and variable policy; the images themselves only need the characters.
  */
-export function servicePasswordProblem(name: string, value: string, minLength = SERVICE_PASSWORD_MIN_LENGTH): string | undefined {
+export function servicePasswordProblem(
+  name: string,
+  value: string,
+  minLength = SERVICE_PASSWORD_MIN_LENGTH,
+): string | undefined {
   if (!ALLOWED.test(value)) return `${name} must use ${SERVICE_PASSWORD_RULE}`;
   if (value.length < minLength) return `${name} must be at least ${minLength} characters (e.g. openssl rand -hex 16)`;
   return undefined;

@@ -31,7 +31,12 @@ export class ServicesStack extends TerraformStack {
     const cloudState = remoteState(this, 'cloud', cloudStack.node.id, env.state);
     const addresses = (name: string): HostAddresses => {
       const outputs = hostOutputNames(name);
-      return { name, privateIp: cloudState.getString(outputs.privateIp), publicIp: cloudState.getString(outputs.publicIp), ipv6: cloudState.getString(outputs.ipv6) };
+      return {
+        name,
+        privateIp: cloudState.getString(outputs.privateIp),
+        publicIp: cloudState.getString(outputs.publicIp),
+        ipv6: cloudState.getString(outputs.ipv6),
+      };
     };
     // The extra JVB hosts come as two maps keyed by host name.
     const jvbAddresses = (name: string): HostAddresses => ({
@@ -41,7 +46,11 @@ export class ServicesStack extends TerraformStack {
       ipv6: cloudState.getString(`${JVB_OUTPUTS.ipv6s}[${JSON.stringify(name)}]`),
     });
     const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
-    const cloud = { jitsi: addresses(jitsiName!), meetAuth: addresses(meetAuthName!), jvbHosts: jvbNames.map(jvbAddresses) };
+    const cloud = {
+      jitsi: addresses(jitsiName!),
+      meetAuth: addresses(meetAuthName!),
+      jvbHosts: jvbNames.map(jvbAddresses),
+    };
     const secrets = declareSecrets(this);
     const sshUser = sshUserVariable(this, env);
     const docker = (host: HostAddresses) =>
@@ -53,7 +62,16 @@ export class ServicesStack extends TerraformStack {
         // helper, which runs the ssh binary. Cloud VPS instances take ssh only from the bastions (whose user, key and host key ssh reads from
         // ~/.ssh/config: -o options do not reach a ProxyJump hop). The host key was learned by the cloud stack's
         // readiness gate (which also forgets the key of a replaced host); BatchMode: never prompt without a TTY.
-        sshOpts: ['-o', `ProxyJump=${env.ssh.bastion}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=30'],
+        sshOpts: [
+          '-o',
+          `ProxyJump=${env.ssh.bastion}`,
+          '-o',
+          'StrictHostKeyChecking=accept-new',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'ServerAliveInterval=30',
+        ],
       });
 
     const jitsiDocker = docker(cloud.jitsi);
@@ -74,7 +92,12 @@ export class ServicesStack extends TerraformStack {
     });
     if (cloud.jvbHosts.length > 0) {
       new ExtraJvbs(this, 'jvb', {
-        hosts: cloud.jvbHosts.map((host) => ({ nickname: host.name, provider: docker(host), advertiseIp: host.publicIp, advertiseIpv6: host.ipv6 })),
+        hosts: cloud.jvbHosts.map((host) => ({
+          nickname: host.name,
+          provider: docker(host),
+          advertiseIp: host.publicIp,
+          advertiseIpv6: host.ipv6,
+        })),
         imageTag: env.jitsi.imageTag,
         imageRepository: env.jitsi.imageRepository,
         xmppServer: cloud.jitsi.privateIp,
@@ -85,7 +108,11 @@ export class ServicesStack extends TerraformStack {
 
     // Both hosts get their certificates from the environment's CA, under one ACME contact. All of it is container
     // environment (not cloud-init), so changing it replaces these two containers and never the hosts.
-    const acme = { acmeDirectory: env.acme.directory, acmeSelfCheck: env.acme.selfCheck, ...(env.acme.email ? { acmeEmail: env.acme.email } : {}) };
+    const acme = {
+      acmeDirectory: env.acme.directory,
+      acmeSelfCheck: env.acme.selfCheck,
+      ...(env.acme.email ? { acmeEmail: env.acme.email } : {}),
+    };
     const agent = new MeetAgent(this, 'agent', {
       provider: jitsiDocker,
       image: edgeImage(this, 'edge-image-jitsi', jitsiDocker, imageSource),
@@ -106,13 +133,25 @@ export class ServicesStack extends TerraformStack {
       certificate: { domains: [env.domains.auth], ...acme },
       logLevel: env.edge.logLevel,
       metricsToken: secrets.metricsToken,
-      ...(env.backup ? { backup: { environment: env.name, endpoint: env.backup.endpoint, region: env.backup.region, forcePathStyle: env.backup.forcePathStyle, secrets: declareBackupSecrets(this) } } : {}),
-      agents: [{
-        name: cloud.jitsi.name,
-        url: `http://${cloud.jitsi.privateIp}:${agent.port}`,
-        sealingPublicKey: secrets.agentSealingPublicKey,
-        signingSecrets: secrets.agentSigningSecrets,
-      }],
+      ...(env.backup
+        ? {
+            backup: {
+              environment: env.name,
+              endpoint: env.backup.endpoint,
+              region: env.backup.region,
+              forcePathStyle: env.backup.forcePathStyle,
+              secrets: declareBackupSecrets(this),
+            },
+          }
+        : {}),
+      agents: [
+        {
+          name: cloud.jitsi.name,
+          url: `http://${cloud.jitsi.privateIp}:${agent.port}`,
+          sealingPublicKey: secrets.agentSealingPublicKey,
+          signingSecrets: secrets.agentSigningSecrets,
+        },
+      ],
     });
 
     new TerraformOutput(this, 'meet-url', { value: meetUrl, description: 'Jitsi Meet' });

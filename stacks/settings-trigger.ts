@@ -9,7 +9,12 @@ import type { Construct } from 'constructs';
 export class SettingsTrigger extends TerraformResource {
   static readonly tfResourceType = 'terraform_data';
 
-  constructor(scope: Construct, id: string, private readonly inputValue: Readonly<Record<string, string>>, forEach?: ITerraformIterator) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly inputValue: Readonly<Record<string, string>>,
+    forEach?: ITerraformIterator,
+  ) {
     super(scope, id, { terraformResourceType: SettingsTrigger.tfResourceType, forEach });
   }
 

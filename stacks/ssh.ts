@@ -10,13 +10,17 @@ import { SHELL_NAME, type EnvironmentConfig } from './config.js';
 export function sshUserVariable(scope: Construct, env: EnvironmentConfig): string {
   const variable = new TerraformVariable(scope, 'ssh_user', {
     type: 'string',
-    description: 'your Cloud VPS shell name (developer account): the docker providers and the readiness gate log in as it, through the bastion',
+    description:
+      'your Cloud VPS shell name (developer account): the docker providers and the readiness gate log in as it, through the bastion',
     nullable: false,
     ...(env.ssh.user ? { default: env.ssh.user } : {}),
-    validation: [{
-      condition: `\${can(regex(${JSON.stringify(SHELL_NAME.source)}, var.ssh_user))}`,
-      errorMessage: 'ssh_user must be a shell name such as "alice" (lower-case letters, digits, "_" and "-"), the name you log in to Cloud VPS with',
-    }],
+    validation: [
+      {
+        condition: `\${can(regex(${JSON.stringify(SHELL_NAME.source)}, var.ssh_user))}`,
+        errorMessage:
+          'ssh_user must be a shell name such as "alice" (lower-case letters, digits, "_" and "-"), the name you log in to Cloud VPS with',
+      },
+    ],
   });
   return variable.stringValue;
 }

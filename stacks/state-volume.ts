@@ -22,8 +22,10 @@ export class StateVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: StateVolumeProps) {
     super(scope, id);
-    if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) throw new Error(`volume name "${props.name}" must be lower-case letters, digits and dashes`);
-    if (!Number.isInteger(props.sizeGb) || props.sizeGb < 1 || props.sizeGb > 1000) throw new Error(`volume "${props.name}": size ${props.sizeGb} GiB must be a whole number from 1 to 1000`);
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.name))
+      throw new Error(`volume name "${props.name}" must be lower-case letters, digits and dashes`);
+    if (!Number.isInteger(props.sizeGb) || props.sizeGb < 1 || props.sizeGb > 1000)
+      throw new Error(`volume "${props.name}": size ${props.sizeGb} GiB must be a whole number from 1 to 1000`);
     this.sizeGb = props.sizeGb;
     this.volume = new BlockstorageVolumeV3(this, 'volume', {
       name: props.name,

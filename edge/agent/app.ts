@@ -67,7 +67,14 @@ export function createAgentApp(deps: AgentAppDeps) {
   app.route('/jobs', jobRoutes(deps));
   app.route('/accounts', accountRoutes(deps));
   app.route('/service-accounts', serviceAccountRoutes(deps));
-  app.route('/backup', backupRoutes({ ...deps, xmppDomain: deps.xmppDomain ?? DEFAULTS.xmppDomain, authDomain: deps.authDomain ?? DEFAULTS.authDomain }));
+  app.route(
+    '/backup',
+    backupRoutes({
+      ...deps,
+      xmppDomain: deps.xmppDomain ?? DEFAULTS.xmppDomain,
+      authDomain: deps.authDomain ?? DEFAULTS.authDomain,
+    }),
+  );
 
   app.notFound((c) => c.json(agentErrorBody('not_found', 'no such route'), 404));
   app.onError((error, c) => {
@@ -76,9 +83,12 @@ export function createAgentApp(deps: AgentAppDeps) {
     else if (isStorageFull(error)) {
       deps.worker.storage.wroteNothing();
       deps.log.error({ err: error }, 'the disk is full: a write was refused');
-      known = new AgentError('storage_full', 'the agent cannot store anything right now (its disk is full); nothing was changed');
-    }
-    else if (error instanceof HTTPException && error.status === 413) known = new AgentError('payload_too_large', 'too large');
+      known = new AgentError(
+        'storage_full',
+        'the agent cannot store anything right now (its disk is full); nothing was changed',
+      );
+    } else if (error instanceof HTTPException && error.status === 413)
+      known = new AgentError('payload_too_large', 'too large');
     else {
       deps.log.error({ err: error }, 'unhandled error');
       known = new AgentError('internal', 'internal error');

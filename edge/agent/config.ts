@@ -95,20 +95,27 @@ const envSchema = z.object({
       return z.NEVER;
     }
   }),
-  MEET_AGENT_SEALING_KEYS: z.string({ error: 'is required: the X25519 sealing private keys, space separated' }).transform((list, ctx) => {
-    const keys = list.split(/[\s,]+/).filter(Boolean);
-    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold at least one key' });
-    for (const [index, key] of keys.entries()) {
-      try {
-        sealingPublicKeyOf(key);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `key ${index + 1} is not an X25519 private key (32 bytes, base64url)` });
+  MEET_AGENT_SEALING_KEYS: z
+    .string({ error: 'is required: the X25519 sealing private keys, space separated' })
+    .transform((list, ctx) => {
+      const keys = list.split(/[\s,]+/).filter(Boolean);
+      if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold at least one key' });
+      for (const [index, key] of keys.entries()) {
+        try {
+          sealingPublicKeyOf(key);
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: `key ${index + 1} is not an X25519 private key (32 bytes, base64url)`,
+          });
+        }
       }
-    }
-    return keys;
-  }),
+      return keys;
+    }),
   MEET_PROSODY_MODE: env(
-    z.enum(['socket', 'prosodyctl'], { error: 'must be "socket" (Prosody 13) or "prosodyctl" (Prosody 0.12)' }).default('socket'),
+    z
+      .enum(['socket', 'prosodyctl'], { error: 'must be "socket" (Prosody 13) or "prosodyctl" (Prosody 0.12)' })
+      .default('socket'),
   ),
   MEET_PROSODY_SOCKET: env(z.string().optional()),
   MEET_PROSODYCTL_CONFIG: env(z.string().optional()),
@@ -136,12 +143,17 @@ export interface LoadAgentConfigOptions {
 }
 
 /** Reads and validates the environment; throws ConfigError listing every problem. */
-export function loadAgentConfig(env: Record<string, string | undefined> = process.env, options: LoadAgentConfigOptions = {}): AgentConfig {
+export function loadAgentConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: LoadAgentConfigOptions = {},
+): AgentConfig {
   const parsed = envSchema.safeParse(env);
   // Checks across variables, made on the raw environment so they are listed together with every other problem.
   const problems = parsed.success ? [] : problemsOf(parsed.error);
   if ((options.requireSigningSecrets ?? true) && !env.MEET_AGENT_SIGNING_SECRETS) {
-    problems.push('MEET_AGENT_SIGNING_SECRETS: is required: the signing secrets shared with meet-auth ("whsec_new whsec_old")');
+    problems.push(
+      'MEET_AGENT_SIGNING_SECRETS: is required: the signing secrets shared with meet-auth ("whsec_new whsec_old")',
+    );
   }
   if ((env.MEET_PROSODY_MODE || 'socket') === 'socket' && !env.MEET_PROSODY_SOCKET) {
     problems.push(

@@ -15,7 +15,10 @@ export type AgentErrorCode = keyof typeof AGENT_ERROR_STATUS;
 
 export class AgentError extends Error {
   readonly status: (typeof AGENT_ERROR_STATUS)[AgentErrorCode];
-  constructor(readonly code: AgentErrorCode, message: string) {
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+  ) {
     super(message);
     this.status = AGENT_ERROR_STATUS[code];
   }

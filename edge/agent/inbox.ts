@@ -203,10 +203,20 @@ export class Inbox {
   firstSighting(id: string, signedAtMs: number): Sighting {
     return this.#db
       .transaction((): Sighting => {
-        const newest = (this.#sql('SELECT max(signed_at) AS newest FROM seen_signed').get() as { newest: number | null }).newest;
+        const newest = (
+          this.#sql('SELECT max(signed_at) AS newest FROM seen_signed').get() as { newest: number | null }
+        ).newest;
         if (newest !== null && signedAtMs < newest - REPLAY_WINDOW_MS) return 'too-old';
-        if (this.#sql('INSERT INTO seen_signed (id, signed_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(id, signedAtMs).changes === 0) return 'replayed';
-        this.#sql('DELETE FROM seen_signed WHERE signed_at < ?').run(Math.max(newest ?? signedAtMs, signedAtMs) - REPLAY_WINDOW_MS);
+        if (
+          this.#sql('INSERT INTO seen_signed (id, signed_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(
+            id,
+            signedAtMs,
+          ).changes === 0
+        )
+          return 'replayed';
+        this.#sql('DELETE FROM seen_signed WHERE signed_at < ?').run(
+          Math.max(newest ?? signedAtMs, signedAtMs) - REPLAY_WINDOW_MS,
+        );
         return 'first';
       })
       .immediate();
@@ -225,7 +235,9 @@ export class Inbox {
     return this.#work
       .transaction((): ClaimedJob[] => {
         // Live leases are few (workers x concurrency); those of vanished processes are free again.
-        const leasedRows = this.#workSql(`SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND lease_until > ?`).all(now) as Row[];
+        const leasedRows = this.#workSql(
+          `SELECT * FROM jobs WHERE status IN ('pending', 'attempting') AND lease_until > ?`,
+        ).all(now) as Row[];
         const orphaned = leasedRows.filter((row) => ownerIsGone(row.lease_owner ?? ''));
         const busyNames = new Set(leasedRows.filter((row) => !orphaned.includes(row)).map((row) => row.username));
         const free = this.#workSql(
@@ -277,7 +289,9 @@ export class Inbox {
 
   /** A real, committed write, to learn whether the disk has room again; throws SQLITE_FULL when not. */
   probeStorage(now = Date.now()): void {
-    this.#workSql('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(now);
+    this.#workSql(
+      'INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+    ).run(now);
   }
 
   /** When the next unleased job falls due (ms epoch), or undefined when nothing waits. */

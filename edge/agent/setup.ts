@@ -10,7 +10,11 @@ import { AccountWorker, type WorkerLog } from './worker.js';
 export function prosodyAccountsFor(config: AgentConfig): ProsodyAccounts & ProsodyAdmin {
   return config.prosody.mode === 'socket'
     ? new AdminSocketAccounts({ socketPath: config.prosody.socketPath, domain: config.xmppDomain })
-    : new ProsodyctlAccounts({ configPath: config.prosody.configPath, prosodyctl: config.prosody.prosodyctl, domain: config.xmppDomain });
+    : new ProsodyctlAccounts({
+        configPath: config.prosody.configPath,
+        prosodyctl: config.prosody.prosodyctl,
+        domain: config.xmppDomain,
+      });
 }
 
 export interface AgentParts {

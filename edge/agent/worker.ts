@@ -134,7 +134,11 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
     // Claims go in batches, at least half the concurrency at a time (or whatever is due when idle): a claim is a
     // write transaction, and one per job (woken by every arriving request) would cost more than the job itself.
     const batch = Math.ceil(this.#concurrency / 2);
-    while (!this.#stopping && Date.now() >= this.#pausedUntil && this.#concurrency - this.#inFlight >= (this.#inFlight === 0 ? 1 : batch)) {
+    while (
+      !this.#stopping &&
+      Date.now() >= this.#pausedUntil &&
+      this.#concurrency - this.#inFlight >= (this.#inFlight === 0 ? 1 : batch)
+    ) {
       let jobs: ClaimedJob[];
       try {
         if (this.storage.full) {
@@ -142,7 +146,11 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
           this.storage.wrote();
           this.#options.log.info({}, 'the inbox has room again: working on jobs');
         }
-        jobs = this.#options.inbox.claim(this.owner, this.#concurrency - this.#inFlight, this.#options.leaseMs ?? 60_000);
+        jobs = this.#options.inbox.claim(
+          this.owner,
+          this.#concurrency - this.#inFlight,
+          this.#options.leaseMs ?? 60_000,
+        );
       } catch (error) {
         // A full disk, SQLITE_BUSY beyond the busy timeout, or a closed inbox: try again later, backing off.
         this.#writeFailed(error, 'cannot claim jobs from the inbox');
@@ -206,7 +214,10 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
     try {
       password = openSeal(this.#options.sealingKeys, job.sealedPassword, sealContext(job.id, job.username));
     } catch (error) {
-      settle('failed', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
+      settle(
+        'failed',
+        `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`,
+      );
       return;
     }
     if (CONTROL.test(password)) {
@@ -223,16 +234,21 @@ export class AccountWorker extends EventEmitter<{ settled: [Settled] }> {
         settle('created', 'the account already existed with this password');
       else settle('conflict', 'the name exists on this server already; left untouched');
     } catch (error) {
-      const detail = error instanceof ProsodyUnavailableError ? error.message : 'unexpected error while creating the account';
+      const detail =
+        error instanceof ProsodyUnavailableError ? error.message : 'unexpected error while creating the account';
       if (!(error instanceof ProsodyUnavailableError)) log.error({ err: error, job: job.id }, detail);
       if (Date.now() - job.receivedAt > (this.#options.giveUpAfterMs ?? 24 * 3_600_000)) {
         settle('failed', `gave up: ${detail}`);
         return;
       }
       const base = this.#options.retryBaseMs ?? 500;
-      const delay = Math.min(this.#options.retryMaxMs ?? 60_000, base * 2 ** (job.attempts - 1)) * (0.5 + Math.random() / 2);
+      const delay =
+        Math.min(this.#options.retryMaxMs ?? 60_000, base * 2 ** (job.attempts - 1)) * (0.5 + Math.random() / 2);
       if (inbox.retryLater(job.id, this.owner, detail, Date.now() + Math.round(delay))) {
-        log.warn({ job: job.id, attempts: job.attempts, retryInMs: Math.round(delay), detail }, 'account not created yet, will retry');
+        log.warn(
+          { job: job.id, attempts: job.attempts, retryInMs: Math.round(delay), detail },
+          'account not created yet, will retry',
+        );
         this.emit('settled', { id: job.id, status: 'retry', detail });
       }
     }

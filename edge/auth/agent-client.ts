@@ -45,7 +45,10 @@ class DirectAgentClient {
         (response) => readReply(response).then(resolve, reject),
       );
       // The socket timeout covers a silent agent; the overall one a slow trickle.
-      const deadline = setTimeout(() => request.destroy(new AgentTimeoutError('agent did not answer in time')), timeoutMs);
+      const deadline = setTimeout(
+        () => request.destroy(new AgentTimeoutError('agent did not answer in time')),
+        timeoutMs,
+      );
       request.once('close', () => clearTimeout(deadline));
       request.once('timeout', () => request.destroy(new AgentTimeoutError('agent did not answer in time')));
       request.once('error', reject);
@@ -98,7 +101,10 @@ interface PostMessage {
 
 type ReplyMessage =
   | { readonly id: number; readonly reply: AgentReply }
-  | { readonly id: number; readonly error: { readonly timeout: boolean; readonly message: string; readonly code?: string } };
+  | {
+      readonly id: number;
+      readonly error: { readonly timeout: boolean; readonly message: string; readonly code?: string };
+    };
 
 /** The worker thread's side: one DirectAgentClient, a message in per job, a message out per reply. */
 if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
@@ -116,7 +122,11 @@ if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.rol
         const { message: text, code } = error as NodeJS.ErrnoException;
         port.postMessage({
           id: message.id,
-          error: { timeout: error instanceof AgentTimeoutError, message: String(text ?? 'request failed'), ...(code ? { code } : {}) },
+          error: {
+            timeout: error instanceof AgentTimeoutError,
+            message: String(text ?? 'request failed'),
+            ...(code ? { code } : {}),
+          },
         } satisfies ReplyMessage);
       },
     );
@@ -174,7 +184,10 @@ export class AgentClient {
       this.#pending.delete(message.id);
       if ('reply' in message) pending.resolve(message.reply);
       else if (message.error.timeout) pending.reject(new AgentTimeoutError(message.error.message));
-      else pending.reject(Object.assign(new Error(message.error.message), message.error.code ? { code: message.error.code } : {}));
+      else
+        pending.reject(
+          Object.assign(new Error(message.error.message), message.error.code ? { code: message.error.code } : {}),
+        );
     });
     const died = (error: Error) => {
       if (this.#worker === worker) this.#worker = undefined;

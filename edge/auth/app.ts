@@ -24,14 +24,22 @@ import { opsRoutes } from './routes/ops.js';
 import { ownAccountRoutes } from './routes/own-account.js';
 import { ticketRoutes } from './routes/tickets.js';
 
-const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = { 400: 'bad_request', 401: 'unauthorized', 403: 'cross_origin', 404: 'not_found', 413: 'payload_too_large' };
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'cross_origin',
+  404: 'not_found',
+  413: 'payload_too_large',
+};
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AuthEnv>();
 
   // Our own id for every request; whatever a client sends as X-Request-Id is only logged beside it (request-log.ts).
   app.use(requestId({ headerName: '', generator: () => crypto.randomUUID() }));
-  app.use(clientAddress({ trustedProxies: deps.config.trustedProxies, remoteAddress: deps.remoteAddress ?? socketPeer }));
+  app.use(
+    clientAddress({ trustedProxies: deps.config.trustedProxies, remoteAddress: deps.remoteAddress ?? socketPeer }),
+  );
   app.use(requestLog(deps.log, deps.metrics));
   app.use(negotiate());
   app.use(language());
@@ -71,7 +79,10 @@ export function createApp(deps: AppDeps) {
     if (known.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
     c.header('Cache-Control', 'no-store');
     if (c.get('wantsJson') ?? (c.req.header('accept') ?? '').includes('application/json')) {
-      return c.json({ error: known.message, code: known.code, ...(known.field ? { field: known.field } : {}) }, known.status);
+      return c.json(
+        { error: known.message, code: known.code, ...(known.field ? { field: known.field } : {}) },
+        known.status,
+      );
     }
     const i18n = c.get('i18n') ?? english;
     return c.html(errorPage(i18n, known.code === 'not_found', localiseMessage(i18n, known.message)), known.status);
@@ -87,7 +98,8 @@ export function createApp(deps: AppDeps) {
       (c.get('log') ?? deps.log).error({ err: error }, 'the disk is full: a write was refused');
       deps.dispatcher.storage.wroteNothing();
       known = new AppError('storage_full', { retryAfter: 60 });
-    } else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status]) known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
+    } else if (error instanceof HTTPException && HTTP_EXCEPTION_CODES[error.status])
+      known = new AppError(HTTP_EXCEPTION_CODES[error.status]!);
     else {
       (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
       known = new AppError('internal');

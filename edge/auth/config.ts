@@ -5,7 +5,16 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, DEFAULTS, env, intEnv, logLevelEnv, optionalIntEnv, problemsOf, type LogLevel } from '../../common/config.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  env,
+  intEnv,
+  logLevelEnv,
+  optionalIntEnv,
+  problemsOf,
+  type LogLevel,
+} from '../../common/config.js';
 import type { ConnectionLimits } from '../shared/connection-guard.js';
 import { parseSigningSecrets } from '../shared/signing.js';
 import { sealingKeyId } from '../shared/sealing.js';
@@ -110,7 +119,9 @@ const jsonText = z.string().transform((text, ctx) => {
 });
 
 const agentSchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'agent name: lower-case letters, digits, ". _ -", up to 63 characters'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'agent name: lower-case letters, digits, ". _ -", up to 63 characters'),
   url: z.url({ protocol: /^https?$/, error: 'agent url must be an http(s) URL' }),
   sealingPublicKey: z.string().refine(
     (key) => {
@@ -128,60 +139,110 @@ const agentSchema = z.object({
 const envSchema = z
   .object({
     MEET_DATA_DIR: env(z.string().default(DEFAULTS.dataDir)),
-    MEET_AUTH_HOST: env(z.string().refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name').default('127.0.0.1')),
+    MEET_AUTH_HOST: env(
+      z
+        .string()
+        .refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an address or host name')
+        .default('127.0.0.1'),
+    ),
     MEET_AUTH_PORT: intEnv(0, 65535, 8080),
     MEET_AUTH_HTTP_PORT: optionalIntEnv(0, 65535),
-    MEET_PUBLIC_URL: env(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' }).optional()),
+    MEET_PUBLIC_URL: env(
+      z
+        .url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://meet-auth.example.org' })
+        .optional(),
+    ),
     MEET_TRUSTED_PROXIES: env(
       z
         .string()
         .default('')
-        .transform((list) => list.split(',').map((item) => item.trim()).filter(Boolean))
+        .transform((list) =>
+          list
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean),
+        )
         .refine((list) => list.every((item) => isIP(item) !== 0), 'must be a comma-separated list of IP addresses'),
     ),
     MEET_AGENTS: env(
-      jsonText.pipe(z.array(agentSchema, { error: 'must be a JSON array of {"name","url","sealingPublicKey"}' }).min(1, 'must list at least one agent')),
+      jsonText.pipe(
+        z
+          .array(agentSchema, { error: 'must be a JSON array of {"name","url","sealingPublicKey"}' })
+          .min(1, 'must list at least one agent'),
+      ),
     ),
     MEET_AGENT_SIGNING_SECRETS: env(
-      jsonText.pipe(z.record(z.string(), z.string(), { error: 'must be a JSON object {"<agent name>": "whsec_... [whsec_...]"}' })),
+      jsonText.pipe(
+        z.record(z.string(), z.string(), { error: 'must be a JSON object {"<agent name>": "whsec_... [whsec_...]"}' }),
+      ),
     ),
     MEET_TLS_CERT: env(z.string().optional()),
     MEET_TLS_KEY: env(z.string().optional()),
     MEET_ACME_CHALLENGE_DIR: env(z.string().optional()),
     MEET_LOG_LEVEL: logLevelEnv(),
     MEET_HOLD_MS: intEnv(0, 30_000, 2000),
-    MEET_XMPP_DOMAIN: env(z.string().regex(/^[a-z0-9.-]+$/i, 'must be a domain name').default(DEFAULTS.xmppDomain)),
+    MEET_XMPP_DOMAIN: env(
+      z
+        .string()
+        .regex(/^[a-z0-9.-]+$/i, 'must be a domain name')
+        .default(DEFAULTS.xmppDomain),
+    ),
     // A secret: the message names the rule, never the value.
     MEET_METRICS_TOKEN: env(
-      z.string().regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, { error: 'must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32)' }).optional(),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._~+/-]{32,}=*$/, {
+          error: 'must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. openssl rand -hex 32)',
+        })
+        .optional(),
     ),
     MEET_MEETING_URL: env(
       z
-        .url({ protocol: /^https?$/, error: 'must be the http(s) URL of the meeting site, such as https://meet.example.org/' })
+        .url({
+          protocol: /^https?$/,
+          error: 'must be the http(s) URL of the meeting site, such as https://meet.example.org/',
+        })
         .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'must not hold a user name or password')
         .optional(),
     ),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.MEET_TLS_CERT) !== Boolean(env.MEET_TLS_KEY)) {
-      ctx.addIssue({ code: 'custom', path: ['MEET_TLS_KEY'], message: 'MEET_TLS_CERT and MEET_TLS_KEY must be set together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEET_TLS_KEY'],
+        message: 'MEET_TLS_CERT and MEET_TLS_KEY must be set together',
+      });
     }
     if (env.MEET_AUTH_HTTP_PORT !== undefined && !env.MEET_TLS_CERT) {
-      ctx.addIssue({ code: 'custom', path: ['MEET_AUTH_HTTP_PORT'], message: `${env.MEET_AUTH_HTTP_PORT} is set without MEET_TLS_CERT: without TLS the main port already serves plain HTTP` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEET_AUTH_HTTP_PORT'],
+        message: `${env.MEET_AUTH_HTTP_PORT} is set without MEET_TLS_CERT: without TLS the main port already serves plain HTTP`,
+      });
     }
     const names = env.MEET_AGENTS.map((agent) => agent.name);
-    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['MEET_AGENTS'], message: 'agent names must be unique' });
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: 'custom', path: ['MEET_AGENTS'], message: 'agent names must be unique' });
     for (const name of names) {
       const secrets = env.MEET_AGENT_SIGNING_SECRETS[name];
       if (secrets === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['MEET_AGENT_SIGNING_SECRETS'], message: `has no signing secret for agent "${name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MEET_AGENT_SIGNING_SECRETS'],
+          message: `has no signing secret for agent "${name}"`,
+        });
         continue;
       }
       try {
         parseSigningSecrets(secrets);
       } catch (error) {
         // decodeSigningSecret's messages name the rule, never the value.
-        ctx.addIssue({ code: 'custom', path: ['MEET_AGENT_SIGNING_SECRETS'], message: `agent "${name}": ${(error as Error).message}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MEET_AGENT_SIGNING_SECRETS'],
+          message: `agent "${name}": ${(error as Error).message}`,
+        });
       }
     }
   });
@@ -191,7 +252,10 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError('Invalid meet-auth configuration', problemsOf(parsed.error));
   const e = parsed.data;
-  const publicUrl = new URL(e.MEET_PUBLIC_URL ?? `${e.MEET_TLS_CERT ? 'https' : 'http'}://${e.MEET_AUTH_HOST.includes(':') ? `[${e.MEET_AUTH_HOST}]` : e.MEET_AUTH_HOST}:${e.MEET_AUTH_PORT}`).origin;
+  const publicUrl = new URL(
+    e.MEET_PUBLIC_URL ??
+      `${e.MEET_TLS_CERT ? 'https' : 'http'}://${e.MEET_AUTH_HOST.includes(':') ? `[${e.MEET_AUTH_HOST}]` : e.MEET_AUTH_HOST}:${e.MEET_AUTH_PORT}`,
+  ).origin;
   return Object.freeze({
     dataDir: e.MEET_DATA_DIR,
     host: e.MEET_AUTH_HOST,
@@ -201,7 +265,11 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     trustedProxies: Object.freeze(e.MEET_TRUSTED_PROXIES),
     agents: Object.freeze(
       e.MEET_AGENTS.map((agent) =>
-        Object.freeze({ ...agent, url: agent.url.replace(/\/+$/, ''), signingKeys: parseSigningSecrets(e.MEET_AGENT_SIGNING_SECRETS[agent.name]!) }),
+        Object.freeze({
+          ...agent,
+          url: agent.url.replace(/\/+$/, ''),
+          signingKeys: parseSigningSecrets(e.MEET_AGENT_SIGNING_SECRETS[agent.name]!),
+        }),
       ),
     ),
     tls: e.MEET_TLS_CERT && e.MEET_TLS_KEY ? { certFile: e.MEET_TLS_CERT, keyFile: e.MEET_TLS_KEY } : null,

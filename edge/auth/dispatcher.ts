@@ -19,7 +19,16 @@ import type { AgentConfig, DispatchConfig } from './config.js';
 import type { AuthMetrics } from './metrics.js';
 import { probeStorage, type Db } from './store/db.js';
 import { randomId } from './store/ids.js';
-import { dueJobs, getJob, extendJobLease, leaseJob, purgeDeadSeals, recordJobOutcome, type DueJob, type JobOutcome } from './store/outbox.js';
+import {
+  dueJobs,
+  getJob,
+  extendJobLease,
+  leaseJob,
+  purgeDeadSeals,
+  recordJobOutcome,
+  type DueJob,
+  type JobOutcome,
+} from './store/outbox.js';
 import { getRequest, type RequestStatus } from './store/requests.js';
 
 export interface DispatcherOptions {
@@ -54,7 +63,11 @@ export interface DispatcherOptions {
 }
 
 /** Exponential backoff with equal jitter: half the step fixed, half random, capped. */
-export function backoffDelay(attempt: number, config: Pick<DispatchConfig, 'baseDelayMs' | 'maxDelayMs'>, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  config: Pick<DispatchConfig, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number,
+): number {
   const step = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(step / 2 + (step / 2) * random());
 }
@@ -69,10 +82,16 @@ function resultOf(answer: JobAnswer): AttemptResult {
     case 'created':
       return { kind: 'final', outcome: { status: 'created' } };
     case 'conflict':
-      return { kind: 'final', outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server already' } };
+      return {
+        kind: 'final',
+        outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server already' },
+      };
     case 'failed':
       // A refusal for good (bad name, seal that does not open, Prosody refusing): no retry can fix it.
-      return { kind: 'final', outcome: { status: 'failed', detail: `agent refused: ${answer.detail ?? 'no reason given'}` } };
+      return {
+        kind: 'final',
+        outcome: { status: 'failed', detail: `agent refused: ${answer.detail ?? 'no reason given'}` },
+      };
     case 'pending':
       return { kind: 'pending' };
   }
@@ -207,7 +226,9 @@ export class Dispatcher {
     if (this.paused()) return;
     for (const server of this.agents.keys()) {
       const room = this.maxInFlight - (this.load.get(server) ?? 0);
-      const jobs = kicked.filter((job) => job.server === server && !this.inFlight.has(job.id)).slice(0, Math.max(0, room));
+      const jobs = kicked
+        .filter((job) => job.server === server && !this.inFlight.has(job.id))
+        .slice(0, Math.max(0, room));
       this.sendInDeliveries(server, jobs);
     }
     // Jobs of an agent without room, or of one no longer configured, come back from the pump and the poll.
@@ -222,7 +243,12 @@ export class Dispatcher {
       for (const server of this.agents.keys()) {
         const room = this.maxInFlight - (this.load.get(server) ?? 0);
         if (room <= 0) continue;
-        started.push(...this.sendInDeliveries(server, dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] })));
+        started.push(
+          ...this.sendInDeliveries(
+            server,
+            dueJobs(this.options.db, now, room, { server, exclude: [...this.inFlight.keys()] }),
+          ),
+        );
       }
     } catch (error) {
       this.writeFailed(error, 'cannot read due jobs');
@@ -233,7 +259,8 @@ export class Dispatcher {
   /** Sends `jobs` of one agent in deliveries of at most maxJobsPerDelivery. */
   private sendInDeliveries(server: string, jobs: readonly DueJob[]): Promise<void>[] {
     const deliveries: Promise<void>[] = [];
-    for (let index = 0; index < jobs.length; index += this.maxBatch) deliveries.push(this.send(server, jobs.slice(index, index + this.maxBatch)));
+    for (let index = 0; index < jobs.length; index += this.maxBatch)
+      deliveries.push(this.send(server, jobs.slice(index, index + this.maxBatch)));
     return deliveries;
   }
 
@@ -258,7 +285,9 @@ export class Dispatcher {
     const { db } = this.options;
     let leased: DueJob[];
     try {
-      leased = db.transaction(() => jobs.filter((job) => !this.inFlight.has(job.id) && leaseJob(db, job.id, now, this.leaseUntil(now))))();
+      leased = db.transaction(() =>
+        jobs.filter((job) => !this.inFlight.has(job.id) && leaseJob(db, job.id, now, this.leaseUntil(now))),
+      )();
     } catch (error) {
       this.writeFailed(error, 'cannot lease jobs');
       return Promise.resolve();
@@ -269,7 +298,9 @@ export class Dispatcher {
     const delivery = this.deliver(server, leased)
       // Results that could not be recorded (a full disk, say) are asked for again once the lease runs out: the
       // agent answers a repeated job id with its stored result.
-      .catch((error: unknown) => this.writeFailed(error, `job delivery of ${leased.map((job) => job.id).join(' ')} not recorded`))
+      .catch((error: unknown) =>
+        this.writeFailed(error, `job delivery of ${leased.map((job) => job.id).join(' ')} not recorded`),
+      )
       .finally(() => {
         for (const job of leased) this.inFlight.delete(job.id);
         this.load.set(server, (this.load.get(server) ?? leased.length) - leased.length);
@@ -298,8 +329,14 @@ export class Dispatcher {
           const attempt = job.attempts + 1;
           let recorded: JobOutcome;
           if (outcome.kind === 'final') recorded = outcome.outcome;
-          else if (attempt >= config.maxAttempts) recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
-          else recorded = { status: 'retry', nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random), detail: outcome.detail };
+          else if (attempt >= config.maxAttempts)
+            recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
+          else
+            recorded = {
+              status: 'retry',
+              nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random),
+              detail: outcome.detail,
+            };
           return [{ job, attempt, recorded }];
         }),
       );
@@ -311,7 +348,9 @@ export class Dispatcher {
       const again = Math.max(0, asked + recheckMs - now);
       if (!this.closed && now - loopStarted < (this.options.pendingLoopMs ?? 30_000)) {
         const { db } = this.options;
-        open = db.transaction(() => pending.filter((job) => extendJobLease(db, job.id, this.leaseUntil(now + again))))();
+        open = db.transaction(() =>
+          pending.filter((job) => extendJobLease(db, job.id, this.leaseUntil(now + again))),
+        )();
         if (open.length === 0) return;
         this.options.metrics?.deliveries.inc({ server, outcome: 'pending' }, open.length);
         if (again > 0) await sleep(again);
@@ -338,11 +377,20 @@ export class Dispatcher {
     if (records.length === 0) return;
     const { db } = this.options;
     const now = this.now();
-    const settlements = db.transaction(() => records.map(({ job, recorded }) => recordJobOutcome(db, job.id, recorded, now)))();
+    const settlements = db.transaction(() =>
+      records.map(({ job, recorded }) => recordJobOutcome(db, job.id, recorded, now)),
+    )();
     records.forEach(({ job, attempt, recorded }, index) => {
       this.options.metrics?.deliveries.inc({ server: job.server, outcome: recorded.status });
       this.options.log.info(
-        { job: job.id, request: job.requestId, server: job.server, attempt, outcome: recorded.status, detail: recorded.detail },
+        {
+          job: job.id,
+          request: job.requestId,
+          server: job.server,
+          attempt,
+          outcome: recorded.status,
+          detail: recorded.detail,
+        },
         'job delivery',
       );
       const settlement = settlements[index];
@@ -365,13 +413,18 @@ export class Dispatcher {
         this.options.config.requestTimeoutMs,
       );
     } catch (error) {
-      return all({ kind: 'retry', detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable' });
+      return all({
+        kind: 'retry',
+        detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable',
+      });
     }
     // Redirects are not followed: any status but 200 is a failed attempt.
     if (response.status !== 200) return all({ kind: 'retry', detail: `agent answered HTTP ${response.status}` });
-    const answers = parseDeliveryAnswer(response.json, jobs.map((job) => job.id));
+    const answers = parseDeliveryAnswer(
+      response.json,
+      jobs.map((job) => job.id),
+    );
     if (!answers) return all({ kind: 'retry', detail: 'agent answered with an unexpected body' });
     return new Map(jobs.map((job) => [job.id, resultOf(answers.get(job.id)!)]));
   }
 }
-

@@ -22,10 +22,12 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
-export type ErrorField = 'user' | 'password' | 'token' | 'uses' | 'expires_in_hours' | 'new_password' | 'confirm' | 'selector';
+export type ErrorField =
+  'user' | 'password' | 'token' | 'uses' | 'expires_in_hours' | 'new_password' | 'confirm' | 'selector';
 
 /** One message for every bad, used, expired or revoked ticket or ticketmaster token. */
-export const BAD_CREDENTIALS_MESSAGE = 'That ticket or token is not valid: it may be mistyped, used up, expired or revoked.';
+export const BAD_CREDENTIALS_MESSAGE =
+  'That ticket or token is not valid: it may be mistyped, used up, expired or revoked.';
 
 export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   bad_request: 'The request was not understood.',
@@ -38,7 +40,8 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   payload_too_large: 'The request is too large.',
   rate_limited: 'Too many failed attempts from here. Wait a little and try again.',
   shutting_down: 'The service is restarting. Try again in a moment.',
-  storage_full: 'The service cannot save anything right now (its disk is full), so nothing was changed. Try again in a few minutes.',
+  storage_full:
+    'The service cannot save anything right now (its disk is full), so nothing was changed. Try again in a few minutes.',
   unavailable: 'Not every Wikimedia Meet server could be reached, so nothing was changed. Try again in a few minutes.',
   internal: 'Something went wrong on our side. Try again later.',
 };

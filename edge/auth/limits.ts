@@ -27,11 +27,22 @@ export async function openFailureLimiter(config: RateLimitConfig, store?: Db): P
   const sqlite = (tableName: string, points: number) =>
     new Promise<RateLimiterSQLite>((resolve, reject) => {
       const limiter: RateLimiterSQLite = new RateLimiterSQLite(
-        { storeClient: store, storeType: 'better-sqlite3', tableName, points, duration: config.windowSeconds, clearExpiredByTimeout: true },
+        {
+          storeClient: store,
+          storeType: 'better-sqlite3',
+          tableName,
+          points,
+          duration: config.windowSeconds,
+          clearExpiredByTimeout: true,
+        },
         (error?: Error) => (error ? reject(error) : resolve(limiter)),
       );
     });
-  return new FailureLimiter(config, await sqlite('failures_by_address', config.addressFailures), await sqlite('failures_by_credential', config.credentialFailures));
+  return new FailureLimiter(
+    config,
+    await sqlite('failures_by_address', config.addressFailures),
+    await sqlite('failures_by_credential', config.credentialFailures),
+  );
 }
 
 export class FailureLimiter {

@@ -20,7 +20,12 @@ export function createMetrics(db: Db): AuthMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'meet_auth_' });
   const metrics: AuthMetrics = {
     registry,
-    httpRequests: new Counter({ name: 'meet_auth_http_requests_total', help: 'HTTP requests answered', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    httpRequests: new Counter({
+      name: 'meet_auth_http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'meet_auth_http_request_duration_seconds',
       help: 'Time to answer HTTP requests',
@@ -28,16 +33,35 @@ export function createMetrics(db: Db): AuthMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
-    ticketsMinted: new Counter({ name: 'meet_auth_tickets_minted_total', help: 'Tickets minted', registers: [registry] }),
-    redemptions: new Counter({ name: 'meet_auth_redemptions_total', help: 'Redemption attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+    ticketsMinted: new Counter({
+      name: 'meet_auth_tickets_minted_total',
+      help: 'Tickets minted',
+      registers: [registry],
+    }),
+    redemptions: new Counter({
+      name: 'meet_auth_redemptions_total',
+      help: 'Redemption attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     verificationFailures: new Counter({
       name: 'meet_auth_verification_failures_total',
       help: 'Failed ticket or ticketmaster token verifications',
       labelNames: ['kind'],
       registers: [registry],
     }),
-    rateLimited: new Counter({ name: 'meet_auth_rate_limited_total', help: 'Requests refused with 429', labelNames: ['kind'], registers: [registry] }),
-    deliveries: new Counter({ name: 'meet_auth_job_deliveries_total', help: 'Job delivery attempts by outcome', labelNames: ['server', 'outcome'], registers: [registry] }),
+    rateLimited: new Counter({
+      name: 'meet_auth_rate_limited_total',
+      help: 'Requests refused with 429',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'meet_auth_job_deliveries_total',
+      help: 'Job delivery attempts by outcome',
+      labelNames: ['server', 'outcome'],
+      registers: [registry],
+    }),
     connectionsRefused: new Counter({
       name: 'meet_auth_connections_refused_total',
       help: 'Connections or unfinished requests refused by the connection limits',

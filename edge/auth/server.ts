@@ -72,7 +72,11 @@ function connectionGuard(config: AuthConfig, metrics: AuthMetrics, log: Logger):
     exemptPeers: trusted,
     clientOf: (request) => {
       const forwarded = request.headers['x-forwarded-for'];
-      return clientOf(request.socket.remoteAddress ?? 'unknown', Array.isArray(forwarded) ? forwarded.join(',') : forwarded, trusted);
+      return clientOf(
+        request.socket.remoteAddress ?? 'unknown',
+        Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+        trusted,
+      );
     },
     onRefused: (kind, client) => {
       metrics.connectionsRefused.inc({ reason: kind });
@@ -107,7 +111,11 @@ export async function startAuthServer(config: AuthConfig, options: AuthServerOpt
   }
 }
 
-async function startHolding(config: AuthConfig, options: AuthServerOptions, servingLock: HeldLock): Promise<AuthServer> {
+async function startHolding(
+  config: AuthConfig,
+  options: AuthServerOptions,
+  servingLock: HeldLock,
+): Promise<AuthServer> {
   const log = options.log ?? createLogger({ level: config.logLevel, name: 'meet-auth' });
   const db = openDatabase(config.dataDir);
   const metrics = createMetrics(db);
@@ -121,24 +129,39 @@ async function startHolding(config: AuthConfig, options: AuthServerOptions, serv
   // A missing or broken certificate does not stop meet-auth: the first one is obtained through its own
   // plain-HTTP listener, and is picked up by the watcher below as soon as it is written.
   const pair = config.tls ? readTlsPair(config.tls) : null;
-  if (config.tls && pair && 'problem' in pair) log.warn({ problem: pair.problem }, 'no usable TLS certificate yet; HTTPS handshakes fail until one is written');
+  if (config.tls && pair && 'problem' in pair)
+    log.warn({ problem: pair.problem }, 'no usable TLS certificate yet; HTTPS handshakes fail until one is written');
   const tlsPair = pair && !('problem' in pair) ? pair : null;
   const server = await listen({
     fetch: app.fetch,
     hostname: config.host,
     port: config.port,
     ...(config.tls
-      ? { createServer: guard.createServer(createHttpsServer), serverOptions: tlsPair ? { cert: tlsPair.cert, key: tlsPair.key } : {} }
+      ? {
+          createServer: guard.createServer(createHttpsServer),
+          serverOptions: tlsPair ? { cert: tlsPair.cert, key: tlsPair.key } : {},
+        }
       : { createServer: guard.createServer(createHttpServer) }),
   });
-  const stopWatching = config.tls ? watchTlsFiles(server as TlsServer, config.tls, tlsPair, log, options.tlsPollMs ?? 10_000) : () => undefined;
-  const httpServer = config.tls && config.httpPort !== null
-    ? await listen({ fetch: plainHttpApp(config.acmeChallengeDir, config.publicUrl).fetch, hostname: config.host, port: config.httpPort, createServer: guard.createServer(createHttpServer) })
-    : null;
+  const stopWatching = config.tls
+    ? watchTlsFiles(server as TlsServer, config.tls, tlsPair, log, options.tlsPollMs ?? 10_000)
+    : () => undefined;
+  const httpServer =
+    config.tls && config.httpPort !== null
+      ? await listen({
+          fetch: plainHttpApp(config.acmeChallengeDir, config.publicUrl).fetch,
+          hostname: config.host,
+          port: config.httpPort,
+          createServer: guard.createServer(createHttpServer),
+        })
+      : null;
   dispatcher.start();
   const url = urlOf(server, config.tls ? 'https' : 'http');
   const httpUrl = httpServer ? urlOf(httpServer, 'http') : null;
-  log.info({ url, ...(httpUrl ? { httpUrl } : {}), agents: config.agents.map((agent) => agent.name) }, 'meet-auth listening');
+  log.info(
+    { url, ...(httpUrl ? { httpUrl } : {}), agents: config.agents.map((agent) => agent.name) },
+    'meet-auth listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

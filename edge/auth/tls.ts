@@ -27,7 +27,8 @@ export function readTlsPair(files: TlsFiles): TlsPair | { readonly problem: stri
     const cert = readFileSync(files.certFile);
     const key = readFileSync(files.keyFile);
     const leaf = new X509Certificate(cert);
-    if (!leaf.checkPrivateKey(createPrivateKey(key))) return { problem: `${files.keyFile} is not the key of ${files.certFile}` };
+    if (!leaf.checkPrivateKey(createPrivateKey(key)))
+      return { problem: `${files.keyFile} is not the key of ${files.certFile}` };
     return { cert, key, notAfter: new Date(leaf.validTo).toISOString() };
   } catch (error) {
     return { problem: (error as Error).message };
@@ -38,13 +39,20 @@ export function readTlsPair(files: TlsFiles): TlsPair | { readonly problem: stri
  * Polls the two files (stat every `intervalMs`; a renamed-in file is seen, unlike with inotify on the old inode)
  * and installs each new good pair with setSecureContext. Returns a function that stops watching.
  */
-export function watchTlsFiles(server: TlsServer, files: TlsFiles, current: TlsPair | null, log: Logger, intervalMs: number): () => void {
+export function watchTlsFiles(
+  server: TlsServer,
+  files: TlsFiles,
+  current: TlsPair | null,
+  log: Logger,
+  intervalMs: number,
+): () => void {
   let installed = current?.cert ?? null;
   let lastProblem: string | null = null;
   const reload = () => {
     const pair = readTlsPair(files);
     if ('problem' in pair) {
-      if (pair.problem !== lastProblem) log.warn({ problem: pair.problem }, 'TLS certificate not (re)loaded; keeping the current one');
+      if (pair.problem !== lastProblem)
+        log.warn({ problem: pair.problem }, 'TLS certificate not (re)loaded; keeping the current one');
       lastProblem = pair.problem;
       return;
     }

@@ -44,7 +44,9 @@ const FIXED: readonly Entry[] = [
   ['meet-error-password-bidi'],
   ['meet-error-password-rtl-edges'],
   ['meet-error-password-username'],
-  ...['user', 'password', 'token', 'new_password', 'confirm', 'uses', 'expires_in_hours', 'selector'].map((name) => ['meet-error-field-text', name] as const),
+  ...['user', 'password', 'token', 'new_password', 'confirm', 'uses', 'expires_in_hours', 'selector'].map(
+    (name) => ['meet-error-field-text', name] as const,
+  ),
 ];
 
 /** The first sentence of each username error; the rules follow it. */
@@ -73,7 +75,8 @@ export function translateMessage(i18n: I18n, message: string): string | null {
     if (head) return `${i18n.text(head)} ${i18n.text('meet-username-rules', USERNAME_MAX_CHARS)}`;
   }
   const whole = WHOLE_NUMBER.exec(message);
-  if (whole) return i18n.text('meet-error-whole-number', i18n.text(WHAT[whole[1]!]!), Number(whole[2]), Number(whole[3]));
+  if (whole)
+    return i18n.text('meet-error-whole-number', i18n.text(WHAT[whole[1]!]!), Number(whole[2]), Number(whole[3]));
   return null;
 }
 

@@ -39,7 +39,9 @@ export function acceptedLanguages(header: string | undefined): Lang[] {
     .split(',')
     .map((part, index) => {
       const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p)?.[1]).find((value) => value !== undefined);
+      const q = params
+        .map((p) => /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p)?.[1])
+        .find((value) => value !== undefined);
       return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), index };
     })
     .filter((range) => range.tag && range.q > 0)
@@ -53,7 +55,10 @@ export function acceptedLanguages(header: string | undefined): Lang[] {
 }
 
 /** ?uselang=xx wins when it names a supported language; else the first supported one the browser accepts; else English. */
-export function pickLanguage(uselang: string | undefined, acceptLanguage: string | undefined): { lang: Lang; chosen: boolean } {
+export function pickLanguage(
+  uselang: string | undefined,
+  acceptLanguage: string | undefined,
+): { lang: Lang; chosen: boolean } {
   const chosen = supportedLanguage(uselang);
   if (chosen) return { lang: chosen, chosen: true };
   return { lang: acceptedLanguages(acceptLanguage)[0] ?? DEFAULT_LANG, chosen: false };
@@ -66,7 +71,11 @@ const bananas = new Map<Lang, Banana>();
 function bananaOf(lang: Lang): Banana {
   let banana = bananas.get(lang);
   if (!banana) {
-    banana = new Banana(lang, { messages: { [lang]: LANGUAGES[lang].messages, en }, finalFallback: 'en', wikilinks: false });
+    banana = new Banana(lang, {
+      messages: { [lang]: LANGUAGES[lang].messages, en },
+      finalFallback: 'en',
+      wikilinks: false,
+    });
     bananas.set(lang, banana);
   }
   return banana;
@@ -107,7 +116,9 @@ export function i18nFor(lang: Lang, chosen = false): I18n {
     text,
     t(key, ...params) {
       const html: string[] = [];
-      const plain = params.map((param) => (isHtml(param) ? placeholder(html.push(String(param)) - 1) : (param as string | number)));
+      const plain = params.map((param) =>
+        isHtml(param) ? placeholder(html.push(String(param)) - 1) : (param as string | number),
+      );
       let out = escapeHtml(banana.i18n(key, ...plain));
       html.forEach((markup, index) => (out = out.replaceAll(placeholder(index), markup)));
       return raw(out) as HtmlEscapedString;

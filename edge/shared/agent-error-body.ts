@@ -13,7 +13,10 @@ export function agentErrorBody(code: string, message: string): AgentErrorBody {
 }
 
 /** The code and message of an agent's error answer in either shape; undefined for what either lacks. */
-export function readAgentError(json: unknown): { readonly code: string | undefined; readonly message: string | undefined } {
+export function readAgentError(json: unknown): {
+  readonly code: string | undefined;
+  readonly message: string | undefined;
+} {
   if (typeof json !== 'object' || json === null) return { code: undefined, message: undefined };
   const { error, code, message } = json as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);

@@ -35,7 +35,11 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * parseArgs with strict options and positionals allowed; an unknown option or a missing or unwanted value is a
  * UsageError naming the option as typed (`unknown option --bogus`; `words.unknown` replaces the first two words).
  */
-export function parseCliArgs<const O extends Options>(args: readonly string[], options: O, words: { readonly unknown?: string } = {}) {
+export function parseCliArgs<const O extends Options>(
+  args: readonly string[],
+  options: O,
+  words: { readonly unknown?: string } = {},
+) {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (error) {
@@ -48,7 +52,8 @@ export function parseCliArgs<const O extends Options>(args: readonly string[], o
       const option = options[token.name];
       if (option === undefined) throw new UsageError(`${words.unknown ?? 'unknown option'} ${token.rawName}`);
       if (option.type === 'string' && token.value === undefined) throw new UsageError(`${token.rawName} needs a value`);
-      if (option.type === 'boolean' && token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`);
+      if (option.type === 'boolean' && token.value !== undefined)
+        throw new UsageError(`${token.rawName} takes no value`);
     }
     throw new UsageError((error as Error).message);
   }

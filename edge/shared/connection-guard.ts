@@ -22,7 +22,14 @@
  *   request), the whole request within `requestTimeoutMs`, the TLS handshake within `headersTimeoutMs`. Node
  *   checks its headersTimeout/requestTimeout only every connectionsCheckingInterval, 30 s by default: set to 1 s.
  */
-import type { createServer as createHttpServer, IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from 'node:http';
+import type {
+  createServer as createHttpServer,
+  IncomingMessage,
+  RequestListener,
+  Server,
+  ServerOptions,
+  ServerResponse,
+} from 'node:http';
 import type { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { addressKey, normaliseAddress } from './addresses.js';
@@ -58,7 +65,8 @@ export interface ConnectionGuardOptions extends ConnectionLimits {
 }
 
 /** `queue_timeout`: a queued connection's request waited `queueWaitMs` for a slot and was answered 429/503. */
-export type RefusalKind = 'connections_total' | 'connections_per_address' | 'queue_timeout' | 'bodies_total' | 'bodies_per_client';
+export type RefusalKind =
+  'connections_total' | 'connections_per_address' | 'queue_timeout' | 'bodies_total' | 'bodies_per_client';
 
 export interface GuardStats {
   readonly connections: number;
@@ -100,10 +108,17 @@ export class ConnectionGuard {
 
   constructor(options: ConnectionGuardOptions) {
     for (const [name, value] of Object.entries(options)) {
-      if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) throw new RangeError(`connection limit ${name}: ${value} must be a whole number of at least 1`);
+      if (typeof value === 'number' && (!Number.isInteger(value) || value < 1))
+        throw new RangeError(`connection limit ${name}: ${value} must be a whole number of at least 1`);
     }
-    if (options.headersTimeoutMs > options.requestTimeoutMs) throw new RangeError(`headersTimeoutMs ${options.headersTimeoutMs} must not exceed requestTimeoutMs ${options.requestTimeoutMs}`);
-    if (options.pressureConnections > options.maxConnections) throw new RangeError(`pressureConnections ${options.pressureConnections} must not exceed maxConnections ${options.maxConnections}`);
+    if (options.headersTimeoutMs > options.requestTimeoutMs)
+      throw new RangeError(
+        `headersTimeoutMs ${options.headersTimeoutMs} must not exceed requestTimeoutMs ${options.requestTimeoutMs}`,
+      );
+    if (options.pressureConnections > options.maxConnections)
+      throw new RangeError(
+        `pressureConnections ${options.pressureConnections} must not exceed maxConnections ${options.maxConnections}`,
+      );
     this.#options = options;
   }
 
@@ -146,10 +161,16 @@ export class ConnectionGuard {
       socket.once('close', () => this.#forget(socket, connection));
       if (this.#canAdmit(key) || this.#evictFor(key)) return this.#admit(socket, connection);
       const queued = this.#queuedBy.get(key ?? PROXIES);
-      if (this.#queued >= this.#options.maxQueuedConnections || (queued?.size ?? 0) >= this.#options.maxQueuedPerAddress) {
+      if (
+        this.#queued >= this.#options.maxQueuedConnections ||
+        (queued?.size ?? 0) >= this.#options.maxQueuedPerAddress
+      ) {
         this.#connectionOf.delete(socket);
         socket.destroy();
-        this.#options.onRefused?.(this.#connections >= this.#options.maxConnections ? 'connections_total' : 'connections_per_address', peer);
+        this.#options.onRefused?.(
+          this.#connections >= this.#options.maxConnections ? 'connections_total' : 'connections_per_address',
+          peer,
+        );
         return;
       }
       this.#queued++;
@@ -168,7 +189,10 @@ export class ConnectionGuard {
   }
 
   #underPressure(key: string): boolean {
-    return this.#connections >= this.#options.pressureConnections || (this.#pendingBy.get(key)?.size ?? 0) >= this.#options.maxPendingBodiesPerClient;
+    return (
+      this.#connections >= this.#options.pressureConnections ||
+      (this.#pendingBy.get(key)?.size ?? 0) >= this.#options.maxPendingBodiesPerClient
+    );
   }
 
   /** Full: the address holding the most (more than `key` would) gives up its oldest connection with no request in progress. */
@@ -265,7 +289,12 @@ export class ConnectionGuard {
   }
 
   /** Hands the request to `listener` once its body is read, counting it as in progress until its answer is done. */
-  #serve(connection: Connection | undefined, request: IncomingMessage, response: ServerResponse, listener: RequestListener): void {
+  #serve(
+    connection: Connection | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+    listener: RequestListener,
+  ): void {
     if (connection) {
       connection.busy++;
       response.once('close', () => connection.busy--);
@@ -280,7 +309,8 @@ export class ConnectionGuard {
     if (declared !== undefined && Number(declared) > this.#options.maxBodyBytes) return listener(request, response);
     const client = addressKey(this.#options.clientOf?.(request) ?? peerOf(request.socket));
     const held = this.#pendingBy.get(client);
-    if ((held?.size ?? 0) >= this.#options.maxPendingBodiesPerClient) return this.#refuse(request, response, 'bodies_per_client', client);
+    if ((held?.size ?? 0) >= this.#options.maxPendingBodiesPerClient)
+      return this.#refuse(request, response, 'bodies_per_client', client);
     if (this.#pending >= this.#options.maxPendingBodies) {
       // Full: the client with the most unfinished bodies loses its oldest one to a client with fewer.
       const victim = heaviestOver(this.#pendingBy, (held?.size ?? 0) + 1);
@@ -325,16 +355,28 @@ export class ConnectionGuard {
   }
 
   /** 503 when everyone together is over a limit, 429 when one client is; with Retry-After, in the form asked for. */
-  #refuse(request: IncomingMessage, response: ServerResponse, kind: Exclude<RefusalKind, 'connections_total' | 'connections_per_address'>, client: string): void {
+  #refuse(
+    request: IncomingMessage,
+    response: ServerResponse,
+    kind: Exclude<RefusalKind, 'connections_total' | 'connections_per_address'>,
+    client: string,
+  ): void {
     this.#options.onRefused?.(kind, client);
-    const busy = kind === 'bodies_total' || (kind === 'queue_timeout' && this.#connections >= this.#options.maxConnections);
-    const message = busy ? 'The service is busy. Try again in a moment.' : 'Too many requests from your address at once. Try again in a moment.';
+    const busy =
+      kind === 'bodies_total' || (kind === 'queue_timeout' && this.#connections >= this.#options.maxConnections);
+    const message = busy
+      ? 'The service is busy. Try again in a moment.'
+      : 'Too many requests from your address at once. Try again in a moment.';
     const accept = request.headers.accept ?? '';
-    const [type, body] = /\bapplication\/json\b/.test(accept) && !/\btext\/html\b/.test(accept)
-      ? ['application/json', JSON.stringify({ error: busy ? 'unavailable' : 'rate_limited', message })]
-      : /\btext\/html\b/.test(accept)
-        ? ['text/html', `<!doctype html><meta charset="utf-8"><title>${message}</title><p>${message}</p><p><a href="javascript:history.back()">Back</a></p>`]
-        : ['text/plain', message];
+    const [type, body] =
+      /\bapplication\/json\b/.test(accept) && !/\btext\/html\b/.test(accept)
+        ? ['application/json', JSON.stringify({ error: busy ? 'unavailable' : 'rate_limited', message })]
+        : /\btext\/html\b/.test(accept)
+          ? [
+              'text/html',
+              `<!doctype html><meta charset="utf-8"><title>${message}</title><p>${message}</p><p><a href="javascript:history.back()">Back</a></p>`,
+            ]
+          : ['text/plain', message];
     if (response.headersSent) return void request.socket.destroy();
     response.writeHead(busy ? 503 : 429, {
       'content-type': `${type}; charset=utf-8`,
@@ -358,7 +400,11 @@ interface Pending {
 }
 
 /** The oldest entry (that `may` be taken) of the largest set holding more than `than`. */
-function heaviestOver<T>(sets: ReadonlyMap<string, Set<T>>, than: number, may: (entry: T) => boolean = () => true): T | undefined {
+function heaviestOver<T>(
+  sets: ReadonlyMap<string, Set<T>>,
+  than: number,
+  may: (entry: T) => boolean = () => true,
+): T | undefined {
   let best: { size: number; entry: T } | undefined;
   for (const set of sets.values()) {
     if (set.size <= (best?.size ?? than)) continue;

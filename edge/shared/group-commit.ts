@@ -66,6 +66,8 @@ export class GroupCommit<I, O> {
       for (const pending of batch) pending.reject(error);
       return;
     }
-    outcomes.forEach((outcome, index) => (outcome.ok ? batch[index]!.resolve(outcome.value) : batch[index]!.reject(outcome.error)));
+    outcomes.forEach((outcome, index) =>
+      outcome.ok ? batch[index]!.resolve(outcome.value) : batch[index]!.reject(outcome.error),
+    );
   }
 }

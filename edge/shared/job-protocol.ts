@@ -46,7 +46,11 @@ export function parseDeliveryAnswer(body: unknown, jobIds: readonly string[]): M
     if (typeof answer !== 'object' || answer === null) return null;
     const { id, status, detail } = answer as Record<string, unknown>;
     if (id !== jobIds[index] || typeof status !== 'string' || !STATUSES.includes(status)) return null;
-    byId.set(id, { id, status: status as JobAnswerStatus, ...(typeof detail === 'string' ? { detail: detail.slice(0, 200) } : {}) });
+    byId.set(id, {
+      id,
+      status: status as JobAnswerStatus,
+      ...(typeof detail === 'string' ? { detail: detail.slice(0, 200) } : {}),
+    });
   }
   return byId;
 }

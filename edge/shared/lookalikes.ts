@@ -40,7 +40,10 @@ const cache = new Map<string, ReadonlySet<string> | null>();
 function scriptSet(char: string): ReadonlySet<string> | null {
   let set = cache.get(char);
   if (set === undefined) {
-    const scripts = SCRIPTS.filter(([, pattern]) => pattern.test(char)).flatMap(([name]) => [name, ...(AUGMENT[name] ?? [])]);
+    const scripts = SCRIPTS.filter(([, pattern]) => pattern.test(char)).flatMap(([name]) => [
+      name,
+      ...(AUGMENT[name] ?? []),
+    ]);
     set = scripts.length === 0 ? null : new Set(scripts);
     if (cache.size < 10_000) cache.set(char, set);
   }
@@ -71,7 +74,9 @@ const HIDDEN_MARK = /[\p{Soft_Dotted}\u0131\u0237]\p{Mn}*\u0307|(\p{Mn})\1/u;
 
 /** Why `name` (already folded) would pass for someone else's, or null. */
 export function lookalikeProblem(name: string): string | null {
-  if (isMixedScript(name)) return 'That username mixes letters of different scripts (such as Latin and Cyrillic), so it could pass for another name. Use letters of one script.';
-  if (HIDDEN_MARK.test(name)) return 'That username has an accent that cannot be seen (a dot on i or j, or the same mark twice), so it could pass for another name.';
+  if (isMixedScript(name))
+    return 'That username mixes letters of different scripts (such as Latin and Cyrillic), so it could pass for another name. Use letters of one script.';
+  if (HIDDEN_MARK.test(name))
+    return 'That username has an accent that cannot be seen (a dot on i or j, or the same mark twice), so it could pass for another name.';
   return null;
 }

@@ -13,7 +13,9 @@ import { bodyLimit } from 'hono/body-limit';
 
 function nodeRequestOf(c: Context): IncomingMessage | undefined {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  return incoming && typeof incoming === 'object' && 'readableDidRead' in incoming ? (incoming as IncomingMessage) : undefined;
+  return incoming && typeof incoming === 'object' && 'readableDidRead' in incoming
+    ? (incoming as IncomingMessage)
+    : undefined;
 }
 
 /** hono's bodyLimit, decided from the Content-Length header alone when there is one (the usual case). */

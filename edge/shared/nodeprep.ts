@@ -14,7 +14,13 @@
  */
 import table from './nodeprep-table.json' with { type: 'json' };
 
-const { refused: REFUSED, unassigned: UNASSIGNED, leftToRight: LEFT_TO_RIGHT, rightToLeft: RIGHT_TO_LEFT, mappings: MAPPINGS } = table;
+const {
+  refused: REFUSED,
+  unassigned: UNASSIGNED,
+  leftToRight: LEFT_TO_RIGHT,
+  rightToLeft: RIGHT_TO_LEFT,
+  mappings: MAPPINGS,
+} = table;
 
 /** A set of code points from the table's "a-b,c" hex ranges: sorted starts and ends, binary search. */
 class CodePointRanges {
@@ -50,7 +56,10 @@ const rightToLeft = new CodePointRanges(RIGHT_TO_LEFT);
 const mappings = new Map<number, string>(
   MAPPINGS.split(',').map((entry) => {
     const [from, to] = entry.split(':') as [string, string];
-    return [Number.parseInt(from, 16), to ? String.fromCodePoint(...to.split(' ').map((hex) => Number.parseInt(hex, 16))) : ''];
+    return [
+      Number.parseInt(from, 16),
+      to ? String.fromCodePoint(...to.split(' ').map((hex) => Number.parseInt(hex, 16))) : '',
+    ];
   }),
 );
 

@@ -29,7 +29,10 @@ export function checkPassword(password: unknown, username: string): PasswordResu
     return { ok: false, error: `The password is too short: use at least ${PASSWORD_MIN_CHARS} characters.` };
   }
   if (FORBIDDEN.test(password) || MAPPED_TO_NOTHING.test(password)) {
-    return { ok: false, error: 'The password contains control or invisible characters (such as a newline or tab), which are not allowed.' };
+    return {
+      ok: false,
+      error: 'The password contains control or invisible characters (such as a newline or tab), which are not allowed.',
+    };
   }
   if (OTHER_SPACE.test(password.replaceAll(' ', ''))) {
     return { ok: false, error: 'The password contains a special space or line separator; use ordinary spaces only.' };
@@ -37,11 +40,15 @@ export function checkPassword(password: unknown, username: string): PasswordResu
   if (password.normalize('NFKC') !== password) {
     return {
       ok: false,
-      error: 'The password contains characters that change under Unicode normalisation (such as ligatures or full-width forms); type them plainly.',
+      error:
+        'The password contains characters that change under Unicode normalisation (such as ligatures or full-width forms); type them plainly.',
     };
   }
   if (RTL.test(password) && LTR_LETTER.test(password)) {
-    return { ok: false, error: 'The password mixes right-to-left and left-to-right letters, which XMPP logins do not allow.' };
+    return {
+      ok: false,
+      error: 'The password mixes right-to-left and left-to-right letters, which XMPP logins do not allow.',
+    };
   }
   const first = [...password][0] ?? '';
   const last = [...password].at(-1) ?? '';

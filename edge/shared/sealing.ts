@@ -109,7 +109,9 @@ export function sealingKeyId(publicKey: string): Buffer {
 
 /** Derives the public key of a private key (both base64url raw). */
 export function sealingPublicKeyOf(privateKey: string): string {
-  return publicHalf(x25519Private(rawBytes(privateKey, 'sealing private key').toString('base64url'))).toString('base64url');
+  return publicHalf(x25519Private(rawBytes(privateKey, 'sealing private key').toString('base64url'))).toString(
+    'base64url',
+  );
 }
 
 function deriveKey(shared: Buffer, ephemeralPublic: Buffer, recipientPublic: Buffer): Buffer {

@@ -14,7 +14,9 @@ export function watchdogSeconds(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return DEFAULT_WATCHDOG_SECONDS;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   if (seconds === 0 || (seconds >= 5 && seconds <= 3600)) return seconds;
-  throw new WatchdogConfigError(`MEET_WATCHDOG_SECONDS: ${JSON.stringify(value)} must be 0 (off) or a whole number of seconds from 5 to 3600`);
+  throw new WatchdogConfigError(
+    `MEET_WATCHDOG_SECONDS: ${JSON.stringify(value)} must be 0 (off) or a whole number of seconds from 5 to 3600`,
+  );
 }
 
 class WatchdogConfigError extends Error {}

@@ -7,7 +7,10 @@ import { SqliteError } from 'better-sqlite3';
 
 /** Whether `error` is SQLite saying the disk (or the database's size limit) is full. */
 export function isStorageFull(error: unknown): boolean {
-  return error instanceof SqliteError && (error.code === 'SQLITE_FULL' || /^SQLITE_IOERR/.test(error.code) && /disk|space/i.test(error.message));
+  return (
+    error instanceof SqliteError &&
+    (error.code === 'SQLITE_FULL' || (/^SQLITE_IOERR/.test(error.code) && /disk|space/i.test(error.message)))
+  );
 }
 
 export interface BackoffOptions {

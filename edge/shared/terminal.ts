@@ -10,7 +10,8 @@
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 /** `\uXXXX` for each UTF-16 code unit of `char` (two for an astral format character). */
-const escape = (char: string) => Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+const escape = (char: string) =>
+  Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
 
 /** One value (a table cell, a name): everything unsafe escaped, newlines and tabs too. */
 export function terminalSafe(text: string): string {
@@ -32,5 +33,9 @@ export interface LineIo {
 
 /** An io whose every line passes through terminalLines: one place for every printer of a CLI. */
 export function terminalIo<T extends LineIo>(io: T): T {
-  return { ...io, out: (line: string) => io.out(terminalLines(line)), err: (line: string) => io.err(terminalLines(line)) };
+  return {
+    ...io,
+    out: (line: string) => io.out(terminalLines(line)),
+    err: (line: string) => io.err(terminalLines(line)),
+  };
 }

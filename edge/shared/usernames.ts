@@ -22,7 +22,8 @@ const USERNAME_RULES =
 const SHAPE = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u;
 const ENDS_WELL = /[\p{L}\p{M}\p{N}]$/u;
 
-export type UsernameResult = { readonly ok: true; readonly username: string } | { readonly ok: false; readonly error: string };
+export type UsernameResult =
+  { readonly ok: true; readonly username: string } | { readonly ok: false; readonly error: string };
 
 /** Prosody's nodeprep of `raw` (unassigned code points refused, as Prosody's strict mode), or null where it refuses. */
 export function foldUsername(raw: string): string | null {
@@ -41,11 +42,15 @@ const TOO_LONG = `That username is too long. ${USERNAME_RULES}`;
 
 /** Validates and folds a username; the error says what is allowed and never echoes control characters. */
 export function normaliseUsername(raw: unknown): UsernameResult {
-  if (typeof raw !== 'string' || raw.length === 0) return { ok: false, error: `A username is required. ${USERNAME_RULES}` };
+  if (typeof raw !== 'string' || raw.length === 0)
+    return { ok: false, error: `A username is required. ${USERNAME_RULES}` };
   if (raw.length > 4 * USERNAME_MAX_CHARS) return { ok: false, error: TOO_LONG };
   // nodeprep deletes these (`a\u034Fb` is the account `ab`): refused, so what people see is the name they get.
   if ([...raw].some((char) => isMappedToNothing(char.codePointAt(0)!))) {
-    return { ok: false, error: `That username contains invisible characters, which are not allowed. ${USERNAME_RULES}` };
+    return {
+      ok: false,
+      error: `That username contains invisible characters, which are not allowed. ${USERNAME_RULES}`,
+    };
   }
   const prepared = prepareNode(raw, { strict: true });
   if (!prepared.ok) {
@@ -58,7 +63,8 @@ export function normaliseUsername(raw: unknown): UsernameResult {
     return { ok: false, error: prepared.reason === 'too-long' ? TOO_LONG : NOT_ALLOWED };
   }
   const username = prepared.value;
-  if ([...username].length > USERNAME_MAX_CHARS || encodedLength(username) > MAX_ENCODED_BYTES) return { ok: false, error: TOO_LONG };
+  if ([...username].length > USERNAME_MAX_CHARS || encodedLength(username) > MAX_ENCODED_BYTES)
+    return { ok: false, error: TOO_LONG };
   if (!SHAPE.test(username) || !ENDS_WELL.test(username)) return { ok: false, error: NOT_ALLOWED };
   // Prosody preps the name again when the agent creates it: it must come back as it is.
   const again = prepareNode(username, { strict: true });

@@ -51,7 +51,11 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
   beat[0] = Date.now();
   const timer = setInterval(() => (beat[0] = Date.now()), beatMs);
   timer.unref();
-  const thread = new Worker(WATCHDOG_THREAD, { eval: true, execArgv: [], workerData: { shared, stallMs, beatMs, name: options.name } });
+  const thread = new Worker(WATCHDOG_THREAD, {
+    eval: true,
+    execArgv: [],
+    workerData: { shared, stallMs, beatMs, name: options.name },
+  });
   thread.unref();
   // Losing the watchdog must not take the service down with it: say so once and serve on.
   thread.once('error', (error) => console.error(`${options.name}: the event-loop watchdog stopped: ${error.message}`));

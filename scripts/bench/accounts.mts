@@ -70,7 +70,13 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(name: string, entry: string, flags: readonly string[], env: Record<string, string>, healthUrl: string): Promise<Service> {
+async function startService(
+  name: string,
+  entry: string,
+  flags: readonly string[],
+  env: Record<string, string>,
+  healthUrl: string,
+): Promise<Service> {
   const logDir = process.env.MEET_BENCH_ACCOUNTS_LOG_DIR;
   const stdout = logDir ? openSync(join(logDir, `${name}.log`), 'w') : 'ignore';
   const child: ChildProcess = spawn(process.execPath, [...flags, ...EXTRA_NODE_FLAGS, entry], {
@@ -84,7 +90,10 @@ async function startService(name: string, entry: string, flags: readonly string[
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   for (let tries = 0; ; tries++) {
     if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr.slice(-2000)}`);
-    const up = await fetch(healthUrl).then((response) => response.ok, () => false);
+    const up = await fetch(healthUrl).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (up) break;
     if (tries > 300) throw new Error(`${name} did not come up: ${stderr.slice(-2000)}`);
     await new Promise((done) => setTimeout(done, 50));
@@ -104,9 +113,20 @@ async function startService(name: string, entry: string, flags: readonly string[
  */
 const clientAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
 
-function httpJson(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string, localAddress?: string): Promise<{ status: number; json: unknown }> {
+function httpJson(
+  url: string,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  body?: string,
+  localAddress?: string,
+): Promise<{ status: number; json: unknown }> {
   return new Promise((done, fail) => {
-    const options = { method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, agent: clientAgent, ...(localAddress ? { localAddress } : {}) };
+    const options = {
+      method,
+      headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      agent: clientAgent,
+      ...(localAddress ? { localAddress } : {}),
+    };
     const request = httpRequest(url, options, (response) => {
       let text = '';
       response.setEncoding('utf8');
@@ -140,7 +160,14 @@ export async function run(): Promise<BenchFigures> {
       'agent',
       'dist/edge/agent/main.js',
       AGENT_NODE_FLAGS,
-      localAgentEnv({ dataDir, keys, xmppDomain: XMPP_DOMAIN, logLevel: LOG_LEVEL, port: agentPort, prosodySocket: prosody.socketPath }),
+      localAgentEnv({
+        dataDir,
+        keys,
+        xmppDomain: XMPP_DOMAIN,
+        logLevel: LOG_LEVEL,
+        port: agentPort,
+        prosodySocket: prosody.socketPath,
+      }),
       `${agentUrl}/healthz`,
     );
     started.push(() => agent.stop());
@@ -167,10 +194,22 @@ export async function run(): Promise<BenchFigures> {
     const formHeaders = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin };
 
     /** Redeems `ticket`; resolves with the request id and the status /create answered (after its hold). */
-    async function redeemOne(user: string, password: string, ticket: string, from?: string): Promise<{ request: string; status: string }> {
-      const response = await httpJson(`${authUrl}/create`, 'POST', formHeaders, new URLSearchParams({ user, password, token: ticket }).toString(), from);
+    async function redeemOne(
+      user: string,
+      password: string,
+      ticket: string,
+      from?: string,
+    ): Promise<{ request: string; status: string }> {
+      const response = await httpJson(
+        `${authUrl}/create`,
+        'POST',
+        formHeaders,
+        new URLSearchParams({ user, password, token: ticket }).toString(),
+        from,
+      );
       const body = response.json as { request?: string; status?: string; error?: string };
-      if (response.status !== 202 || !body.request || !body.status) throw new Error(`/create answered ${response.status}: ${body.error}`);
+      if (response.status !== 202 || !body.request || !body.status)
+        throw new Error(`/create answered ${response.status}: ${body.error}`);
       return { request: body.request, status: body.status };
     }
 
@@ -183,7 +222,11 @@ export async function run(): Promise<BenchFigures> {
       while (status !== 'created') {
         if (status === 'failed') throw new Error(`account ${user} failed`);
         await new Promise((resolve) => setTimeout(resolve, pollMs));
-        status = ((await httpJson(`${authUrl}/status/${request}`, 'GET', { accept: 'application/json' })).json as { status: string }).status;
+        status = (
+          (await httpJson(`${authUrl}/status/${request}`, 'GET', { accept: 'application/json' })).json as {
+            status: string;
+          }
+        ).status;
       }
       return performance.now() - started;
     }
@@ -191,7 +234,10 @@ export async function run(): Promise<BenchFigures> {
     // Warm-up (JIT, first connections), not counted.
     for (let i = 0; i < 10; i++) await createTimed(`warm${i}`, `warm up password ${i}`);
 
-    const sequential = Array.from({ length: SEQUENTIAL }, (_, i) => ({ username: `seq${i}`, password: `sequential password ${i}` }));
+    const sequential = Array.from({ length: SEQUENTIAL }, (_, i) => ({
+      username: `seq${i}`,
+      password: `sequential password ${i}`,
+    }));
     const latencies: number[] = [];
     for (const user of sequential) latencies.push(await createTimed(user.username, user.password));
     const sequentialFailed = await failedLogins(port, sequential);
@@ -202,12 +248,17 @@ export async function run(): Promise<BenchFigures> {
 
     /** `count` redemptions sent at once (names `<prefix><i>`), person i from `sourceOf(i)`; see the file comment for the clocks. */
     async function runBurst(prefix: string, count: number, sourceOf: (i: number) => string): Promise<BurstRun> {
-      const burst = Array.from({ length: count }, (_, i) => ({ username: `${prefix}${i}`, password: `burst password ${prefix} ${i}` }));
+      const burst = Array.from({ length: count }, (_, i) => ({
+        username: `${prefix}${i}`,
+        password: `burst password ${prefix} ${i}`,
+      }));
       // Two clocks: until every account exists in Prosody (its file storage holds one file per account), and
       // until meet-auth has recorded every request as created (what /status then shows). Both are read locally
       // (a directory listing, one SQLite count) rather than by a thousand clients polling /status, which would
       // load the very process being measured; each /create still holds its answer up to MEET_HOLD_MS.
-      const countCreated = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created' AND username LIKE ?`);
+      const countCreated = db.prepare(
+        `SELECT count(*) AS n FROM requests WHERE status = 'created' AND username LIKE ?`,
+      );
       const countFailed = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'failed' AND username LIKE ?`);
       // Tickets are minted before the clock starts: the client sends, the system works.
       const burstTickets = burst.map(() => mintTicket(db, issuer).ticket);
@@ -218,10 +269,14 @@ export async function run(): Promise<BenchFigures> {
       let confirmedMs = Number.NaN;
       const watching = (async () => {
         while (Number.isNaN(inProsodyMs) || Number.isNaN(confirmedMs)) {
-          if (Number.isNaN(inProsodyMs) && (await readdir(accountsDir)).filter((name) => name.startsWith(prefix)).length >= count) {
+          if (
+            Number.isNaN(inProsodyMs) &&
+            (await readdir(accountsDir)).filter((name) => name.startsWith(prefix)).length >= count
+          ) {
             inProsodyMs = performance.now() - burstStarted;
           }
-          if (Number.isNaN(confirmedMs) && (countCreated.get(`${prefix}%`) as { n: number }).n >= count) confirmedMs = performance.now() - burstStarted;
+          if (Number.isNaN(confirmedMs) && (countCreated.get(`${prefix}%`) as { n: number }).n >= count)
+            confirmedMs = performance.now() - burstStarted;
           if ((countFailed.get(`${prefix}%`) as { n: number }).n > 0) throw new Error('a burst request failed');
           if (performance.now() - burstStarted > 300_000) throw new Error('the burst did not finish within 5 minutes');
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -232,7 +287,9 @@ export async function run(): Promise<BenchFigures> {
       // The watcher's own failures (a failed request, 5 minutes gone by) end the wait too: a hung meet-auth that
       // never answers must fail the benchmark, not stall it.
       const [answers] = await Promise.all([
-        Promise.all(burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!, sourceOf(i)))).then((all) => {
+        Promise.all(
+          burst.map((user, i) => redeemOne(user.username, user.password, burstTickets[i]!, sourceOf(i))),
+        ).then((all) => {
           answeredMs = performance.now() - burstStarted;
           return all;
         }),
@@ -240,7 +297,9 @@ export async function run(): Promise<BenchFigures> {
       ]);
       // CPU seconds each process used during the burst (all its threads: libuv's pool included).
       const clientCpu = process.cpuUsage(clientCpuBefore);
-      const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round2(cpuSecondsOf(pid) - cpuBefore[name]!)]));
+      const cpu = Object.fromEntries(
+        Object.entries(pids).map(([name, pid]) => [name, round2(cpuSecondsOf(pid) - cpuBefore[name]!)]),
+      );
       cpu.client = round2((clientCpu.user + clientCpu.system) / 1e6);
       const burstFailed = await failedLogins(port, burst);
       if (burstFailed.length > 0) throw new Error(`${burstFailed.length} burst accounts do not log in`);
@@ -260,7 +319,9 @@ export async function run(): Promise<BenchFigures> {
     const runs: BurstRun[] = [];
     for (let round = 1; round <= BURST_RUNS; round++) {
       runs.push(await runBurst(`b${round}n`, BURST, (i) => `127.0.1.${1 + (i % BURST_ADDRESSES)}`));
-      console.error(`bench accounts: burst ${round}/${BURST_RUNS}: all ${BURST} created in ${runs.at(-1)!.allCreatedMs} ms`);
+      console.error(
+        `bench accounts: burst ${round}/${BURST_RUNS}: all ${BURST} created in ${runs.at(-1)!.allCreatedMs} ms`,
+      );
     }
     const medianRun = [...runs].sort((a, b) => a.allCreatedMs - b.allCreatedMs)[Math.floor((runs.length - 1) / 2)]!;
     // A room behind one NAT: every connection from one address.
@@ -272,9 +333,13 @@ export async function run(): Promise<BenchFigures> {
     for (let i = 0; i < BASELINE; i++) {
       const started = performance.now();
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn('prosodyctl', ['--config', prosody.configPath, 'shell', 'user', 'create', `base${i}@meet.jitsi`], {
-          stdio: ['pipe', 'ignore', 'ignore'],
-        });
+        const child = spawn(
+          'prosodyctl',
+          ['--config', prosody.configPath, 'shell', 'user', 'create', `base${i}@meet.jitsi`],
+          {
+            stdio: ['pipe', 'ignore', 'ignore'],
+          },
+        );
         child.stdin.end(`baseline password ${i}\nbaseline password ${i}\n`);
         child.once('exit', resolve);
       });
@@ -285,24 +350,38 @@ export async function run(): Promise<BenchFigures> {
     // Where Prosody's own time goes, per account, one at a time on one admin connection: Prosody 13's
     // `user:create` (create disabled, set role, set password, enable: four writes, and a yield for the password)
     // vs the agent's single call (one write of the hashed account plus the role), vs the PBKDF2 alone.
-    const prosodyTimes = { userCreate: [] as number[], singleCall: [] as number[], storeHashed: [] as number[], pbkdf2: [] as number[] };
+    const prosodyTimes = {
+      userCreate: [] as number[],
+      singleCall: [] as number[],
+      storeHashed: [] as number[],
+      pbkdf2: [] as number[],
+    };
     const direct = new AdminSocketConnection({ socketPath: prosody.socketPath });
-    const iterations = Number((await direct.run('>require"core.configmanager".get("meet.jitsi", "default_iteration_count") or 10000')).text.replace('Result: ', ''));
+    const iterations = Number(
+      (
+        await direct.run('>require"core.configmanager".get("meet.jitsi", "default_iteration_count") or 10000')
+      ).text.replace('Result: ', ''),
+    );
     for (let i = 0; i < PROSODY_SAMPLES; i++) {
       const password = `prosody split password ${i}`;
       let started = performance.now();
-      if (!(await direct.run(`user:create(${luaLiteral(`split${i}@meet.jitsi`)})`, password)).ok) throw new Error('user:create failed');
+      if (!(await direct.run(`user:create(${luaLiteral(`split${i}@meet.jitsi`)})`, password)).ok)
+        throw new Error('user:create failed');
       prosodyTimes.userCreate.push(performance.now() - started);
       started = performance.now();
-      if (!(await direct.run(createUserLine(`single${i}`, 'meet.jitsi', password))).ok) throw new Error('single-call create failed');
+      if (!(await direct.run(createUserLine(`single${i}`, 'meet.jitsi', password))).ok)
+        throw new Error('single-call create failed');
       prosodyTimes.singleCall.push(performance.now() - started);
       // What the agent sends now: credentials computed outside Prosody, which only stores them.
       const credentials = await scramCredentials(password, { hash: 'SHA-1', iterations });
       started = performance.now();
-      if (!(await direct.run(storeHashedUserLine(`stored${i}`, 'meet.jitsi', credentials))).ok) throw new Error('stored-hashed create failed');
+      if (!(await direct.run(storeHashedUserLine(`stored${i}`, 'meet.jitsi', credentials))).ok)
+        throw new Error('stored-hashed create failed');
       prosodyTimes.storeHashed.push(performance.now() - started);
       started = performance.now();
-      await direct.run(`>require"util.hashes".pbkdf2_hmac_sha1(${luaLiteral(password)}, "bench salt", ${iterations}) ~= nil`);
+      await direct.run(
+        `>require"util.hashes".pbkdf2_hmac_sha1(${luaLiteral(password)}, "bench salt", ${iterations}) ~= nil`,
+      );
       prosodyTimes.pbkdf2.push(performance.now() - started);
     }
     direct.close();
@@ -315,14 +394,16 @@ export async function run(): Promise<BenchFigures> {
       if (!(await accounts.verify('warm1', 'warm up password 1'))) throw new Error('verify failed');
       viaSocket.push(performance.now() - started);
       started = performance.now();
-      if (!(await xmppLogin({ port, username: 'warm1', password: 'warm up password 1' }))) throw new Error('login failed');
+      if (!(await xmppLogin({ port, username: 'warm1', password: 'warm up password 1' })))
+        throw new Error('login failed');
       viaScram.push(performance.now() - started);
     }
 
     const createP99 = percentile(latencies, 99);
     const burstCpu = medianRun.cpu;
     return {
-      runtime: 'node dist/ (npm run build) with the production heap flags, meet-auth and the agent in their own processes',
+      runtime:
+        'node dist/ (npm run build) with the production heap flags, meet-auth and the agent in their own processes',
       build_seconds: Math.round(buildSeconds * 10) / 10,
       create_p50_ms: percentile(latencies, 50),
       create_p99_ms: createP99,
@@ -360,7 +441,8 @@ export async function run(): Promise<BenchFigures> {
       all_accounts_log_in: true,
     };
   } finally {
-    for (const stop of started.reverse()) await stop().catch((error: unknown) => console.error('bench accounts: stopping failed:', error));
+    for (const stop of started.reverse())
+      await stop().catch((error: unknown) => console.error('bench accounts: stopping failed:', error));
     clientAgent.destroy();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -22,12 +22,16 @@ const quiet = { out: (_line: string) => undefined, err: (_line: string) => undef
 async function freePorts(count: number): Promise<number[]> {
   const { createServer } = await import('node:net');
   return Promise.all(
-    Array.from({ length: count }, () => new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const port = (server.address() as { port: number }).port;
-        server.close(() => resolve(port));
-      });
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<number>((resolve) => {
+          const server = createServer().listen(0, '127.0.0.1', () => {
+            const port = (server.address() as { port: number }).port;
+            server.close(() => resolve(port));
+          });
+        }),
+    ),
   );
 }
 
@@ -51,7 +55,17 @@ export async function run(): Promise<BenchFigures> {
           const i = start + k;
           const c = await scramCredentials(password(i), { hash: 'SHA-1', iterations: 64 });
           const now = Math.floor(Date.now() / 1000);
-          return { username: `user${i}`, account: { stored_key: c.storedKey, server_key: c.serverKey, salt: c.salt, iteration_count: c.iterations, created: now, updated: now } };
+          return {
+            username: `user${i}`,
+            account: {
+              stored_key: c.storedKey,
+              server_key: c.serverKey,
+              salt: c.salt,
+              iteration_count: c.iterations,
+              created: now,
+              updated: now,
+            },
+          };
         }),
       );
       await importRecords(agent!, 'xmpp', batch);
@@ -66,10 +80,20 @@ export async function run(): Promise<BenchFigures> {
         const selector = ticket.split('.')[0]!;
         const request = randomUUID();
         db.prepare('UPDATE tickets SET uses = 1 WHERE selector = ?').run(selector);
-        db.prepare(`INSERT INTO requests (id, username, ticket_selector, status, created_at, finished_at) VALUES (?, ?, ?, 'created', ?, ?)`).run(request, `user${i}`, selector, now, now);
-        db.prepare('INSERT INTO usernames (username, request_id, reserved_at) VALUES (?, ?, ?)').run(`user${i}`, request, now);
-        db.prepare(`INSERT INTO jobs (id, request_id, server, status, attempts, next_attempt_at, updated_at) VALUES (?, ?, 'local', 'created', 1, ?, ?)`).run(randomUUID(), request, now, now);
-        db.prepare(`INSERT INTO audit (at, event, ticketmaster, ticket_selector, username, request_id) VALUES (?, 'account-created', 'Bench', ?, ?, ?)`).run(now, selector, `user${i}`, request);
+        db.prepare(
+          `INSERT INTO requests (id, username, ticket_selector, status, created_at, finished_at) VALUES (?, ?, ?, 'created', ?, ?)`,
+        ).run(request, `user${i}`, selector, now, now);
+        db.prepare('INSERT INTO usernames (username, request_id, reserved_at) VALUES (?, ?, ?)').run(
+          `user${i}`,
+          request,
+          now,
+        );
+        db.prepare(
+          `INSERT INTO jobs (id, request_id, server, status, attempts, next_attempt_at, updated_at) VALUES (?, ?, 'local', 'created', 1, ?, ?)`,
+        ).run(randomUUID(), request, now, now);
+        db.prepare(
+          `INSERT INTO audit (at, event, ticketmaster, ticket_selector, username, request_id) VALUES (?, 'account-created', 'Bench', ?, ?, ?)`,
+        ).run(now, selector, `user${i}`, request);
       }
     })();
     db.close();
@@ -87,17 +111,31 @@ export async function run(): Promise<BenchFigures> {
     const keyFile = join(root, 'backup.key');
     await copyFile(join(source, 'keys', 'backup.key'), keyFile);
     startedAt = performance.now();
-    const restoreCode = await runRestoreCli([archive], { ...quiet, env: { MEET_DATA_DIR: target, MEET_BACKUP_KEY_FILE: keyFile, MEET_ADMIN: 'bench' } });
+    const restoreCode = await runRestoreCli([archive], {
+      ...quiet,
+      env: { MEET_DATA_DIR: target, MEET_BACKUP_KEY_FILE: keyFile, MEET_ADMIN: 'bench' },
+    });
     const restoreMs = performance.now() - startedAt;
     if (restoreCode !== 0) throw new Error('the restore failed');
 
     const [a, b, c] = await freePorts(3);
-    restored = await startLocalStack({ dataDir: target, authPort: a, agentPort: b, prosodyPort: c, logLevel: 'silent' });
+    restored = await startLocalStack({
+      dataDir: target,
+      authPort: a,
+      agentPort: b,
+      prosodyPort: c,
+      logLevel: 'silent',
+    });
     const { client } = await import('@xmpp/client');
     let failed = 0;
     const sample = Array.from({ length: 20 }, (_, k) => Math.floor((k * total) / 20));
     for (const i of sample) {
-      const xmpp = client({ service: `xmpp://127.0.0.1:${c}`, domain: 'meet.jitsi', username: `user${i}`, password: password(i) });
+      const xmpp = client({
+        service: `xmpp://127.0.0.1:${c}`,
+        domain: 'meet.jitsi',
+        username: `user${i}`,
+        password: password(i),
+      });
       xmpp.reconnect.stop();
       xmpp.on('error', () => undefined);
       try {

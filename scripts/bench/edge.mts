@@ -43,15 +43,20 @@ interface Context {
 async function measure(context: Context, argv: readonly string[]): Promise<BenchFigures> {
   const { dataDir, agent, tickets } = context;
   const metricsToken = randomBytes(32).toString('hex');
-  const edge = await startService('meet-auth', argv, {
-    MEET_METRICS_TOKEN: metricsToken,
-    MEET_DATA_DIR: dataDir,
-    MEET_AUTH_PORT: String(await freePort()),
-    MEET_TRUSTED_PROXIES: '127.0.0.1',
-    MEET_AGENTS: JSON.stringify([{ name: 'bench', url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
-    MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ bench: agent.signingSecret }),
-    MEET_LOG_LEVEL: 'info',
-  }, process.env.MEET_BENCH_EDGE_STDOUT);
+  const edge = await startService(
+    'meet-auth',
+    argv,
+    {
+      MEET_METRICS_TOKEN: metricsToken,
+      MEET_DATA_DIR: dataDir,
+      MEET_AUTH_PORT: String(await freePort()),
+      MEET_TRUSTED_PROXIES: '127.0.0.1',
+      MEET_AGENTS: JSON.stringify([{ name: 'bench', url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
+      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ bench: agent.signingSecret }),
+      MEET_LOG_LEVEL: 'info',
+    },
+    process.env.MEET_BENCH_EDGE_STDOUT,
+  );
   const url = edge.url;
   const heap = heapSampler(url, metricsToken);
   let userCounter = 0;
@@ -114,7 +119,13 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
         }),
       );
       times.sort((a, b) => a - b);
-      return { requests: times.length, failures, successPct: round((100 * (times.length - failures)) / Math.max(1, times.length)), p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
+      return {
+        requests: times.length,
+        failures,
+        successPct: round((100 * (times.length - failures)) / Math.max(1, times.length)),
+        p50: round(percentile(times, 50)),
+        p99: round(percentile(times, 99)),
+      };
     };
     // (a) one address floods bad tickets; on its own thread so its request churn does not slow the legit timing.
     const flooder = new Worker(FLOODER, { eval: true, workerData: { url, rps: FLOOD_RPS, seconds: FLOOD_SECONDS } });
@@ -145,7 +156,9 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
     // Phase 3: a burst of redemptions all at once (heap headroom: every one answered, the edge still up).
     const burstTickets = tickets(BURST);
     const burstStarted = performance.now();
-    const burst = await Promise.all(burstTickets.map((ticket, i) => redeem(ticket, `10.${(i >> 8) & 255}.${i & 255}.1`)));
+    const burst = await Promise.all(
+      burstTickets.map((ticket, i) => redeem(ticket, `10.${(i >> 8) & 255}.${i & 255}.1`)),
+    );
     const burstSeconds = (performance.now() - burstStarted) / 1000;
     const burstLatencies = burst.map((result) => result.ms).sort((a, b) => a - b);
     await sleep(1500); // let the last deliveries settle before reading the peaks
@@ -198,7 +211,9 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
       heap_total_peak_mb: heap.totalPeakMb(),
       agent_peak_rss_mb_during_flood: mb(agentPeakKb),
       agent_peak_rss_mb_after_burst: mb(agent.service?.peakKb() ?? NaN),
-      agent_alive_after_burst: agent.service ? agent.service.child.exitCode === null && agent.service.child.signalCode === null : 'n/a',
+      agent_alive_after_burst: agent.service
+        ? agent.service.child.exitCode === null && agent.service.child.signalCode === null
+        : 'n/a',
       goal_legit_success_100pct: attacks.every((attack) => attack.failures === 0 && attack.requests > 0),
       goal_legit_p99_le_500ms: attacks.every((attack) => attack.p99 <= 500),
       goal_flooder_gets_429: flood.limited > 0,
@@ -229,7 +244,9 @@ export async function run(): Promise<BenchFigures> {
     if (process.env.MEET_BENCH_EDGE_AGENT === 'receiver') throw new Error('MEET_BENCH_EDGE_AGENT=receiver');
     agent = await startRealAgent(dataDir);
   } catch (error) {
-    console.error(`bench edge: real agent unavailable (${(error as Error).message.split('\n')[0]}); using a bench-local signed receiver`);
+    console.error(
+      `bench edge: real agent unavailable (${(error as Error).message.split('\n')[0]}); using a bench-local signed receiver`,
+    );
     agent = await startLocalReceiver();
   }
   const db: Db = openDatabase(dataDir);
@@ -238,7 +255,11 @@ export async function run(): Promise<BenchFigures> {
     const check = await verifyTicketmasterToken(db, tmToken);
     if (!check.ok) throw new Error('bench ticketmaster does not verify');
     const issuer = check.ticketmaster;
-    const context: Context = { dataDir, agent, tickets: (n) => Array.from({ length: n }, () => mintTicket(db, issuer, { expiresInHours: 1 }).ticket) };
+    const context: Context = {
+      dataDir,
+      agent,
+      tickets: (n) => Array.from({ length: n }, () => mintTicket(db, issuer, { expiresInHours: 1 }).ticket),
+    };
     const figures = await measure(context, edgeArgv());
     const accounts = db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'created'`).get() as { n: number };
     return {

@@ -46,14 +46,20 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
   const bindings = await ensureBindings();
   const sourceHash = await imageSourceHash(REPO_ROOT);
   const oneHost = await timeSynth(production, sourceHash);
-  const fiftyJvbs: EnvironmentInput = { ...production, hosts: { ...production.hosts, jvb: { count: 50, flavor: 'g4.cores8.ram16.disk20' } } };
+  const fiftyJvbs: EnvironmentInput = {
+    ...production,
+    hosts: { ...production.hosts, jvb: { count: 50, flavor: 'g4.cores8.ram16.disk20' } },
+  };
   const fifty = await timeSynth(fiftyJvbs, sourceHash);
 
   const outdir = mkdtempSync(join(tmpdir(), 'meet-bench-npm-synth-'));
   let wall: number;
   try {
     const started = performance.now();
-    await promisify(execFile)('npm', ['run', '--silent', 'synth'], { cwd: REPO_ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' } });
+    await promisify(execFile)('npm', ['run', '--silent', 'synth'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' },
+    });
     wall = performance.now() - started;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

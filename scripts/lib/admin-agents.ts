@@ -7,7 +7,10 @@ import { loadAuthConfig, type AgentConfig } from '../../edge/auth/config.js';
 import { readLocalKeys } from './local-keys.js';
 import { localAuthEnv } from './local-stack.js';
 
-export async function adminAgents(env: Record<string, string | undefined>, dataDir: string): Promise<readonly AgentConfig[]> {
+export async function adminAgents(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Promise<readonly AgentConfig[]> {
   if (env.MEET_AGENTS) return loadAuthConfig(env).agents;
   const agentUrl = `http://127.0.0.1:${env.MEET_AGENT_PORT || 4000}`;
   return loadAuthConfig(localAuthEnv({ dataDir, keys: await readLocalKeys(dataDir), port: 0, agentUrl })).agents;

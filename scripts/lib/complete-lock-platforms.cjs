@@ -6,10 +6,17 @@ const fs = require('fs');
 const path = process.argv[2];
 const lock = JSON.parse(fs.readFileSync(path, 'utf8'));
 const platforms = {
-  'android-arm-eabi': ['android', 'arm'], 'android-arm64': ['android', 'arm64'], 'darwin-arm64': ['darwin', 'arm64'],
-  'darwin-x64': ['darwin', 'x64'], 'freebsd-x64': ['freebsd', 'x64'], 'linux-arm-gnueabihf': ['linux', 'arm'],
-  'linux-arm64-gnu': ['linux', 'arm64', 'glibc'], 'linux-arm64-musl': ['linux', 'arm64', 'musl'],
-  'linux-x64-musl': ['linux', 'x64', 'musl'], 'win32-arm64-msvc': ['win32', 'arm64'], 'win32-ia32-msvc': ['win32', 'ia32'],
+  'android-arm-eabi': ['android', 'arm'],
+  'android-arm64': ['android', 'arm64'],
+  'darwin-arm64': ['darwin', 'arm64'],
+  'darwin-x64': ['darwin', 'x64'],
+  'freebsd-x64': ['freebsd', 'x64'],
+  'linux-arm-gnueabihf': ['linux', 'arm'],
+  'linux-arm64-gnu': ['linux', 'arm64', 'glibc'],
+  'linux-arm64-musl': ['linux', 'arm64', 'musl'],
+  'linux-x64-musl': ['linux', 'x64', 'musl'],
+  'win32-arm64-msvc': ['win32', 'arm64'],
+  'win32-ia32-msvc': ['win32', 'ia32'],
   'win32-x64-msvc': ['win32', 'x64'],
 };
 const packages = {};
@@ -19,7 +26,15 @@ for (const [key, value] of Object.entries(lock.packages)) {
     for (const [suffix, [os, cpu, libc]] of Object.entries(platforms)) {
       const name = `node_modules/@node-rs/bcrypt-${suffix}`;
       if (lock.packages[name]) continue;
-      packages[name] = { version: lock.packages[key].version, cpu: [cpu], ...(libc ? { libc: [libc] } : {}), license: 'MIT', optional: true, os: [os], engines: { node: '>= 10' } };
+      packages[name] = {
+        version: lock.packages[key].version,
+        cpu: [cpu],
+        ...(libc ? { libc: [libc] } : {}),
+        license: 'MIT',
+        optional: true,
+        os: [os],
+        engines: { node: '>= 10' },
+      };
     }
   }
 }

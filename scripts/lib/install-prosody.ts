@@ -36,7 +36,10 @@ export async function ensureProsodyInstalled(
   log('Prosody is missing: installing prosody from bookworm-backports (apt-get)…');
   const list = '/etc/apt/sources.list.d/bookworm-backports.list';
   if (!existsSync(list)) await writeFile(list, 'deb http://deb.debian.org/debian bookworm-backports main\n');
-  const apt = $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const apt = $({
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   await apt`apt-get update`;
   await apt`apt-get install -y --no-install-recommends -t bookworm-backports prosody`;
   // The package starts a system-wide Prosody on 5222; the local stack runs its own.

@@ -51,7 +51,11 @@ export interface LiveKeys {
   watch(intervalMs?: number): { stop(): Promise<void> };
 }
 
-export function liveKeys(dataDir: string, initial: LocalKeys, onError: (message: string) => void = () => undefined): LiveKeys {
+export function liveKeys(
+  dataDir: string,
+  initial: LocalKeys,
+  onError: (message: string) => void = () => undefined,
+): LiveKeys {
   const dir = keysDir(dataDir);
   let current = `${initial.signingSecret}\n${initial.sealingPrivateKey}`;
   const live: LiveKeys = {
@@ -71,7 +75,10 @@ export function liveKeys(dataDir: string, initial: LocalKeys, onError: (message:
     async reload() {
       let keys: LocalKeys;
       try {
-        const [signing, sealing] = await Promise.all([readFile(join(dir, SIGNING_FILE), 'utf8'), readFile(join(dir, SEALING_FILE), 'utf8')]);
+        const [signing, sealing] = await Promise.all([
+          readFile(join(dir, SIGNING_FILE), 'utf8'),
+          readFile(join(dir, SEALING_FILE), 'utf8'),
+        ]);
         keys = parseLocalKeys(dir, signing, sealing);
       } catch (error) {
         onError(`keeping the keys in force: ${(error as Error).message}`);
@@ -91,7 +98,9 @@ export function liveKeys(dataDir: string, initial: LocalKeys, onError: (message:
       let running: Promise<unknown> = Promise.resolve();
       const timer = setInterval(() => {
         // A failed reload must not end the chain: the next tick tries again.
-        running = running.then(() => live.reload()).catch((error: unknown) => onError(`reloading the keys failed: ${(error as Error).message}`));
+        running = running
+          .then(() => live.reload())
+          .catch((error: unknown) => onError(`reloading the keys failed: ${(error as Error).message}`));
       }, intervalMs);
       timer.unref();
       return {
@@ -106,7 +115,9 @@ export function liveKeys(dataDir: string, initial: LocalKeys, onError: (message:
 }
 
 export async function writeLoaded(dataDir: string, fingerprints: KeyFingerprints): Promise<void> {
-  await replaceFiles(keysDir(dataDir), [{ name: LOADED_FILE, data: `${JSON.stringify({ pid: process.pid, ...fingerprints })}\n`, mode: 0o600 }]);
+  await replaceFiles(keysDir(dataDir), [
+    { name: LOADED_FILE, data: `${JSON.stringify({ pid: process.pid, ...fingerprints })}\n`, mode: 0o600 },
+  ]);
 }
 
 export function readLoaded(dataDir: string): (KeyFingerprints & { pid: number }) | null {

@@ -60,13 +60,22 @@ export function parseLocalKeys(dir: string, signing: string, sealing: string, cr
   } catch {
     throw new Error(`${join(dir, SEALING_FILE)} does not hold a valid sealing key; delete it to generate a new one`);
   }
-  return { signingSecret: signingSecrets.join(' '), sealingPrivateKey: sealingKeys.join(' '), sealingPublicKey, created };
+  return {
+    signingSecret: signingSecrets.join(' '),
+    sealingPrivateKey: sealingKeys.join(' '),
+    sealingPublicKey,
+    created,
+  };
 }
 
 /** Reads the keys without creating or changing anything (rotation dry runs, backups). */
 export async function readLocalKeys(dataDir: string): Promise<LocalKeys> {
   const dir = keysDir(dataDir);
-  return parseLocalKeys(dir, await readFile(join(dir, SIGNING_FILE), 'utf8'), await readFile(join(dir, SEALING_FILE), 'utf8'));
+  return parseLocalKeys(
+    dir,
+    await readFile(join(dir, SIGNING_FILE), 'utf8'),
+    await readFile(join(dir, SEALING_FILE), 'utf8'),
+  );
 }
 
 export async function ensureLocalKeys(dataDir: string): Promise<LocalKeys> {

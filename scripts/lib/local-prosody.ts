@@ -83,7 +83,9 @@ export async function startLocalProsody(options: LocalProsodyOptions): Promise<L
     let stderr = '';
     spawned.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()).slice(-4000));
     const failed = new Promise<never>((_, reject) => {
-      spawned.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new ProsodyMissingError(binary) : error));
+      spawned.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? new ProsodyMissingError(binary) : error),
+      );
       spawned.once('exit', async (code, signal) =>
         reject(new Error(`prosody exited during start (${signal ?? code}):\n${stderr}${await logTail(paths.log)}`)),
       );

@@ -42,7 +42,8 @@ export async function ensureServicePasswords(dataDir: string): Promise<Record<Se
   };
 }
 
-export const servicePasswordPath = (dataDir: string, service: ServiceName) => join(keysDir(dataDir), SERVICE_ACCOUNTS[service].file);
+export const servicePasswordPath = (dataDir: string, service: ServiceName) =>
+  join(keysDir(dataDir), SERVICE_ACCOUNTS[service].file);
 
 const STACK_PID_FILE = 'stack.pid';
 

@@ -14,7 +14,14 @@ import { ensureLocalKeys, type LocalKeys } from './local-keys.js';
 import type { Logger } from '../../edge/shared/log.js';
 import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { liveKeys, fingerprintsOf, removeLoaded, writeLoaded } from './live-keys.js';
-import { AUTH_DOMAIN, ensureServicePasswords, removeStackPid, SERVICE_ACCOUNTS, writeStackPid, type ServiceName } from './local-secrets.js';
+import {
+  AUTH_DOMAIN,
+  ensureServicePasswords,
+  removeStackPid,
+  SERVICE_ACCOUNTS,
+  writeStackPid,
+  type ServiceName,
+} from './local-secrets.js';
 import { startLocalProsody, type LocalProsody } from './local-prosody.js';
 import { DEFAULTS } from '../../common/config.js';
 
@@ -42,7 +49,9 @@ function optionalEnv(input: LocalEnvInput): Record<string, string> {
  * The environment of a local agent on 127.0.0.1, in the variables production sets (edge/agent/config.ts), so the
  * local stack, the end-to-end tests and the benchmark configure it exactly as the services stack does.
  */
-export function localAgentEnv(input: LocalEnvInput & { readonly port: number; readonly prosodySocket: string }): Record<string, string> {
+export function localAgentEnv(
+  input: LocalEnvInput & { readonly port: number; readonly prosodySocket: string },
+): Record<string, string> {
   return {
     MEET_DATA_DIR: input.dataDir,
     MEET_AGENT_HOST: LOCAL_HOST,
@@ -62,7 +71,9 @@ export function localAuthEnv(
     MEET_DATA_DIR: input.dataDir,
     MEET_AUTH_HOST: LOCAL_HOST,
     MEET_AUTH_PORT: String(input.port),
-    MEET_AGENTS: JSON.stringify([{ name: AGENT_NAME, url: input.agentUrl, sealingPublicKey: input.keys.sealingPublicKey }]),
+    MEET_AGENTS: JSON.stringify([
+      { name: AGENT_NAME, url: input.agentUrl, sealingPublicKey: input.keys.sealingPublicKey },
+    ]),
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [AGENT_NAME]: input.keys.signingSecret }),
     ...optionalEnv(input),
     ...(input.holdMs !== undefined ? { MEET_HOLD_MS: String(input.holdMs) } : {}),
@@ -111,7 +122,10 @@ async function createServiceAccounts(socketPath: string, passwords: Record<Servi
   try {
     for (const service of Object.keys(SERVICE_ACCOUNTS) as ServiceName[]) {
       const outcome = await accounts.create(SERVICE_ACCOUNTS[service].username, passwords[service]);
-      if (outcome.kind === 'rejected') throw new Error(`Prosody refused the service account ${SERVICE_ACCOUNTS[service].username}@${AUTH_DOMAIN}: ${outcome.detail}`);
+      if (outcome.kind === 'rejected')
+        throw new Error(
+          `Prosody refused the service account ${SERVICE_ACCOUNTS[service].username}@${AUTH_DOMAIN}: ${outcome.detail}`,
+        );
     }
   } finally {
     await accounts.close();
@@ -119,22 +133,33 @@ async function createServiceAccounts(socketPath: string, passwords: Record<Servi
 }
 
 export class PortBusyError extends Error {
-  constructor(readonly port: number, readonly variable: string) {
-    super(`port ${port} on ${LOCAL_HOST} (${variable}) is already in use; stop whatever uses it or set ${variable} to another port`);
+  constructor(
+    readonly port: number,
+    readonly variable: string,
+  ) {
+    super(
+      `port ${port} on ${LOCAL_HOST} (${variable}) is already in use; stop whatever uses it or set ${variable} to another port`,
+    );
   }
 }
 
 function checkPortFree(port: number, variable: string): Promise<void> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortBusyError(port, variable) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortBusyError(port, variable) : error),
+    );
     server.listen({ port, host: LOCAL_HOST, exclusive: true }, () => server.close(() => resolvePort()));
   });
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir ?? DEFAULTS.dataDir);
-  const ports = { authPort: options.authPort ?? 8080, agentPort: options.agentPort ?? 4000, prosodyPort: options.prosodyPort ?? 5222 };
+  const ports = {
+    authPort: options.authPort ?? 8080,
+    agentPort: options.agentPort ?? 4000,
+    prosodyPort: options.prosodyPort ?? 5222,
+  };
   await checkPortFree(ports.prosodyPort, 'MEET_PROSODY_PORT');
   await checkPortFree(ports.agentPort, 'MEET_AGENT_PORT');
   await checkPortFree(ports.authPort, 'MEET_AUTH_PORT');
@@ -169,7 +194,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(agent);
 
     const authConfig = loadAuthConfig(
-      localAuthEnv({ ...common, port: ports.authPort, agentUrl: agent.url, ...(options.authHoldMs !== undefined ? { holdMs: options.authHoldMs } : {}) }),
+      localAuthEnv({
+        ...common,
+        port: ports.authPort,
+        agentUrl: agent.url,
+        ...(options.authHoldMs !== undefined ? { holdMs: options.authHoldMs } : {}),
+      }),
     );
     const auth: AuthServer = await startAuthServer(
       { ...authConfig, agents: authConfig.agents.map((one) => live.authAgent(one.name, one.url)) },

@@ -35,7 +35,12 @@ const TICKET = `${'S'.repeat(16)}.${'v'.repeat(43)}`;
 const TOKEN = `tm_${'i'.repeat(16)}.${'s'.repeat(43)}`;
 
 /** Random text (compresses as real selectors and names do, unlike a repeated sample). */
-const random = (chars: number) => randomBytes(chars).toString('base64url').slice(0, chars).toLowerCase().replace(/[^a-z0-9]/g, 'x');
+const random = (chars: number) =>
+  randomBytes(chars)
+    .toString('base64url')
+    .slice(0, chars)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
 
 /** The most a ticketmaster's list holds, each redeemed by names of 30 characters, three uses each. */
 function manyTickets(): TicketListing[] {
@@ -56,7 +61,13 @@ function pagesOf(lang: Lang): Record<string, { html: Html; assets: readonly stri
   const i18n = i18nFor(lang, true);
   const way = { meetingUrl: 'https://meet.wmcloud.org/', xmppDomain: 'meet.jitsi' };
   const servers = Array.from({ length: 8 }, (_, index) => ({ name: `jitsi-${index}`, status: 'created' as const }));
-  const request = (status: 'pending' | 'created' | 'failed') => ({ id: 'r'.repeat(22), username: LONG_NAME, status, ticketReturned: true, servers });
+  const request = (status: 'pending' | 'created' | 'failed') => ({
+    id: 'r'.repeat(22),
+    username: LONG_NAME,
+    status,
+    ticketReturned: true,
+    servers,
+  });
   const error = { message: i18n.text('meet-error-username-characters'), field: 'user' };
   const css = [STYLESHEET];
   return {
@@ -65,10 +76,23 @@ function pagesOf(lang: Lang): Record<string, { html: Html; assets: readonly stri
     'status-pending': { html: statusPage(i18n, request('pending'), way, '/status/x'), assets: css },
     'status-created': { html: statusPage(i18n, request('created'), way, '/status/x'), assets: css },
     'status-failed': { html: statusPage(i18n, request('failed'), way, '/status/x'), assets: css },
-    'generate-token': { html: generateTokenPage(i18n, { error: { message: i18n.text('meet-error-bad-credentials'), field: 'token' } }), assets: css },
-    ticket: { html: ticketPage(i18n, { ticket: TICKET, expiresAt: NOW, uses: 3 }, TOKEN, manyTickets()), assets: [STYLESHEET, COPY_SCRIPT] },
+    'generate-token': {
+      html: generateTokenPage(i18n, { error: { message: i18n.text('meet-error-bad-credentials'), field: 'token' } }),
+      assets: css,
+    },
+    ticket: {
+      html: ticketPage(i18n, { ticket: TICKET, expiresAt: NOW, uses: 3 }, TOKEN, manyTickets()),
+      assets: [STYLESHEET, COPY_SCRIPT],
+    },
     tickets: { html: ticketsPage(i18n, TOKEN, manyTickets(), 'sel0000000000000'), assets: css },
-    account: { html: accountPage(i18n, { form: 'password', error: { message: i18n.text('meet-error-bad-account'), field: 'password' }, user: LONG_NAME }), assets: css },
+    account: {
+      html: accountPage(i18n, {
+        form: 'password',
+        error: { message: i18n.text('meet-error-bad-account'), field: 'password' },
+        user: LONG_NAME,
+      }),
+      assets: css,
+    },
     'account-done': { html: accountDonePage(i18n, 'deleted', LONG_NAME), assets: css },
     error: { html: errorPage(i18n, true, i18n.text('meet-error-not-found')), assets: css },
   };

@@ -85,7 +85,11 @@ end)
 `;
 
 /** One line of CONTEXTS_LUA's output, read back. */
-export function parseContextLine(line: string): { readonly prepared: string | null; readonly strict: string | null; readonly stable: boolean } {
+export function parseContextLine(line: string): {
+  readonly prepared: string | null;
+  readonly strict: string | null;
+  readonly stable: boolean;
+} {
   if (line === '\u0001') return { prepared: null, strict: null, stable: false };
   const prepared = line.replace(/[\u0002\u0003]+$/, '');
   return { prepared, strict: line.includes('\u0002') ? null : prepared, stable: !line.includes('\u0003') };
@@ -102,7 +106,9 @@ export function runLua(lua: string, onLine: (line: string) => void): Promise<voi
     lines.on('line', onLine);
     const closed = new Promise<void>((done) => lines.once('close', done));
     child.once('close', (code) => {
-      void closed.then(() => (code === 0 ? resolve() : reject(new Error(`${PROSODY_LUA} exited ${code}: ${stderr.slice(0, 500)}`))));
+      void closed.then(() =>
+        code === 0 ? resolve() : reject(new Error(`${PROSODY_LUA} exited ${code}: ${stderr.slice(0, 500)}`)),
+      );
     });
     child.stdin.end(lua);
   });
@@ -124,7 +130,11 @@ export async function probeNodeprep(): Promise<NodeprepTable> {
   const mappings = new Map<number, number[]>();
   await runLua(PROBE_LUA, (line) => {
     const [kind, cp, ...to] = line.split(' ');
-    if (kind === 'M') mappings.set(Number(cp), to.map((hex) => Number.parseInt(hex, 16)));
+    if (kind === 'M')
+      mappings.set(
+        Number(cp),
+        to.map((hex) => Number.parseInt(hex, 16)),
+      );
     else if (kind === 'R' || kind === 'U' || kind === 'L' || kind === 'A') sets[kind].push(Number(cp));
     else throw new Error(`unexpected probe line: ${line}`);
   });
@@ -136,7 +146,7 @@ function rangesOf(codePoints: readonly number[]): string {
   const parts: string[] = [];
   // Surrogates are never probed: a run may span them (nothing can ever look them up from valid text).
   const adjacent = (a: number, b: number) => b === a + 1 || (a === 0xd7ff && b === 0xe000);
-  for (let index = 0; index < codePoints.length; ) {
+  for (let index = 0; index < codePoints.length;) {
     const start = codePoints[index]!;
     let end = start;
     while (index + 1 < codePoints.length && adjacent(end, codePoints[index + 1]!)) end = codePoints[++index]!;
@@ -152,7 +162,9 @@ function rangesOf(codePoints: readonly number[]): string {
  * set means). Data, not code: JSON, one line per set, read by edge/shared/nodeprep.ts.
  */
 export function tableJson(table: NodeprepTable, origin: string): string {
-  const mappings = [...table.mappings].map(([from, to]) => `${from.toString(16)}:${to.map((cp) => cp.toString(16)).join(' ')}`).join(',');
+  const mappings = [...table.mappings]
+    .map(([from, to]) => `${from.toString(16)}:${to.map((cp) => cp.toString(16)).join(' ')}`)
+    .join(',');
   const contents = {
     generated: `by \`npx tsx scripts/gen-nodeprep-table.mts\` from a real Prosody (${origin}); do not edit`,
     refused: rangesOf(table.refused),

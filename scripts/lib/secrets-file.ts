@@ -57,7 +57,7 @@ function renderSecretsFile(environment: string, secrets: GeneratedSecrets, sshUs
     ...Object.entries(secrets).map(([name, value]) => `TF_VAR_${name}=${shellQuote(value)}`),
     sshUser
       ? `TF_VAR_ssh_user=${shellQuote(sshUser)}`
-      : '# TF_VAR_ssh_user=   (your Cloud VPS shell name: the stacks ssh to the hosts as it, with your developer account\'s key)',
+      : "# TF_VAR_ssh_user=   (your Cloud VPS shell name: the stacks ssh to the hosts as it, with your developer account's key)",
     '',
     '# OpenStack application credential of the Cloud VPS project (Horizon > Identity > Application Credentials):',
     '# OS_APPLICATION_CREDENTIAL_ID=',
@@ -82,7 +82,12 @@ export async function createSecretsFile(path: string, environment: string, sshUs
   if (!ENVIRONMENT_NAME.test(environment)) {
     throw new Error(`environment "${environment}" must be lower-case letters, digits and dashes`);
   }
-  if (await stat(path).then(() => true, () => false)) {
+  if (
+    await stat(path).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new Error(`${path} already exists; secrets are never overwritten (rotate them instead)`);
   }
   // 'wx' fails if the file appeared meanwhile; the mode applies from the first byte.

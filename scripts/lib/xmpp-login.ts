@@ -30,7 +30,8 @@ export async function xmppLogin({
     service: `xmpp://127.0.0.1:${port}`,
     domain,
     credentials: async (authenticate, offered) => {
-      if (!offered.includes(mechanism)) throw new Error(`Prosody does not offer ${mechanism} (offers ${offered.join(', ')})`);
+      if (!offered.includes(mechanism))
+        throw new Error(`Prosody does not offer ${mechanism} (offers ${offered.join(', ')})`);
       await authenticate({ username, password }, mechanism);
     },
   });

@@ -4,4 +4,3 @@ import { production } from './production.js';
 import { staging } from './staging.js';
 
 export const environments: readonly EnvironmentInput[] = [production, staging];
-

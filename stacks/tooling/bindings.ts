@@ -36,7 +36,9 @@ export interface BindingsResult {
 
 function generatorVersion(root: string): string {
   const require = createRequire(join(root, 'package.json'));
-  const pkg = JSON.parse(readFileSync(require.resolve('@cdktf/provider-generator/package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(require.resolve('@cdktf/provider-generator/package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

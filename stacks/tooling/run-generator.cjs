@@ -11,7 +11,8 @@ const { ConstructsMaker, TerraformProviderConstraint } = require('@cdktf/provide
 
 async function main() {
   const [schemaPath, outdir, constraintText] = process.argv.slice(2);
-  if (!schemaPath || !outdir || !constraintText) throw new Error('usage: run-generator.cjs <schema.json> <outdir> <constraint>');
+  if (!schemaPath || !outdir || !constraintText)
+    throw new Error('usage: run-generator.cjs <schema.json> <outdir> <constraint>');
   // cdktf get re-wraps the parsed cdktf.json entry, which keys the cache by the short name ("openstack"); do the same.
   const constraint = new TerraformProviderConstraint(new TerraformProviderConstraint(constraintText));
   const cacheDir = mkdtempSync(join(tmpdir(), 'meet-schema-cache-'));

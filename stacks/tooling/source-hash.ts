@@ -6,7 +6,16 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
-export const IMAGE_INPUTS: readonly string[] = ['.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'common', 'edge', 'scripts'];
+export const IMAGE_INPUTS: readonly string[] = [
+  '.dockerignore',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'common',
+  'edge',
+  'scripts',
+];
 
 async function listFiles(root: string, entry: string): Promise<string[]> {
   const full = join(root, entry);
@@ -18,9 +27,15 @@ async function listFiles(root: string, entry: string): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const nested = await Promise.all(children
-    .filter((child) => child.name !== 'node_modules' && !child.name.startsWith('.') || child.name === '.dockerignore')
-    .map((child) => (child.isDirectory() ? listFiles(root, join(entry, child.name)) : Promise.resolve([join(entry, child.name)]))));
+  const nested = await Promise.all(
+    children
+      .filter(
+        (child) => (child.name !== 'node_modules' && !child.name.startsWith('.')) || child.name === '.dockerignore',
+      )
+      .map((child) =>
+        child.isDirectory() ? listFiles(root, join(entry, child.name)) : Promise.resolve([join(entry, child.name)]),
+      ),
+  );
   return nested.flat();
 }
 
@@ -29,7 +44,10 @@ export async function imageSourceHash(root: string, inputs: readonly string[] = 
   const hash = createHash('sha256');
   for (const file of files) {
     const name = relative(root, join(root, file)).split(sep).join('/');
-    hash.update(`${name}\0`).update(await readFile(join(root, file))).update('\0');
+    hash
+      .update(`${name}\0`)
+      .update(await readFile(join(root, file)))
+      .update('\0');
   }
   return hash.digest('hex');
 }

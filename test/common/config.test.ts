@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, DEFAULTS, env, intEnv, isBlank, LOG_LEVELS, logLevelEnv, optionalIntEnv, problemsOf, wholeNumberEnv } from '../../common/config.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  env,
+  intEnv,
+  isBlank,
+  LOG_LEVELS,
+  logLevelEnv,
+  optionalIntEnv,
+  problemsOf,
+  wholeNumberEnv,
+} from '../../common/config.js';
 import { loadAgentConfig } from '../../edge/agent/config.js';
 import { loadAuthConfig } from '../../edge/auth/config.js';
 import { generateSealingKeyPair } from '../../edge/shared/sealing.js';
@@ -11,7 +22,8 @@ import { parseEnvironment } from '../../stacks/config.js';
 import { IMAGE_INPUTS } from '../../stacks/tooling/source-hash.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const parse = <T extends z.ZodType>(schema: T, value: unknown) => z.object({ V: schema }).safeParse(value === undefined ? {} : { V: value });
+const parse = <T extends z.ZodType>(schema: T, value: unknown) =>
+  z.object({ V: schema }).safeParse(value === undefined ? {} : { V: value });
 const problems = (schema: z.ZodType, value: unknown) => {
   const result = parse(schema, value);
   return result.success ? [] : problemsOf(result.error);
@@ -19,7 +31,13 @@ const problems = (schema: z.ZodType, value: unknown) => {
 
 describe('blank values', () => {
   it('"" is unset; only spaces too with trim', () => {
-    expect([isBlank(undefined), isBlank(''), isBlank(' '), isBlank(' ', { trim: true }), isBlank('x', { trim: true })]).toEqual([true, true, false, true, false]);
+    expect([
+      isBlank(undefined),
+      isBlank(''),
+      isBlank(' '),
+      isBlank(' ', { trim: true }),
+      isBlank('x', { trim: true }),
+    ]).toEqual([true, true, false, true, false]);
     expect(parse(env(z.string().default('fallback')), '').data).toEqual({ V: 'fallback' });
     expect(parse(env(z.string().default('fallback')), '  ').data).toEqual({ V: '  ' });
     expect(parse(env(z.string().default('fallback'), { trim: true }), '  ').data).toEqual({ V: 'fallback' });
@@ -38,8 +56,12 @@ describe('integer ranges', () => {
   it('wholeNumberEnv takes digits only and names the value and the unit', () => {
     expect(parse(wholeNumberEnv('days', 1, 365, 30), ' ').data).toEqual({ V: 30 });
     expect(parse(wholeNumberEnv('days', 1, 365, 30), '365').data).toEqual({ V: 365 });
-    expect(problems(wholeNumberEnv('days', 1, 365, 30), '1e2')).toEqual(['V: "1e2" must be a whole number of days from 1 to 365']);
-    expect(problems(wholeNumberEnv('days', 1, 365, 30), '366')).toEqual(['V: "366" must be a whole number of days from 1 to 365']);
+    expect(problems(wholeNumberEnv('days', 1, 365, 30), '1e2')).toEqual([
+      'V: "1e2" must be a whole number of days from 1 to 365',
+    ]);
+    expect(problems(wholeNumberEnv('days', 1, 365, 30), '366')).toEqual([
+      'V: "366" must be a whole number of days from 1 to 365',
+    ]);
   });
 });
 
@@ -80,8 +102,15 @@ describe('one configuration error type for every configuration', () => {
 describe('shared defaults', () => {
   it('every configuration defaults to the same data dir and XMPP domains', () => {
     expect(DEFAULTS).toEqual({ dataDir: '.meet', xmppDomain: 'meet.jitsi', authDomain: 'auth.meet.jitsi' });
-    const agent = loadAgentConfig({ MEET_AGENT_SEALING_KEYS: generateSealingKeyPair().privateKey, MEET_PROSODY_SOCKET: '/run/p.sock' }, { requireSigningSecrets: false });
-    expect(agent).toMatchObject({ dataDir: DEFAULTS.dataDir, xmppDomain: DEFAULTS.xmppDomain, authDomain: DEFAULTS.authDomain });
+    const agent = loadAgentConfig(
+      { MEET_AGENT_SEALING_KEYS: generateSealingKeyPair().privateKey, MEET_PROSODY_SOCKET: '/run/p.sock' },
+      { requireSigningSecrets: false },
+    );
+    expect(agent).toMatchObject({
+      dataDir: DEFAULTS.dataDir,
+      xmppDomain: DEFAULTS.xmppDomain,
+      authDomain: DEFAULTS.authDomain,
+    });
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'meet.example.org' }).accountDir).toBe(join(DEFAULTS.dataDir, 'acme'));
   });
 });

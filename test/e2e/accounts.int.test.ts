@@ -45,7 +45,10 @@ it('ticket from /generate_token → /create → account that logs in with its pa
 
   const redeemed = await stack.redeem('Whole.Path', 'whole path password 1', ticket);
   expect(redeemed).toEqual({ status: 202, body: { request: expect.any(String), status: 'created' } });
-  expect(await stack.status(redeemed.body.request!)).toEqual({ status: 'created', servers: [{ name: 'local', status: 'created' }] });
+  expect(await stack.status(redeemed.body.request!)).toEqual({
+    status: 'created',
+    servers: [{ name: 'local', status: 'created' }],
+  });
   expect(await login('whole.path', 'whole path password 1')).toBe(true);
   expect(await login('whole.path', 'whole path password 2')).toBe(false);
   // The ticket was for one account.
@@ -53,7 +56,10 @@ it('ticket from /generate_token → /create → account that logs in with its pa
 });
 
 it('an account made beforehand with prosodyctl: redeeming its name is a conflict, and its password still works', async () => {
-  const made = await stack.prosody.prosodyctl(['adduser', 'existing@meet.jitsi'], 'the original password\nthe original password\n');
+  const made = await stack.prosody.prosodyctl(
+    ['adduser', 'existing@meet.jitsi'],
+    'the original password\nthe original password\n',
+  );
   expect(made.code).toBe(0);
   const [ticket] = stack.tickets(1);
   const redeemed = await stack.redeem('existing', 'a takeover password', ticket!);
@@ -67,13 +73,19 @@ it('an account made beforehand with prosodyctl: redeeming its name is a conflict
 });
 
 it('a hand-made account is no password oracle: redeeming its name with its very password is a conflict, every time, until the ticket is spent', async () => {
-  const made = await stack.prosody.prosodyctl(['adduser', 'guarded@meet.jitsi'], 'secret words 4 guard\nsecret words 4 guard\n');
+  const made = await stack.prosody.prosodyctl(
+    ['adduser', 'guarded@meet.jitsi'],
+    'secret words 4 guard\nsecret words 4 guard\n',
+  );
   expect(made.code).toBe(0);
   const [ticket] = stack.tickets(1);
   for (let n = 0; n <= RETURNS_PER_USE; n++) {
     const redeemed = await stack.redeem(n % 2 ? 'Guarded' : 'guarded', 'secret words 4 guard', ticket!);
     expect(redeemed).toMatchObject({ status: 202, body: { status: 'failed' } });
-    expect(await stack.status(redeemed.body.request!)).toEqual({ status: 'failed', servers: [{ name: 'local', status: 'conflict' }] });
+    expect(await stack.status(redeemed.body.request!)).toEqual({
+      status: 'failed',
+      servers: [{ name: 'local', status: 'conflict' }],
+    });
   }
   // Failures count against the ticket: after RETURNS_PER_USE of them it is spent, right guess or not.
   expect((await stack.redeem('guarded', 'secret words 4 guard', ticket!)).status).toBe(403);
@@ -95,7 +107,10 @@ describe('passwords that broke the original cron job all work', () => {
     it(name, async () => {
       const [ticket] = stack.tickets(1);
       const username = `pw${index}`;
-      expect(await stack.redeem(username, password, ticket!)).toMatchObject({ status: 202, body: { status: 'created' } });
+      expect(await stack.redeem(username, password, ticket!)).toMatchObject({
+        status: 202,
+        body: { status: 'created' },
+      });
       expect(await login(username, password)).toBe(true);
     });
   }
@@ -116,7 +131,10 @@ it('the agent down for a while: the job arrives after it is back', async () => {
   const [ticket] = stack.tickets(1);
   const redeemed = await stack.redeem('latecomer', 'late password 1', ticket!);
   expect(redeemed).toMatchObject({ status: 202, body: { status: 'pending' } });
-  expect(await stack.status(redeemed.body.request!)).toMatchObject({ status: 'pending', servers: [{ status: 'pending' }] });
+  expect(await stack.status(redeemed.body.request!)).toMatchObject({
+    status: 'pending',
+    servers: [{ status: 'pending' }],
+  });
   // A while: until meet-auth has tried twice to deliver to the stopped agent (and backs off).
   const attempts = () => listJobs(stack.db).find((job) => job.requestId === redeemed.body.request)?.attempts ?? 0;
   await until('meet-auth tried the stopped agent twice', attempts, (n) => n >= 2);

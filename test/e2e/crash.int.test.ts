@@ -28,7 +28,8 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-const alive = (child: ChildProcess | undefined) => child !== undefined && child.exitCode === null && child.signalCode === null;
+const alive = (child: ChildProcess | undefined) =>
+  child !== undefined && child.exitCode === null && child.signalCode === null;
 
 it(`survives kill -9 of agent and worker during ${COUNT} redemptions; no password in any argv`, async () => {
   const canary = `canary${randomBytes(6).toString('hex')}`;
@@ -78,7 +79,12 @@ it(`survives kill -9 of agent and worker during ${COUNT} redemptions; no passwor
   // Keep the chaos going after the last redemption until each of agent and worker was killed again, then
   // restart cleanly.
   const afterLast = { ...kills };
-  await until('agent and worker are killed after the last redemption', () => kills, (now) => now.agent > afterLast.agent && now.worker > afterLast.worker, { timeoutMs: 20_000 });
+  await until(
+    'agent and worker are killed after the last redemption',
+    () => kills,
+    (now) => now.agent > afterLast.agent && now.worker > afterLast.worker,
+    { timeoutMs: 20_000 },
+  );
   chaos = false;
   await Promise.all([agentChaos, workerChaos]);
   if (!alive(agent)) agent = await stack.spawnAgent();

@@ -78,16 +78,24 @@ function fill(dir: string): string {
   return path;
 }
 
-const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> });
+const json = async (response: Response) => ({
+  status: response.status,
+  body: (await response.json()) as Record<string, unknown>,
+});
 const redeem = async (user: string, ticket: string) =>
   json(
     await fetch(`${auth.url}/create`, {
       method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: new URL(auth.url).origin },
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: new URL(auth.url).origin,
+      },
       body: new URLSearchParams({ user, password: PASSWORD, token: ticket }),
     }),
   );
-const statusOf = async (request: unknown) => json(await fetch(`${auth.url}/status/${request}`, { headers: { accept: 'application/json' } }));
+const statusOf = async (request: unknown) =>
+  json(await fetch(`${auth.url}/status/${request}`, { headers: { accept: 'application/json' } }));
 const health = async (url: string) => json(await fetch(`${url}/healthz`));
 const login = (user: string) => xmppLogin({ port: prosody.c2sPort, username: user, password: PASSWORD });
 
@@ -98,13 +106,38 @@ beforeAll(async () => {
   const agentPort = await freePort();
   agentEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...localAgentEnv({ dataDir: smallDisk('agent', '8m'), keys, logLevel: 'silent', port: agentPort, prosodySocket: prosody.socketPath }),
+    ...localAgentEnv({
+      dataDir: smallDisk('agent', '8m'),
+      keys,
+      logLevel: 'silent',
+      port: agentPort,
+      prosodySocket: prosody.socketPath,
+    }),
   };
   agent = await startAgentServer(loadAgentConfig(agentEnv), { log: silent });
   const authDir = smallDisk('auth', '8m');
-  const config = loadAuthConfig(localAuthEnv({ dataDir: authDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: 1500 }));
+  const config = loadAuthConfig(
+    localAuthEnv({
+      dataDir: authDir,
+      keys,
+      logLevel: 'silent',
+      port: await freePort(),
+      agentUrl: `http://127.0.0.1:${agentPort}`,
+      holdMs: 1500,
+    }),
+  );
   auth = await startAuthServer(
-    { ...config, dispatch: { ...config.dispatch, baseDelayMs: 50, maxDelayMs: 500, pollIntervalMs: 100, requestTimeoutMs: 2000, maxAttempts: 1000 } },
+    {
+      ...config,
+      dispatch: {
+        ...config.dispatch,
+        baseDelayMs: 50,
+        maxDelayMs: 500,
+        pollIntervalMs: 100,
+        requestTimeoutMs: 2000,
+        maxAttempts: 1000,
+      },
+    },
     { log: silent },
   );
   db = openDatabase(authDir);
@@ -132,12 +165,22 @@ it('meet-auth on a full disk: 503 for new redemptions, nothing half-done, pages 
   expect(waiting.body.status).toBe('pending');
 
   const filler = fill(join(base, 'auth'));
-  await until('meet-auth sees its disk full', () => health(auth.url), (answer) => answer.status === 503);
+  await until(
+    'meet-auth sees its disk full',
+    () => health(auth.url),
+    (answer) => answer.status === 503,
+  );
   const full = await redeem('never-made', refused!);
   expect(full.status).toBe(503);
   expect(String(full.body.error)).toMatch(/disk is full/);
-  expect(await health(auth.url)).toEqual({ status: 503, body: { status: 'degraded', problem: expect.stringMatching(/disk full/) } });
-  expect(await statusOf(done.body.request)).toEqual({ status: 200, body: { status: 'created', servers: [{ name: 'local', status: 'created' }] } });
+  expect(await health(auth.url)).toEqual({
+    status: 503,
+    body: { status: 'degraded', problem: expect.stringMatching(/disk full/) },
+  });
+  expect(await statusOf(done.body.request)).toEqual({
+    status: 200,
+    body: { status: 'created', servers: [{ name: 'local', status: 'created' }] },
+  });
   expect((await statusOf(waiting.body.request)).body).toMatchObject({ status: 'pending' });
   expect((await fetch(`${auth.url}/create`)).status).toBe(200);
   // Nothing of the refused redemption was written: no request, the ticket's use untouched.
@@ -148,8 +191,22 @@ it('meet-auth on a full disk: 503 for new redemptions, nothing half-done, pages 
 
   unlinkSync(filler);
   agent = await startAgentServer(loadAgentConfig(agentEnv), { log: silent });
-  await until('meet-auth healthy again', () => health(auth.url), (answer) => answer.status === 200, { timeoutMs: 45_000 });
-  expect((await until('the held job', () => statusOf(waiting.body.request), (answer) => answer.body.status !== 'pending', { timeoutMs: 45_000 })).body.status).toBe('created');
+  await until(
+    'meet-auth healthy again',
+    () => health(auth.url),
+    (answer) => answer.status === 200,
+    { timeoutMs: 45_000 },
+  );
+  expect(
+    (
+      await until(
+        'the held job',
+        () => statusOf(waiting.body.request),
+        (answer) => answer.body.status !== 'pending',
+        { timeoutMs: 45_000 },
+      )
+    ).body.status,
+  ).toBe('created');
   expect((await redeem('never-made', refused!)).body.status).toBe('created');
   for (const user of ['before-full', 'while-full', 'never-made']) expect(await login(user)).toBe(true);
 }, 90_000);
@@ -163,7 +220,16 @@ it('the agent on a full disk: it refuses to store jobs with a 503, says degraded
   const attempts = () => listJobs(db).find((job) => job.requestId === redeemed.body.request)?.attempts ?? 0;
   await until('meet-auth delivered to the full agent', attempts, (n) => n >= 1);
   unlinkSync(filler);
-  expect((await until('the job after room came back', () => statusOf(redeemed.body.request), (answer) => answer.body.status !== 'pending', { timeoutMs: 45_000 })).body.status).toBe('created');
+  expect(
+    (
+      await until(
+        'the job after room came back',
+        () => statusOf(redeemed.body.request),
+        (answer) => answer.body.status !== 'pending',
+        { timeoutMs: 45_000 },
+      )
+    ).body.status,
+  ).toBe('created');
   expect((await health(agent!.url)).status).toBe(200);
   expect(await login('agent-full')).toBe(true);
 }, 90_000);
@@ -175,14 +241,22 @@ it('the worker on a full disk: claims fail without a crash, it backs off, and wo
   const worker = new AccountWorker({ inbox, accounts, sealingKeys: [keys.sealingPrivateKey], log: silent });
   try {
     const id = 'full-worker-job';
-    inbox.receive({ id, username: 'worker-full', sealedPassword: seal(keys.sealingPublicKey, PASSWORD, sealContext(id, 'worker-full')) });
+    inbox.receive({
+      id,
+      username: 'worker-full',
+      sealedPassword: seal(keys.sealingPublicKey, PASSWORD, sealContext(id, 'worker-full')),
+    });
     const filler = fill(dir);
     expect(await worker.drain()).toEqual({ created: 0, conflict: 0, failed: 0, retry: 0 });
     expect(worker.storage.full).toBe(true);
     expect(inbox.get(id)).toMatchObject({ status: 'pending', attempts: 0 });
     unlinkSync(filler);
     // Drains do nothing while the worker backs off; the first after that takes the job.
-    const drained = await until('the worker takes the job again', () => worker.drain(), (counts) => Object.values(counts).some((n) => n > 0));
+    const drained = await until(
+      'the worker takes the job again',
+      () => worker.drain(),
+      (counts) => Object.values(counts).some((n) => n > 0),
+    );
     expect(drained).toMatchObject({ created: 1 });
     expect(worker.storage.full).toBe(false);
     expect(await login('worker-full')).toBe(true);

@@ -22,10 +22,19 @@ const login = (username: string, password: string) => xmppLogin({ port: stack.pr
 async function post(path: string, fields: Record<string, string>, from: string) {
   const response = await fetch(`${stack.authUrl}${path}`, {
     method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: new URL(stack.authUrl).origin, 'x-forwarded-for': from },
+    headers: {
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: new URL(stack.authUrl).origin,
+      'x-forwarded-for': from,
+    },
     body: new URLSearchParams(fields),
   });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 async function account(user: string, password: string) {
@@ -33,12 +42,21 @@ async function account(user: string, password: string) {
   expect((await stack.redeem(user, password, ticket!)).body.status).toBe('created');
 }
 
-const WRONG = { status: 403, body: { error: 'That username and password do not match an account.', field: 'password' } };
+const WRONG = {
+  status: 403,
+  body: { error: 'That username and password do not match an account.', field: 'password' },
+};
 
 describe('change password', () => {
   it('the new password logs in, the old one no longer; in the audit trail without any password', async () => {
     await account('Changer', 'first password 1');
-    expect(await post('/account/password', { user: 'CHANGER', password: 'first password 1', new_password: 'second password 2' }, '192.0.2.10')).toMatchObject({
+    expect(
+      await post(
+        '/account/password',
+        { user: 'CHANGER', password: 'first password 1', new_password: 'second password 2' },
+        '192.0.2.10',
+      ),
+    ).toMatchObject({
       status: 200,
       body: { status: 'changed' },
     });
@@ -56,8 +74,20 @@ describe('change password', () => {
 
   it('a wrong password and an unknown name get the same 403; nothing changes', async () => {
     await account('keeper', 'guarded secret 1');
-    expect(await post('/account/password', { user: 'keeper', password: 'not the password', new_password: 'takeover password 9' }, '192.0.2.11')).toMatchObject(WRONG);
-    expect(await post('/account/password', { user: 'nosuchname', password: 'guarded secret 1', new_password: 'takeover password 9' }, '192.0.2.11')).toMatchObject(WRONG);
+    expect(
+      await post(
+        '/account/password',
+        { user: 'keeper', password: 'not the password', new_password: 'takeover password 9' },
+        '192.0.2.11',
+      ),
+    ).toMatchObject(WRONG);
+    expect(
+      await post(
+        '/account/password',
+        { user: 'nosuchname', password: 'guarded secret 1', new_password: 'takeover password 9' },
+        '192.0.2.11',
+      ),
+    ).toMatchObject(WRONG);
     expect(await login('keeper', 'guarded secret 1')).toBe(true);
     expect(await login('keeper', 'takeover password 9')).toBe(false);
   });
@@ -84,10 +114,16 @@ describe('change password', () => {
 describe('delete', () => {
   it('removes the account on every server and frees the name for a new redemption', async () => {
     await account('leaver', 'leaving password 1');
-    expect((await post('/account/delete', { user: 'leaver', password: 'leaving password 1' }, '192.0.2.20')).body.field).toBe('confirm');
+    expect(
+      (await post('/account/delete', { user: 'leaver', password: 'leaving password 1' }, '192.0.2.20')).body.field,
+    ).toBe('confirm');
     expect(await login('leaver', 'leaving password 1')).toBe(true);
-    expect(await post('/account/delete', { user: 'leaver', password: 'wrong password 1', confirm: 'yes' }, '192.0.2.20')).toMatchObject(WRONG);
-    expect(await post('/account/delete', { user: 'leaver', password: 'leaving password 1', confirm: 'yes' }, '192.0.2.20')).toMatchObject({ status: 200, body: { status: 'deleted' } });
+    expect(
+      await post('/account/delete', { user: 'leaver', password: 'wrong password 1', confirm: 'yes' }, '192.0.2.20'),
+    ).toMatchObject(WRONG);
+    expect(
+      await post('/account/delete', { user: 'leaver', password: 'leaving password 1', confirm: 'yes' }, '192.0.2.20'),
+    ).toMatchObject({ status: 200, body: { status: 'deleted' } });
     expect(await login('leaver', 'leaving password 1')).toBe(false);
     // The name is free again: a new ticket makes a new account under it.
     await account('Leaver', 'a newcomer password 1');
@@ -112,14 +148,38 @@ describe('rate limits', () => {
   it('a stranger who fails again and again is limited (429), and cannot lock the owner out', async () => {
     await account('target', 'aimed secret 1');
     const answers = [];
-    for (let i = 0; i < 11; i++) answers.push(await post('/account/password', { user: 'target', password: `guess number ${i}`, new_password: 'stolen password 1' }, '198.51.100.66'));
+    for (let i = 0; i < 11; i++)
+      answers.push(
+        await post(
+          '/account/password',
+          { user: 'target', password: `guess number ${i}`, new_password: 'stolen password 1' },
+          '198.51.100.66',
+        ),
+      );
     expect(answers.slice(0, 10).every((answer) => answer.status === 403)).toBe(true);
-    expect(answers[10]).toMatchObject({ status: 429, body: { error: expect.stringMatching(/Too many failed attempts/) } });
+    expect(answers[10]).toMatchObject({
+      status: 429,
+      body: { error: expect.stringMatching(/Too many failed attempts/) },
+    });
     expect(Number(answers[10]!.retryAfter)).toBeGreaterThan(0);
     // Refused before any check: even the right password is 429 from there now.
-    expect((await post('/account/password', { user: 'target', password: 'aimed secret 1', new_password: 'stolen password 1' }, '198.51.100.66')).status).toBe(429);
+    expect(
+      (
+        await post(
+          '/account/password',
+          { user: 'target', password: 'aimed secret 1', new_password: 'stolen password 1' },
+          '198.51.100.66',
+        )
+      ).status,
+    ).toBe(429);
     // The owner, from where they are, is not locked out.
-    expect(await post('/account/password', { user: 'target', password: 'aimed secret 1', new_password: 'aimed secret 2' }, '203.0.113.5')).toMatchObject({ status: 200 });
+    expect(
+      await post(
+        '/account/password',
+        { user: 'target', password: 'aimed secret 1', new_password: 'aimed secret 2' },
+        '203.0.113.5',
+      ),
+    ).toMatchObject({ status: 200 });
     expect(await login('target', 'aimed secret 2')).toBe(true);
   });
 });

@@ -62,9 +62,17 @@ for (const run of RUNS) {
         extraHTTPHeaders: { 'x-forwarded-for': run.address },
         viewport: { width: 800, height: 900 },
       });
-      if (run.js) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(stack.authUrl).origin });
+      if (run.js)
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+          origin: new URL(stack.authUrl).origin,
+        });
       page = await context.newPage();
-      if (!run.js) axeContext = await browser.newContext({ locale: run.lang, extraHTTPHeaders: { 'x-forwarded-for': run.address }, viewport: { width: 800, height: 900 } });
+      if (!run.js)
+        axeContext = await browser.newContext({
+          locale: run.lang,
+          extraHTTPHeaders: { 'x-forwarded-for': run.address },
+          viewport: { width: 800, height: 900 },
+        });
     });
     afterAll(async () => {
       await context?.close();
@@ -90,7 +98,8 @@ for (const run of RUNS) {
       expect(await page.getByRole('alert').first().isVisible()).toBe(true);
     }
 
-    const submit = (name: string) => Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name, exact: true }).click()]);
+    const submit = (name: string) =>
+      Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name, exact: true }).click()]);
 
     it('home and a page that does not exist', async () => {
       await page.goto(`${stack.authUrl}/`);
@@ -167,7 +176,8 @@ for (const run of RUNS) {
 
       // Keyboard only, from the top of a fresh form: the fields come in order, Enter sends the form.
       await page.goto(`${stack.authUrl}/create`);
-      for (let tab = 0; tab < 12 && (await page.evaluate('document.activeElement?.id')) !== 'user'; tab++) await page.keyboard.press('Tab');
+      for (let tab = 0; tab < 12 && (await page.evaluate('document.activeElement?.id')) !== 'user'; tab++)
+        await page.keyboard.press('Tab');
       expect(await page.evaluate('document.activeElement?.id')).toBe('user');
       await page.keyboard.type(user);
       await page.keyboard.press('Tab');

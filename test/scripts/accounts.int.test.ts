@@ -20,8 +20,17 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const { MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS } = localAuthEnv({ dataDir: stack.dataDir, keys: stack.keys, port: 0, agentUrl: stack.agentUrl });
-  env = { MEET_DATA_DIR: stack.dataDir, MEET_AGENTS: MEET_AGENTS!, MEET_AGENT_SIGNING_SECRETS: MEET_AGENT_SIGNING_SECRETS! };
+  const { MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS } = localAuthEnv({
+    dataDir: stack.dataDir,
+    keys: stack.keys,
+    port: 0,
+    agentUrl: stack.agentUrl,
+  });
+  env = {
+    MEET_DATA_DIR: stack.dataDir,
+    MEET_AGENTS: MEET_AGENTS!,
+    MEET_AGENT_SIGNING_SECRETS: MEET_AGENT_SIGNING_SECRETS!,
+  };
 }, 60_000);
 afterAll(async () => {
   await stack?.dispose();
@@ -34,7 +43,8 @@ function accounts(args: readonly string[], stdin = '', runEnv: Record<string, st
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'scripts/accounts.mts'), ...args],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...runEnv }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(stdin);
   });
@@ -49,7 +59,11 @@ async function makeAccount(username: string, password: string): Promise<void> {
 
 interface Listed {
   servers: Array<{ name: string; reachable: boolean; error?: string }>;
-  accounts: Array<{ username: string; registry: { status: string; ticketmaster: string } | null; servers: Record<string, boolean | null> }>;
+  accounts: Array<{
+    username: string;
+    registry: { status: string; ticketmaster: string } | null;
+    servers: Record<string, boolean | null>;
+  }>;
 }
 
 async function listJson(runEnv = env): Promise<Listed> {
@@ -68,14 +82,20 @@ it('--help documents the commands and exit codes', async () => {
 describe('list', () => {
   it('merges the registry (with its ticketmaster) with the accounts on the server, marking hand-made ones', async () => {
     await makeAccount('Listed.One', 'listed password 1');
-    expect((await stack.prosody.prosodyctl(['adduser', 'byhand@meet.jitsi'], 'by hand password\nby hand password\n')).code).toBe(0);
+    expect(
+      (await stack.prosody.prosodyctl(['adduser', 'byhand@meet.jitsi'], 'by hand password\nby hand password\n')).code,
+    ).toBe(0);
     const listed = await listJson();
     expect(listed.servers).toEqual([{ name: 'local', reachable: true }]);
     expect(listed.accounts.find((account) => account.username === 'listed.one')).toMatchObject({
       registry: { status: 'created', ticketmaster: 'E2E' },
       servers: { local: true },
     });
-    expect(listed.accounts.find((account) => account.username === 'byhand')).toEqual({ username: 'byhand', registry: null, servers: { local: true } });
+    expect(listed.accounts.find((account) => account.username === 'byhand')).toEqual({
+      username: 'byhand',
+      registry: null,
+      servers: { local: true },
+    });
 
     const table = await accounts(['list']);
     expect(table.code).toBe(0);
@@ -236,7 +256,9 @@ describe('on a terminal (the module with a scripted terminal)', () => {
     await makeAccount('asked', 'politely secret 1');
     const declined = terminal(['y']);
     expect(await runAccountsCli(['delete', 'asked'], declined.io)).toBe(2);
-    expect(declined.asked).toEqual([{ question: expect.stringContaining('Delete the account "asked" (registered'), hidden: false }]);
+    expect(declined.asked).toEqual([
+      { question: expect.stringContaining('Delete the account "asked" (registered'), hidden: false },
+    ]);
     expect(await login('asked', 'politely secret 1')).toBe(true);
     const confirmed = terminal(['yes']);
     expect(await runAccountsCli(['delete', 'asked'], confirmed.io)).toBe(0);
@@ -249,7 +271,9 @@ describe('on a terminal (the module with a scripted terminal)', () => {
     expect(await runAccountsCli(['reset-password', 'twice'], differ.io)).toBe(2);
     expect(differ.asked.map((ask) => ask.hidden)).toEqual([true, true]);
     expect(await login('twice', 'original secret 1')).toBe(true);
-    expect(await runAccountsCli(['reset-password', 'twice'], terminal(['agreed new secret', 'agreed new secret']).io)).toBe(0);
+    expect(
+      await runAccountsCli(['reset-password', 'twice'], terminal(['agreed new secret', 'agreed new secret']).io),
+    ).toBe(0);
     expect(await login('twice', 'agreed new secret')).toBe(true);
   });
 });

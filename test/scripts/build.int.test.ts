@@ -208,11 +208,35 @@ it('the built meet-auth, with its production heap, stays up under thousands of h
     expect(edge.exitCode, edgeStderr.slice(-2000)).toBeNull();
     expect(during).toMatchObject({ status: 202 });
     expect(later).toMatchObject({ status: 202 });
-    for (const [user, answer] of [['during-attack', during], ['later-in-attack', later]] as const) {
-      const statusOf = async () => ((await (await fetch(`http://127.0.0.1:${port}/status/${answer.body.request}`, { headers: { accept: 'application/json' } })).json()) as { status: string }).status;
-      const status = answer.body.status === 'created' ? 'created' : await until(`${user} is created`, statusOf, (now) => now === 'created', { timeoutMs: 10_000, everyMs: 200 }).catch(statusOf);
+    for (const [user, answer] of [
+      ['during-attack', during],
+      ['later-in-attack', later],
+    ] as const) {
+      const statusOf = async () =>
+        (
+          (await (
+            await fetch(`http://127.0.0.1:${port}/status/${answer.body.request}`, {
+              headers: { accept: 'application/json' },
+            })
+          ).json()) as { status: string }
+        ).status;
+      const status =
+        answer.body.status === 'created'
+          ? 'created'
+          : await until(`${user} is created`, statusOf, (now) => now === 'created', {
+              timeoutMs: 10_000,
+              everyMs: 200,
+            }).catch(statusOf);
       expect(status).toBe('created');
-      expect(await xmppLogin({ port: prosody.c2sPort, domain: prosody.domain, username: user, password: 'attack test password', mechanism: 'PLAIN' })).toBe(true);
+      expect(
+        await xmppLogin({
+          port: prosody.c2sPort,
+          domain: prosody.domain,
+          username: user,
+          password: 'attack test password',
+          mechanism: 'PLAIN',
+        }),
+      ).toBe(true);
     }
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   } finally {

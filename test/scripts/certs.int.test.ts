@@ -35,13 +35,15 @@ beforeAll(async () => {
   certsDir = join(dataDir, 'certs');
   // As in the meet-edge container: HTTPS from the certs directory, plain HTTP for the CA; default challenge dir.
   auth = await startAuthServer(
-    loadAuthConfig(idleAuthEnv(dataDir, {
-      MEET_AUTH_PORT: String(await freePort()),
-      MEET_AUTH_HTTP_PORT: String(httpPort),
-      MEET_PUBLIC_URL: 'https://auth.meet.test',
-      MEET_TLS_CERT: join(certsDir, 'cert.crt'),
-      MEET_TLS_KEY: join(certsDir, 'cert.key'),
-    })),
+    loadAuthConfig(
+      idleAuthEnv(dataDir, {
+        MEET_AUTH_PORT: String(await freePort()),
+        MEET_AUTH_HTTP_PORT: String(httpPort),
+        MEET_PUBLIC_URL: 'https://auth.meet.test',
+        MEET_TLS_CERT: join(certsDir, 'cert.crt'),
+        MEET_TLS_KEY: join(certsDir, 'cert.key'),
+      }),
+    ),
     { tlsPollMs: 50 },
   );
   baseEnv = {
@@ -61,7 +63,8 @@ afterAll(async () => {
 
 // The names resolve only inside Pebble (through challtestsrv), so acme-client's own pre-check could not reach them.
 const SKIP = '--skip-self-check';
-const certs = (args: string[], env: Record<string, string> = {}) => runScript('scripts/certs.mts', args, { cleanEnv: true, env: { ...baseEnv, ...env } });
+const certs = (args: string[], env: Record<string, string> = {}) =>
+  runScript('scripts/certs.mts', args, { cleanEnv: true, env: { ...baseEnv, ...env } });
 const read = (name: string) => readFileSync(join(certsDir, name), 'utf8');
 const leafOf = (chain: string) => new X509Certificate(chain.split(/(?<=-----END CERTIFICATE-----)/)[0]!);
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -75,7 +78,11 @@ async function silentCa(): Promise<{ url: string; connections: () => number; clo
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `https://127.0.0.1:${port}/dir`, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `https://127.0.0.1:${port}/dir`,
+    connections: () => connections,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -83,7 +90,9 @@ async function silentCa(): Promise<{ url: string; connections: () => number; clo
  * through axios, which takes `http_proxy` from the environment, so this stand-in for the names' port 80 sees every
  * such fetch (the names resolve only inside Pebble) and answers from the challenge directory.
  */
-async function selfCheckProxy(challengeDir: string): Promise<{ url: string; fetched: () => string[]; close: () => Promise<void> }> {
+async function selfCheckProxy(
+  challengeDir: string,
+): Promise<{ url: string; fetched: () => string[]; close: () => Promise<void> }> {
   const fetched: string[] = [];
   const server = createHttpServer((request, response) => {
     const url = new URL(request.url ?? '/');
@@ -95,7 +104,11 @@ async function selfCheckProxy(challengeDir: string): Promise<{ url: string; fetc
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, fetched: () => [...fetched], close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    fetched: () => [...fetched],
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The serial number meet-auth presents to a client that trusts only Pebble's root and checks the name. */
@@ -122,12 +135,28 @@ describe('npm run certs', () => {
   it('--help documents the commands, the environment and the exit codes', async () => {
     const result = await certs(['--help']);
     expect(result.code).toBe(0);
-    for (const text of ['issue [--force]', 'renew', 'status [--json]', 'MEET_CERT_DOMAINS', 'MEET_ACME_DIRECTORY', 'MEET_ACME_SELF_CHECK', 'MEET_CERT_RENEW_DAYS', 'MEET_CERT_LOCK_WAIT_SECONDS', 'One issue or renew runs at a time', 'exit status']) expect(result.stdout).toContain(text);
+    for (const text of [
+      'issue [--force]',
+      'renew',
+      'status [--json]',
+      'MEET_CERT_DOMAINS',
+      'MEET_ACME_DIRECTORY',
+      'MEET_ACME_SELF_CHECK',
+      'MEET_CERT_RENEW_DAYS',
+      'MEET_CERT_LOCK_WAIT_SECONDS',
+      'One issue or renew runs at a time',
+      'exit status',
+    ])
+      expect(result.stdout).toContain(text);
   });
 
   it('bad configuration or arguments exit 2 naming the bad value, and write nothing', async () => {
     const [bad, missing, force, unknown, none] = await Promise.all([
-      certs(['issue'], { MEET_CERT_DOMAINS: 'meet.test,bad_name', MEET_ACME_DIRECTORY: 'http://ca.test/dir', MEET_CERT_RENEW_DAYS: 'soon' }),
+      certs(['issue'], {
+        MEET_CERT_DOMAINS: 'meet.test,bad_name',
+        MEET_ACME_DIRECTORY: 'http://ca.test/dir',
+        MEET_CERT_RENEW_DAYS: 'soon',
+      }),
       certs(['renew', SKIP], { MEET_CERT_DOMAINS: '' }),
       certs(['renew', '--force']),
       certs(['revoke']),
@@ -149,11 +178,16 @@ describe('npm run certs', () => {
   it('status without a certificate says renewal is due', async () => {
     const result = await certs(['status', '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ configuredNames: DOMAINS, certificate: null, renewalDue: true, daysLeft: null });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      configuredNames: DOMAINS,
+      certificate: null,
+      renewalDue: true,
+      daysLeft: null,
+    });
   });
 
   let firstSerial: string;
-  it('issue obtains a certificate chained to Pebble\'s intermediate, covering the names, key 0600; meet-auth serves it', async () => {
+  it("issue obtains a certificate chained to Pebble's intermediate, covering the names, key 0600; meet-auth serves it", async () => {
     const result = await certs(['issue', SKIP]);
     expect(result.stderr, pebble.output()).toContain('certs: issuing: there is no certificate');
     expect(result.code).toBe(0);
@@ -183,7 +217,9 @@ describe('npm run certs', () => {
     try {
       const renew = await certs(['renew', SKIP], { MEET_ACME_DIRECTORY: ca.url });
       expect(renew.code).toBe(0);
-      expect(renew.stdout).toMatch(new RegExp(`^nothing to do: the certificate is valid for ${VALIDITY_DAYS - 1} more days`));
+      expect(renew.stdout).toMatch(
+        new RegExp(`^nothing to do: the certificate is valid for ${VALIDITY_DAYS - 1} more days`),
+      );
       const issue = await certs(['issue', SKIP], { MEET_ACME_DIRECTORY: ca.url });
       expect(issue.code).toBe(0);
       expect(issue.stdout).toContain('nothing to do');
@@ -204,16 +240,27 @@ describe('npm run certs', () => {
     expect(text.stdout).toContain(`days left:        ${VALIDITY_DAYS - 1}`);
     expect(text.stdout).toContain('renewal due:      no');
     const json = JSON.parse((await certs(['status', '--json'])).stdout);
-    expect(json).toMatchObject({ renewalDue: false, daysLeft: VALIDITY_DAYS - 1, renewDays: 30, certificate: { names: DOMAINS, chainLength: 2 } });
+    expect(json).toMatchObject({
+      renewalDue: false,
+      daysLeft: VALIDITY_DAYS - 1,
+      renewDays: 30,
+      certificate: { names: DOMAINS, chainLength: 2 },
+    });
     expect(json.certificate.issuer).toMatch(/^Pebble Intermediate CA/);
   });
 
   it('renew inside the renewal window replaces the certificate and key; meet-auth serves the new one without a restart', async () => {
-    const before = { crt: read('cert.crt'), key: read('cert.key'), account: readFileSync(join(dataDir, 'acme', 'account.key'), 'utf8') };
+    const before = {
+      crt: read('cert.crt'),
+      key: read('cert.key'),
+      account: readFileSync(join(dataDir, 'acme', 'account.key'), 'utf8'),
+    };
     // A window longer than the certificate's whole validity: due at once.
     const result = await certs(['renew', SKIP], { MEET_CERT_RENEW_DAYS: String(VALIDITY_DAYS + 10) });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`renewing: the certificate expires in ${VALIDITY_DAYS - 1} days (renewal window ${VALIDITY_DAYS + 10} days)`);
+    expect(result.stderr).toContain(
+      `renewing: the certificate expires in ${VALIDITY_DAYS - 1} days (renewal window ${VALIDITY_DAYS + 10} days)`,
+    );
     const leaf = leafOf(read('cert.crt'));
     expect(leaf.serialNumber).not.toBe(firstSerial);
     expect(read('cert.key')).not.toBe(before.key);
@@ -252,7 +299,13 @@ describe('npm run certs', () => {
       }
       expect(proxy.fetched().slice(before)).toEqual([]);
       const bad = await certs(['renew'], { ...due, MEET_ACME_SELF_CHECK: 'no' });
-      expect([bad.code, bad.stderr.split('\n').slice(0, 2)]).toEqual([2, ['certs: invalid certificate configuration:', '  - MEET_ACME_SELF_CHECK: "no" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)']]);
+      expect([bad.code, bad.stderr.split('\n').slice(0, 2)]).toEqual([
+        2,
+        [
+          'certs: invalid certificate configuration:',
+          '  - MEET_ACME_SELF_CHECK: "no" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)',
+        ],
+      ]);
     } finally {
       await proxy.close();
     }

@@ -22,9 +22,14 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const run = (args: string[], env: Record<string, string>) => runScript('scripts/create-accounts.mts', args, { env, cleanEnv: true });
+const run = (args: string[], env: Record<string, string>) =>
+  runScript('scripts/create-accounts.mts', args, { env, cleanEnv: true });
 
-const env = () => ({ MEET_DATA_DIR: dataDir, MEET_AGENT_SEALING_KEYS: keys.privateKey, MEET_PROSODY_SOCKET: prosody.socketPath });
+const env = () => ({
+  MEET_DATA_DIR: dataDir,
+  MEET_AGENT_SEALING_KEYS: keys.privateKey,
+  MEET_PROSODY_SOCKET: prosody.socketPath,
+});
 
 function queue(jobs: Array<[string, string, string]>) {
   const inbox = new Inbox(join(dataDir, 'agent.sqlite'));
@@ -60,10 +65,17 @@ it('creates the waiting accounts, prints one line per job and a summary; a secon
   expect(first.stdout).toMatch(/^c1\tcreated$/m);
   expect(first.stdout).toMatch(/^c3\tconflict\t/m);
   expect(first.stdout).toMatch(/created 2, conflict 1, failed 0, put back 0 \(0 waiting in the inbox\)/);
-  expect(await xmppLogin({ port: prosody.c2sPort, username: 'crontwo', password: `cron "password" $(two)`, mechanism: 'PLAIN' })).toBe(
-    true,
-  );
-  expect(await xmppLogin({ port: prosody.c2sPort, username: 'cronowned', password: 'owner password 1', mechanism: 'PLAIN' })).toBe(true);
+  expect(
+    await xmppLogin({
+      port: prosody.c2sPort,
+      username: 'crontwo',
+      password: `cron "password" $(two)`,
+      mechanism: 'PLAIN',
+    }),
+  ).toBe(true);
+  expect(
+    await xmppLogin({ port: prosody.c2sPort, username: 'cronowned', password: 'owner password 1', mechanism: 'PLAIN' }),
+  ).toBe(true);
 
   const second = await run([], env());
   expect(second.code).toBe(0);

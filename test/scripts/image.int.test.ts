@@ -24,8 +24,11 @@ const children: ChildProcess[] = [];
 
 function run(command: string, args: readonly string[], options: { cwd: string; env?: Record<string, string> }) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(command, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
     // Nothing to read: close its stdin (a child that already exited makes that an EPIPE, which is no failure).
     child.stdin?.on('error', () => undefined).end();
@@ -48,7 +51,11 @@ beforeAll(async () => {
   image = await mkdtemp(join(tmpdir(), 'meet-image-'));
   dataDir = await mkdtemp(join(tmpdir(), 'meet-image-data-'));
   // The build stage: compile into the image's own dist/ (not the checkout's, which other tests build).
-  const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')], { cwd: ROOT });
+  const build = await run(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')],
+    { cwd: ROOT },
+  );
   expect(build.stdout + build.stderr).toBe('');
   expect(build.code).toBe(0);
   // The runtime stage: package.json and the production dependencies only.
@@ -73,7 +80,17 @@ afterAll(async () => {
 });
 
 it('holds no development package: the deployment tooling and the test tools stay out of the image', () => {
-  for (const dev of ['tsx', 'typescript', 'vitest', 'cdktf', 'cdktf-cli', '@cdktf/provider-docker', 'constructs', '@xmpp/client', 'playwright-core']) {
+  for (const dev of [
+    'tsx',
+    'typescript',
+    'vitest',
+    'cdktf',
+    'cdktf-cli',
+    '@cdktf/provider-docker',
+    'constructs',
+    '@xmpp/client',
+    'playwright-core',
+  ]) {
     expect(existsSync(join(image, 'node_modules', dev)), dev).toBe(false);
   }
   for (const runtime of ['hono', 'better-sqlite3', '@node-rs/bcrypt', 'acme-client', 'zx']) {

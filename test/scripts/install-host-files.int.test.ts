@@ -7,7 +7,18 @@
  * are checked by systemd-analyze verify in test/stacks/host-files.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,39 +39,66 @@ function sandbox() {
   mkdirSync(bin);
   const mounts = BOUND.map((path) => `mount --bind '${root}${path}' '${path}'`).join(' && ');
   // ssh [-o ...]... user@host command...: the remote command runs here, as a remote shell would run it.
-  writeFileSync(join(bin, 'ssh'), `#!/bin/sh
+  writeFileSync(
+    join(bin, 'ssh'),
+    `#!/bin/sh
 echo "$*" >> '${dir}/ssh.log'
 while [ "$1" = -o ]; do shift 2; done
 shift
 exec unshare -m sh -c "${mounts} && exec sh -c \\"\\$0\\"" "$*"
-`);
-  writeFileSync(join(bin, 'sudo'), `#!/bin/sh
+`,
+  );
+  writeFileSync(
+    join(bin, 'sudo'),
+    `#!/bin/sh
 [ "$1" = -n ] || { echo "sudo: expected -n" >&2; exit 1; }
 shift
 if [ -n "\${SUDO_REFUSES:-}" ]; then echo "sudo: a password is required" >&2; exit 1; fi
 exec "$@"
-`);
-  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh
+`,
+  );
+  writeFileSync(
+    join(bin, 'systemctl'),
+    `#!/bin/sh
 echo "$*" >> '${dir}/systemctl.log'
 case "$1" in
   enable|disable) verb=$1; shift; [ "$1" = --now ] && shift; exec /usr/bin/systemctl --quiet "$verb" "$@";;
 esac
-`);
+`,
+  );
   for (const name of ['ssh', 'sudo', 'systemctl']) chmodSync(join(bin, name), 0o755);
-  const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').trim().split('\n') : []);
+  const read = (name: string) =>
+    existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').trim().split('\n') : [];
   const run = (files: string, env: Record<string, string> = {}) => {
     for (const name of ['ssh.log', 'systemctl.log']) rmSync(join(dir, name), { force: true });
     const result = spawnSync('sh', [SCRIPT, 'jitsi'], {
       encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env.PATH}`, MEET_SSH_USER: 'alice', MEET_SSH_ADDRESS: '172.16.16.5', MEET_SSH_BASTION: 'bastion.wmcloud.org', MEET_HOST_FILES: files, MEET_RETRY_SECONDS: '1', ...env },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        MEET_SSH_USER: 'alice',
+        MEET_SSH_ADDRESS: '172.16.16.5',
+        MEET_SSH_BASTION: 'bastion.wmcloud.org',
+        MEET_HOST_FILES: files,
+        MEET_RETRY_SECONDS: '1',
+        ...env,
+      },
     });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr, ssh: read('ssh.log'), systemctl: read('systemctl.log') };
+    return {
+      code: result.status,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      ssh: read('ssh.log'),
+      systemctl: read('systemctl.log'),
+    };
   };
   return { root, run };
 }
 
 const jitsi = hostFileSet(hostFilesProps('jitsi'));
-const mode = (path: string) => { const stat = statSync(path); return `${(stat.mode & 0o7777).toString(8)} ${stat.uid}:${stat.gid}`; };
+const mode = (path: string) => {
+  const stat = statSync(path);
+  return `${(stat.mode & 0o7777).toString(8)} ${stat.uid}:${stat.gid}`;
+};
 
 describe('install-host-files.sh', () => {
   it('installs every file root-owned with its mode, applies tmpfiles, enables and starts the units, over ssh as the deploy account and sudo -n', () => {
@@ -72,15 +110,28 @@ describe('install-host-files.sh', () => {
       expect(readFileSync(join(root, file.path), 'utf8'), file.path).toBe(file.content);
       expect(mode(join(root, file.path)), file.path).toBe(`${file.permissions.slice(1)} 0:0`);
     }
-    expect(readFileSync(join(root, '/var/lib/meet/host-files.list'), 'utf8')).toBe(`${jitsi.files.map((file) => file.path).sort().join('\n')}\n`);
+    expect(readFileSync(join(root, '/var/lib/meet/host-files.list'), 'utf8')).toBe(
+      `${jitsi.files
+        .map((file) => file.path)
+        .sort()
+        .join('\n')}\n`,
+    );
     // Nothing staged is left beside the files.
-    for (const path of ['/etc/systemd/system', '/usr/local/sbin', '/etc/tmpfiles.d']) expect(readdirSync(join(root, path)).filter((name) => name.startsWith('.meet'))).toEqual([]);
+    for (const path of ['/etc/systemd/system', '/usr/local/sbin', '/etc/tmpfiles.d'])
+      expect(readdirSync(join(root, path)).filter((name) => name.startsWith('.meet'))).toEqual([]);
     // The real systemctl's enable and the real systemd-tmpfiles did their part.
-    expect(readlinkSync(join(root, '/etc/systemd/system/timers.target.wants/meet-account-worker.timer'))).toBe('/etc/systemd/system/meet-account-worker.timer');
-    expect(readlinkSync(join(root, '/etc/systemd/system/paths.target.wants/meet-web-certificate.path'))).toBe('/etc/systemd/system/meet-web-certificate.path');
+    expect(readlinkSync(join(root, '/etc/systemd/system/timers.target.wants/meet-account-worker.timer'))).toBe(
+      '/etc/systemd/system/meet-account-worker.timer',
+    );
+    expect(readlinkSync(join(root, '/etc/systemd/system/paths.target.wants/meet-web-certificate.path'))).toBe(
+      '/etc/systemd/system/meet-web-certificate.path',
+    );
     expect(mode(join(root, '/srv/state/prosody'))).toBe('750 1000:1000');
     expect(mode(join(root, '/srv/meet/acme-challenge'))).toBe('750 1000:1000');
-    expect(result.systemctl).toEqual(['daemon-reload', 'enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path']);
+    expect(result.systemctl).toEqual([
+      'daemon-reload',
+      'enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path',
+    ]);
     // The same ssh path as the readiness gate; the files went on stdin, never in argv.
     expect(result.ssh).toEqual([
       '-o BatchMode=yes -o ConnectTimeout=15 -o StrictHostKeyChecking=accept-new -o ProxyJump=bastion.wmcloud.org alice@172.16.16.5 sudo -n true',
@@ -97,7 +148,9 @@ describe('install-host-files.sh', () => {
     const again = run(hostFiles('jitsi'));
     expect(again.code).toBe(0);
     expect(jitsi.files.map((file) => statSync(join(root, file.path)).ino)).toEqual(inodes);
-    expect(again.systemctl).toEqual(['enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path']);
+    expect(again.systemctl).toEqual([
+      'enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path',
+    ]);
     expect(again.stdout).not.toContain('installed');
     expect(again.stdout).toContain('changed: none');
   });
@@ -107,9 +160,17 @@ describe('install-host-files.sh', () => {
     expect(run(hostFiles('jitsi')).code).toBe(0);
     const changed = run(hostFiles('jitsi').replace('OnCalendar=minutely', 'OnCalendar=*:0/5'));
     expect(changed.code).toBe(0);
-    expect(readFileSync(join(root, '/etc/systemd/system/meet-account-worker.timer'), 'utf8')).toContain('OnCalendar=*:0/5\n');
-    expect(changed.stdout.split('\n').filter((line) => line.includes('installed'))).toEqual(['host jitsi: installed /etc/systemd/system/meet-account-worker.timer']);
-    expect(changed.systemctl).toEqual(['daemon-reload', 'enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path', 'restart meet-account-worker.timer']);
+    expect(readFileSync(join(root, '/etc/systemd/system/meet-account-worker.timer'), 'utf8')).toContain(
+      'OnCalendar=*:0/5\n',
+    );
+    expect(changed.stdout.split('\n').filter((line) => line.includes('installed'))).toEqual([
+      'host jitsi: installed /etc/systemd/system/meet-account-worker.timer',
+    ]);
+    expect(changed.systemctl).toEqual([
+      'daemon-reload',
+      'enable --now meet-account-worker.timer meet-cert-renewal.timer meet-web-certificate.path',
+      'restart meet-account-worker.timer',
+    ]);
     chmodSync(join(root, '/usr/local/sbin/meet-reload-web-certificate'), 0o777);
     const fixed = run(hostFiles('jitsi'));
     expect(fixed.stdout).toContain('installed /usr/local/sbin/meet-reload-web-certificate\n');
@@ -122,8 +183,17 @@ describe('install-host-files.sh', () => {
     const without = renderHostFiles(hostFileSet({ ...hostFilesProps('jitsi'), paths: [] }));
     const result = run(without);
     expect(result.code).toBe(0);
-    expect(result.systemctl).toEqual(['disable --now meet-web-certificate.path', 'daemon-reload', 'enable --now meet-account-worker.timer meet-cert-renewal.timer']);
-    for (const name of ['meet-web-certificate.path', 'meet-web-certificate.service', 'paths.target.wants/meet-web-certificate.path']) expect(existsSync(join(root, '/etc/systemd/system', name)), name).toBe(false);
+    expect(result.systemctl).toEqual([
+      'disable --now meet-web-certificate.path',
+      'daemon-reload',
+      'enable --now meet-account-worker.timer meet-cert-renewal.timer',
+    ]);
+    for (const name of [
+      'meet-web-certificate.path',
+      'meet-web-certificate.service',
+      'paths.target.wants/meet-web-certificate.path',
+    ])
+      expect(existsSync(join(root, '/etc/systemd/system', name)), name).toBe(false);
     expect(readFileSync(join(root, '/var/lib/meet/host-files.list'), 'utf8')).not.toContain('meet-web-certificate');
     expect(existsSync(join(root, '/etc/systemd/system/meet-account-worker.timer'))).toBe(true);
   });
@@ -135,17 +205,22 @@ describe('install-host-files.sh', () => {
     const text = hostFiles('jitsi').replace('OnCalendar=minutely', 'OnCalendar=hourly');
     const cut = run(text.slice(0, text.indexOf('OnCalendar=hourly') + 20) + '\nmeet_units\nmeet_tmpfiles x\n');
     expect(cut.code).toBe(1);
-    expect(cut.stderr).toMatch(/^host jitsi \(172\.16\.16\.5\): (the host did not confirm|installing the host files failed)/);
+    expect(cut.stderr).toMatch(
+      /^host jitsi \(172\.16\.16\.5\): (the host did not confirm|installing the host files failed)/,
+    );
     expect(readFileSync(join(root, '/etc/systemd/system/meet-account-worker.timer'), 'utf8')).toBe(before);
     expect(cut.systemctl).toEqual([]);
-    for (const path of ['/etc/systemd/system', '/usr/local/sbin', '/etc/tmpfiles.d']) expect(readdirSync(join(root, path)).filter((name) => name.startsWith('.meet'))).toEqual([]);
+    for (const path of ['/etc/systemd/system', '/usr/local/sbin', '/etc/tmpfiles.d'])
+      expect(readdirSync(join(root, path)).filter((name) => name.startsWith('.meet'))).toEqual([]);
   });
 
   it('sudo refusing until the wait ends: exit 1 naming the host and the account; nothing sent', () => {
     const { root, run } = sandbox();
     const result = run(hostFiles('jitsi'), { SUDO_REFUSES: '1', MEET_SUDO_WAIT_SECONDS: '1' });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('host jitsi (172.16.16.5): gave up after 1 s waiting for sudo -n as alice; last answer: sudo: a password is required\n');
+    expect(result.stderr).toBe(
+      'host jitsi (172.16.16.5): gave up after 1 s waiting for sudo -n as alice; last answer: sudo: a password is required\n',
+    );
     expect(result.ssh.every((line) => line.endsWith(' sudo -n true'))).toBe(true);
     expect(readdirSync(join(root, '/etc/systemd/system'))).toEqual([]);
   });

@@ -23,7 +23,12 @@ async function tempDir() {
 /** Parses the file the way `set -a; . file` does, through a real shell. */
 async function sourced(file: string): Promise<Record<string, string>> {
   const { stdout } = await promisify(execFile)('sh', ['-c', 'set -a; . "$1"; env -0', 'sh', file], { env: {} });
-  return Object.fromEntries(stdout.split('\0').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 describe('generateSecrets', () => {
@@ -55,23 +60,31 @@ describe('createSecretsFile', () => {
     // The backup key, as the stacks' variable and the backup CLI accept it; the backup bucket's credential is the operator's.
     expect(parseBackupKey(env.TF_VAR_backup_key!, 'TF_VAR_backup_key')).toHaveLength(32);
     expect(env.TF_VAR_backup_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await readFile(file, 'utf8')).toContain('# TF_VAR_backup_s3_access_key_id=\n# TF_VAR_backup_s3_secret_access_key=\n');
+    expect(await readFile(file, 'utf8')).toContain(
+      '# TF_VAR_backup_s3_access_key_id=\n# TF_VAR_backup_s3_secret_access_key=\n',
+    );
     expect(env).not.toHaveProperty('TF_VAR_ssh_public_key');
     // Terraform users uncomment these (OpenTofu needs neither).
-    expect(await readFile(file, 'utf8')).toContain('# AWS_REQUEST_CHECKSUM_CALCULATION=when_required\n# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required\n');
+    expect(await readFile(file, 'utf8')).toContain(
+      '# AWS_REQUEST_CHECKSUM_CALCULATION=when_required\n# AWS_RESPONSE_CHECKSUM_VALIDATION=when_required\n',
+    );
     expect(env).not.toHaveProperty('AWS_ACCESS_KEY_ID');
   });
 
   it('never overwrites an existing file', async () => {
     const file = join(await tempDir(), 'production.env');
     await writeFile(file, 'keep me\n');
-    await expect(createSecretsFile(file, 'production')).rejects.toThrow(`${file} already exists; secrets are never overwritten (rotate them instead)`);
+    await expect(createSecretsFile(file, 'production')).rejects.toThrow(
+      `${file} already exists; secrets are never overwritten (rotate them instead)`,
+    );
     expect(await readFile(file, 'utf8')).toBe('keep me\n');
   });
 
   it('refuses a bad environment name and writes nothing', async () => {
     const file = join(await tempDir(), 'x.env');
-    await expect(createSecretsFile(file, 'Prod uction')).rejects.toThrow('environment "Prod uction" must be lower-case letters, digits and dashes');
+    await expect(createSecretsFile(file, 'Prod uction')).rejects.toThrow(
+      'environment "Prod uction" must be lower-case letters, digits and dashes',
+    );
     await expect(stat(file)).rejects.toThrow();
   });
 });

@@ -35,10 +35,15 @@ function start(env: Record<string, string>) {
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = async () => {
-    await until('npm start is ready', () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      return output.includes('\nready');
-    }, Boolean, { timeoutMs: 120_000, everyMs: 50 });
+    await until(
+      'npm start is ready',
+      () => {
+        if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+        return output.includes('\nready');
+      },
+      Boolean,
+      { timeoutMs: 120_000, everyMs: 50 },
+    );
   };
   return { child, exited, ready, output: () => output };
 }
@@ -56,7 +61,11 @@ const portsFree = async (ports: number[]) => {
 
 it('runs Prosody, agent and meet-auth on loopback; a ticketmaster token turns into a working account; Ctrl-C stops all', async () => {
   const dataDir = await tempDir();
-  const ports = { MEET_AUTH_PORT: await freePort(), MEET_AGENT_PORT: await freePort(), MEET_PROSODY_PORT: await freePort() };
+  const ports = {
+    MEET_AUTH_PORT: await freePort(),
+    MEET_AGENT_PORT: await freePort(),
+    MEET_PROSODY_PORT: await freePort(),
+  };
   const env = {
     MEET_DATA_DIR: dataDir,
     MEET_LOG_LEVEL: 'warn',
@@ -78,7 +87,11 @@ it('runs Prosody, agent and meet-auth on loopback; a ticketmaster token turns in
   expect(added.code).toBe(0);
   const token = added.stdout.trim().split('\n').at(-1)!;
   const headers = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: authUrl };
-  const minted = await fetch(`${authUrl}/generate_token`, { method: 'POST', headers, body: new URLSearchParams({ token }) });
+  const minted = await fetch(`${authUrl}/generate_token`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ token }),
+  });
   const { ticket } = (await minted.json()) as { ticket: string };
   const created = await fetch(`${authUrl}/create`, {
     method: 'POST',
@@ -86,7 +99,9 @@ it('runs Prosody, agent and meet-auth on loopback; a ticketmaster token turns in
     body: new URLSearchParams({ user: 'starter', password: 'started password 1', token: ticket }),
   });
   expect(await created.json()).toMatchObject({ status: 'created' });
-  expect(await xmppLogin({ port: ports.MEET_PROSODY_PORT, username: 'starter', password: 'started password 1' })).toBe(true);
+  expect(await xmppLogin({ port: ports.MEET_PROSODY_PORT, username: 'starter', password: 'started password 1' })).toBe(
+    true,
+  );
 
   stack.child.kill('SIGINT');
   expect(await stack.exited).toBe(0);
@@ -97,9 +112,14 @@ it('runs Prosody, agent and meet-auth on loopback; a ticketmaster token turns in
   const again = start(env);
   await again.ready();
   expect(again.output()).not.toContain('keys generated');
-  expect(await xmppLogin({ port: ports.MEET_PROSODY_PORT, username: 'starter', password: 'started password 1', mechanism: 'PLAIN' })).toBe(
-    true,
-  );
+  expect(
+    await xmppLogin({
+      port: ports.MEET_PROSODY_PORT,
+      username: 'starter',
+      password: 'started password 1',
+      mechanism: 'PLAIN',
+    }),
+  ).toBe(true);
   again.child.kill('SIGTERM');
   expect(await again.exited).toBe(0);
 }, 90_000);

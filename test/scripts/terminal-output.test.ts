@@ -30,15 +30,31 @@ beforeAll(async () => {
   const issuer = db.prepare('SELECT id, name FROM ticketmasters').get() as { id: string; name: string };
   const ticket = mintTicket(db, issuer).ticket;
   const now = Date.now();
-  redeem(db, { requestId: 'req-terminal', selector: ticket.split('.')[0]!, issuer: issuer.name, username: `eve${HOSTILE}`, jobs: [{ id: 'job-terminal', server: 'idle', sealedPassword: 'sealed' }], now });
+  redeem(db, {
+    requestId: 'req-terminal',
+    selector: ticket.split('.')[0]!,
+    issuer: issuer.name,
+    username: `eve${HOSTILE}`,
+    jobs: [{ id: 'job-terminal', server: 'idle', sealedPassword: 'sealed' }],
+    now,
+  });
   recordJobOutcome(db, 'job-terminal', { status: 'dead', detail: `agent said: ${HOSTILE}` }, now);
   // One still being created: its name stays in the registry (accounts list).
   const second = mintTicket(db, issuer).ticket;
-  redeem(db, { requestId: 'req-terminal-2', selector: second.split('.')[0]!, issuer: issuer.name, username: `mallory${HOSTILE}`, jobs: [{ id: 'job-terminal-2', server: 'idle', sealedPassword: 'sealed' }], now });
+  redeem(db, {
+    requestId: 'req-terminal-2',
+    selector: second.split('.')[0]!,
+    issuer: issuer.name,
+    username: `mallory${HOSTILE}`,
+    jobs: [{ id: 'job-terminal-2', server: 'idle', sealedPassword: 'sealed' }],
+    now,
+  });
   db.close();
   env = {
     MEET_DATA_DIR: dataDir,
-    MEET_AGENTS: JSON.stringify([{ name: 'idle', url: 'http://127.0.0.1:9', sealingPublicKey: generateSealingKeyPair().publicKey }]),
+    MEET_AGENTS: JSON.stringify([
+      { name: 'idle', url: 'http://127.0.0.1:9', sealingPublicKey: generateSealingKeyPair().publicKey },
+    ]),
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ idle: generateSigningSecret() }),
   };
 });
@@ -59,7 +75,8 @@ describe('human output of every CLI', () => {
     it(`${script} ${args[0]}: escapes, never sends them`, async () => {
       const result = await cli(script, ...args);
       const output = result.stdout + result.stderr;
-      for (const line of output.split('\n')) expect(FORBIDDEN.test(line.replaceAll('\t', '')), JSON.stringify(line)).toBe(false);
+      for (const line of output.split('\n'))
+        expect(FORBIDDEN.test(line.replaceAll('\t', '')), JSON.stringify(line)).toBe(false);
       expect(output, output).toContain('\\u001b]0;pwned\\u0007\\u001b[2J\\u000dX\\u202eY\\u2066Z');
     });
   }

@@ -9,7 +9,8 @@ import { checkTicket, mintTicket } from '../../edge/auth/store/tickets.js';
 import { runScript as runRepoScript } from '../support/run-script.js';
 
 /** Runs the real script against a temp MEET_DATA_DIR, as `npm run` does. */
-const runScript = (script: string, args: readonly string[], env: Record<string, string>) => runRepoScript(`scripts/${script}`, args, { env });
+const runScript = (script: string, args: readonly string[], env: Record<string, string>) =>
+  runRepoScript(`scripts/${script}`, args, { env });
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -58,7 +59,11 @@ describe('npm run ticketmaster', () => {
     );
     try {
       const token = (await tm('add', 'Live')).stdout.trim();
-      const res = await fetch(`${server.url}/generate_token`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ token }) });
+      const res = await fetch(`${server.url}/generate_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ token }),
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toHaveProperty('ticket');
     } finally {
@@ -94,7 +99,7 @@ describe('npm run ticketmaster', () => {
     expect(JSON.stringify(json)).not.toMatch(/secret|hash/i);
   });
 
-  it('revoke disables the token and voids the ticketmaster\'s unredeemed tickets', async () => {
+  it("revoke disables the token and voids the ticketmaster's unredeemed tickets", async () => {
     const token = (await tm('add', 'Revokee')).stdout.trim();
     const db = openDatabase(dataDir);
     try {

@@ -11,7 +11,8 @@ import { checkTicket, mintTicket } from '../../edge/auth/store/tickets.js';
 import { runScript as runRepoScript } from '../support/run-script.js';
 
 /** Runs the real script against a temp MEET_DATA_DIR, as `npm run` does. */
-const runScript = (script: string, args: readonly string[], env: Record<string, string>) => runRepoScript(`scripts/${script}`, args, { env });
+const runScript = (script: string, args: readonly string[], env: Record<string, string>) =>
+  runRepoScript(`scripts/${script}`, args, { env });
 
 let dataDir: string;
 let db: Db;
@@ -27,7 +28,14 @@ beforeAll(async () => {
   active = mintTicket(db, issuer, { uses: 2 }).ticket;
   redeemed = mintTicket(db, issuer).ticket;
   const now = Date.now();
-  redeem(db, { requestId: 'req-cli-1', selector: redeemed.split('.')[0]!, issuer: 'Grace', username: 'newbie', jobs: [{ id: 'job-cli-1', server: 'jitsi', sealedPassword: 'sealed-blob' }], now });
+  redeem(db, {
+    requestId: 'req-cli-1',
+    selector: redeemed.split('.')[0]!,
+    issuer: 'Grace',
+    username: 'newbie',
+    jobs: [{ id: 'job-cli-1', server: 'jitsi', sealedPassword: 'sealed-blob' }],
+    now,
+  });
   recordJobOutcome(db, 'job-cli-1', { status: 'dead', detail: 'gave up after 12 attempts: agent unreachable' }, now);
 });
 afterAll(() => {
@@ -56,7 +64,10 @@ describe('npm run tickets', () => {
     const all = await tickets('list', '--all', '--json');
     const rows = JSON.parse(all.stdout) as { selector: string; state: string; usernames: string[] }[];
     // The request failed (dead job), so its use was given back: the ticket is active again and remembers newbie.
-    expect(rows.find((row) => row.selector === redeemed.split('.')[0])).toMatchObject({ state: 'active', usernames: ['newbie'] });
+    expect(rows.find((row) => row.selector === redeemed.split('.')[0])).toMatchObject({
+      state: 'active',
+      usernames: ['newbie'],
+    });
   });
 
   it('revoke makes a ticket unusable; unknown or malformed selectors fail clearly', async () => {

@@ -14,7 +14,9 @@ const dir = mkdtempSync(join(tmpdir(), 'meet-wait-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // The fake ssh: PHASE=down (refused), ssh-only (login works, docker is not there yet), ready.
-writeFileSync(join(dir, 'ssh'), `#!/bin/sh
+writeFileSync(
+  join(dir, 'ssh'),
+  `#!/bin/sh
 echo "$*" >> "${dir}/ssh.log"
 for last; do :; done
 case "$PHASE" in
@@ -22,7 +24,8 @@ case "$PHASE" in
   ssh-only) [ "$last" = true ] && exit 0; echo "permission denied while trying to connect to the Docker daemon socket" >&2; exit 1;;
   ready) [ "$last" = true ] && exit 0; echo "20.10.24+dfsg1"; exit 0;;
 esac
-`);
+`,
+);
 writeFileSync(join(dir, 'ssh-keygen'), `#!/bin/sh\necho "$*" >> "${dir}/keygen.log"\n`);
 chmodSync(join(dir, 'ssh'), 0o755);
 chmodSync(join(dir, 'ssh-keygen'), 0o755);
@@ -32,10 +35,31 @@ function run(phase: string, env: Record<string, string> = {}, args = ['jitsi']) 
   rmSync(join(dir, 'keygen.log'), { force: true });
   const result = spawnSync('sh', [SCRIPT, ...args], {
     encoding: 'utf8',
-    env: { PATH: `${dir}:${process.env.PATH}`, PHASE: phase, MEET_SSH_USER: 'alice', MEET_SSH_ADDRESS: '172.16.16.5', MEET_SSH_BASTION: 'bastion.wmcloud.org', MEET_WAIT_SECONDS: '1', MEET_RETRY_SECONDS: '1', ...env },
+    env: {
+      PATH: `${dir}:${process.env.PATH}`,
+      PHASE: phase,
+      MEET_SSH_USER: 'alice',
+      MEET_SSH_ADDRESS: '172.16.16.5',
+      MEET_SSH_BASTION: 'bastion.wmcloud.org',
+      MEET_WAIT_SECONDS: '1',
+      MEET_RETRY_SECONDS: '1',
+      ...env,
+    },
   });
-  const log = (name: string) => { try { return readFileSync(join(dir, name), 'utf8').trim().split('\n'); } catch { return []; } };
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, ssh: log('ssh.log'), keygen: log('keygen.log') };
+  const log = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), 'utf8').trim().split('\n');
+    } catch {
+      return [];
+    }
+  };
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    ssh: log('ssh.log'),
+    keygen: log('keygen.log'),
+  };
 }
 
 describe('wait-for-host.sh', () => {
@@ -52,14 +76,18 @@ describe('wait-for-host.sh', () => {
   it('sshd refusing until the timeout: exit 1 naming the host and what it waited for', () => {
     const result = run('down');
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('host jitsi (172.16.16.5): gave up after 1 s waiting for sshd on 172.16.16.5 to accept alice (via bastion.wmcloud.org); last answer: ssh: connect to host: Connection refused\n');
+    expect(result.stderr).toBe(
+      'host jitsi (172.16.16.5): gave up after 1 s waiting for sshd on 172.16.16.5 to accept alice (via bastion.wmcloud.org); last answer: ssh: connect to host: Connection refused\n',
+    );
     expect(result.ssh.length).toBeGreaterThanOrEqual(1);
   });
 
   it('ssh works but dockerd does not answer the account: the message says so', () => {
     const result = run('ssh-only');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('waiting for dockerd to answer alice; last answer: permission denied while trying to connect to the Docker daemon socket');
+    expect(result.stderr).toContain(
+      'waiting for dockerd to answer alice; last answer: permission denied while trying to connect to the Docker daemon socket',
+    );
   });
 
   it('a new host: the key known_hosts holds for its address (from the instance it replaced) is dropped first', () => {

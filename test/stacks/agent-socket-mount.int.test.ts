@@ -56,15 +56,32 @@ function throughReadOnlyBind(uid: number): Promise<string> {
     'setpriv --reuid="$3" --regid="$3" --clear-groups node "$4" "$2/$5"',
   ].join('\n');
   return new Promise((resolve, reject) => {
-    execFile('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh',
-      dirname(prosody.socketPath), mnt, String(uid), join(work, 'client.mjs'), 'prosody.sock'], { timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        dirname(prosody.socketPath),
+        mnt,
+        String(uid),
+        join(work, 'client.mjs'),
+        'prosody.sock',
+      ],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
-describe('the agent\'s read-only mount of Prosody\'s storage', () => {
+describe("the agent's read-only mount of Prosody's storage", () => {
   it('uid 1000 runs an admin-shell command through the socket on a read-only bind mount', async () => {
     const out = await throughReadOnlyBind(1000);
     expect(out).toContain('MOUNT-RO');
@@ -72,7 +89,7 @@ describe('the agent\'s read-only mount of Prosody\'s storage', () => {
     expect(out, out).toMatch(/^REPLY OK: \d+\.\d+/m); // server:version(), e.g. "OK: 13.0.1"
   });
 
-  it('control: uid 1001 is refused by the socket\'s permissions, so the check above can fail', async () => {
+  it("control: uid 1001 is refused by the socket's permissions, so the check above can fail", async () => {
     expect(await throughReadOnlyBind(1001)).toMatch(/^ERROR EACCES$/m);
   });
 });

@@ -29,7 +29,9 @@ export function synthStacks(envs: readonly EnvironmentConfig[]): Record<string, 
 
 export function readStacks(outdir: string): Record<string, TfJson> {
   const dir = join(outdir, 'stacks');
-  return Object.fromEntries(readdirSync(dir).map((name) => [name, JSON.parse(readFileSync(join(dir, name, 'cdk.tf.json'), 'utf8')) as TfJson]));
+  return Object.fromEntries(
+    readdirSync(dir).map((name) => [name, JSON.parse(readFileSync(join(dir, name, 'cdk.tf.json'), 'utf8')) as TfJson]),
+  );
 }
 
 /** Every file under a directory with its bytes, for byte-for-byte comparisons. */
@@ -53,11 +55,17 @@ export interface StackAddresses {
 /** Terraform's own address syntax: `type.name`, `data.type.name`, `output.name`, `var.name`; sorted. */
 export function addressesOf(stack: TfJson): StackAddresses {
   const blocks = (group: Record<string, Record<string, unknown>> | undefined, prefix: string) =>
-    Object.entries(group ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`)).sort();
+    Object.entries(group ?? {})
+      .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`))
+      .sort();
   return {
     resources: blocks(stack.resource, ''),
     data: blocks(stack.data, 'data.'),
-    outputs: Object.keys(stack.output ?? {}).map((name) => `output.${name}`).sort(),
-    variables: Object.keys(stack.variable ?? {}).map((name) => `var.${name}`).sort(),
+    outputs: Object.keys(stack.output ?? {})
+      .map((name) => `output.${name}`)
+      .sort(),
+    variables: Object.keys(stack.variable ?? {})
+      .map((name) => `var.${name}`)
+      .sort(),
   };
 }

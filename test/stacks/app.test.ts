@@ -29,7 +29,12 @@ describe('the production app', () => {
   it('has the two stacks, the services stack depending on the cloud stack', () => {
     expect(Object.keys(production).sort()).toEqual(['production-cloud', 'production-services']);
     // The services stack reads the cloud stack's outputs from its state, by stable names.
-    expect(services.data?.terraform_remote_state).toEqual({ cloud: { backend: 's3', config: expect.objectContaining({ key: 'meet/production-cloud.tfstate', bucket: 'meet:tofu-state' }) } });
+    expect(services.data?.terraform_remote_state).toEqual({
+      cloud: {
+        backend: 's3',
+        config: expect.objectContaining({ key: 'meet/production-cloud.tfstate', bucket: 'meet:tofu-state' }),
+      },
+    });
     // As the operator's shell name (TF_VAR_ssh_user), never debian, whose keys Cloud VPS's sshd never reads.
     expect(services.provider?.docker?.map((provider) => provider.host)).toEqual([
       'ssh://${var.ssh_user}@${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
@@ -40,32 +45,54 @@ describe('the production app', () => {
       expect(stack.variable?.ssh_user).not.toHaveProperty('default');
     }
     expect(resourcesOf(cloud, 'openstack_compute_keypair_v2')).toEqual([]);
-    for (const instance of resourcesOf(cloud, 'openstack_compute_instance_v2')) expect(instance).not.toHaveProperty('key_pair');
-    expect(Object.keys(cloud.output ?? {})).toEqual(expect.arrayContaining(['jitsi_private_ip', 'meet_auth_private_ip']));
+    for (const instance of resourcesOf(cloud, 'openstack_compute_instance_v2'))
+      expect(instance).not.toHaveProperty('key_pair');
+    expect(Object.keys(cloud.output ?? {})).toEqual(
+      expect.arrayContaining(['jitsi_private_ip', 'meet_auth_private_ip']),
+    );
   });
 
   it('the world reaches exactly 80/tcp, 443/tcp and 10000/udp, over IPv4 and IPv6', () => {
-    const open = resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2')
-      .filter((rule) => rule.remote_ip_prefix === '0.0.0.0/0' || rule.remote_ip_prefix === '::/0' || (!rule.remote_ip_prefix && !rule.remote_group_id));
-    expect(new Set(open.map((rule) => `${rule.port_range_min}-${rule.port_range_max}/${rule.protocol}`))).toEqual(new Set(['80-80/tcp', '443-443/tcp', '10000-10000/udp']));
+    const open = resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2').filter(
+      (rule) =>
+        rule.remote_ip_prefix === '0.0.0.0/0' ||
+        rule.remote_ip_prefix === '::/0' ||
+        (!rule.remote_ip_prefix && !rule.remote_group_id),
+    );
+    expect(new Set(open.map((rule) => `${rule.port_range_min}-${rule.port_range_max}/${rule.protocol}`))).toEqual(
+      new Set(['80-80/tcp', '443-443/tcp', '10000-10000/udp']),
+    );
     for (const port of [80, 443, 10000]) {
-      expect(new Set(open.filter((rule) => rule.port_range_min === port).map((rule) => rule.ethertype))).toEqual(new Set(['IPv4', 'IPv6']));
+      expect(new Set(open.filter((rule) => rule.port_range_min === port).map((rule) => rule.ethertype))).toEqual(
+        new Set(['IPv4', 'IPv6']),
+      );
     }
     // Published container ports match: only web (80/443), jvb (10000/udp) and edge face the world, on IPv4 and IPv6.
-    const published = (ip: string) => new Set(resourcesOf(services, 'docker_container')
-      .flatMap((item) => ((item.ports ?? []) as Array<{ external: number; ip?: string; protocol?: string }>)
-        .filter((port) => (port.ip ?? '0.0.0.0') === ip).map((port) => `${port.external}/${port.protocol ?? 'tcp'}`)));
+    const published = (ip: string) =>
+      new Set(
+        resourcesOf(services, 'docker_container').flatMap((item) =>
+          ((item.ports ?? []) as Array<{ external: number; ip?: string; protocol?: string }>)
+            .filter((port) => (port.ip ?? '0.0.0.0') === ip)
+            .map((port) => `${port.external}/${port.protocol ?? 'tcp'}`),
+        ),
+      );
     expect(published('0.0.0.0')).toEqual(new Set(['80/tcp', '443/tcp', '10000/udp']));
     expect(published('::')).toEqual(published('0.0.0.0'));
     // Anything else is published on the private address only (Prosody's 5222 for extra bridges).
-    const elsewhere = resourcesOf(services, 'docker_container').flatMap((item) => ((item.ports ?? []) as Array<{ ip?: string }>)
-      .filter((port) => port.ip !== undefined && port.ip !== '0.0.0.0' && port.ip !== '::').map((port) => port.ip));
+    const elsewhere = resourcesOf(services, 'docker_container').flatMap((item) =>
+      ((item.ports ?? []) as Array<{ ip?: string }>)
+        .filter((port) => port.ip !== undefined && port.ip !== '0.0.0.0' && port.ip !== '::')
+        .map((port) => port.ip),
+    );
     for (const ip of elsewhere) expect(ip).toMatch(/private_ip/);
   });
 
   it('sets ENABLE_AUTH, AUTH_TYPE and ENABLE_GUESTS with the same values on each of web, prosody and jicofo that reads it', () => {
     // Which image reads which: test/stacks/jitsi-images.test.ts (AUTH_TYPE not by web, ENABLE_GUESTS not by jicofo).
-    const authEnv = (name: string) => container(services, name).env.filter((entry) => /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)=/.test(entry)).sort();
+    const authEnv = (name: string) =>
+      container(services, name)
+        .env.filter((entry) => /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)=/.test(entry))
+        .sort();
     expect(authEnv('jitsi-prosody')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
     expect(authEnv('jitsi-web')).toEqual(['ENABLE_AUTH=1', 'ENABLE_GUESTS=1']);
     expect(authEnv('jitsi-jicofo')).toEqual(['AUTH_TYPE=internal', 'ENABLE_AUTH=1']);
@@ -74,7 +101,10 @@ describe('the production app', () => {
   it('uses no floating image tags', () => {
     const names = resourcesOf(services, 'docker_image').map((image) => image.name as string);
     expect(names).toHaveLength(6);
-    for (const name of names) expect(name).toMatch(/^ghcr\.io\/jitsi\/(web|prosody|jicofo|jvb):stable-\d+-\d+$|^wikimedia-meet\/edge:[a-f0-9]{16}$/);
+    for (const name of names)
+      expect(name).toMatch(
+        /^ghcr\.io\/jitsi\/(web|prosody|jicofo|jvb):stable-\d+-\d+$|^wikimedia-meet\/edge:[a-f0-9]{16}$/,
+      );
   });
 
   it('every openstack_* and docker_* block conforms to the provider schemas', () => {
@@ -83,7 +113,9 @@ describe('the production app', () => {
     for (const [name, stack] of Object.entries(all)) {
       for (const schema of schemas) expect(checkStack(stack, schema), name).toEqual([]);
     }
-    expect(Object.keys(cloud.resource ?? {}).filter((type) => type.startsWith('openstack_')).length).toBeGreaterThanOrEqual(7);
+    expect(
+      Object.keys(cloud.resource ?? {}).filter((type) => type.startsWith('openstack_')).length,
+    ).toBeGreaterThanOrEqual(7);
   });
 
   it('outputs the public IPs and the URLs', () => {
@@ -100,43 +132,102 @@ describe('the production app', () => {
       expect(text, name).not.toMatch(/all_fixed_ips\[\d/);
     }
     const cloudOutputs = (stack: TfJson) => Object.keys(stack.output ?? {}).sort();
-    expect(cloudOutputs(cloud)).toEqual(['jitsi_ipv6', 'jitsi_private_ip', 'jitsi_public_ip', 'meet_auth_ipv6', 'meet_auth_private_ip', 'meet_auth_public_ip']);
-    expect(cloudOutputs(staged['staging-cloud']!)).toEqual(expect.arrayContaining(['jvb_ipv6s', 'jvb_private_ips', 'jvb_public_ips']));
-    expect(cloud.output!.jitsi_private_ip!.value).toMatch(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if !strcontains\(ip, ":"\)\]\[0\]\}$/);
-    expect(cloud.output!.jitsi_ipv6!.value).toMatch(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/);
+    expect(cloudOutputs(cloud)).toEqual([
+      'jitsi_ipv6',
+      'jitsi_private_ip',
+      'jitsi_public_ip',
+      'meet_auth_ipv6',
+      'meet_auth_private_ip',
+      'meet_auth_public_ip',
+    ]);
+    expect(cloudOutputs(staged['staging-cloud']!)).toEqual(
+      expect.arrayContaining(['jvb_ipv6s', 'jvb_private_ips', 'jvb_public_ips']),
+    );
+    expect(cloud.output!.jitsi_private_ip!.value).toMatch(
+      /^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if !strcontains\(ip, ":"\)\]\[0\]\}$/,
+    );
+    expect(cloud.output!.jitsi_ipv6!.value).toMatch(
+      /^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/,
+    );
     // Every floating IP association names the IPv4 it maps to.
-    for (const association of resourcesOf(cloud, 'openstack_networking_floatingip_associate_v2')) expect(association.fixed_ip).toMatch(/if !strcontains\(ip, ":"\)\]\[0\]\}$/);
+    for (const association of resourcesOf(cloud, 'openstack_networking_floatingip_associate_v2'))
+      expect(association.fixed_ip).toMatch(/if !strcontains\(ip, ":"\)\]\[0\]\}$/);
   });
 
-  it('points DNS at the floating IPv4s (A) and the hosts\' global IPv6s (AAAA)', () => {
+  it("points DNS at the floating IPv4s (A) and the hosts' global IPv6s (AAAA)", () => {
     const records = resourcesOf(cloud, 'openstack_dns_recordset_v2');
-    expect(records.map((record) => [record.name, record.type, record.records]).sort((a, b) => `${b[0]}${b[1]}`.localeCompare(`${a[0]}${a[1]}`))).toEqual([
-      ['meet.wmcloud.org.', 'AAAA', [expect.stringMatching(/^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/)]],
-      ['meet.wmcloud.org.', 'A', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/)]],
-      ['auth.meet.wmcloud.org.', 'AAAA', [expect.stringMatching(/^\$\{\[for ip in openstack_networking_port_v2\.meet-auth_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/)]],
-      ['auth.meet.wmcloud.org.', 'A', [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.meet-auth_floating-ip_[A-F0-9]+\.address\}$/)]],
+    expect(
+      records
+        .map((record) => [record.name, record.type, record.records])
+        .sort((a, b) => `${b[0]}${b[1]}`.localeCompare(`${a[0]}${a[1]}`)),
+    ).toEqual([
+      [
+        'meet.wmcloud.org.',
+        'AAAA',
+        [
+          expect.stringMatching(
+            /^\$\{\[for ip in openstack_networking_port_v2\.jitsi_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/,
+          ),
+        ],
+      ],
+      [
+        'meet.wmcloud.org.',
+        'A',
+        [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.jitsi_floating-ip_[A-F0-9]+\.address\}$/)],
+      ],
+      [
+        'auth.meet.wmcloud.org.',
+        'AAAA',
+        [
+          expect.stringMatching(
+            /^\$\{\[for ip in openstack_networking_port_v2\.meet-auth_port_[A-F0-9]+\.all_fixed_ips : ip if strcontains\(ip, ":"\)\]\[0\]\}$/,
+          ),
+        ],
+      ],
+      [
+        'auth.meet.wmcloud.org.',
+        'A',
+        [expect.stringMatching(/^\$\{openstack_networking_floatingip_v2\.meet-auth_floating-ip_[A-F0-9]+\.address\}$/)],
+      ],
     ]);
   });
 
   it('refuses to plan with a credential of another project (application credentials ignore tenant_name)', () => {
     const scopes = Object.values(cloud.data?.openstack_identity_auth_scope_v3 ?? {});
-    expect(scopes).toEqual([{ '//': expect.anything(), name: 'deploy', lifecycle: { postcondition: [{
-      condition: '${self.project_name == "meet"}',
-      error_message: 'the OpenStack credential belongs to project "${self.project_name}", not to this environment\'s project "meet": source the credential of "meet"',
-    }] } }]);
+    expect(scopes).toEqual([
+      {
+        '//': expect.anything(),
+        name: 'deploy',
+        lifecycle: {
+          postcondition: [
+            {
+              condition: '${self.project_name == "meet"}',
+              error_message:
+                'the OpenStack credential belongs to project "${self.project_name}", not to this environment\'s project "meet": source the credential of "meet"',
+            },
+          ],
+        },
+      },
+    ]);
     const stagingCloud = synthStacks([parseEnvironment(staging)])['staging-cloud']!;
-    expect(JSON.stringify(stagingCloud.data?.openstack_identity_auth_scope_v3)).toContain('self.project_name == \\"meet-staging\\"');
+    expect(JSON.stringify(stagingCloud.data?.openstack_identity_auth_scope_v3)).toContain(
+      'self.project_name == \\"meet-staging\\"',
+    );
   });
 
-  it('every port also carries the project\'s default group (Cloud VPS\'s ICMP, monitoring and ssh rules), nothing of ours wider', () => {
+  it("every port also carries the project's default group (Cloud VPS's ICMP, monitoring and ssh rules), nothing of ours wider", () => {
     const [defaultGroup, ...others] = Object.entries(cloud.data?.openstack_networking_secgroup_v2 ?? {});
     expect(others).toEqual([]);
     expect(defaultGroup![1]).toEqual({ '//': expect.anything(), name: 'default' });
     for (const port of resourcesOf(cloud, 'openstack_networking_port_v2')) {
-      expect(port.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_/), `\${data.openstack_networking_secgroup_v2.${defaultGroup![0]}.id}`]);
+      expect(port.security_group_ids).toEqual([
+        expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_/),
+        `\${data.openstack_networking_secgroup_v2.${defaultGroup![0]}.id}`,
+      ]);
     }
     // No rule of ours lands in the default group.
-    for (const rule of resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2')) expect(rule.security_group_id).not.toContain('data.');
+    for (const rule of resourcesOf(cloud, 'openstack_networking_secgroup_rule_v2'))
+      expect(rule.security_group_id).not.toContain('data.');
   });
 
   it('synthesizes byte-identical output twice', () => {
@@ -160,22 +251,35 @@ describe('changing one setting replaces exactly the containers it concerns', () 
   };
 
   it('ENABLE_GUESTS: web and prosody (jicofo never reads it)', () => {
-    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, enableGuests: false } }))).toEqual(['jitsi-web', 'jitsi-prosody']);
+    expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, enableGuests: false } }))).toEqual([
+      'jitsi-web',
+      'jitsi-prosody',
+    ]);
   });
   it('the Jitsi release: the four Jitsi containers', () => {
     expect(changed((env) => ({ ...env, jitsi: { ...env.jitsi!, imageTag: 'stable-11200' } }))).toEqual(JITSI);
   });
   it('the meet domain: web, prosody (PUBLIC_URL; jvb never reads it), the agent (the certificate it renews) and the edge (MEET_MEETING_URL)', () => {
-    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual(['jitsi-web', 'jitsi-prosody', 'meet-agent', 'meet-edge']);
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, meet: 'video.meet.wmcloud.org' } }))).toEqual([
+      'jitsi-web',
+      'jitsi-prosody',
+      'meet-agent',
+      'meet-edge',
+    ]);
   });
   it('the auth domain: the edge (public URL and the certificate it renews)', () => {
-    expect(changed((env) => ({ ...env, domains: { ...env.domains, auth: 'accounts.meet.wmcloud.org' } }))).toEqual(['meet-edge']);
+    expect(changed((env) => ({ ...env, domains: { ...env.domains, auth: 'accounts.meet.wmcloud.org' } }))).toEqual([
+      'meet-edge',
+    ]);
   });
   it('TLS on the edge: the edge only', () => {
     expect(changed((env) => ({ ...env, edge: { ...env.edge!, tls: false } }))).toEqual(['meet-edge']);
   });
   it('the log level: agent and edge', () => {
-    expect(changed((env) => ({ ...env, edge: { ...env.edge!, logLevel: 'debug' } }))).toEqual(['meet-agent', 'meet-edge']);
+    expect(changed((env) => ({ ...env, edge: { ...env.edge!, logLevel: 'debug' } }))).toEqual([
+      'meet-agent',
+      'meet-edge',
+    ]);
   });
   it('an unrelated setting (DNS ttl): none', () => {
     expect(changed((env) => ({ ...env, dns: { ...env.dns, ttl: 600 } }))).toEqual([]);
@@ -192,19 +296,25 @@ describe('changing one setting replaces exactly the containers it concerns', () 
 describe('extra JVB hosts (staging example)', () => {
   const stacks = synthStacks([parseEnvironment(staging)]);
   const servicesStack = stacks['staging-services']!;
-  it('each runs its own jvb with a unique nickname against the Jitsi host\'s private address; Prosody publishes 5222 there', () => {
-    const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => item.name === 'jitsi-jvb' && (item.provider as string).startsWith('docker.jvb-'));
+  it("each runs its own jvb with a unique nickname against the Jitsi host's private address; Prosody publishes 5222 there", () => {
+    const jvbs = resourcesOf(servicesStack, 'docker_container').filter(
+      (item) => item.name === 'jitsi-jvb' && (item.provider as string).startsWith('docker.jvb-'),
+    );
     expect(jvbs.map((item) => item.provider)).toEqual(['docker.jvb-1', 'docker.jvb-2']);
     const nicknames = jvbs.map((item) => (item.env as string[]).find((entry) => entry.startsWith('JVB_MUC_NICKNAME=')));
     expect(nicknames).toEqual(['JVB_MUC_NICKNAME=jvb-1', 'JVB_MUC_NICKNAME=jvb-2']);
     const prosody = container(servicesStack, 'jitsi-prosody');
-    expect(prosody.ports).toEqual([{ internal: 5222, external: 5222, ip: '${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}' }]);
+    expect(prosody.ports).toEqual([
+      { internal: 5222, external: 5222, ip: '${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}' },
+    ]);
     // The floating IPv4, then the host's global IPv6 (both from the cloud stack's state).
     expect(container(servicesStack, 'jitsi-jvb').env).toContain(
-      'JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip},${data.terraform_remote_state.cloud.outputs.jitsi_ipv6}');
+      'JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip},${data.terraform_remote_state.cloud.outputs.jitsi_ipv6}',
+    );
     const providers = servicesStack.provider?.docker ?? [];
     expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', 'jvb-1', 'jvb-2', 'meet-auth']);
-    for (const provider of providers) expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
+    for (const provider of providers)
+      expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
   });
 });
 
@@ -218,93 +328,181 @@ describe('npm run synth (stacks/main.ts)', () => {
     chmodSync(join(bin, 'terraform'), 0o755);
     const canary = 'CANARY-7f3a9c1e-secret-value';
     const env: NodeJS.ProcessEnv = {
-      PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir,
-      TF_VAR_jicofo_auth_password: `${canary}-jicofo`, TF_VAR_jvb_auth_password: `${canary}-jvb`,
-      TF_VAR_agent_signing_secrets: `whsec_${canary}`, TF_VAR_agent_sealing_private_keys: `${canary}-sealing`, TF_VAR_metrics_token: `${canary}-metrics-0123456789abcdef`,
-      TF_VAR_backup_key: `${canary}-backup-key`, TF_VAR_backup_s3_access_key_id: `${canary}-backup-id`, TF_VAR_backup_s3_secret_access_key: `${canary}-backup-secret`,
-      AWS_SECRET_ACCESS_KEY: `${canary}-aws`, OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      CHECKPOINT_DISABLE: '1',
+      CDKTF_OUTDIR: outdir,
+      TF_VAR_jicofo_auth_password: `${canary}-jicofo`,
+      TF_VAR_jvb_auth_password: `${canary}-jvb`,
+      TF_VAR_agent_signing_secrets: `whsec_${canary}`,
+      TF_VAR_agent_sealing_private_keys: `${canary}-sealing`,
+      TF_VAR_metrics_token: `${canary}-metrics-0123456789abcdef`,
+      TF_VAR_backup_key: `${canary}-backup-key`,
+      TF_VAR_backup_s3_access_key_id: `${canary}-backup-id`,
+      TF_VAR_backup_s3_secret_access_key: `${canary}-backup-secret`,
+      AWS_SECRET_ACCESS_KEY: `${canary}-aws`,
+      OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
     };
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
     const stacks = readStacks(outdir);
-    expect(Object.keys(stacks).sort()).toEqual(['production-cloud', 'production-services', 'staging-cloud', 'staging-services']);
+    expect(Object.keys(stacks).sort()).toEqual([
+      'production-cloud',
+      'production-services',
+      'staging-cloud',
+      'staging-services',
+    ]);
     expect(existsSync(calls)).toBe(false);
     const tree = readTree(outdir);
     expect(tree.size).toBeGreaterThan(4);
     for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
-    const secretVariables = Object.entries(stacks['production-services']!.variable ?? {}).filter(([, variable]) => variable.sensitive).map(([name]) => name);
+    const secretVariables = Object.entries(stacks['production-services']!.variable ?? {})
+      .filter(([, variable]) => variable.sensitive)
+      .map(([name]) => name);
     expect(secretVariables.sort()).toEqual([
-      'agent_sealing_private_keys', 'agent_signing_secrets', 'backup_key', 'backup_s3_access_key_id', 'backup_s3_secret_access_key', 'jicofo_auth_password', 'jvb_auth_password', 'metrics_token',
+      'agent_sealing_private_keys',
+      'agent_signing_secrets',
+      'backup_key',
+      'backup_s3_access_key_id',
+      'backup_s3_secret_access_key',
+      'jicofo_auth_password',
+      'jvb_auth_password',
+      'metrics_token',
     ]);
     // Staging has no `backup`: no backup secrets to give.
-    expect(Object.keys(stacks['staging-services']!.variable ?? {}).filter((name) => name.startsWith('backup'))).toEqual([]);
+    expect(Object.keys(stacks['staging-services']!.variable ?? {}).filter((name) => name.startsWith('backup'))).toEqual(
+      [],
+    );
   });
 
   it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {
     const outdir = tempDir();
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir };
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env: { ...env, MEET_ENVIRONMENTS: 'staging' } });
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...env, MEET_ENVIRONMENTS: 'staging' },
+    });
     expect(Object.keys(readStacks(outdir)).sort()).toEqual(['staging-cloud', 'staging-services']);
-    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env: { ...env, MEET_ENVIRONMENTS: 'nope' } })
-      .then(() => undefined, (error: { code: number; stderr: string }) => error);
+    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...env, MEET_ENVIRONMENTS: 'nope' },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failure?.code).toBe(2);
-    expect(failure?.stderr).toContain('MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging');
+    expect(failure?.stderr).toContain(
+      'MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging',
+    );
   });
 });
 
 describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
-  const withJvbs = (count: number) => synthStacks([productionConfig((env) => ({ ...env, hosts: { ...env.hosts, jvb: { count, flavor: 'g4.cores8.ram16.disk20' } } }))]);
+  const withJvbs = (count: number) =>
+    synthStacks([
+      productionConfig((env) => ({
+        ...env,
+        hosts: { ...env.hosts, jvb: { count, flavor: 'g4.cores8.ram16.disk20' } },
+      })),
+    ]);
   const names = (count: number) => Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
 
   it('N = 0: no JVB group, no JVB outputs, no JVB security group, no extra providers', () => {
     const stacks = withJvbs(0);
     const cloudStack = stacks['production-cloud']!;
     expect(Object.keys(cloudStack.output ?? {}).filter((name) => name.startsWith('jvb'))).toEqual([]);
-    expect(resourcesOf(cloudStack, 'openstack_compute_instance_v2').map((item) => item.name)).toEqual(['jitsi', 'meet-auth']);
-    expect(resourcesOf(cloudStack, 'openstack_networking_secgroup_v2').map((group) => group.name)).toEqual(['production-jitsi', 'production-meet-auth']);
-    expect(stacks['production-services']!.provider?.docker?.map((provider) => provider.alias)).toEqual(['jitsi', 'meet-auth']);
+    expect(resourcesOf(cloudStack, 'openstack_compute_instance_v2').map((item) => item.name)).toEqual([
+      'jitsi',
+      'meet-auth',
+    ]);
+    expect(resourcesOf(cloudStack, 'openstack_networking_secgroup_v2').map((group) => group.name)).toEqual([
+      'production-jitsi',
+      'production-meet-auth',
+    ]);
+    expect(stacks['production-services']!.provider?.docker?.map((provider) => provider.alias)).toEqual([
+      'jitsi',
+      'meet-auth',
+    ]);
   });
 
-  it.each([1, 3])('N = %i: one for_each resource per kind, per-host providers, nicknames and advertised IPs from the map outputs', (count) => {
-    const stacks = withJvbs(count);
-    const cloudStack = stacks['production-cloud']!;
-    const servicesStack = stacks['production-services']!;
-    const keys = Object.fromEntries(names(count).map((name) => [name, name]));
-    const instances = resourcesOf(cloudStack, 'openstack_compute_instance_v2');
-    expect(instances.map((item) => item.name).sort()).toEqual(['${each.key}', 'jitsi', 'meet-auth']);
-    const ports = resourcesOf(cloudStack, 'openstack_networking_port_v2');
-    const jvbPort = ports.find((port) => port.for_each)!;
-    expect(jvbPort.for_each).toEqual(keys);
-    expect(jvbPort.security_group_ids).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/), expect.stringMatching(/^\$\{data\.openstack_networking_secgroup_v2\.default-group\.id\}$/)]);
-    expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_v2').filter((ip) => ip.for_each).map((ip) => ip.for_each)).toEqual([keys]);
-    expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_associate_v2')).toHaveLength(3);
-    expect(Object.keys(cloudStack.output ?? {})).toEqual(expect.arrayContaining(['jvb_private_ips', 'jvb_public_ips']));
-    // The JVB group: media from the world, ssh from the admins, nothing else; Prosody's 5222 opens to it.
-    const rules = resourcesOf(cloudStack, 'openstack_networking_secgroup_rule_v2');
-    const jvbRules = rules.filter((rule) => /network-security_jvb_/.test(rule.security_group_id as string)).map((rule) => `${rule.port_range_min}/${rule.protocol} ${rule.remote_ip_prefix}`);
-    expect(jvbRules.sort()).toEqual(['10000/udp 0.0.0.0/0', '10000/udp ::/0', '22/tcp 172.16.0.0/17', '22/tcp 2a02:ec80:a000::/56']);
-    expect(rules.filter((rule) => rule.port_range_min === 5222).map((rule) => rule.remote_group_id)).toEqual([expect.stringMatching(/network-security_jvb_/)]);
+  it.each([1, 3])(
+    'N = %i: one for_each resource per kind, per-host providers, nicknames and advertised IPs from the map outputs',
+    (count) => {
+      const stacks = withJvbs(count);
+      const cloudStack = stacks['production-cloud']!;
+      const servicesStack = stacks['production-services']!;
+      const keys = Object.fromEntries(names(count).map((name) => [name, name]));
+      const instances = resourcesOf(cloudStack, 'openstack_compute_instance_v2');
+      expect(instances.map((item) => item.name).sort()).toEqual(['${each.key}', 'jitsi', 'meet-auth']);
+      const ports = resourcesOf(cloudStack, 'openstack_networking_port_v2');
+      const jvbPort = ports.find((port) => port.for_each)!;
+      expect(jvbPort.for_each).toEqual(keys);
+      expect(jvbPort.security_group_ids).toEqual([
+        expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/),
+        expect.stringMatching(/^\$\{data\.openstack_networking_secgroup_v2\.default-group\.id\}$/),
+      ]);
+      expect(
+        resourcesOf(cloudStack, 'openstack_networking_floatingip_v2')
+          .filter((ip) => ip.for_each)
+          .map((ip) => ip.for_each),
+      ).toEqual([keys]);
+      expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_associate_v2')).toHaveLength(3);
+      expect(Object.keys(cloudStack.output ?? {})).toEqual(
+        expect.arrayContaining(['jvb_private_ips', 'jvb_public_ips']),
+      );
+      // The JVB group: media from the world, ssh from the admins, nothing else; Prosody's 5222 opens to it.
+      const rules = resourcesOf(cloudStack, 'openstack_networking_secgroup_rule_v2');
+      const jvbRules = rules
+        .filter((rule) => /network-security_jvb_/.test(rule.security_group_id as string))
+        .map((rule) => `${rule.port_range_min}/${rule.protocol} ${rule.remote_ip_prefix}`);
+      expect(jvbRules.sort()).toEqual([
+        '10000/udp 0.0.0.0/0',
+        '10000/udp ::/0',
+        '22/tcp 172.16.0.0/17',
+        '22/tcp 2a02:ec80:a000::/56',
+      ]);
+      expect(rules.filter((rule) => rule.port_range_min === 5222).map((rule) => rule.remote_group_id)).toEqual([
+        expect.stringMatching(/network-security_jvb_/),
+      ]);
 
-    const providers = servicesStack.provider?.docker ?? [];
-    expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', ...names(count), 'meet-auth']);
-    for (const name of names(count)) {
-      expect(providers.find((provider) => provider.alias === name)!.host).toBe(`ssh://\${var.ssh_user}@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`);
-    }
-    const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) => (item.provider as string).startsWith('docker.jvb-'));
-    expect(jvbs.map((item) => [item.provider, ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry))])).toEqual(
-      names(count).map((name) => [`docker.${name}`, 'XMPP_SERVER=${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}', `JVB_MUC_NICKNAME=${name}`,
-        `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]},\${data.terraform_remote_state.cloud.outputs.jvb_ipv6s["${name}"]}`]));
-    const triggers = Object.entries(servicesStack.resource?.terraform_data ?? {}).filter(([, body]) => body.for_each);
-    expect(triggers.map(([, body]) => Object.keys(body.for_each as object))).toEqual([names(count)]);
-    expect(jvbs.map((item) => (item.lifecycle as { replace_triggered_by: string[] }).replace_triggered_by)).toEqual(
-      names(count).map((name) => [`terraform_data.${triggers[0]![0]}["${name}"]`]));
-    for (const [name, stack] of Object.entries(stacks)) {
-      for (const schema of [openstackSchema(), dockerProviderSchema()]) expect(checkStack(stack, schema), name).toEqual([]);
-    }
-  });
+      const providers = servicesStack.provider?.docker ?? [];
+      expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', ...names(count), 'meet-auth']);
+      for (const name of names(count)) {
+        expect(providers.find((provider) => provider.alias === name)!.host).toBe(
+          `ssh://\${var.ssh_user}@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`,
+        );
+      }
+      const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) =>
+        (item.provider as string).startsWith('docker.jvb-'),
+      );
+      expect(
+        jvbs.map((item) => [
+          item.provider,
+          ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry)),
+        ]),
+      ).toEqual(
+        names(count).map((name) => [
+          `docker.${name}`,
+          'XMPP_SERVER=${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
+          `JVB_MUC_NICKNAME=${name}`,
+          `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]},\${data.terraform_remote_state.cloud.outputs.jvb_ipv6s["${name}"]}`,
+        ]),
+      );
+      const triggers = Object.entries(servicesStack.resource?.terraform_data ?? {}).filter(([, body]) => body.for_each);
+      expect(triggers.map(([, body]) => Object.keys(body.for_each as object))).toEqual([names(count)]);
+      expect(jvbs.map((item) => (item.lifecycle as { replace_triggered_by: string[] }).replace_triggered_by)).toEqual(
+        names(count).map((name) => [`terraform_data.${triggers[0]![0]}["${name}"]`]),
+      );
+      for (const [name, stack] of Object.entries(stacks)) {
+        for (const schema of [openstackSchema(), dockerProviderSchema()])
+          expect(checkStack(stack, schema), name).toEqual([]);
+      }
+    },
+  );
 
   it('the production stacks (N = 0) are the same as before the host groups existed: no for_each anywhere', () => {
     for (const stack of [cloud, services]) {
-      for (const instances of Object.values(stack.resource ?? {})) for (const body of Object.values(instances)) expect(body).not.toHaveProperty('for_each');
+      for (const instances of Object.values(stack.resource ?? {}))
+        for (const body of Object.values(instances)) expect(body).not.toHaveProperty('for_each');
     }
   });
 });

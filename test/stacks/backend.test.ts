@@ -11,13 +11,25 @@ const backendOf = (state: StateConfig) => {
 
 describe('configureBackend', () => {
   it('S3 on Cloud VPS object storage: path style, no AWS-only checks, and no credentials in the block', () => {
-    const backend = backendOf({ kind: 's3', bucket: 'meet:tofu-state', endpoint: 'https://object.eqiad1.wikimediacloud.org', region: 'eqiad1', keyPrefix: 'meet' });
+    const backend = backendOf({
+      kind: 's3',
+      bucket: 'meet:tofu-state',
+      endpoint: 'https://object.eqiad1.wikimediacloud.org',
+      region: 'eqiad1',
+      keyPrefix: 'meet',
+    });
     expect(backend).toEqual({
       s3: {
-        bucket: 'meet:tofu-state', key: 'meet/prod-cloud.tfstate', region: 'eqiad1',
-        endpoints: { s3: 'https://object.eqiad1.wikimediacloud.org' }, use_path_style: true,
-        skip_region_validation: true, skip_credentials_validation: true, skip_requesting_account_id: true,
-        skip_metadata_api_check: true, skip_s3_checksum: true,
+        bucket: 'meet:tofu-state',
+        key: 'meet/prod-cloud.tfstate',
+        region: 'eqiad1',
+        endpoints: { s3: 'https://object.eqiad1.wikimediacloud.org' },
+        use_path_style: true,
+        skip_region_validation: true,
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        skip_s3_checksum: true,
         // State locking: a <key>.tflock object created with If-None-Match (cdktf 0.21 has no prop for it).
         use_lockfile: true,
       },

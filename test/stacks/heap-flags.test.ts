@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 const dockerfile = readFileSync(join(REPO_ROOT, 'edge/Dockerfile'), 'utf8');
 
 describe('the production heap flags', () => {
-  it('are the flags of the image\'s default command (edge/Dockerfile cannot import them, so it is held to them here)', () => {
+  it("are the flags of the image's default command (edge/Dockerfile cannot import them, so it is held to them here)", () => {
     const cmds = dockerfile.split('\n').filter((line) => /^CMD\b/.test(line));
     expect(cmds).toHaveLength(1);
     expect(JSON.parse(cmds[0]!.slice('CMD'.length))).toEqual([...MEET_AUTH_COMMAND]);
@@ -15,13 +15,19 @@ describe('the production heap flags', () => {
 
   it('are the flags of the command lines edge/Dockerfile documents for both services', () => {
     const documented = dockerfile.split('\n').filter((line) => line.startsWith('#') && line.includes('--max-'));
-    expect(documented.map((line) => line.replace(/^#\s*\w+:\s*/, '').trim())).toEqual([MEET_AUTH_COMMAND.join(' '), AGENT_COMMAND.join(' ')]);
+    expect(documented.map((line) => line.replace(/^#\s*\w+:\s*/, '').trim())).toEqual([
+      MEET_AUTH_COMMAND.join(' '),
+      AGENT_COMMAND.join(' '),
+    ]);
   });
 
-  it('run the compiled services: each command\'s script is the build output of an entry point', () => {
+  it("run the compiled services: each command's script is the build output of an entry point", () => {
     for (const command of [MEET_AUTH_COMMAND, AGENT_COMMAND]) {
       const script = command.at(-1)!;
-      expect(command.slice(0, -1)).toEqual(['node', ...(command === AGENT_COMMAND ? HEAP_FLAGS.agent : HEAP_FLAGS.meetAuth)]);
+      expect(command.slice(0, -1)).toEqual([
+        'node',
+        ...(command === AGENT_COMMAND ? HEAP_FLAGS.agent : HEAP_FLAGS.meetAuth),
+      ]);
       expect(existsSync(join(REPO_ROOT, script.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
     }
   });

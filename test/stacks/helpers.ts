@@ -5,7 +5,12 @@ import { Testing, TerraformStack, type App } from 'cdktf';
 import { expect } from 'vitest';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { OpenstackProvider } from '../../.gen/providers/openstack/provider/index.js';
-import { EnvironmentConfigError, parseEnvironment, type EnvironmentConfig, type EnvironmentInput } from '../../stacks/config.js';
+import {
+  EnvironmentConfigError,
+  parseEnvironment,
+  type EnvironmentConfig,
+  type EnvironmentInput,
+} from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import type { ProviderSchemas } from '../support/schema/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
@@ -57,14 +62,15 @@ export function triggerInput(json: TfJson, containerName: string): string {
   return data.input.sha256;
 }
 
-export function productionConfig(overrides: (input: EnvironmentInput) => EnvironmentInput = (input) => input): EnvironmentConfig {
+export function productionConfig(
+  overrides: (input: EnvironmentInput) => EnvironmentInput = (input) => input,
+): EnvironmentConfig {
   return parseEnvironment(overrides(structuredClone(production)));
 }
 
 export function openstackSchema(): ProviderSchemas {
   return JSON.parse(readFileSync(join(REPO_ROOT, 'stacks/providers/openstack.schema.json'), 'utf8')) as ProviderSchemas;
 }
-
 
 /** The smallest environment the schema accepts: each test adds or breaks what it is about. */
 export const minimal: EnvironmentInput = {
@@ -95,24 +101,46 @@ export function userDataFiles(userData: string): Array<{ path: string; permissio
   const config = JSON.parse(userData.slice('#cloud-config\n'.length)) as { bootcmd: string[][] };
   const script = config.bootcmd[0]!.at(-1)!;
   const files = [...script.matchAll(/^cat > '([^']+)' <<'(MEET_EOF[_0-9]*)'\n([\s\S]*?)^\2\nchmod (\d{4}) '\1'$/gm)];
-  return files.map(([, path, , content, permissions]) => ({ path: path!, permissions: permissions!, content: content! }));
+  return files.map(([, path, , content, permissions]) => ({
+    path: path!,
+    permissions: permissions!,
+    content: content!,
+  }));
 }
 
 /** The options hostCloudInit takes in tests: the deploy group, and a volume id for the stateful hosts. */
 export const TEST_VOLUME_ID = '7d3f0a52-91c4-4e0b-8f2a-3c5e9b1d6a70';
 export const cloudInitOptions = (role: 'jitsi' | 'meet-auth' | 'jvb') =>
-  (role === 'jvb' ? { dockerGroupSource: 'project-meet' } : { dockerGroupSource: 'project-meet', stateVolumeId: TEST_VOLUME_ID });
+  role === 'jvb'
+    ? { dockerGroupSource: 'project-meet' }
+    : { dockerGroupSource: 'project-meet', stateVolumeId: TEST_VOLUME_ID };
 
 /** A host's files as its host-files declarations (stacks/host-files.ts renderHostFiles) carry them, in order. */
 export function hostFilesOf(declarations: string): Array<{ path: string; permissions: string; content: string }> {
   const files = [...declarations.matchAll(/^meet_file '([^']+)' (\d{4}) <<'(MEET_EOF[_0-9]*)'\n([\s\S]*?)^\3$/gm)];
-  return files.map(([, path, permissions, , content]) => ({ path: path!, permissions: permissions!, content: content! }));
+  return files.map(([, path, permissions, , content]) => ({
+    path: path!,
+    permissions: permissions!,
+    content: content!,
+  }));
 }
 
 /** The host-files step of host `host` in a synthesized cloud stack: its triggers and its files (Terraform's escapes undone). */
-export function hostFilesStep(cloud: TfJson, host: string): { triggers: string[]; declarations: string; files: Record<string, string> } {
-  const step = cloud.resource?.terraform_data?.[`${host}-host-files`] as { triggers_replace: string[]; provisioner: Array<{ 'local-exec': { environment: Record<string, string> } }> } | undefined;
+export function hostFilesStep(
+  cloud: TfJson,
+  host: string,
+): { triggers: string[]; declarations: string; files: Record<string, string> } {
+  const step = cloud.resource?.terraform_data?.[`${host}-host-files`] as
+    | { triggers_replace: string[]; provisioner: Array<{ 'local-exec': { environment: Record<string, string> } }> }
+    | undefined;
   if (!step) throw new Error(`no host-files step for ${host}`);
-  const declarations = step.provisioner[0]!['local-exec'].environment.MEET_HOST_FILES!.replaceAll('$${', '${').replaceAll('%%{', '%{');
-  return { triggers: step.triggers_replace, declarations, files: Object.fromEntries(hostFilesOf(declarations).map((file) => [file.path, file.content])) };
+  const declarations = step.provisioner[0]!['local-exec'].environment.MEET_HOST_FILES!.replaceAll(
+    '$${',
+    '${',
+  ).replaceAll('%%{', '%{');
+  return {
+    triggers: step.triggers_replace,
+    declarations,
+    files: Object.fromEntries(hostFilesOf(declarations).map((file) => [file.path, file.content])),
+  };
 }

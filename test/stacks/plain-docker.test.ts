@@ -6,28 +6,68 @@ import { checkStack } from '../support/schema/schema-check.js';
 import { dockerProviderSchema } from '../support/schema/docker-schema.js';
 import { dockerStack, synthJson, type TfJson } from './helpers.js';
 
-const strip = (json: TfJson, type: string) => Object.values(json.resource?.[type] ?? {}).map(({ '//': _meta, ...body }) => body);
+const strip = (json: TfJson, type: string) =>
+  Object.values(json.resource?.[type] ?? {}).map(({ '//': _meta, ...body }) => body);
 
 describe('PlainContainer and PlainImage', () => {
   it('synthesize exactly what the generated classes synthesize for the same config', () => {
     const config = {
-      name: 'jitsi-jvb', image: 'sha256:abc', command: ['a'], env: ['A=1'], user: '1000:1000', restart: 'unless-stopped', readOnly: true,
-      tmpfs: { '/tmp': 'size=16M' }, logDriver: 'json-file', logOpts: { 'max-size': '20m' }, hostname: 'h', entrypoint: ['e'],
-      mounts: [{ type: 'bind', source: '/a', target: '/b', readOnly: true }], ports: [{ internal: 1, external: 2, protocol: 'udp', ip: '10.0.0.1' }],
-      networksAdvanced: [{ name: 'meet.jitsi', aliases: ['x'] }], upload: [{ file: '/f', content: 'c' }], volumes: [{ containerPath: '/v', hostPath: '/h' }],
+      name: 'jitsi-jvb',
+      image: 'sha256:abc',
+      command: ['a'],
+      env: ['A=1'],
+      user: '1000:1000',
+      restart: 'unless-stopped',
+      readOnly: true,
+      tmpfs: { '/tmp': 'size=16M' },
+      logDriver: 'json-file',
+      logOpts: { 'max-size': '20m' },
+      hostname: 'h',
+      entrypoint: ['e'],
+      mounts: [{ type: 'bind', source: '/a', target: '/b', readOnly: true }],
+      ports: [{ internal: 1, external: 2, protocol: 'udp', ip: '10.0.0.1' }],
+      networksAdvanced: [{ name: 'meet.jitsi', aliases: ['x'] }],
+      upload: [{ file: '/f', content: 'c' }],
+      volumes: [{ containerPath: '/v', hostPath: '/h' }],
     };
     const plain = dockerStack();
-    new PlainContainer(plain.stack, 'c', { provider: plain.provider, ...config, lifecycle: { replaceTriggeredBy: ['terraform_data.t'] } });
-    new PlainImage(plain.stack, 'i', { provider: plain.provider, name: 'ghcr.io/jitsi/jvb:stable-11146-2', keepLocally: true });
-    new PlainImage(plain.stack, 'b', { provider: plain.provider, name: 'edge:1', buildAttribute: { context: '.', dockerfile: 'edge/Dockerfile', label: { a: 'b' } } });
+    new PlainContainer(plain.stack, 'c', {
+      provider: plain.provider,
+      ...config,
+      lifecycle: { replaceTriggeredBy: ['terraform_data.t'] },
+    });
+    new PlainImage(plain.stack, 'i', {
+      provider: plain.provider,
+      name: 'ghcr.io/jitsi/jvb:stable-11146-2',
+      keepLocally: true,
+    });
+    new PlainImage(plain.stack, 'b', {
+      provider: plain.provider,
+      name: 'edge:1',
+      buildAttribute: { context: '.', dockerfile: 'edge/Dockerfile', label: { a: 'b' } },
+    });
     const generated = dockerStack();
-    new Container(generated.stack, 'c', { provider: generated.provider, ...config, lifecycle: { replaceTriggeredBy: ['terraform_data.t'] } });
-    new Image(generated.stack, 'i', { provider: generated.provider, name: 'ghcr.io/jitsi/jvb:stable-11146-2', keepLocally: true });
-    new Image(generated.stack, 'b', { provider: generated.provider, name: 'edge:1', buildAttribute: { context: '.', dockerfile: 'edge/Dockerfile', label: { a: 'b' } } });
+    new Container(generated.stack, 'c', {
+      provider: generated.provider,
+      ...config,
+      lifecycle: { replaceTriggeredBy: ['terraform_data.t'] },
+    });
+    new Image(generated.stack, 'i', {
+      provider: generated.provider,
+      name: 'ghcr.io/jitsi/jvb:stable-11146-2',
+      keepLocally: true,
+    });
+    new Image(generated.stack, 'b', {
+      provider: generated.provider,
+      name: 'edge:1',
+      buildAttribute: { context: '.', dockerfile: 'edge/Dockerfile', label: { a: 'b' } },
+    });
     const [ours, theirs] = [synthJson(plain.stack), synthJson(generated.stack)];
     expect(strip(ours, 'docker_container')).toEqual(strip(theirs, 'docker_container'));
     expect(strip(ours, 'docker_image')).toEqual(strip(theirs, 'docker_image'));
-    expect(checkStack({ resource: { ...ours.resource, terraform_data: { t: {} } } }, dockerProviderSchema())).toEqual([]);
+    expect(checkStack({ resource: { ...ours.resource, terraform_data: { t: {} } } }, dockerProviderSchema())).toEqual(
+      [],
+    );
   });
 
   it('the image id is a reference to the resource', () => {
@@ -39,6 +79,8 @@ describe('PlainContainer and PlainImage', () => {
 
   it('refuses a config key it does not know instead of dropping it', () => {
     const { stack, provider } = dockerStack();
-    expect(() => new PlainContainer(stack, 'c', { provider, name: 'c', image: 'i', privileged: true })).toThrow('container config "privileged" is not supported by the plain container (add it to stacks/plain-docker.ts)');
+    expect(() => new PlainContainer(stack, 'c', { provider, name: 'c', image: 'i', privileged: true })).toThrow(
+      'container config "privileged" is not supported by the plain container (add it to stacks/plain-docker.ts)',
+    );
   });
 });

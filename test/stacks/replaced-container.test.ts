@@ -4,7 +4,14 @@ import { dockerStack, resourcesOf, synthJson, triggerInput } from './helpers.js'
 
 function synth(props: Partial<ReplacedContainerProps> = {}) {
   const { stack, provider } = dockerStack();
-  new ReplacedContainer(stack, 'c', { provider, name: 'app', image: 'sha256:abc', imageName: 'example.org/app:1.2.3', env: ['A=1'], ...props });
+  new ReplacedContainer(stack, 'c', {
+    provider,
+    name: 'app',
+    image: 'sha256:abc',
+    imageName: 'example.org/app:1.2.3',
+    env: ['A=1'],
+    ...props,
+  });
   return synthJson(stack);
 }
 
@@ -12,10 +19,14 @@ describe('ReplacedContainer', () => {
   it('points replace_triggered_by at a terraform_data holding sha256(jsonencode(settings))', () => {
     const json = synth();
     const [container] = resourcesOf(json, 'docker_container');
-    expect(container!.lifecycle).toEqual({ replace_triggered_by: [expect.stringMatching(/^terraform_data\.c_settings_[A-F0-9]+$/)] });
+    expect(container!.lifecycle).toEqual({
+      replace_triggered_by: [expect.stringMatching(/^terraform_data\.c_settings_[A-F0-9]+$/)],
+    });
     expect(container).toMatchObject({ name: 'app', image: 'sha256:abc', env: ['A=1'] });
     expect(container).not.toHaveProperty('imageName');
-    expect(triggerInput(json, 'app')).toMatch(/^\$\{sha256\(jsonencode\(\{"image" = "example\.org\/app:1\.2\.3", .*"env" = \["A=1"\]/);
+    expect(triggerInput(json, 'app')).toMatch(
+      /^\$\{sha256\(jsonencode\(\{"image" = "example\.org\/app:1\.2\.3", .*"env" = \["A=1"\]/,
+    );
   });
 
   it('the hash changes with env, mounts, ports, network mode and image, and not with env order', () => {
@@ -25,20 +36,40 @@ describe('ReplacedContainer', () => {
     expect(triggerInput(synth({ ports: [{ internal: 1, external: 1 }] }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ imageName: 'example.org/app:1.2.4' }), 'app')).not.toBe(base);
     expect(triggerInput(synth({ networkMode: 'host' }), 'app')).not.toBe(base);
-    expect(triggerInput(synth({ env: ['B=1', 'A=1'] }), 'app')).toBe(triggerInput(synth({ env: ['A=1', 'B=1'] }), 'app'));
+    expect(triggerInput(synth({ env: ['B=1', 'A=1'] }), 'app')).toBe(
+      triggerInput(synth({ env: ['A=1', 'B=1'] }), 'app'),
+    );
     expect(triggerInput(synth({ restart: 'always' }), 'app')).toBe(base);
   });
 
   it('settings default to empty values', () => {
     expect(containerSettings({ name: 'x', image: 'i', imageName: 'n:1' })).toEqual({
-      image: 'n:1', command: [], entrypoint: [], user: '', env: [], mounts: [], volumes: [], ports: [], networks: [], networkMode: '',
-      tmpfs: {}, readOnly: false, upload: [], hostname: '',
+      image: 'n:1',
+      command: [],
+      entrypoint: [],
+      user: '',
+      env: [],
+      mounts: [],
+      volumes: [],
+      ports: [],
+      networks: [],
+      networkMode: '',
+      tmpfs: {},
+      readOnly: false,
+      upload: [],
+      hostname: '',
     });
   });
 
   it('validation errors', () => {
-    expect(() => synth({ imageName: 'example.org/app:latest' })).toThrow('container "app" uses image "example.org/app:latest" without a pinned tag or digest');
-    expect(() => synth({ imageName: 'example.org/app' })).toThrow('container "app" uses image "example.org/app" without a pinned tag or digest');
-    expect(() => synth({ name: 'App' })).toThrow('container name "App" must be lower-case letters, digits, ".", "_" or "-"');
+    expect(() => synth({ imageName: 'example.org/app:latest' })).toThrow(
+      'container "app" uses image "example.org/app:latest" without a pinned tag or digest',
+    );
+    expect(() => synth({ imageName: 'example.org/app' })).toThrow(
+      'container "app" uses image "example.org/app" without a pinned tag or digest',
+    );
+    expect(() => synth({ name: 'App' })).toThrow(
+      'container name "App" must be lower-case letters, digits, ".", "_" or "-"',
+    );
   });
 });

@@ -49,30 +49,51 @@ export function webNginxFiles(env: Readonly<Record<string, string>>, layout: Web
     `  access_log ${root}/access.log;`,
     `  error_log ${root}/error.log;`,
     // /var/lib/nginx is a symlink to /run/web/tmp in the image (web/Dockerfile:30); the temp paths go through it.
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${root}/var/lib/nginx/${kind === 'client_body' ? 'body' : kind};`),
-    '  map $http_upgrade $connection_upgrade { default upgrade; \'\' close; }', // nginx.conf:73-76
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+      (kind) => `  ${kind}_temp_path ${root}/var/lib/nginx/${kind === 'client_body' ? 'body' : kind};`,
+    ),
+    "  map $http_upgrade $connection_upgrade { default upgrade; '' close; }", // nginx.conf:73-76
     `  include ${nginxDir}/site-confs/*;`, // nginx.conf:81
     '}',
     'daemon off;', // nginx.conf:85
     '',
   ].join('\n');
 
-  const listen = (port: number, extra: string) => [`  listen 127.0.0.1:${port}${extra};`, ...(ipv6 ? [`  listen [::1]:${port}${extra};`] : [])];
+  const listen = (port: number, extra: string) => [
+    `  listen 127.0.0.1:${port}${extra};`,
+    ...(ipv6 ? [`  listen [::1]:${port}${extra};`] : []),
+  ];
   const site = [
     // default:1-13: port 8000 either redirects everything to https or serves the site.
     'server {',
     ...listen(http, ' default_server'),
-    flag(env, 'ENABLE_HTTP_REDIRECT', '0') ? '  return 301 https://$host$request_uri;' : `  include ${nginxDir}/meet.conf;`,
+    flag(env, 'ENABLE_HTTP_REDIRECT', '0')
+      ? '  return 301 https://$host$request_uri;'
+      : `  include ${nginxDir}/meet.conf;`,
     '}',
     // default:15-26: port 8443 unless DISABLE_HTTPS.
-    ...(flag(env, 'DISABLE_HTTPS', '0') ? [] : ['server {', ...listen(https, ' ssl http2'), `  include ${nginxDir}/ssl.conf;`, `  include ${nginxDir}/meet.conf;`, '}']),
+    ...(flag(env, 'DISABLE_HTTPS', '0')
+      ? []
+      : [
+          'server {',
+          ...listen(https, ' ssl http2'),
+          `  include ${nginxDir}/ssl.conf;`,
+          `  include ${nginxDir}/meet.conf;`,
+          '}',
+        ]),
     '',
   ].join('\n');
 
   // ssl.conf:7-13: the self-signed keys unless ENABLE_LETSENCRYPT; :18 the protocols. (No ssl_dhparam, :23: the
   // test's client negotiates ECDHE.)
-  if (flag(env, 'ENABLE_LETSENCRYPT', '0')) throw new Error('ENABLE_LETSENCRYPT=1: the image would read certificates from /storage/acme-certs');
-  const sslConf = [`ssl_certificate ${root}/storage/keys/cert.crt;`, `ssl_certificate_key ${root}/storage/keys/cert.key;`, 'ssl_protocols TLSv1.2 TLSv1.3;', ''].join('\n');
+  if (flag(env, 'ENABLE_LETSENCRYPT', '0'))
+    throw new Error('ENABLE_LETSENCRYPT=1: the image would read certificates from /storage/acme-certs');
+  const sslConf = [
+    `ssl_certificate ${root}/storage/keys/cert.crt;`,
+    `ssl_certificate_key ${root}/storage/keys/cert.key;`,
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+    '',
+  ].join('\n');
 
   const siteRoot = `${root}/usr/share/jitsi-meet`;
   const meetConf = [
@@ -104,7 +125,9 @@ export function webNginxFiles(env: Readonly<Record<string, string>>, layout: Web
     'location ~ ^/([^/?&:\'"]+)$ { try_files $uri @root_path; }',
     'location @root_path { rewrite ^/(.*)$ / break; }',
     // meet.conf:244-248: the per-tenant catch-all, which also matches /.well-known/acme-challenge/TOKEN.
-    ...(subdomains ? ['location ~ ^/([^/?&:\'"]+)/(.*)$ {', '  set $subdir "$1/";', '  rewrite ^/([^/?&:\'"]+)/(.*)$ /$2;', '}'] : []),
+    ...(subdomains
+      ? ['location ~ ^/([^/?&:\'"]+)/(.*)$ {', '  set $subdir "$1/";', '  rewrite ^/([^/?&:\'"]+)/(.*)$ /$2;', '}']
+      : []),
     '',
   ].join('\n');
 

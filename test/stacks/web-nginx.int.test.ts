@@ -6,7 +6,18 @@
  * Container paths live under a temp dir and the listeners on free loopback ports.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -32,11 +43,19 @@ const TOKEN = 'n2X_5o3bG0kZ1bX8q7w-TeSt';
 function synthWeb(): { env: Record<string, string>; entrypoint: string[] } {
   const { stack, provider } = dockerStack();
   new Jitsi(stack, 'jitsi', {
-    provider, imageTag: 'stable-11146-2', publicUrl: 'https://meet.example.org', advertiseIp: '185.15.56.10',
-    privateIp: '172.16.1.2', jicofoAuthPassword: 'x'.repeat(24), jvbAuthPassword: 'y'.repeat(24),
+    provider,
+    imageTag: 'stable-11146-2',
+    publicUrl: 'https://meet.example.org',
+    advertiseIp: '185.15.56.10',
+    privateIp: '172.16.1.2',
+    jicofoAuthPassword: 'x'.repeat(24),
+    jvbAuthPassword: 'y'.repeat(24),
   });
   const web = container(synthJson(stack), 'jitsi-web');
-  return { env: Object.fromEntries(web.env.map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string])), entrypoint: web.entrypoint as string[] };
+  return {
+    env: Object.fromEntries(web.env.map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string])),
+    entrypoint: web.entrypoint as string[],
+  };
 }
 
 interface Web {
@@ -54,10 +73,14 @@ afterAll(() => {
 });
 
 async function listening(port: number): Promise<void> {
-  const accepts = () => new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
   await until(`nginx listens on ${port}`, accepts, Boolean, { timeoutMs: 10_000, everyMs: 50 });
 }
 
@@ -84,23 +107,48 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
   mkdirSync(join(dir, 'var/lib'), { recursive: true });
   symlinkSync(`${dir}/run/web/tmp`, join(dir, 'var/lib/nginx'));
   mkdirSync(join(dir, 'storage/keys'), { recursive: true });
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=meet.example.org',
-    '-keyout', join(dir, 'storage/keys/cert.key'), '-out', join(dir, 'storage/keys/cert.crt')]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=meet.example.org',
+    '-keyout',
+    join(dir, 'storage/keys/cert.key'),
+    '-out',
+    join(dir, 'storage/keys/cert.crt'),
+  ]);
   chmodSync(join(dir, 'storage/keys/cert.key'), 0o644);
 
   // /config as the host holds it; the entrypoint script (paths moved, /init not run) writes the snippet there.
   mkdirSync(join(dir, 'config'));
   if (options.withEntrypoint) {
     const [shell, flag, script, name, ...args] = entrypoint;
-    await run(shell!, [flag!, script!.replaceAll('/config/', `${dir}/config/`).replace('exec /init', 'exit 0'), name!, ...args]);
+    await run(shell!, [
+      flag!,
+      script!.replaceAll('/config/', `${dir}/config/`).replace('exec /init', 'exit 0'),
+      name!,
+      ...args,
+    ]);
   }
   // The config step (scripts/config:4-7, 130-139): make its directories, copy /config, write the nginx files.
   const nginxDir = join(dir, 'run/web/config/nginx');
-  for (const sub of ['run/web/tmp', 'run/web/config/keys', 'run/web/config/nginx/site-confs']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['run/web/tmp', 'run/web/config/keys', 'run/web/config/nginx/site-confs'])
+    mkdirSync(join(dir, sub), { recursive: true });
   cpSync(join(dir, 'config'), join(dir, 'run/web/config'), { recursive: true });
   const custom = join(dir, 'run/web/config/nginx-custom');
-  for (const file of existsSync(custom) ? readdirSync(custom) : []) writeFileSync(join(custom, file), moved(readFileSync(join(custom, file), 'utf8')));
-  for (const [path, text] of Object.entries(webNginxFiles(env, { root: dir, http, https, mimeTypes: join(NGINX_ETC, 'mime.types') }))) writeFileSync(join(dir, path), text);
+  for (const file of existsSync(custom) ? readdirSync(custom) : [])
+    writeFileSync(join(custom, file), moved(readFileSync(join(custom, file), 'utf8')));
+  for (const [path, text] of Object.entries(
+    webNginxFiles(env, { root: dir, http, https, mimeTypes: join(NGINX_ETC, 'mime.types') }),
+  ))
+    writeFileSync(join(dir, path), text);
   writeFileSync(join(dir, 'run/web/config/config.js'), 'var config = {};\n');
 
   const args = ['-p', `${dir}/`, '-e', 'stderr', '-c', join(nginxDir, 'nginx.conf')];
@@ -110,25 +158,44 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
   const child = spawn(NGINX, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   processes.push(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  await listening(https).catch((error: Error) => { throw new Error(`${error.message}: ${stderr} ${readFileSync(join(dir, 'error.log'), 'utf8')}`); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await listening(https).catch((error: Error) => {
+    throw new Error(`${error.message}: ${stderr} ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+  });
   return {
-    http, https, dir,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGQUIT');
-    }),
+    http,
+    https,
+    dir,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGQUIT');
+      }),
   };
 }
 
-interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
 function get(port: number, path: string, tls: boolean): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, headers: { host: 'meet.example.org' }, ...(tls ? { rejectUnauthorized: false, servername: 'meet.example.org' } : {}) };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: { host: 'meet.example.org' },
+      ...(tls ? { rejectUnauthorized: false, servername: 'meet.example.org' } : {}),
+    };
     const req = (tls ? httpsRequest : httpRequest)(options, (res) => {
       let body = '';
-      res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
     req.on('error', reject);
@@ -136,7 +203,7 @@ function get(port: number, path: string, tls: boolean): Promise<Answer> {
   });
 }
 
-describe('jitsi-web\'s nginx serves HTTP-01 challenges through the nginx-custom hook', () => {
+describe("jitsi-web's nginx serves HTTP-01 challenges through the nginx-custom hook", () => {
   let web: Web;
   let control: Web;
   beforeAll(async () => {
@@ -148,7 +215,7 @@ describe('jitsi-web\'s nginx serves HTTP-01 challenges through the nginx-custom 
     await control?.stop();
   });
 
-  it('port 80 (8000) redirects the challenge URL to https on 443, which Let\'s Encrypt follows', async () => {
+  it("port 80 (8000) redirects the challenge URL to https on 443, which Let's Encrypt follows", async () => {
     const answer = await get(web.http, `/.well-known/acme-challenge/${TOKEN}`, false);
     expect(answer.status).toBe(301);
     expect(answer.headers.location).toBe(`https://meet.example.org/.well-known/acme-challenge/${TOKEN}`);
@@ -158,7 +225,9 @@ describe('jitsi-web\'s nginx serves HTTP-01 challenges through the nginx-custom 
     const answer = await get(web.https, `/.well-known/acme-challenge/${TOKEN}`, true);
     expect(answer).toMatchObject({ status: 200, body: `${TOKEN}.key-authorization` });
     expect(answer.headers['content-type']).toMatch(/^text\/plain\b/);
-    expect(readFileSync(join(web.dir, 'run/web/config/nginx-custom/meet-acme-challenge.conf'), 'utf8')).toContain('location ^~ /.well-known/acme-challenge/');
+    expect(readFileSync(join(web.dir, 'run/web/config/nginx-custom/meet-acme-challenge.conf'), 'utf8')).toContain(
+      'location ^~ /.well-known/acme-challenge/',
+    );
   });
 
   it('an unknown token is a 404 and the directory is not listed; the site itself still works', async () => {
@@ -167,14 +236,14 @@ describe('jitsi-web\'s nginx serves HTTP-01 challenges through the nginx-custom 
     expect(await get(web.https, '/SomeRoom', true)).toMatchObject({ status: 200, body: 'jitsi meet index\n' });
   });
 
-  it('control: without the snippet the image\'s own .well-known location finds nothing (it aliases into /run)', async () => {
+  it("control: without the snippet the image's own .well-known location finds nothing (it aliases into /run)", async () => {
     const answer = await get(control.https, `/.well-known/acme-challenge/${TOKEN}`, true);
     expect(answer.status).toBe(404);
     expect(answer.body).not.toContain('key-authorization');
   });
 });
 
-describe('jitsi-web\'s nginx follows Prosody to a new address (resolver valid= over Docker DNS\'s 600 s TTL)', () => {
+describe("jitsi-web's nginx follows Prosody to a new address (resolver valid= over Docker DNS's 600 s TTL)", () => {
   let dns: TestDnsServer;
   const backends: Server[] = [];
   let boshPort: number;
@@ -201,7 +270,10 @@ describe('jitsi-web\'s nginx follows Prosody to a new address (resolver valid= o
 
   async function afterReplacement(valid: boolean): Promise<[string, string]> {
     dns.set('xmpp.meet.jitsi', '127.0.0.2');
-    const web = await startWeb({ withEntrypoint: true, env: { NGINX_RESOLVER: resolverEnv(valid), XMPP_BOSH_URL_BASE: `http://xmpp.meet.jitsi:${boshPort}` } });
+    const web = await startWeb({
+      withEntrypoint: true,
+      env: { NGINX_RESOLVER: resolverEnv(valid), XMPP_BOSH_URL_BASE: `http://xmpp.meet.jitsi:${boshPort}` },
+    });
     try {
       const before = (await get(web.https, '/http-bind', true)).body;
       dns.set('xmpp.meet.jitsi', '127.0.0.3'); // prosody's container replaced: same name, new address

@@ -10,7 +10,11 @@ export interface Captured {
 }
 
 export async function capture(
-  run: (io: { out: (line: string) => void; err: (line: string) => void; env: Record<string, string | undefined> }) => Promise<number>,
+  run: (io: {
+    out: (line: string) => void;
+    err: (line: string) => void;
+    env: Record<string, string | undefined>;
+  }) => Promise<number>,
   env: Record<string, string | undefined>,
 ): Promise<Captured> {
   const out: string[] = [];
@@ -27,7 +31,10 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
       const path = join(current, entry);
       const info = await lstat(path);
       if (info.isDirectory()) await walk(path);
-      else if (info.isFile()) result[path.slice(dir.length)] = `${(info.mode & 0o777).toString(8)} ${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+      else if (info.isFile())
+        result[path.slice(dir.length)] = `${(info.mode & 0o777).toString(8)} ${createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')}`;
       else result[path.slice(dir.length)] = `special ${(info.mode & 0o777).toString(8)}`;
     }
   }

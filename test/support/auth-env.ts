@@ -9,7 +9,9 @@ export function idleAuthEnv(dataDir: string, extra: Record<string, string> = {})
   return {
     MEET_DATA_DIR: dataDir,
     MEET_AUTH_HOST: '127.0.0.1',
-    MEET_AGENTS: JSON.stringify([{ name: 'idle', url: 'http://127.0.0.1:9', sealingPublicKey: generateSealingKeyPair().publicKey }]),
+    MEET_AGENTS: JSON.stringify([
+      { name: 'idle', url: 'http://127.0.0.1:9', sealingPublicKey: generateSealingKeyPair().publicKey },
+    ]),
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ idle: generateSigningSecret() }),
     MEET_LOG_LEVEL: 'silent',
     ...extra,

@@ -33,13 +33,18 @@ export async function startDnsServer(ttlSeconds: number): Promise<TestDnsServer>
     queries.push(`${name}/${type === 1 ? 'A' : type === 28 ? 'AAAA' : type}`);
     const question = message.subarray(12, end + 4);
     const address = records.get(name);
-    const answer = address !== undefined && type === 1
-      ? Buffer.concat([
-        Buffer.from([0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01]), // pointer to the question's name, type A, class IN
-        (() => { const ttl = Buffer.alloc(4); ttl.writeUInt32BE(ttlSeconds); return ttl; })(),
-        Buffer.from([0x00, 0x04, ...address.split('.').map(Number)]),
-      ])
-      : Buffer.alloc(0);
+    const answer =
+      address !== undefined && type === 1
+        ? Buffer.concat([
+            Buffer.from([0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01]), // pointer to the question's name, type A, class IN
+            (() => {
+              const ttl = Buffer.alloc(4);
+              ttl.writeUInt32BE(ttlSeconds);
+              return ttl;
+            })(),
+            Buffer.from([0x00, 0x04, ...address.split('.').map(Number)]),
+          ])
+        : Buffer.alloc(0);
     const header = Buffer.alloc(12);
     message.copy(header, 0, 0, 2); // id
     header.writeUInt16BE(0x8400 | (message.readUInt16BE(2) & 0x0100) | (address === undefined ? 3 : 0), 2); // response, authoritative, RD echoed, NXDOMAIN?

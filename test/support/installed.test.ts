@@ -15,5 +15,7 @@ it.each([
   ['./stack.js', 'Prosody'],
   ['./agent-rig.js', 'Prosody'],
 ])('%s refuses to load in the unit project (needs %s), naming *.int.test.ts', async (module, component) => {
-  await expect(import(module)).rejects.toThrow(new RegExp(`needs ${component}.*npm run test:unit.*\\*\\.int\\.test\\.ts`));
+  await expect(import(module)).rejects.toThrow(
+    new RegExp(`needs ${component}.*npm run test:unit.*\\*\\.int\\.test\\.ts`),
+  );
 });

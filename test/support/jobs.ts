@@ -13,7 +13,12 @@ export interface JobRequest {
   readonly body: string;
 }
 
-export function makeJob(sealingPublicKey: string, username: string, password: string, id: string = randomUUID()): JobRequest {
+export function makeJob(
+  sealingPublicKey: string,
+  username: string,
+  password: string,
+  id: string = randomUUID(),
+): JobRequest {
   const sealedPassword = seal(sealingPublicKey, password, `${id}\n${username}`);
   return { id, username, body: JSON.stringify({ id, username, sealedPassword }) };
 }
@@ -27,7 +32,15 @@ export function signedInit(keys: readonly Buffer[], job: JobRequest, now = new D
 }
 
 /** A delivery of several jobs in one signed request, as meet-auth's dispatcher sends them. */
-export function signedDeliveryInit(keys: readonly Buffer[], jobs: readonly JobRequest[], deliveryId = `delivery-${randomUUID()}`): RequestInit {
+export function signedDeliveryInit(
+  keys: readonly Buffer[],
+  jobs: readonly JobRequest[],
+  deliveryId = `delivery-${randomUUID()}`,
+): RequestInit {
   const body = JSON.stringify({ jobs: jobs.map((job) => JSON.parse(job.body)) });
-  return { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, deliveryId, body) }, body };
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signRequest(keys, deliveryId, body) },
+    body,
+  };
 }

@@ -12,7 +12,11 @@ export interface NodeServiceOptions {
 
 /** Runs `node <args>`; resolves with the URL the service logs once listening, rejects if it exits first. */
 export function startNodeService(args: readonly string[], options: NodeServiceOptions): Promise<string> {
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   options.children.push(child);
   let stderr = '';
   return new Promise((resolve, reject) => {

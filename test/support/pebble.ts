@@ -48,7 +48,9 @@ export interface PebbleOptions {
 export function requirePebble(binaries: readonly string[] = [PEBBLE, CHALLTESTSRV]): void {
   const missing = binaries.filter((binary) => !existsSync(binary));
   if (missing.length > 0) {
-    throw new Error(`${missing.join(' and ')} not found: the ACME tests need Debian's pebble package (bash .ci/setup, or apt-get install pebble)`);
+    throw new Error(
+      `${missing.join(' and ')} not found: the ACME tests need Debian's pebble package (bash .ci/setup, or apt-get install pebble)`,
+    );
   }
 }
 
@@ -66,24 +68,47 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
   const caFile = join(dir, 'listener.crt');
   const keyFile = join(dir, 'listener.key');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', caFile,
-    '-subj', '/CN=pebble listener', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '2',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    caFile,
+    '-subj',
+    '/CN=pebble listener',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-days',
+    '2',
   ]);
-  const [acmePort, managementPort, dnsPort, challtestsrvPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [acmePort, managementPort, dnsPort, challtestsrvPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const configFile = join(dir, 'pebble.json');
-  await writeFile(configFile, JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${acmePort}`,
-      managementListenAddress: `127.0.0.1:${managementPort}`,
-      certificate: caFile,
-      privateKey: keyFile,
-      httpPort: options.httpPort,
-      tlsPort: await freePort(),
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-      ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
-    },
-  }));
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${acmePort}`,
+        managementListenAddress: `127.0.0.1:${managementPort}`,
+        certificate: caFile,
+        privateKey: keyFile,
+        httpPort: options.httpPort,
+        tlsPort: await freePort(),
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+        ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
+      },
+    }),
+  );
 
   let log = '';
   const collect = (child: ChildProcess) => {
@@ -98,18 +123,47 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
   };
   try {
     // Only the DNS server is needed (every A query answered with 127.0.0.1, no AAAA); its challenge servers are off.
-    const dns = collect(spawn(CHALLTESTSRV, [
-      '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dnsPort}`,
-      '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${challtestsrvPort}`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const dns = collect(
+      spawn(
+        CHALLTESTSRV,
+        [
+          '-defaultIPv4',
+          '127.0.0.1',
+          '-defaultIPv6',
+          '',
+          '-dns01',
+          `127.0.0.1:${dnsPort}`,
+          '-http01',
+          '',
+          '-https01',
+          '',
+          '-tlsalpn01',
+          '',
+          '-management',
+          `127.0.0.1:${challtestsrvPort}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
     children.push(dns);
-    await waitForLine(dns, /Starting challenge servers/, { stdout: true, timeoutMs: 15_000, what: 'pebble-challtestsrv' });
-    const pebble = collect(spawn(PEBBLE, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // No random validation delay, no spurious bad-nonce errors, and a fresh challenge for every order (no
-      // authorization reuse), so each issuance really goes through HTTP-01.
-      env: { PATH: process.env.PATH ?? '', PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
-    }));
+    await waitForLine(dns, /Starting challenge servers/, {
+      stdout: true,
+      timeoutMs: 15_000,
+      what: 'pebble-challtestsrv',
+    });
+    const pebble = collect(
+      spawn(PEBBLE, ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // No random validation delay, no spurious bad-nonce errors, and a fresh challenge for every order (no
+        // authorization reuse), so each issuance really goes through HTTP-01.
+        env: {
+          PATH: process.env.PATH ?? '',
+          PEBBLE_VA_NOSLEEP: '1',
+          PEBBLE_WFE_NONCEREJECT: '0',
+          PEBBLE_AUTHZREUSE: '0',
+        },
+      }),
+    );
     children.push(pebble);
     await waitForLine(pebble, /ACME directory available at/, { stdout: true, timeoutMs: 15_000, what: 'pebble' });
   } catch (error) {
@@ -124,7 +178,9 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`pebble ${path}: HTTP ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`pebble ${path}: HTTP ${res.statusCode}`)),
+        );
       })
         .on('error', reject)
         .end();

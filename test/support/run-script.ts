@@ -18,14 +18,19 @@ export interface RunScriptOptions {
 }
 
 /** `script` is relative to the repository root, e.g. "scripts/tickets.mts". */
-export function runScript(script: string, args: readonly string[], options: RunScriptOptions = {}): Promise<ScriptResult> {
+export function runScript(
+  script: string,
+  args: readonly string[],
+  options: RunScriptOptions = {},
+): Promise<ScriptResult> {
   const base = options.cleanEnv ? { PATH: process.env.PATH ?? '' } : process.env;
   return new Promise((done) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', join(ROOT, script), ...args],
       { cwd: ROOT, env: { ...base, ...options.env }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }

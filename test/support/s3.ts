@@ -19,12 +19,24 @@ export interface TestS3 {
 export async function startS3(buckets: readonly string[]): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   const port = await freePort();
-  const server = new S3rver({ port, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    port,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
-    env: { MEET_S3_ENDPOINT: endpoint, MEET_S3_FORCE_PATH_STYLE: '1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', MEET_S3_REGION: 'us-east-1' },
+    env: {
+      MEET_S3_ENDPOINT: endpoint,
+      MEET_S3_FORCE_PATH_STYLE: '1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      MEET_S3_REGION: 'us-east-1',
+    },
     async stop() {
       await server.close();
       await rm(directory, { recursive: true, force: true });

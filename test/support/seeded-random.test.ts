@@ -17,6 +17,7 @@ describe('seeded randomness', () => {
     expect(seedFromEnv('')).toBeUndefined();
     expect(seedFromEnv('0')).toBe(0);
     expect(seedFromEnv('4294967295')).toBe(4_294_967_295);
-    for (const bad of ['-1', '4294967296', '1.5', 'abc', ' 7']) expect(() => seedFromEnv(bad)).toThrow(`MEET_TEST_SEED="${bad}"`);
+    for (const bad of ['-1', '4294967296', '1.5', 'abc', ' 7'])
+      expect(() => seedFromEnv(bad)).toThrow(`MEET_TEST_SEED="${bad}"`);
   });
 });

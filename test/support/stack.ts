@@ -90,11 +90,23 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   let agent: AgentServer | undefined;
   const children = new Set<ChildProcess>();
 
-  const authConfig = loadAuthConfig(
-    { ...localAuthEnv({ dataDir, keys, logLevel: 'silent', port: await freePort(), agentUrl: `http://127.0.0.1:${agentPort}`, holdMs: options.authHoldMs ?? 2000 }), ...options.authEnv },
-  );
+  const authConfig = loadAuthConfig({
+    ...localAuthEnv({
+      dataDir,
+      keys,
+      logLevel: 'silent',
+      port: await freePort(),
+      agentUrl: `http://127.0.0.1:${agentPort}`,
+      holdMs: options.authHoldMs ?? 2000,
+    }),
+    ...options.authEnv,
+  });
   const auth: AuthServer = await startAuthServer(
-    { ...authConfig, dispatch: { ...authConfig.dispatch, ...options.dispatch }, connections: { ...authConfig.connections, ...options.authConnections } },
+    {
+      ...authConfig,
+      dispatch: { ...authConfig.dispatch, ...options.dispatch },
+      connections: { ...authConfig.connections, ...options.authConnections },
+    },
     { log: silent },
   );
   const db: Db = openDatabase(dataDir);
@@ -154,15 +166,26 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     redeemFrom(from, user, password, ticket) {
       const body = new URLSearchParams({ user, password, token: ticket }).toString();
-      const headers = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin, 'content-length': String(Buffer.byteLength(body)) };
+      const headers = {
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        origin,
+        'content-length': String(Buffer.byteLength(body)),
+      };
       return new Promise((resolve, reject) => {
-        const request = httpRequest(`${auth.url}/create`, { method: 'POST', headers, localAddress: from, agent: false }, (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Redemption['body'] }));
-          response.on('error', reject);
-        });
+        const request = httpRequest(
+          `${auth.url}/create`,
+          { method: 'POST', headers, localAddress: from, agent: false },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Redemption['body'] }),
+            );
+            response.on('error', reject);
+          },
+        );
         request.on('error', reject);
         request.end(body);
       });
@@ -173,8 +196,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     async settled(requestId, timeoutMs = 30_000) {
       // Past the deadline the caller gets the still-pending status, for its assertion to show.
-      return until(`request ${requestId} settles`, () => stack.status(requestId), (current) => current.status !== 'pending', { timeoutMs, everyMs: 100 })
-        .catch(() => stack.status(requestId));
+      return until(
+        `request ${requestId} settles`,
+        () => stack.status(requestId),
+        (current) => current.status !== 'pending',
+        { timeoutMs, everyMs: 100 },
+      ).catch(() => stack.status(requestId));
     },
     async dispose() {
       for (const child of children) child.kill('SIGKILL');

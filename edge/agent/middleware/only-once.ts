@@ -12,9 +12,13 @@ export function onlyOnce(inbox: Inbox) {
   return createMiddleware(async function onlyOnce(c, next) {
     // signedRequest has checked the timestamp: digits, within the tolerance, covered by the signature.
     const sighting = inbox.firstSighting(c.var.webhookId, Number(c.req.header(TIMESTAMP_HEADER)) * 1000);
-    if (sighting === 'replayed') throw new AgentError('unauthorized', 'request not accepted: replayed (this webhook-id was used before)');
+    if (sighting === 'replayed')
+      throw new AgentError('unauthorized', 'request not accepted: replayed (this webhook-id was used before)');
     if (sighting === 'too-old') {
-      throw new AgentError('unauthorized', 'request not accepted: stale (signed long before the newest request accepted; has a clock stepped back?)');
+      throw new AgentError(
+        'unauthorized',
+        'request not accepted: stale (signed long before the newest request accepted; has a clock stepped back?)',
+      );
     }
     await next();
   });

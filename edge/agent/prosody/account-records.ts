@@ -93,19 +93,26 @@ export class AccountRecords {
 
   async list(domain: string): Promise<string[]> {
     const names = resultJson(await this.#connection.run(listLine(domain)), 'the account list');
-    if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) throw new ProsodyUnavailableError('the account list is not a list of names');
+    if (!Array.isArray(names) || !names.every((name) => typeof name === 'string'))
+      throw new ProsodyUnavailableError('the account list is not a list of names');
     return names.sort();
   }
 
   async export(domain: string, usernames: readonly string[]): Promise<AccountRecord[]> {
     const out: AccountRecord[] = [];
     for (let start = 0; start < usernames.length; start += RECORDS_PER_CALL) {
-      const rows = resultJson(await this.#connection.run(exportLine(domain, usernames.slice(start, start + RECORDS_PER_CALL))), 'an export');
+      const rows = resultJson(
+        await this.#connection.run(exportLine(domain, usernames.slice(start, start + RECORDS_PER_CALL))),
+        'an export',
+      );
       // util.json encodes an empty table as an object.
       const list = Array.isArray(rows) ? rows : [];
       for (const row of list) {
         const parsed = accountRecord.safeParse(row);
-        if (!parsed.success) throw new ProsodyUnavailableError(`Prosody holds an account record this backup cannot represent: ${parsed.error.issues[0]?.message}`);
+        if (!parsed.success)
+          throw new ProsodyUnavailableError(
+            `Prosody holds an account record this backup cannot represent: ${parsed.error.issues[0]?.message}`,
+          );
         out.push(parsed.data);
       }
     }
@@ -118,7 +125,8 @@ export class AccountRecords {
       const batch = records.slice(start, start + RECORDS_PER_CALL);
       const result = await this.#connection.run(importLine(domain, batch));
       const match = /^OK: imported (\d+)$/.exec(result.text.trim());
-      if (!match) throw new ProsodyUnavailableError(`unexpected answer to an import: ${result.text.trim().slice(0, 200)}`);
+      if (!match)
+        throw new ProsodyUnavailableError(`unexpected answer to an import: ${result.text.trim().slice(0, 200)}`);
       imported += Number(match[1]);
     }
     return imported;

@@ -12,7 +12,8 @@ import { Parser, escapeXML, escapeXMLText, type Element } from '@xmpp/xml';
 import { ProsodyUnavailableError } from './accounts.js';
 
 const STREAM_OPEN =
-  "<?xml version='1.0'?><stream:stream xmlns='xmpp:prosody.im/admin' " + "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+  "<?xml version='1.0'?><stream:stream xmlns='xmpp:prosody.im/admin' " +
+  "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
 export interface ReplResult {
   readonly ok: boolean;
@@ -80,7 +81,9 @@ export class AdminSocketConnection {
       });
       socket.on('data', (data: string) => parser.write(data));
       parser.on('element', (element: Element) => this.#onElement(element));
-      parser.on('error', (error: Error) => this.#drop(new ProsodyUnavailableError(`bad reply from Prosody: ${error.message}`)));
+      parser.on('error', (error: Error) =>
+        this.#drop(new ProsodyUnavailableError(`bad reply from Prosody: ${error.message}`)),
+      );
       const fail = (why: string) => {
         const error = new ProsodyUnavailableError(`Prosody admin socket ${this.#options.socketPath}: ${why}`);
         reject(error);

@@ -34,7 +34,8 @@ export function resetOutcomeOf(result: ReplResult, password: string): ResetOutco
   const text = result.text.trim();
   if (text === 'OK: changed') return { kind: 'changed' };
   if (text === 'OK: absent') return { kind: 'absent' };
-  if (/SASLprep|Invalid username|No such host/i.test(text)) return { kind: 'rejected', detail: detailOf(text, password) };
+  if (/SASLprep|Invalid username|No such host/i.test(text))
+    return { kind: 'rejected', detail: detailOf(text, password) };
   throw new ProsodyUnavailableError(detailOf(text, password) || 'Prosody did not change the password');
 }
 

@@ -6,7 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { DeleteStatus } from '../../shared/accounts-protocol.js';
-import { ProsodyUnavailableError, type CreateOutcome, type ProsodyAccounts, type ProsodyAdmin, type ResetOutcome } from './accounts.js';
+import {
+  ProsodyUnavailableError,
+  type CreateOutcome,
+  type ProsodyAccounts,
+  type ProsodyAdmin,
+  type ResetOutcome,
+} from './accounts.js';
 import type { ReplResult } from './admin-socket.js';
 import { detailOf, parseUserList, verdictOf } from './answers.js';
 import { listUsersLine, testPasswordLine } from './lua.js';
@@ -58,7 +64,10 @@ export class ProsodyctlAccounts implements ProsodyAccounts, ProsodyAdmin {
   }
 
   async create(username: string, password: string): Promise<CreateOutcome> {
-    const { code, stdout, stderr } = await this.#prosodyctl(['adduser', `${username}@${this.#domain}`], `${password}\n${password}\n`);
+    const { code, stdout, stderr } = await this.#prosodyctl(
+      ['adduser', `${username}@${this.#domain}`],
+      `${password}\n${password}\n`,
+    );
     const said = detailOf(`${stdout.replace(/(Enter new|Retype new) password: \S*/g, '')} ${stderr}`);
     if (code === 0) return { kind: 'created' };
     if (/That user already exists/.test(said)) return { kind: 'exists' };
@@ -96,7 +105,10 @@ export class ProsodyctlAccounts implements ProsodyAccounts, ProsodyAdmin {
 
   /** `prosodyctl passwd`, the password twice on stdin; it refuses a name that does not exist. */
   async setPassword(username: string, password: string): Promise<ResetOutcome> {
-    const { code, stdout, stderr } = await this.#prosodyctl(['passwd', `${username}@${this.#domain}`], `${password}\n${password}\n`);
+    const { code, stdout, stderr } = await this.#prosodyctl(
+      ['passwd', `${username}@${this.#domain}`],
+      `${password}\n${password}\n`,
+    );
     const said = detailOf(`${stdout.replace(/(Enter new|Retype new) password: \S*/g, '')} ${stderr}`, password);
     if (code === 0) return { kind: 'changed' };
     if (/That user does not exist/.test(said)) return { kind: 'absent' };

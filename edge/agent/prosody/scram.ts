@@ -27,7 +27,11 @@ const pbkdf2Async = promisify(pbkdf2);
  * Prosody SASLpreps the password first; only call this for passwords SASLprep leaves unchanged (see
  * hashableOutsideProsody), so hashing the raw UTF-8 bytes gives the same keys a client proves.
  */
-export async function scramCredentials(password: string, scheme: HashingScheme, salt: string = randomUUID()): Promise<ScramCredentials> {
+export async function scramCredentials(
+  password: string,
+  scheme: HashingScheme,
+  salt: string = randomUUID(),
+): Promise<ScramCredentials> {
   const digest = scheme.hash === 'SHA-1' ? 'sha1' : 'sha256';
   const length = scheme.hash === 'SHA-1' ? 20 : 32;
   const salted = await pbkdf2Async(Buffer.from(password, 'utf8'), salt, scheme.iterations, length, digest);

@@ -10,7 +10,13 @@
  * `usermanager.test_password` (testPasswordLine).
  */
 import type { DeleteStatus } from '../../shared/accounts-protocol.js';
-import { ProsodyUnavailableError, type CreateOutcome, type ProsodyAccounts, type ProsodyAdmin, type ResetOutcome } from './accounts.js';
+import {
+  ProsodyUnavailableError,
+  type CreateOutcome,
+  type ProsodyAccounts,
+  type ProsodyAdmin,
+  type ResetOutcome,
+} from './accounts.js';
 import { AdminSocketConnection, type ReplResult } from './admin-socket.js';
 import { detailOf, parseDelete, parseHashingScheme, parseUserList, resetOutcomeOf, verdictOf } from './answers.js';
 import {
@@ -91,7 +97,8 @@ export class AdminSocketAccounts implements ProsodyAccounts, ProsodyAdmin {
     if (result.ok && text.startsWith('OK: Created')) return { kind: 'created' };
     if (text === 'Error: User exists') return { kind: 'exists' };
     // Storage trouble inside Prosody is worth another try; a password Prosody's hashing refuses is not.
-    if (/^Error: Could not create user: (?!password fails SASLprep)/i.test(text)) throw new ProsodyUnavailableError(detailOf(text, password));
+    if (/^Error: Could not create user: (?!password fails SASLprep)/i.test(text))
+      throw new ProsodyUnavailableError(detailOf(text, password));
     return { kind: 'rejected', detail: detailOf(text, password) || 'Prosody refused the account' };
   }
 

@@ -55,13 +55,21 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.post('/reset-password', signedBody(schemas.reset), async (c) => {
     const body = c.var.body;
-    const password = openSealedPassword(deps.sealingKeys, body.sealedPassword, resetSealContext(c.var.webhookId, body.username));
+    const password = openSealedPassword(
+      deps.sealingKeys,
+      body.sealedPassword,
+      resetSealContext(c.var.webhookId, body.username),
+    );
     const policy = checkPassword(password, body.username);
     if (!policy.ok) throw new AgentError('bad_request', `the new password is not acceptable: ${policy.error}`);
     const outcome = await withProsody(() => deps.admin.setPassword(body.username, password));
-    if (outcome.kind === 'rejected') throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
+    if (outcome.kind === 'rejected')
+      throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
     const status: ResetStatus = outcome.kind;
-    deps.log?.info({ action: 'reset-password', username: body.username, status }, status === 'changed' ? 'password changed' : 'no such account');
+    deps.log?.info(
+      { action: 'reset-password', username: body.username, status },
+      status === 'changed' ? 'password changed' : 'no such account',
+    );
     return c.json({ status });
   });
 
@@ -69,8 +77,14 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   // for internal_hashed): no login, no session. The verdict is all that leaves; the password reaches no log.
   app.post('/verify-password', signedBody(schemas.verify), async (c) => {
     const body = c.var.body;
-    const password = openSealedPassword(deps.sealingKeys, body.sealedPassword, verifySealContext(c.var.webhookId, body.username));
-    const status: VerifyStatus = (await withProsody(() => deps.admin.verify(body.username, password))) ? 'valid' : 'invalid';
+    const password = openSealedPassword(
+      deps.sealingKeys,
+      body.sealedPassword,
+      verifySealContext(c.var.webhookId, body.username),
+    );
+    const status: VerifyStatus = (await withProsody(() => deps.admin.verify(body.username, password)))
+      ? 'valid'
+      : 'invalid';
     deps.log?.info({ action: 'verify-password', username: body.username, status }, `password ${status}`);
     return c.json({ status });
   });

@@ -32,7 +32,12 @@ export interface BackupRoutesDeps {
 
 const domain = z.enum(['xmpp', 'auth']);
 /** The only files the backup routes read or write, with their modes. */
-const HOST_FILES = { 'certs/cert.crt': 0o644, 'certs/cert.key': 0o600, 'acme/account.key': 0o600, 'acme/accounts.json': 0o600 } as const;
+const HOST_FILES = {
+  'certs/cert.crt': 0o644,
+  'certs/cert.key': 0o600,
+  'acme/account.key': 0o600,
+  'acme/accounts.json': 0o600,
+} as const;
 type HostFile = keyof typeof HOST_FILES;
 const hostFile = z.enum(Object.keys(HOST_FILES) as [HostFile, ...HostFile[]]);
 const schemas = {
@@ -47,13 +52,19 @@ export function backupRoutes(deps: BackupRoutesDeps) {
   app.use('*', signedRequest(deps.signingKeys, deps.now), onlyOnce(deps.inbox));
   const hostOf = (which: BackupDomain) => (which === 'xmpp' ? deps.xmppDomain : deps.authDomain);
   const records = () => {
-    if (!deps.records) throw new AgentError('unavailable', 'account records need the admin socket (MEET_PROSODY_MODE=socket, Prosody 13)');
+    if (!deps.records)
+      throw new AgentError(
+        'unavailable',
+        'account records need the admin socket (MEET_PROSODY_MODE=socket, Prosody 13)',
+      );
     return deps.records;
   };
 
   app.post('/list', signedBody(schemas.list), async (c) => {
     const store = records();
-    const [xmpp, auth] = await withProsody(() => Promise.all([store.list(deps.xmppDomain), store.list(deps.authDomain)]));
+    const [xmpp, auth] = await withProsody(() =>
+      Promise.all([store.list(deps.xmppDomain), store.list(deps.authDomain)]),
+    );
     return c.json({ domains: { xmpp, auth } });
   });
 
@@ -64,7 +75,8 @@ export function backupRoutes(deps: BackupRoutesDeps) {
   });
 
   const pathOf = (name: HostFile) => {
-    if (!deps.certsDir || !deps.acmeDir) throw new AgentError('unavailable', 'this agent does not know where the certificate and ACME account are');
+    if (!deps.certsDir || !deps.acmeDir)
+      throw new AgentError('unavailable', 'this agent does not know where the certificate and ACME account are');
     const [dir, file] = name.split('/') as ['certs' | 'acme', string];
     return join(dir === 'certs' ? deps.certsDir : deps.acmeDir, file);
   };
@@ -82,7 +94,8 @@ export function backupRoutes(deps: BackupRoutesDeps) {
   app.post('/restore-files', signedBody(schemas.restoreFiles), async (c) => {
     const body = c.var.body;
     const names = Object.keys(body.files) as HostFile[];
-    for (const name of names) await writeFileAtomically(pathOf(name), Buffer.from(body.files[name]!, 'base64'), HOST_FILES[name]);
+    for (const name of names)
+      await writeFileAtomically(pathOf(name), Buffer.from(body.files[name]!, 'base64'), HOST_FILES[name]);
     deps.log?.info({ action: 'backup-restore-files', files: names }, 'host files restored');
     return c.json({ restored: names.length });
   });

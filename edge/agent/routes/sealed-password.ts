@@ -6,6 +6,9 @@ export function openSealedPassword(sealingKeys: readonly string[], sealed: strin
   try {
     return openSeal(sealingKeys, sealed, context);
   } catch (error) {
-    throw new AgentError('bad_request', `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`);
+    throw new AgentError(
+      'bad_request',
+      `the sealed password does not open: ${error instanceof SealError ? error.message : 'malformed seal'}`,
+    );
   }
 }

@@ -37,12 +37,17 @@ export function serviceAccountRoutes(deps: ServiceAccountRoutesDeps) {
     const { account, sealedPassword: sealed } = c.var.body;
     const password = openSealedPassword(deps.sealingKeys, sealed, servicePasswordSealContext(c.var.webhookId, account));
     // The images put it unquoted on a shell line and into HOCON strings: only such characters are safe there.
-    if (!/^[A-Za-z0-9]{24,128}$/.test(password)) throw new AgentError('bad_request', 'a service password is 24 to 128 letters and digits');
+    if (!/^[A-Za-z0-9]{24,128}$/.test(password))
+      throw new AgentError('bad_request', 'a service password is 24 to 128 letters and digits');
     const admin = deps.serviceAdmin;
     if (!admin) throw new AgentError('unavailable', 'this agent has no access to the auth domain');
     const outcome = await withProsody(() => admin.setPassword(account, password));
-    if (outcome.kind === 'rejected') throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
-    deps.log?.info({ action: 'service-password', account, status: outcome.kind }, `service account password ${outcome.kind}`);
+    if (outcome.kind === 'rejected')
+      throw new AgentError('bad_request', `Prosody refused the new password: ${outcome.detail}`);
+    deps.log?.info(
+      { action: 'service-password', account, status: outcome.kind },
+      `service account password ${outcome.kind}`,
+    );
     return c.json({ status: outcome.kind });
   });
   return app;

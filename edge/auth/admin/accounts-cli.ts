@@ -11,7 +11,13 @@ import { checkPassword } from '../../shared/passwords.js';
 import { terminalLines } from '../../shared/terminal.js';
 import { normaliseUsername } from '../../shared/usernames.js';
 import { ConfigError, loadAuthConfig, type AgentConfig } from '../config.js';
-import { listRegistry, recordAccountDeleted, recordPasswordReset, registryEntry, type RegistryEntry } from '../store/registry.js';
+import {
+  listRegistry,
+  recordAccountDeleted,
+  recordPasswordReset,
+  registryEntry,
+  type RegistryEntry,
+} from '../store/registry.js';
 import { deleteAccount, listAccounts, resetPassword, type AgentAnswer } from './agent-calls.js';
 import { formatTime, openStore, parseCliArgs, printTable, processIo, UsageError, type CliIo } from './io.js';
 
@@ -154,11 +160,13 @@ const summary = <T>(answers: Map<string, AgentAnswer<T>>) =>
   [...answers].map(([name, answer]) => `${name}: ${answer.ok ? String(answer.value) : 'failed'}`).join(', ');
 
 /** The servers whose call failed. */
-const failedOf = <T>(answers: Map<string, AgentAnswer<T>>) => [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
+const failedOf = <T>(answers: Map<string, AgentAnswer<T>>) =>
+  [...answers].filter(([, answer]) => !answer.ok).map(([name]) => name);
 
 /** The result on stdout: one line per server, what it did or why it failed. */
 function printAnswers<T>(io: CliIo, answers: Map<string, AgentAnswer<T>>): void {
-  for (const [name, answer] of answers) io.out(`${name}\t${answer.ok ? String(answer.value) : `failed: ${answer.reason}`}`);
+  for (const [name, answer] of answers)
+    io.out(`${name}\t${answer.ok ? String(answer.value) : `failed: ${answer.reason}`}`);
 }
 
 interface ListedAccount {
@@ -190,7 +198,10 @@ async function list(io: AccountsIo, json: boolean): Promise<void> {
   const failed = failedOf(answers);
 
   if (json) {
-    const servers = [...answers].map(([name, answer]) => ({ name, ...(answer.ok ? { reachable: true } : { reachable: false, error: answer.reason }) }));
+    const servers = [...answers].map(([name, answer]) => ({
+      name,
+      ...(answer.ok ? { reachable: true } : { reachable: false, error: answer.reason }),
+    }));
     io.out(JSON.stringify({ servers, accounts }, null, 2));
   } else {
     const serverNames = agents.map((agent) => agent.name);
@@ -202,7 +213,12 @@ async function list(io: AccountsIo, json: boolean): Promise<void> {
         account.registry?.status ?? '-',
         formatTime(account.registry?.requestedAt ?? null),
         account.registry?.ticketmaster ?? '-',
-        ...serverNames.map((server) => ({ true: 'yes', false: 'MISSING', null: '?' })[String(account.servers[server]) as 'true' | 'false' | 'null']),
+        ...serverNames.map(
+          (server) =>
+            ({ true: 'yes', false: 'MISSING', null: '?' })[
+              String(account.servers[server]) as 'true' | 'false' | 'null'
+            ],
+        ),
         noteOf(account),
       ]),
       'No accounts, in the registry or on any server.',
@@ -212,7 +228,9 @@ async function list(io: AccountsIo, json: boolean): Promise<void> {
 }
 
 function noteOf(account: ListedAccount): string {
-  const missing = Object.entries(account.servers).filter(([, has]) => has === false).map(([server]) => server);
+  const missing = Object.entries(account.servers)
+    .filter(([, has]) => has === false)
+    .map(([server]) => server);
   if (!account.registry) return 'not in registry (made by hand?)';
   if (account.registry.pendingOn.length > 0) return `being created on ${account.registry.pendingOn.join(', ')}`;
   if (missing.length > 0) return `missing on ${missing.join(', ')}`;
@@ -233,9 +251,17 @@ async function remove(io: AccountsIo, rawName: string | undefined, yes: boolean)
     }
     const where = agents.map((agent) => agent.name).join(', ');
     if (!yes) {
-      if (!io.interactive) throw new InputError(`refusing to delete "${username}" without confirmation: stdin is not a terminal; add --yes`);
-      const registryNote = entry ? `registered ${formatTime(entry.requestedAt)}, invited by ${entry.ticketmaster}` : 'not in the registry';
-      const answer = await io.ask(`Delete the account "${username}" (${registryNote}) on ${where}? Type "yes" to confirm: `, false);
+      if (!io.interactive)
+        throw new InputError(
+          `refusing to delete "${username}" without confirmation: stdin is not a terminal; add --yes`,
+        );
+      const registryNote = entry
+        ? `registered ${formatTime(entry.requestedAt)}, invited by ${entry.ticketmaster}`
+        : 'not in the registry';
+      const answer = await io.ask(
+        `Delete the account "${username}" (${registryNote}) on ${where}? Type "yes" to confirm: `,
+        false,
+      );
       if (answer.trim().toLowerCase() !== 'yes') throw new InputError('not confirmed; nothing deleted');
     }
     io.err(`Deleting "${username}" on ${where}`);
@@ -250,7 +276,8 @@ async function remove(io: AccountsIo, rawName: string | undefined, yes: boolean)
       );
     }
     if (freed) io.out(`Deleted "${username}" on every server; the name is free to be redeemed again.`);
-    else if (deletedSomewhere) io.out(`Deleted "${username}" on every server that had it (it was not in the registry).`);
+    else if (deletedSomewhere)
+      io.out(`Deleted "${username}" on every server that had it (it was not in the registry).`);
     else throw new ServerFailure(`no server has an account "${username}", and the registry does not hold the name`);
   } finally {
     db.close();
@@ -266,7 +293,8 @@ async function readNewPassword(io: AccountsIo, username: string): Promise<string
     return first;
   }
   const lines = (await io.readAll()).replace(/\r?\n$/, '').split(/\r?\n/);
-  if (lines.length > 1) throw new InputError('stdin must hold the new password on one line (it held more); nothing changed');
+  if (lines.length > 1)
+    throw new InputError('stdin must hold the new password on one line (it held more); nothing changed');
   return lines[0] ?? '';
 }
 
@@ -279,13 +307,17 @@ async function reset(io: AccountsIo, rawName: string | undefined): Promise<void>
   const db = openStore(io);
   try {
     io.err(`Setting a new password for "${username}" on ${agents.map((agent) => agent.name).join(', ')}`);
-    const answers = await everyAgent(io, agents, (agent) => resetPassword(agent, username, password), (status) =>
-      status === 'changed' ? 'changed' : 'no such account here (not created)',
+    const answers = await everyAgent(
+      io,
+      agents,
+      (agent) => resetPassword(agent, username, password),
+      (status) => (status === 'changed' ? 'changed' : 'no such account here (not created)'),
     );
     recordPasswordReset(db, username, summary(answers));
     printAnswers(io, answers);
     const failed = failedOf(answers);
-    if (failed.length > 0) throw new ServerFailure(`the password was not changed on ${failed.join(', ')}; run the same command again`);
+    if (failed.length > 0)
+      throw new ServerFailure(`the password was not changed on ${failed.join(', ')}; run the same command again`);
     if (![...answers.values()].some((answer) => answer.ok && answer.value === 'changed')) {
       throw new ServerFailure(`no server has an account "${username}"; nothing was changed or created`);
     }
@@ -306,7 +338,8 @@ export async function runAccountsCli(args: readonly string[], io: AccountsIo): P
       return 0;
     }
     const [command, name, ...extra] = positionals;
-    if (extra.length > 0 || (command === 'list' && name !== undefined)) throw new UsageError(`unexpected argument "${extra[0] ?? name}"`);
+    if (extra.length > 0 || (command === 'list' && name !== undefined))
+      throw new UsageError(`unexpected argument "${extra[0] ?? name}"`);
     switch (command) {
       case 'list':
         await list(io, argv.json ?? false);

@@ -4,7 +4,12 @@
  * never a secret.
  */
 import { randomUUID } from 'node:crypto';
-import { ADMIN_PATHS, servicePasswordSealContext, type BackupDomain, type ServiceUsername } from '../../shared/admin-protocol.js';
+import {
+  ADMIN_PATHS,
+  servicePasswordSealContext,
+  type BackupDomain,
+  type ServiceUsername,
+} from '../../shared/admin-protocol.js';
 import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
@@ -27,40 +32,59 @@ async function post(agent: AgentConfig, path: string, makeBody: (id: string) => 
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
-    throw new AgentCallError(`agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (error as Error).name})`);
+    throw new AgentCallError(
+      `agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (error as Error).name})`,
+    );
   }
   const json = (await response.json().catch(() => null)) as unknown;
   if (response.status !== 200) {
     const { code, message } = readAgentError(json);
     const said = message !== undefined ? `: ${message.slice(0, 300)}` : '';
-    throw new AgentCallError(`agent ${agent.name} answered HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}`);
+    throw new AgentCallError(
+      `agent ${agent.name} answered HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}`,
+    );
   }
   return json;
 }
 
-export async function setServicePassword(agent: AgentConfig, account: ServiceUsername, password: string): Promise<'changed' | 'absent'> {
+export async function setServicePassword(
+  agent: AgentConfig,
+  account: ServiceUsername,
+  password: string,
+): Promise<'changed' | 'absent'> {
   const json = (await post(agent, ADMIN_PATHS.servicePassword, (id) => ({
     account,
     sealedPassword: seal(agent.sealingPublicKey, password, servicePasswordSealContext(id, account)),
   }))) as { status?: unknown };
-  if (json.status !== 'changed' && json.status !== 'absent') throw new AgentCallError(`agent ${agent.name} answered something other than the protocol`);
+  if (json.status !== 'changed' && json.status !== 'absent')
+    throw new AgentCallError(`agent ${agent.name} answered something other than the protocol`);
   return json.status;
 }
 
 export async function listRecords(agent: AgentConfig): Promise<Record<BackupDomain, string[]>> {
   const json = (await post(agent, ADMIN_PATHS.backupList, () => ({}))) as { domains?: Record<BackupDomain, unknown> };
-  const ok = (value: unknown): value is string[] => Array.isArray(value) && value.every((name) => typeof name === 'string');
-  if (!json.domains || !ok(json.domains.xmpp) || !ok(json.domains.auth)) throw new AgentCallError(`agent ${agent.name} sent no account list`);
+  const ok = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((name) => typeof name === 'string');
+  if (!json.domains || !ok(json.domains.xmpp) || !ok(json.domains.auth))
+    throw new AgentCallError(`agent ${agent.name} sent no account list`);
   return { xmpp: json.domains.xmpp, auth: json.domains.auth };
 }
 
-export async function exportRecords(agent: AgentConfig, domain: BackupDomain, usernames: readonly string[]): Promise<unknown[]> {
+export async function exportRecords(
+  agent: AgentConfig,
+  domain: BackupDomain,
+  usernames: readonly string[],
+): Promise<unknown[]> {
   const json = (await post(agent, ADMIN_PATHS.backupExport, () => ({ domain, usernames }))) as { accounts?: unknown };
   if (!Array.isArray(json.accounts)) throw new AgentCallError(`agent ${agent.name} sent no account records`);
   return json.accounts;
 }
 
-export async function importRecords(agent: AgentConfig, domain: BackupDomain, accounts: readonly unknown[]): Promise<number> {
+export async function importRecords(
+  agent: AgentConfig,
+  domain: BackupDomain,
+  accounts: readonly unknown[],
+): Promise<number> {
   const json = (await post(agent, ADMIN_PATHS.backupImport, () => ({ domain, accounts }))) as { imported?: unknown };
   if (typeof json.imported !== 'number') throw new AgentCallError(`agent ${agent.name} did not confirm the import`);
   return json.imported;
@@ -69,7 +93,8 @@ export async function importRecords(agent: AgentConfig, domain: BackupDomain, ac
 /** The agent host's certificate and ACME account files (base64 by name), those it has. */
 export async function hostFiles(agent: AgentConfig): Promise<Record<string, string>> {
   const json = (await post(agent, ADMIN_PATHS.backupFiles, () => ({}))) as { files?: unknown };
-  if (typeof json.files !== 'object' || json.files === null) throw new AgentCallError(`agent ${agent.name} sent no files`);
+  if (typeof json.files !== 'object' || json.files === null)
+    throw new AgentCallError(`agent ${agent.name} sent no files`);
   return json.files as Record<string, string>;
 }
 

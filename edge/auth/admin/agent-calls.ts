@@ -4,7 +4,14 @@
  * any other outcome is one line saying why, for the per-server report.
  */
 import { randomUUID } from 'node:crypto';
-import { ACCOUNTS_PATHS, resetSealContext, verifySealContext, type DeleteStatus, type ResetStatus, type VerifyStatus } from '../../shared/accounts-protocol.js';
+import {
+  ACCOUNTS_PATHS,
+  resetSealContext,
+  verifySealContext,
+  type DeleteStatus,
+  type ResetStatus,
+  type VerifyStatus,
+} from '../../shared/accounts-protocol.js';
 import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
 import { signRequest } from '../../shared/signing.js';
@@ -15,7 +22,12 @@ export type AgentAnswer<T> = { readonly ok: true; readonly value: T } | { readon
 /** How long one call may take: a list of many accounts, or a reset whose hashing waits for Prosody. */
 const TIMEOUT_MS = 20_000;
 
-async function call<T>(agent: AgentConfig, path: string, makeBody: (id: string) => object, read: (json: unknown) => T | undefined): Promise<AgentAnswer<T>> {
+async function call<T>(
+  agent: AgentConfig,
+  path: string,
+  makeBody: (id: string) => object,
+  read: (json: unknown) => T | undefined,
+): Promise<AgentAnswer<T>> {
   const id = randomUUID();
   const body = JSON.stringify(makeBody(id));
   let response: Response;
@@ -28,7 +40,10 @@ async function call<T>(agent: AgentConfig, path: string, makeBody: (id: string) 
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+    const why =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${TIMEOUT_MS / 1000} s`
+        : (cause?.code ?? cause?.message ?? (error as Error).message);
     return { ok: false, reason: `unreachable at ${agent.url} (${why})` };
   }
   const json: unknown = await response.json().catch(() => null);
@@ -38,27 +53,44 @@ async function call<T>(agent: AgentConfig, path: string, makeBody: (id: string) 
     return { ok: false, reason: `HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}` };
   }
   const value = read(json);
-  return value === undefined ? { ok: false, reason: 'answered something other than the account protocol' } : { ok: true, value };
+  return value === undefined
+    ? { ok: false, reason: 'answered something other than the account protocol' }
+    : { ok: true, value };
 }
 
-const field = (json: unknown, name: string): unknown => (typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined);
+const field = (json: unknown, name: string): unknown =>
+  typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[name] : undefined;
 
 export function listAccounts(agent: AgentConfig): Promise<AgentAnswer<string[]>> {
-  return call(agent, ACCOUNTS_PATHS.list, () => ({}), (json) => {
-    const accounts = field(json, 'accounts');
-    return Array.isArray(accounts) && accounts.every((name) => typeof name === 'string') ? accounts : undefined;
-  });
+  return call(
+    agent,
+    ACCOUNTS_PATHS.list,
+    () => ({}),
+    (json) => {
+      const accounts = field(json, 'accounts');
+      return Array.isArray(accounts) && accounts.every((name) => typeof name === 'string') ? accounts : undefined;
+    },
+  );
 }
 
 export function deleteAccount(agent: AgentConfig, username: string): Promise<AgentAnswer<DeleteStatus>> {
-  return call(agent, ACCOUNTS_PATHS.delete, () => ({ username }), (json) => {
-    const status = field(json, 'status');
-    return status === 'deleted' || status === 'absent' ? status : undefined;
-  });
+  return call(
+    agent,
+    ACCOUNTS_PATHS.delete,
+    () => ({ username }),
+    (json) => {
+      const status = field(json, 'status');
+      return status === 'deleted' || status === 'absent' ? status : undefined;
+    },
+  );
 }
 
 /** The new password is sealed to this agent's key under this request's id and the username. */
-export function resetPassword(agent: AgentConfig, username: string, password: string): Promise<AgentAnswer<ResetStatus>> {
+export function resetPassword(
+  agent: AgentConfig,
+  username: string,
+  password: string,
+): Promise<AgentAnswer<ResetStatus>> {
   return call(
     agent,
     ACCOUNTS_PATHS.resetPassword,
@@ -71,7 +103,11 @@ export function resetPassword(agent: AgentConfig, username: string, password: st
 }
 
 /** Whether `password` is the account's password on this agent's Prosody; sealed to it under this request's id and the name. */
-export function verifyPassword(agent: AgentConfig, username: string, password: string): Promise<AgentAnswer<VerifyStatus>> {
+export function verifyPassword(
+  agent: AgentConfig,
+  username: string,
+  password: string,
+): Promise<AgentAnswer<VerifyStatus>> {
   return call(
     agent,
     ACCOUNTS_PATHS.verifyPassword,

@@ -15,14 +15,23 @@ export function formatTime(ms: number | null): string {
 }
 
 /** Prints rows as aligned columns (or nothing but a note when empty); each cell escaped whole (terminalSafe). */
-export function printTable(io: CliIo, headers: readonly string[], cells: readonly (readonly string[])[], empty: string): void {
+export function printTable(
+  io: CliIo,
+  headers: readonly string[],
+  cells: readonly (readonly string[])[],
+  empty: string,
+): void {
   if (cells.length === 0) {
     io.err(empty);
     return;
   }
   const rows = cells.map((row) => row.map(terminalSafe));
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   io.out(line(headers));
   for (const row of rows) io.out(line(row));
 }

@@ -20,13 +20,17 @@ function bcryptCost(io: CliIo): number {
   const raw = io.env.MEET_BCRYPT_COST;
   if (isBlank(raw)) return DEFAULT_BCRYPT_COST;
   const cost = Number(raw);
-  if (!Number.isInteger(cost) || cost < 4 || cost > 15) throw new UsageError('MEET_BCRYPT_COST must be a whole number from 4 to 15');
+  if (!Number.isInteger(cost) || cost < 4 || cost > 15)
+    throw new UsageError('MEET_BCRYPT_COST must be a whole number from 4 to 15');
   return cost;
 }
 
 export function runTicketmasterCli(args: readonly string[], io: CliIo): Promise<number> {
   return runCli(io, 'ticketmaster', TICKETMASTER_USAGE, async () => {
-    const { values: argv, positionals } = parseCliArgs(args, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } });
+    const { values: argv, positionals } = parseCliArgs(args, {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+    });
     const [command, ...rest] = positionals;
     if (argv.help) {
       io.out(TICKETMASTER_USAGE);
@@ -35,12 +39,14 @@ export function runTicketmasterCli(args: readonly string[], io: CliIo): Promise<
     const name = rest.join(' ');
     switch (command) {
       case 'add': {
-        if (!name) throw new UsageError('add needs the ticketmaster\'s name');
+        if (!name) throw new UsageError("add needs the ticketmaster's name");
         const cost = bcryptCost(io);
         const db = openStore(io);
         try {
           const token = await addTicketmaster(db, name, cost);
-          io.err(`Added ticketmaster "${name.trim()}". Their token is on the next line; it is shown only now. Give it to them privately.`);
+          io.err(
+            `Added ticketmaster "${name.trim()}". Their token is on the next line; it is shown only now. Give it to them privately.`,
+          );
           io.out(token);
         } finally {
           db.close();
@@ -52,13 +58,25 @@ export function runTicketmasterCli(args: readonly string[], io: CliIo): Promise<
         try {
           const rows = listTicketmasters(db);
           if (argv.json) {
-            io.out(JSON.stringify(rows.map(({ id: _id, ...row }) => row), null, 2));
+            io.out(
+              JSON.stringify(
+                rows.map(({ id: _id, ...row }) => row),
+                null,
+                2,
+              ),
+            );
             return;
           }
           printTable(
             io,
             ['NAME', 'STATUS', 'ADDED', 'TICKETS', 'ACCOUNTS'],
-            rows.map((row) => [row.name, row.revokedAt === null ? 'active' : `revoked ${formatTime(row.revokedAt)}`, formatTime(row.createdAt), String(row.ticketsIssued), String(row.accountsRequested)]),
+            rows.map((row) => [
+              row.name,
+              row.revokedAt === null ? 'active' : `revoked ${formatTime(row.revokedAt)}`,
+              formatTime(row.createdAt),
+              String(row.ticketsIssued),
+              String(row.accountsRequested),
+            ]),
             'No ticketmasters yet. Add one with: npm run ticketmaster -- add <name>',
           );
         } finally {
@@ -67,7 +85,7 @@ export function runTicketmasterCli(args: readonly string[], io: CliIo): Promise<
         return;
       }
       case 'revoke': {
-        if (!name) throw new UsageError('revoke needs the ticketmaster\'s name');
+        if (!name) throw new UsageError("revoke needs the ticketmaster's name");
         const db = openStore(io);
         try {
           const voided = revokeTicketmaster(db, name);

@@ -36,9 +36,11 @@ export function runTicketsCli(args: readonly string[], io: CliIo): Promise<numbe
     }
     const [command, ...rest] = positionals;
     if (command === undefined) throw new UsageError('a command is required');
-    if (!['list', 'revoke', 'jobs', 'retry', 'audit'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+    if (!['list', 'revoke', 'jobs', 'retry', 'audit'].includes(command))
+      throw new UsageError(`unknown command "${command}"`);
     if (command === 'revoke' && rest.length !== 1) throw new UsageError('revoke needs exactly one selector');
-    if (command === 'retry' && rest.length === 0 && !argv['all-dead']) throw new UsageError('retry needs job ids or --all-dead');
+    if (command === 'retry' && rest.length === 0 && !argv['all-dead'])
+      throw new UsageError('retry needs job ids or --all-dead');
     const limit = argv.limit === undefined ? 100 : Number(argv.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
     const db = openStore(io);
@@ -50,7 +52,15 @@ export function runTicketsCli(args: readonly string[], io: CliIo): Promise<numbe
           return printTable(
             io,
             ['SELECTOR', 'ISSUER', 'STATE', 'USES', 'CREATED', 'EXPIRES', 'USERNAMES'],
-            tickets.map((t) => [t.selector, t.issuer, t.state, `${t.uses}/${t.usesAllowed}`, formatTime(t.createdAt), formatTime(t.expiresAt), t.usernames.join(' ') || '-']),
+            tickets.map((t) => [
+              t.selector,
+              t.issuer,
+              t.state,
+              `${t.uses}/${t.usesAllowed}`,
+              formatTime(t.createdAt),
+              formatTime(t.expiresAt),
+              t.usernames.join(' ') || '-',
+            ]),
             argv.all ? 'No tickets.' : 'No usable tickets (use --all to see used, expired and revoked ones).',
           );
         }
@@ -63,12 +73,24 @@ export function runTicketsCli(args: readonly string[], io: CliIo): Promise<numbe
           return printTable(
             io,
             ['JOB', 'SERVER', 'USERNAME', 'STATUS', 'ATTEMPTS', 'UPDATED', 'LAST ERROR'],
-            jobs.map((j) => [j.id, j.server, j.username, j.status + (j.status === 'dead' && !j.retryable ? ' (seal purged)' : ''), String(j.attempts), formatTime(j.updatedAt), j.lastError ?? '-']),
+            jobs.map((j) => [
+              j.id,
+              j.server,
+              j.username,
+              j.status + (j.status === 'dead' && !j.retryable ? ' (seal purged)' : ''),
+              String(j.attempts),
+              formatTime(j.updatedAt),
+              j.lastError ?? '-',
+            ]),
             argv.dead ? 'No dead jobs.' : 'No jobs.',
           );
         }
         case 'retry': {
-          const ids = argv['all-dead'] ? listJobs(db, { status: 'dead' }).filter((j) => j.retryable).map((j) => j.id) : rest;
+          const ids = argv['all-dead']
+            ? listJobs(db, { status: 'dead' })
+                .filter((j) => j.retryable)
+                .map((j) => j.id)
+            : rest;
           const failures: string[] = [];
           for (const id of ids) {
             try {
@@ -88,7 +110,14 @@ export function runTicketsCli(args: readonly string[], io: CliIo): Promise<numbe
           return printTable(
             io,
             ['AT', 'EVENT', 'TICKETMASTER', 'TICKET', 'USERNAME', 'DETAIL'],
-            entries.map((e) => [formatTime(e.at), e.event, e.ticketmaster ?? '-', e.ticketSelector ?? '-', e.username ?? '-', e.detail ?? '-']),
+            entries.map((e) => [
+              formatTime(e.at),
+              e.event,
+              e.ticketmaster ?? '-',
+              e.ticketSelector ?? '-',
+              e.username ?? '-',
+              e.detail ?? '-',
+            ]),
             'The audit trail is empty.',
           );
         }

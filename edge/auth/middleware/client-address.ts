@@ -17,12 +17,18 @@ export const socketPeer: RemoteAddressResolver = (c) => c.env?.incoming?.socket?
 export function clientOf(peer: string, forwardedFor: string | undefined, trusted: ReadonlySet<string>): string {
   const from = normaliseAddress(peer);
   if (!trusted.has(from)) return from;
-  const hops = (forwardedFor ?? '').split(',').map(normaliseAddress).filter((hop) => isIP(hop) !== 0);
+  const hops = (forwardedFor ?? '')
+    .split(',')
+    .map(normaliseAddress)
+    .filter((hop) => isIP(hop) !== 0);
   while (hops.length > 0 && trusted.has(hops.at(-1)!)) hops.pop();
   return hops.at(-1) ?? from;
 }
 
-export function clientAddress(options: { trustedProxies: readonly string[]; remoteAddress: RemoteAddressResolver }): MiddlewareHandler<AuthEnv> {
+export function clientAddress(options: {
+  trustedProxies: readonly string[];
+  remoteAddress: RemoteAddressResolver;
+}): MiddlewareHandler<AuthEnv> {
   const trusted = new Set(options.trustedProxies.map(normaliseAddress));
   return async (c, next) => {
     c.set('clientAddress', clientOf(options.remoteAddress(c) ?? 'unknown', c.req.header('x-forwarded-for'), trusted));

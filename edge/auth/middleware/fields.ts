@@ -19,7 +19,8 @@ export async function readFields<K extends ErrorField>(c: Context<AuthEnv>, name
     } catch {
       throw new AppError('bad_request', { message: 'The body is not valid JSON.' });
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AppError('bad_request', { message: 'The body must be a JSON object.' });
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new AppError('bad_request', { message: 'The body must be a JSON object.' });
     body = parsed as Record<string, unknown>;
   } else if (type.startsWith('application/x-www-form-urlencoded')) {
     // What a browser form sends; parsed as parseBody would (a repeated field: the last one counts).
@@ -29,13 +30,16 @@ export async function readFields<K extends ErrorField>(c: Context<AuthEnv>, name
       throw new AppError('bad_request', { message: 'The form data could not be read.' });
     });
   } else {
-    throw new AppError('bad_request', { message: 'Send the form as application/x-www-form-urlencoded, multipart/form-data or application/json.' });
+    throw new AppError('bad_request', {
+      message: 'Send the form as application/x-www-form-urlencoded, multipart/form-data or application/json.',
+    });
   }
   const fields: Fields<K> = {};
   for (const name of names) {
     const value = body[name];
     if (value === undefined || value === null) continue;
-    if (typeof value !== 'string') throw new AppError('bad_request', { message: `The field "${name}" must be text.`, field: name });
+    if (typeof value !== 'string')
+      throw new AppError('bad_request', { message: `The field "${name}" must be text.`, field: name });
     fields[name] = value;
   }
   return fields;

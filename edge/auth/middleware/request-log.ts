@@ -20,7 +20,16 @@ export function requestLog(log: Logger, metrics: AuthMetrics): MiddlewareHandler
     const seconds = (performance.now() - started) / 1000;
     metrics.httpRequests.inc({ route, method: c.req.method, status: String(c.res.status) });
     metrics.httpDuration.observe({ route }, seconds);
-    child.info({ method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000), client: c.get('clientAddress') }, 'request');
+    child.info(
+      {
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ms: Math.round(seconds * 1000),
+        client: c.get('clientAddress'),
+      },
+      'request',
+    );
   };
 }
 

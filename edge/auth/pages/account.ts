@@ -2,7 +2,16 @@
 import { html } from 'hono/html';
 import type { I18n } from '../../i18n/index.js';
 import { PASSWORD_MIN_CHARS } from '../../shared/passwords.js';
-import { errorSummary, field, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
+import {
+  errorSummary,
+  field,
+  fieldError,
+  layout,
+  message,
+  primaryButton,
+  type FormError,
+  type Html,
+} from './layout.js';
 
 export type AccountForm = 'password' | 'delete';
 
@@ -19,7 +28,8 @@ const ACCOUNT_FIELD_IDS: Record<AccountForm, Record<string, string>> = {
   delete: { user: 'del-user', password: 'del-password', confirm: 'confirm' },
 };
 
-const text = (a: unknown, rest: Html | string) => html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} ${rest}></div>`;
+const text = (a: unknown, rest: Html | string) =>
+  html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} ${rest}></div>`;
 
 export function accountPage(i18n: I18n, state: AccountPageState = {}): Html {
   const errorOf = (form: AccountForm, name: string) => (state.form === form ? fieldError(state.error, name) : {});
@@ -30,7 +40,11 @@ export function accountPage(i18n: I18n, state: AccountPageState = {}): Html {
       name: 'user',
       label: i18n.t('meet-field-username'),
       ...errorOf(form, 'user'),
-      control: (a) => text(a, html`type="text" required autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${userOf(form)}"`),
+      control: (a) =>
+        text(
+          a,
+          html`type="text" required autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${userOf(form)}"`,
+        ),
     });
   const passwordField = (form: AccountForm) =>
     field({
@@ -57,7 +71,8 @@ ${field({
   label: i18n.t('meet-field-new-password'),
   hint: i18n.t('meet-field-password-hint', PASSWORD_MIN_CHARS),
   ...errorOf('password', 'new_password'),
-  control: (a) => text(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
+  control: (a) =>
+    text(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
 })}
 <div class="actions">${primaryButton(i18n.t('meet-account-password-submit'))}</div>
 </form>

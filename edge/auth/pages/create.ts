@@ -4,7 +4,16 @@ import type { I18n } from '../../i18n/index.js';
 import { PASSWORD_MIN_CHARS } from '../../shared/passwords.js';
 import { USERNAME_MAX_CHARS } from '../../shared/usernames.js';
 import type { RequestView } from '../store/requests.js';
-import { errorSummary, field, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
+import {
+  errorSummary,
+  field,
+  fieldError,
+  layout,
+  message,
+  primaryButton,
+  type FormError,
+  type Html,
+} from './layout.js';
 
 export interface CreateFormState {
   readonly error?: FormError;
@@ -13,7 +22,8 @@ export interface CreateFormState {
   readonly token?: string;
 }
 
-const input = (attributes: unknown, rest: Html | string) => html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${attributes} ${rest}></div>`;
+const input = (attributes: unknown, rest: Html | string) =>
+  html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${attributes} ${rest}></div>`;
 
 export function createPage(i18n: I18n, state: CreateFormState = {}): Html {
   const ids = { user: 'user', password: 'password', token: 'token' };
@@ -30,7 +40,11 @@ ${field({
   label: i18n.t('meet-field-username'),
   hint: html`${i18n.t('meet-username-rules', USERNAME_MAX_CHARS)} ${i18n.t('meet-field-username-hint')}`,
   ...fieldError(state.error, 'user'),
-  control: (a) => input(a, html`type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${state.user ?? ''}"`),
+  control: (a) =>
+    input(
+      a,
+      html`type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${state.user ?? ''}"`,
+    ),
 })}
 ${field({
   id: 'password',
@@ -38,7 +52,8 @@ ${field({
   label: i18n.t('meet-field-password'),
   hint: i18n.t('meet-field-password-hint', PASSWORD_MIN_CHARS),
   ...fieldError(state.error, 'password'),
-  control: (a) => input(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
+  control: (a) =>
+    input(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
 })}
 ${field({
   id: 'token',
@@ -46,7 +61,8 @@ ${field({
   label: i18n.t('meet-field-ticket'),
   hint: i18n.t('meet-field-ticket-hint'),
   ...fieldError(state.error, 'token'),
-  control: (a) => input(a, html`type="text" required autocomplete="off" spellcheck="false" dir="ltr" value="${state.token ?? ''}"`),
+  control: (a) =>
+    input(a, html`type="text" required autocomplete="off" spellcheck="false" dir="ltr" value="${state.token ?? ''}"`),
 })}
 <div class="actions">${primaryButton(i18n.t('meet-create-submit'))}</div>
 </form>`,
@@ -71,9 +87,11 @@ export function statusPage(i18n: I18n, request: RequestView, way: WayIn, path: s
 <p>${i18n.t('meet-status-login-apps', html`<code class="ltr">${way.meetingUrl}</code>`)}</p>`
       : request.status === 'failed'
         ? html`${message('error', html`<p>${i18n.t('meet-status-failed', name, created, total)}</p>`, undefined, i18n.text('meet-error-prefix'))}
-${request.ticketReturned
-  ? html`<p>${i18n.t('meet-status-failed-next', html`<a href="${i18n.href('/create')}">${i18n.t('meet-status-try-again')}</a>`)}</p>`
-  : html`<p>${i18n.t('meet-status-failed-spent')}</p>`}`
+${
+  request.ticketReturned
+    ? html`<p>${i18n.t('meet-status-failed-next', html`<a href="${i18n.href('/create')}">${i18n.t('meet-status-try-again')}</a>`)}</p>`
+    : html`<p>${i18n.t('meet-status-failed-spent')}</p>`
+}`
         : html`${message('notice', html`<p>${i18n.t('meet-status-pending', name, created, total)}</p>`)}
 <p>${i18n.t('meet-status-reloads')}</p>`;
   return layout(

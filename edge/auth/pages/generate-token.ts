@@ -6,7 +6,16 @@
 import { html } from 'hono/html';
 import type { I18n } from '../../i18n/index.js';
 import { DEFAULT_TICKET_HOURS, MAX_TICKET_USES, type TicketListing } from '../store/tickets.js';
-import { errorSummary, field, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
+import {
+  errorSummary,
+  field,
+  fieldError,
+  layout,
+  message,
+  primaryButton,
+  type FormError,
+  type Html,
+} from './layout.js';
 
 const EXPIRY_CHOICES: readonly number[] = [1, 24, DEFAULT_TICKET_HOURS, 30 * 24];
 
@@ -16,7 +25,8 @@ export interface GenerateFormState {
   readonly uses?: number;
 }
 
-const expiryLabel = (i18n: I18n, hours: number) => (hours % 24 === 0 ? i18n.text('meet-expiry-days', hours / 24) : i18n.text('meet-expiry-hours', hours));
+const expiryLabel = (i18n: I18n, hours: number) =>
+  hours % 24 === 0 ? i18n.text('meet-expiry-days', hours / 24) : i18n.text('meet-expiry-hours', hours);
 
 export function generateTokenPage(i18n: I18n, state: GenerateFormState = {}): Html {
   const hours = state.hours ?? DEFAULT_TICKET_HOURS;
@@ -34,7 +44,8 @@ ${field({
   label: i18n.t('meet-field-tm-token'),
   hint: i18n.t('meet-field-tm-token-hint', html`<code>tm_</code>`),
   ...fieldError(state.error, 'token'),
-  control: (a) => html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="password" required autocomplete="off" spellcheck="false" dir="ltr"></div>`,
+  control: (a) =>
+    html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="password" required autocomplete="off" spellcheck="false" dir="ltr"></div>`,
 })}
 <div class="row">
 ${field({
@@ -51,7 +62,8 @@ ${field({
   name: 'uses',
   label: i18n.t('meet-field-uses'),
   ...fieldError(state.error, 'uses'),
-  control: (a) => html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="number" min="1" max="${MAX_TICKET_USES}" value="${state.uses ?? 1}" required></div>`,
+  control: (a) =>
+    html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="number" min="1" max="${MAX_TICKET_USES}" value="${state.uses ?? 1}" required></div>`,
 })}
 </div>
 <div class="actions">${primaryButton(i18n.t('meet-ticketmaster-submit'))}
@@ -85,7 +97,13 @@ ${ticketTable(i18n, token, tickets)}`,
   );
 }
 
-export function ticketsPage(i18n: I18n, token: string, tickets: readonly TicketListing[], revoked?: string, error?: FormError): Html {
+export function ticketsPage(
+  i18n: I18n,
+  token: string,
+  tickets: readonly TicketListing[],
+  revoked?: string,
+  error?: FormError,
+): Html {
   return layout(
     i18n,
     { title: 'meet-tickets-title', path: '/generate_token' },
@@ -97,7 +115,10 @@ ${ticketTable(i18n, token, tickets, 'h1')}
 }
 
 function ticketTable(i18n: I18n, token: string, tickets: readonly TicketListing[], heading: 'h1' | 'h2' = 'h2'): Html {
-  const title = heading === 'h1' ? html`<h1 id="tickets-heading">${i18n.t('meet-tickets-heading')}</h1>` : html`<h2 id="tickets-heading">${i18n.t('meet-tickets-heading')}</h2>`;
+  const title =
+    heading === 'h1'
+      ? html`<h1 id="tickets-heading">${i18n.t('meet-tickets-heading')}</h1>`
+      : html`<h2 id="tickets-heading">${i18n.t('meet-tickets-heading')}</h2>`;
   if (tickets.length === 0) return html`${title}<p>${i18n.t('meet-tickets-none')}</p>`;
   return html`${title}
 <p>${i18n.t('meet-tickets-intro')}</p>

@@ -3,8 +3,10 @@ import type { I18n } from '../../i18n/index.js';
 import { layout, type Html } from './layout.js';
 
 export function homePage(i18n: I18n): Html {
-  const link = (path: string, key: 'meet-home-ticket-link' | 'meet-home-ticketmasters-link' | 'meet-home-account-link') =>
-    html`<a href="${i18n.href(path)}">${i18n.t(key)}</a>`;
+  const link = (
+    path: string,
+    key: 'meet-home-ticket-link' | 'meet-home-ticketmasters-link' | 'meet-home-account-link',
+  ) => html`<a href="${i18n.href(path)}">${i18n.t(key)}</a>`;
   return layout(
     i18n,
     { title: 'meet-home-title', path: '/' },

@@ -58,7 +58,11 @@ export interface FormError {
  * The box at the top of a form: for a field's error, a short "marked below" that links to the field (the message
  * itself sits under the field); for an error of the whole form, the message. role=alert so it is announced.
  */
-export function errorSummary(i18n: I18n, error: FormError | undefined, fieldIds: Readonly<Record<string, string>> = {}): Html | string {
+export function errorSummary(
+  i18n: I18n,
+  error: FormError | undefined,
+  fieldIds: Readonly<Record<string, string>> = {},
+): Html | string {
   if (!error) return '';
   const id = error.field ? fieldIds[error.field] : undefined;
   const content = id

@@ -85,7 +85,8 @@ export function codexTokens(): Map<string, string> {
   const walk = (node: unknown) => {
     if (typeof node !== 'object' || node === null) return;
     const { name, value } = node as TokenNode;
-    if (typeof name === 'string' && (typeof value === 'string' || typeof value === 'number')) found.set(name, String(value));
+    if (typeof name === 'string' && (typeof value === 'string' || typeof value === 'number'))
+      found.set(name, String(value));
     else for (const child of Object.values(node)) walk(child);
   };
   walk(tokens);

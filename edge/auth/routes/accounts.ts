@@ -15,7 +15,8 @@ import { checkTicket } from '../store/tickets.js';
 import { credentialFailure, formErrorOf, renderFormError } from './respond.js';
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{22}$/;
-const LOOKALIKE_MESSAGE = 'That username looks too much like one that is taken. Choose another; your ticket is still valid.';
+const LOOKALIKE_MESSAGE =
+  'That username looks too much like one that is taken. Choose another; your ticket is still valid.';
 
 export function accountRoutes(deps: AppDeps) {
   const now = deps.now ?? Date.now;
@@ -28,7 +29,8 @@ export function accountRoutes(deps: AppDeps) {
         const fields = await readFields(c, ['user', 'password', 'token']);
         user = fields.user;
         const token = fields.token?.trim();
-        if (!token) throw new AppError('bad_request', { message: 'Enter the ticket a ticketmaster gave you.', field: 'token' });
+        if (!token)
+          throw new AppError('bad_request', { message: 'Enter the ticket a ticketmaster gave you.', field: 'token' });
         // The ticket first: nobody without one learns anything about usernames.
         const ticket = checkTicket(deps.db, token, now());
         if (!ticket.ok) {
@@ -43,23 +45,41 @@ export function accountRoutes(deps: AppDeps) {
         const password = checkPassword(fields.password, name.username);
         if (!password.ok) throw new AppError('bad_request', { message: password.error, field: 'password' });
         if (isUsernameTaken(deps.db, name.username)) throw new AppError('username_taken', { field: 'user' });
-        if (isLookalikeReserved(deps.db, name.username)) throw new AppError('username_taken', { message: LOOKALIKE_MESSAGE, field: 'user' });
+        if (isLookalikeReserved(deps.db, name.username))
+          throw new AppError('username_taken', { message: LOOKALIKE_MESSAGE, field: 'user' });
 
         const requestId = randomId(16);
         const jobs = deps.config.agents.map((agent) => {
           const id = randomId(16);
-          return { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, fields.password!, sealContext(id, name.username)) };
+          return {
+            id,
+            server: agent.name,
+            sealedPassword: seal(agent.sealingPublicKey, fields.password!, sealContext(id, name.username)),
+          };
         });
-        const outcome = await redeemSoon(deps.db, { requestId, selector: ticket.selector, issuer: ticket.issuer, username: name.username, jobs, now: now() });
+        const outcome = await redeemSoon(deps.db, {
+          requestId,
+          selector: ticket.selector,
+          issuer: ticket.issuer,
+          username: name.username,
+          jobs,
+          now: now(),
+        });
         if (!outcome.ok) {
           // Lost a race: another request took the ticket's last use or the name a moment ago.
           deps.metrics.redemptions.inc({ outcome: outcome.reason === 'ticket' ? 'raced' : 'taken' });
           if (outcome.reason === 'ticket') throw new AppError('bad_credentials', { field: 'token' });
-          throw new AppError('username_taken', { message: outcome.reason === 'lookalike' ? LOOKALIKE_MESSAGE : undefined, field: 'user' });
+          throw new AppError('username_taken', {
+            message: outcome.reason === 'lookalike' ? LOOKALIKE_MESSAGE : undefined,
+            field: 'user',
+          });
         }
         deps.dispatcher.storage.wrote();
         deps.metrics.redemptions.inc({ outcome: 'accepted' });
-        c.get('log').info({ request: requestId, username: name.username, selector: ticket.selector, issuer: ticket.issuer }, 'ticket redeemed');
+        c.get('log').info(
+          { request: requestId, username: name.username, selector: ticket.selector, issuer: ticket.issuer },
+          'ticket redeemed',
+        );
         deps.dispatcher.kick(jobs.map((job) => job.id));
         const status = await deps.dispatcher.waitForRequest(requestId, deps.config.holdMs);
         if (c.get('wantsJson')) return c.json({ request: requestId, status }, 202);
@@ -83,7 +103,10 @@ export function accountRoutes(deps: AppDeps) {
       const request = REQUEST_ID.test(id) ? getRequest(deps.db, id) : null;
       if (!request) throw new AppError('not_found', { message: 'No account request has that id.' });
       if (c.get('wantsJson')) {
-        return c.json({ status: request.status, servers: request.servers.map(({ name, status }) => ({ name, status })) });
+        return c.json({
+          status: request.status,
+          servers: request.servers.map(({ name, status }) => ({ name, status })),
+        });
       }
       const way = { meetingUrl: deps.config.meetingUrl, xmppDomain: deps.config.xmppDomain };
       return c.html(statusPage(c.get('i18n'), request, way, `/status/${id}`));

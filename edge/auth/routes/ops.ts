@@ -14,7 +14,8 @@ import { STYLESHEET } from '../pages/style.js';
 import { acmeChallengeRoutes } from './acme.js';
 
 export function opsRoutes(deps: AppDeps) {
-  const metricsAuth = deps.config.metricsToken === null ? null : bearerAuth<AuthEnv>({ token: deps.config.metricsToken });
+  const metricsAuth =
+    deps.config.metricsToken === null ? null : bearerAuth<AuthEnv>({ token: deps.config.metricsToken });
   return new Hono<AuthEnv>()
     .get('/', (c) => c.html(homePage(c.get('i18n'))))
     .get('/assets/meet.css', (c) => {
@@ -29,12 +30,18 @@ export function opsRoutes(deps: AppDeps) {
       if (deps.isShuttingDown?.()) throw new AppError('shutting_down');
       deps.db.prepare('SELECT 1').get();
       // Pages and /status still answer, but nothing new can be saved: say so to whoever watches.
-      if (deps.dispatcher.storage.full) return c.json({ status: 'degraded', problem: 'disk full: new accounts cannot be saved' }, 503);
+      if (deps.dispatcher.storage.full)
+        return c.json({ status: 'degraded', problem: 'disk full: new accounts cannot be saved' }, 503);
       return c.json({ status: 'ok' });
     })
-    .get('/metrics', async (c, next) => {
-      if (!metricsAuth) throw new AppError('not_found');
-      return metricsAuth(c, next);
-    }, async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }))
+    .get(
+      '/metrics',
+      async (c, next) => {
+        if (!metricsAuth) throw new AppError('not_found');
+        return metricsAuth(c, next);
+      },
+      async (c) =>
+        c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),
+    )
     .route('/', acmeChallengeRoutes(deps.config.acmeChallengeDir));
 }

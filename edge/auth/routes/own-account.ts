@@ -31,25 +31,38 @@ const CONFIRMED = new Set(['yes', 'true', 'on', '1']);
 
 type Answers<T> = readonly (readonly [AgentConfig, AgentAnswer<T>])[];
 
-async function everyAgent<T>(agents: readonly AgentConfig[], ask: (agent: AgentConfig) => Promise<AgentAnswer<T>>): Promise<Answers<T>> {
+async function everyAgent<T>(
+  agents: readonly AgentConfig[],
+  ask: (agent: AgentConfig) => Promise<AgentAnswer<T>>,
+): Promise<Answers<T>> {
   return Promise.all(agents.map(async (agent) => [agent, await ask(agent)] as const));
 }
 
-const summary = <T>(answers: Answers<T>) => answers.map(([agent, answer]) => `${agent.name}: ${answer.ok ? String(answer.value) : 'failed'}`).join(', ');
+const summary = <T>(answers: Answers<T>) =>
+  answers.map(([agent, answer]) => `${agent.name}: ${answer.ok ? String(answer.value) : 'failed'}`).join(', ');
 
 export function ownAccountRoutes(deps: AppDeps) {
   const now = deps.now ?? Date.now;
   const checking = new InFlightPerKey(CHECKS_PER_ADDRESS);
 
   /** The folded name, once its password is valid on every server; else 400, 403, 429 or 503. */
-  async function verifiedOwner(c: Context<AuthEnv>, rawUser: string | undefined, password: string | undefined, extra: () => void): Promise<string> {
+  async function verifiedOwner(
+    c: Context<AuthEnv>,
+    rawUser: string | undefined,
+    password: string | undefined,
+    extra: () => void,
+  ): Promise<string> {
     const name = normaliseUsername(rawUser);
     if (!name.ok) throw new AppError('bad_request', { message: name.error, field: 'user' });
-    if (!password) throw new AppError('bad_request', { message: englishMessage('meet-error-password-required'), field: 'password' });
+    if (!password)
+      throw new AppError('bad_request', { message: englishMessage('meet-error-password-required'), field: 'password' });
     extra();
     const address = c.get('clientAddress');
     const credential = `account:${name.username}@${addressKey(address)}`;
-    for (const verdict of [await deps.limiter.addressBlocked(address), await deps.limiter.credentialBlocked(credential)]) {
+    for (const verdict of [
+      await deps.limiter.addressBlocked(address),
+      await deps.limiter.credentialBlocked(credential),
+    ]) {
       if (verdict.limited) {
         deps.metrics.rateLimited.inc({ kind: 'account' });
         throw new AppError('rate_limited', { retryAfter: verdict.retryAfterSeconds });
@@ -68,7 +81,13 @@ export function ownAccountRoutes(deps: AppDeps) {
     }
     const unreachable = answers.filter(([, answer]) => !answer.ok);
     if (unreachable.length > 0) {
-      c.get('log').warn({ username: name.username, servers: unreachable.map(([agent, answer]) => `${agent.name}: ${answer.ok ? '' : answer.reason}`) }, 'password check: a server did not answer');
+      c.get('log').warn(
+        {
+          username: name.username,
+          servers: unreachable.map(([agent, answer]) => `${agent.name}: ${answer.ok ? '' : answer.reason}`),
+        },
+        'password check: a server did not answer',
+      );
       throw new AppError('unavailable');
     }
     if (answers.some(([, answer]) => answer.ok && answer.value !== 'valid')) {
@@ -85,7 +104,12 @@ export function ownAccountRoutes(deps: AppDeps) {
   }
 
   const formBack = (c: Context<AuthEnv>, form: AccountForm, user: string | undefined, error: unknown) =>
-    renderFormError(c, error, (e) => c.html(accountPage(c.get('i18n'), { form, error: formErrorOf(c, e), ...(user !== undefined ? { user } : {}) }), e.status));
+    renderFormError(c, error, (e) =>
+      c.html(
+        accountPage(c.get('i18n'), { form, error: formErrorOf(c, e), ...(user !== undefined ? { user } : {}) }),
+        e.status,
+      ),
+    );
 
   return new Hono<AuthEnv>()
     .get('/', (c) => c.html(accountPage(c.get('i18n'))))
@@ -99,11 +123,22 @@ export function ownAccountRoutes(deps: AppDeps) {
           const policy = checkPassword(fields.new_password, folded.ok ? folded.username : '');
           if (!policy.ok) throw new AppError('bad_request', { message: policy.error, field: 'new_password' });
         });
-        const answers = await everyAgent(deps.config.agents, (agent) => resetPassword(agent, username, fields.new_password!));
-        audit(deps.db, { at: now(), event: 'password-changed', username, requestId: registryEntry(deps.db, username)?.requestId ?? null, detail: `by its owner at /account; ${summary(answers)}` });
+        const answers = await everyAgent(deps.config.agents, (agent) =>
+          resetPassword(agent, username, fields.new_password!),
+        );
+        audit(deps.db, {
+          at: now(),
+          event: 'password-changed',
+          username,
+          requestId: registryEntry(deps.db, username)?.requestId ?? null,
+          detail: `by its owner at /account; ${summary(answers)}`,
+        });
         const failed = answers.filter(([, answer]) => !answer.ok || answer.value !== 'changed');
         if (failed.length > 0) {
-          c.get('log').warn({ username, failed: failed.map(([agent]) => agent.name) }, 'password change did not reach every server');
+          c.get('log').warn(
+            { username, failed: failed.map(([agent]) => agent.name) },
+            'password change did not reach every server',
+          );
           throw new AppError('unavailable', { message: englishMessage('meet-error-partial-change') });
         }
         c.get('log').info({ username }, 'password changed by its owner');
@@ -129,12 +164,22 @@ export function ownAccountRoutes(deps: AppDeps) {
         });
         const entry = registryEntry(deps.db, username);
         // A delivery still under way could make the account again after the delete.
-        if (entry && entry.pendingOn.length > 0) throw new AppError('unavailable', { message: englishMessage('meet-error-still-creating') });
+        if (entry && entry.pendingOn.length > 0)
+          throw new AppError('unavailable', { message: englishMessage('meet-error-still-creating') });
         const answers = await everyAgent(deps.config.agents, (agent) => deleteAccount(agent, username));
         const failed = answers.filter(([, answer]) => !answer.ok);
-        const freed = recordAccountDeleted(deps.db, username, `by its owner at /account; ${summary(answers)}`, failed.length === 0, now());
+        const freed = recordAccountDeleted(
+          deps.db,
+          username,
+          `by its owner at /account; ${summary(answers)}`,
+          failed.length === 0,
+          now(),
+        );
         if (failed.length > 0) {
-          c.get('log').warn({ username, failed: failed.map(([agent]) => agent.name) }, 'own delete did not reach every server; the name stays reserved');
+          c.get('log').warn(
+            { username, failed: failed.map(([agent]) => agent.name) },
+            'own delete did not reach every server; the name stays reserved',
+          );
           throw new AppError('unavailable', { message: englishMessage('meet-error-partial-change') });
         }
         c.get('log').info({ username, freed }, 'account deleted by its owner');

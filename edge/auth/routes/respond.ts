@@ -7,7 +7,12 @@ import { AppError } from '../errors.js';
 import type { FormError } from '../pages/layout.js';
 
 /** A failed verification: counts against the address and the credential; 429 once either is spent, else 403. */
-export async function credentialFailure(c: Context<AuthEnv>, deps: AppDeps, kind: 'ticket' | 'ticketmaster', credential: string | null): Promise<never> {
+export async function credentialFailure(
+  c: Context<AuthEnv>,
+  deps: AppDeps,
+  kind: 'ticket' | 'ticketmaster',
+  credential: string | null,
+): Promise<never> {
   deps.metrics.verificationFailures.inc({ kind });
   const verdict = await deps.limiter.fail(c.get('clientAddress'), credential ? `${kind}:${credential}` : null);
   if (verdict.limited) {
@@ -23,7 +28,11 @@ export function formErrorOf(c: Context<AuthEnv>, error: AppError): FormError {
 }
 
 /** HTML clients get the form again with the message; JSON clients (and unknown errors) go to onError. */
-export function renderFormError(c: Context<AuthEnv>, error: unknown, render: (error: AppError) => Response | Promise<Response>): Response | Promise<Response> {
+export function renderFormError(
+  c: Context<AuthEnv>,
+  error: unknown,
+  render: (error: AppError) => Response | Promise<Response>,
+): Response | Promise<Response> {
   if (!(error instanceof AppError) || c.get('wantsJson') || error.code === 'internal') throw error;
   if (error.retryAfter) c.header('Retry-After', String(error.retryAfter));
   return render(error);

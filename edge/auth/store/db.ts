@@ -39,7 +39,9 @@ export function openDatabase(dataDir: string): Db {
  * that look alike the first keeps it and the other stays NULL: both exist already, only new lookalikes are refused.
  */
 function backfillSkeletons(db: Db): void {
-  const missing = db.prepare('SELECT username FROM usernames WHERE skeleton IS NULL ORDER BY reserved_at').all() as { username: string }[];
+  const missing = db.prepare('SELECT username FROM usernames WHERE skeleton IS NULL ORDER BY reserved_at').all() as {
+    username: string;
+  }[];
   if (missing.length === 0) return;
   const fill = db.prepare('UPDATE OR IGNORE usernames SET skeleton = ? WHERE username = ?');
   db.transaction(() => {
@@ -100,5 +102,7 @@ export function migrate(db: Db): void {
 
 /** A real write (a page to the WAL, committed), to learn whether the disk has room again. Throws SQLITE_FULL when not. */
 export function probeStorage(db: Db, now: number): void {
-  db.prepare('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(now);
+  db.prepare('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(
+    now,
+  );
 }

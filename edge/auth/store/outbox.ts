@@ -62,7 +62,10 @@ export function leaseJob(db: Db, jobId: string, now: number, until: number): boo
 
 /** Keeps a job leased while its delivery goes on (asking again after "pending"); false once it is no longer pending. */
 export function extendJobLease(db: Db, jobId: string, until: number): boolean {
-  return db.prepare(`UPDATE jobs SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`).run(until, jobId).changes === 1;
+  return (
+    db.prepare(`UPDATE jobs SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`).run(until, jobId).changes ===
+    1
+  );
 }
 
 export type JobOutcome =
@@ -73,33 +76,31 @@ export type JobOutcome =
 
 /** Records one delivery attempt's outcome and settles the request when every server has answered. */
 export function recordJobOutcome(db: Db, jobId: string, outcome: JobOutcome, now: number): Settlement | null {
-  return db.transaction((): Settlement | null => {
-    const job = db.prepare(`SELECT request_id AS requestId, server, status FROM jobs WHERE id = ?`).get(jobId) as
-      | { requestId: string; server: string; status: JobStatus }
-      | undefined;
-    if (!job || job.status !== 'pending') return null;
-    const detail = outcome.detail?.slice(0, 200) ?? null;
-    if (outcome.status === 'retry' || outcome.status === 'recheck') {
-      const counted = outcome.status === 'retry' ? 1 : 0;
-      db.prepare(`UPDATE jobs SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`).run(
-        counted,
-        outcome.nextAttemptAt,
-        detail,
-        now,
-        jobId,
-      );
-      return { requestId: job.requestId, status: 'pending', changed: false };
-    }
-    // A dead job keeps its seal so an admin can retry it; finished jobs drop theirs at once.
-    const keepSeal = outcome.status === 'dead';
-    db.prepare(
-      `UPDATE jobs SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
+  return db
+    .transaction((): Settlement | null => {
+      const job = db.prepare(`SELECT request_id AS requestId, server, status FROM jobs WHERE id = ?`).get(jobId) as
+        { requestId: string; server: string; status: JobStatus } | undefined;
+      if (!job || job.status !== 'pending') return null;
+      const detail = outcome.detail?.slice(0, 200) ?? null;
+      if (outcome.status === 'retry' || outcome.status === 'recheck') {
+        const counted = outcome.status === 'retry' ? 1 : 0;
+        db.prepare(
+          `UPDATE jobs SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+        ).run(counted, outcome.nextAttemptAt, detail, now, jobId);
+        return { requestId: job.requestId, status: 'pending', changed: false };
+      }
+      // A dead job keeps its seal so an admin can retry it; finished jobs drop theirs at once.
+      const keepSeal = outcome.status === 'dead';
+      db.prepare(
+        `UPDATE jobs SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ?,
               sealed_password = CASE WHEN ? THEN sealed_password ELSE NULL END
        WHERE id = ?`,
-    ).run(outcome.status, detail, now, keepSeal ? 1 : 0, jobId);
-    if (outcome.status === 'dead') audit(db, { at: now, event: 'job-dead', requestId: job.requestId, detail: `${job.server}: ${detail ?? ''}` });
-    return settleRequest(db, job.requestId, now);
-  }).immediate();
+      ).run(outcome.status, detail, now, keepSeal ? 1 : 0, jobId);
+      if (outcome.status === 'dead')
+        audit(db, { at: now, event: 'job-dead', requestId: job.requestId, detail: `${job.server}: ${detail ?? ''}` });
+      return settleRequest(db, job.requestId, now);
+    })
+    .immediate();
 }
 
 export interface JobListing {
@@ -135,49 +136,82 @@ class RetryError extends Error {}
 export function retryDeadJob(db: Db, jobId: string, now = Date.now()): void {
   db.transaction(() => {
     const job = db
-      .prepare(`SELECT request_id AS requestId, server, status, sealed_password IS NOT NULL AS hasSeal FROM jobs WHERE id = ?`)
+      .prepare(
+        `SELECT request_id AS requestId, server, status, sealed_password IS NOT NULL AS hasSeal FROM jobs WHERE id = ?`,
+      )
       .get(jobId) as { requestId: string; server: string; status: JobStatus; hasSeal: number } | undefined;
     if (!job) throw new RetryError(`No job has the id ${jobId}.`);
-    if (job.status !== 'dead') throw new RetryError(`Job ${jobId} is ${job.status}, not dead; only dead jobs can be retried.`);
-    if (!job.hasSeal) throw new RetryError(`Job ${jobId} no longer holds its sealed password (kept for a limited time); the user must redeem a ticket again.`);
-    const request = db.prepare('SELECT username, status FROM requests WHERE id = ?').get(job.requestId) as { username: string; status: RequestStatus };
-    const others = db.prepare(`SELECT status FROM jobs WHERE request_id = ? AND id != ?`).all(job.requestId, jobId) as { status: JobStatus }[];
+    if (job.status !== 'dead')
+      throw new RetryError(`Job ${jobId} is ${job.status}, not dead; only dead jobs can be retried.`);
+    if (!job.hasSeal)
+      throw new RetryError(
+        `Job ${jobId} no longer holds its sealed password (kept for a limited time); the user must redeem a ticket again.`,
+      );
+    const request = db.prepare('SELECT username, status FROM requests WHERE id = ?').get(job.requestId) as {
+      username: string;
+      status: RequestStatus;
+    };
+    const others = db.prepare(`SELECT status FROM jobs WHERE request_id = ? AND id != ?`).all(job.requestId, jobId) as {
+      status: JobStatus;
+    }[];
     if (others.some((other) => other.status === 'conflict' || other.status === 'failed')) {
-      throw new RetryError(`Request ${job.requestId} has a server in conflict or that refused it for good; it cannot complete.`);
+      throw new RetryError(
+        `Request ${job.requestId} has a server in conflict or that refused it for good; it cannot complete.`,
+      );
     }
     const revives = request.status === 'failed' && !others.some((other) => other.status === 'dead');
     if (revives) {
-      const holder = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(request.username) as { requestId: string } | undefined;
+      const holder = db
+        .prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?')
+        .get(request.username) as { requestId: string } | undefined;
       if (holder && holder.requestId !== job.requestId) {
-        throw new RetryError(`The name "${request.username}" has since been reserved by request ${holder.requestId}; this job cannot be retried.`);
+        throw new RetryError(
+          `The name "${request.username}" has since been reserved by request ${holder.requestId}; this job cannot be retried.`,
+        );
       }
       if (!holder) {
         if (isLookalikeReserved(db, request.username)) {
-          throw new RetryError(`A name that looks like "${request.username}" has since been reserved; this job cannot be retried.`);
+          throw new RetryError(
+            `A name that looks like "${request.username}" has since been reserved; this job cannot be retried.`,
+          );
         }
-        db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(request.username, job.requestId, now, skeleton(request.username));
+        db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(
+          request.username,
+          job.requestId,
+          now,
+          skeleton(request.username),
+        );
       }
       db.prepare(`UPDATE requests SET status = 'pending', finished_at = NULL WHERE id = ?`).run(job.requestId);
     }
-    db.prepare(`UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE id = ?`).run(
-      now,
-      now,
-      jobId,
-    );
-    audit(db, { at: now, event: 'job-retried', requestId: job.requestId, username: request.username, detail: job.server });
+    db.prepare(
+      `UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE id = ?`,
+    ).run(now, now, jobId);
+    audit(db, {
+      at: now,
+      event: 'job-retried',
+      requestId: job.requestId,
+      username: request.username,
+      detail: job.server,
+    });
   }).immediate();
 }
 
 /** Drops the seals of jobs dead for longer than the retention: no ciphertext of a password lingers for ever. */
 export function purgeDeadSeals(db: Db, olderThan: number): number {
   return db
-    .prepare(`UPDATE jobs SET sealed_password = NULL WHERE status = 'dead' AND sealed_password IS NOT NULL AND updated_at < ?`)
+    .prepare(
+      `UPDATE jobs SET sealed_password = NULL WHERE status = 'dead' AND sealed_password IS NOT NULL AND updated_at < ?`,
+    )
     .run(olderThan).changes;
 }
 
 export function countJobs(db: Db): Record<JobStatus, number> {
   const counts: Record<JobStatus, number> = { pending: 0, created: 0, conflict: 0, dead: 0, failed: 0 };
-  for (const row of db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as { status: JobStatus; n: number }[]) {
+  for (const row of db.prepare('SELECT status, count(*) AS n FROM jobs GROUP BY status').all() as {
+    status: JobStatus;
+    n: number;
+  }[]) {
     counts[row.status] = row.n;
   }
   return counts;

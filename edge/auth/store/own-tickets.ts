@@ -28,16 +28,38 @@ export function ticketsOf(db: Db, issuerId: string, now = Date.now()): TicketLis
   return rows.map((row) => ({
     ...row,
     usernames: row.usernames ? (JSON.parse(row.usernames) as string[]) : [],
-    state: row.revokedAt !== null ? 'revoked' : row.uses >= row.usesAllowed ? 'used' : row.expiresAt <= now ? 'expired' : 'active',
+    state:
+      row.revokedAt !== null
+        ? 'revoked'
+        : row.uses >= row.usesAllowed
+          ? 'used'
+          : row.expiresAt <= now
+            ? 'expired'
+            : 'active',
   }));
 }
 
 /** Revokes `selector` when it is one of `issuer`'s tickets and not yet revoked; false otherwise (changes nothing). */
-export function revokeOwnTicket(db: Db, issuer: { id: string; name: string }, selector: string, now = Date.now()): boolean {
+export function revokeOwnTicket(
+  db: Db,
+  issuer: { id: string; name: string },
+  selector: string,
+  now = Date.now(),
+): boolean {
   return db
     .transaction(() => {
-      const changed = db.prepare('UPDATE tickets SET revoked_at = ? WHERE selector = ? AND issuer_id = ? AND revoked_at IS NULL').run(now, selector, issuer.id).changes === 1;
-      if (changed) audit(db, { at: now, event: 'ticket-revoked', ticketmaster: issuer.name, ticketSelector: selector, detail: 'by the ticketmaster, on their page' });
+      const changed =
+        db
+          .prepare('UPDATE tickets SET revoked_at = ? WHERE selector = ? AND issuer_id = ? AND revoked_at IS NULL')
+          .run(now, selector, issuer.id).changes === 1;
+      if (changed)
+        audit(db, {
+          at: now,
+          event: 'ticket-revoked',
+          ticketmaster: issuer.name,
+          ticketSelector: selector,
+          detail: 'by the ticketmaster, on their page',
+        });
       return changed;
     })
     .immediate();

@@ -43,7 +43,8 @@ export function registryEntry(db: Db, username: string): RegistryEntry | null {
 
 /** The request holding the reserved name `username`, or null when it is not reserved. */
 function reservedBy(db: Db, username: string): string | null {
-  const row = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(username) as { requestId: string } | undefined;
+  const row = db.prepare('SELECT request_id AS requestId FROM usernames WHERE username = ?').get(username) as
+    { requestId: string } | undefined;
   return row?.requestId ?? null;
 }
 
@@ -51,7 +52,13 @@ function reservedBy(db: Db, username: string): string | null {
  * Records a delete (`detail`: what each server said) and, when `free`, releases the name so a ticket can make it
  * again. Only the reservation goes: the request and its audit trail stay.
  */
-export function recordAccountDeleted(db: Db, username: string, detail: string, free: boolean, now = Date.now()): boolean {
+export function recordAccountDeleted(
+  db: Db,
+  username: string,
+  detail: string,
+  free: boolean,
+  now = Date.now(),
+): boolean {
   return db
     .transaction(() => {
       const requestId = reservedBy(db, username);

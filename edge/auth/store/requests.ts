@@ -33,34 +33,51 @@ export interface RedeemInput {
   readonly now: number;
 }
 
-export type RedeemOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: 'ticket' | 'taken' | 'lookalike' };
+export type RedeemOutcome =
+  { readonly ok: true } | { readonly ok: false; readonly reason: 'ticket' | 'taken' | 'lookalike' };
 
 /** One transaction: take a ticket use, reserve the name (UNIQUE), write one outbox job per server. */
 export function redeem(db: Db, input: RedeemInput): RedeemOutcome {
   const { requestId, selector, issuer, username, jobs, now } = input;
   try {
-    return db.transaction((): RedeemOutcome => {
-      if (!consumeTicketUse(db, selector, now)) return { ok: false, reason: 'ticket' };
-      db.prepare(`INSERT INTO requests (id, username, ticket_selector, status, created_at) VALUES (?, ?, ?, 'pending', ?)`).run(
-        requestId,
-        username,
-        selector,
-        now,
-      );
-      // Throws SQLITE_CONSTRAINT_PRIMARYKEY when the name is taken, SQLITE_CONSTRAINT_UNIQUE when one that looks like
-      // it is (the skeleton): the whole transaction rolls back.
-      db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(username, requestId, now, skeleton(username));
-      const insertJob = db.prepare(
-        `INSERT INTO jobs (id, request_id, server, status, sealed_password, next_attempt_at, updated_at)
+    return db
+      .transaction((): RedeemOutcome => {
+        if (!consumeTicketUse(db, selector, now)) return { ok: false, reason: 'ticket' };
+        db.prepare(
+          `INSERT INTO requests (id, username, ticket_selector, status, created_at) VALUES (?, ?, ?, 'pending', ?)`,
+        ).run(requestId, username, selector, now);
+        // Throws SQLITE_CONSTRAINT_PRIMARYKEY when the name is taken, SQLITE_CONSTRAINT_UNIQUE when one that looks like
+        // it is (the skeleton): the whole transaction rolls back.
+        db.prepare('INSERT INTO usernames (username, request_id, reserved_at, skeleton) VALUES (?, ?, ?, ?)').run(
+          username,
+          requestId,
+          now,
+          skeleton(username),
+        );
+        const insertJob = db.prepare(
+          `INSERT INTO jobs (id, request_id, server, status, sealed_password, next_attempt_at, updated_at)
          VALUES (?, ?, ?, 'pending', ?, ?, ?)`,
-      );
-      for (const job of jobs) insertJob.run(job.id, requestId, job.server, job.sealedPassword, now, now);
-      audit(db, { at: now, event: 'ticket-redeemed', ticketmaster: issuer, ticketSelector: selector, username, requestId });
-      return { ok: true };
-    }).immediate();
+        );
+        for (const job of jobs) insertJob.run(job.id, requestId, job.server, job.sealedPassword, now, now);
+        audit(db, {
+          at: now,
+          event: 'ticket-redeemed',
+          ticketmaster: issuer,
+          ticketSelector: selector,
+          username,
+          requestId,
+        });
+        return { ok: true };
+      })
+      .immediate();
   } catch (error) {
-    if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return { ok: false, reason: 'taken' };
-    if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('usernames.skeleton')) {
+    if (error instanceof SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return { ok: false, reason: 'taken' };
+    if (
+      error instanceof SqliteError &&
+      error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+      error.message.includes('usernames.skeleton')
+    ) {
       // SQLite may check the skeleton's index before the name's own key: the same name is "taken", not a lookalike.
       return { ok: false, reason: isUsernameTaken(db, username) ? 'taken' : 'lookalike' };
     }
@@ -86,7 +103,10 @@ export function isUsernameTaken(db: Db, username: string): boolean {
 
 /** Whether a reserved name other than `username` has its confusable skeleton (looks like it). */
 export function isLookalikeReserved(db: Db, username: string): boolean {
-  return db.prepare('SELECT 1 FROM usernames WHERE skeleton = ? AND username != ?').get(skeleton(username), username) !== undefined;
+  return (
+    db.prepare('SELECT 1 FROM usernames WHERE skeleton = ? AND username != ?').get(skeleton(username), username) !==
+    undefined
+  );
 }
 
 export interface RequestView {
@@ -104,7 +124,9 @@ export function getRequest(db: Db, requestId: string): RequestView | null {
     .get(requestId) as { id: string; username: string; status: RequestStatus; returned: number } | undefined;
   if (!row) return null;
   const { returned, ...request } = row;
-  const servers = db.prepare('SELECT server AS name, status FROM jobs WHERE request_id = ? ORDER BY server').all(requestId) as {
+  const servers = db
+    .prepare('SELECT server AS name, status FROM jobs WHERE request_id = ? ORDER BY server')
+    .all(requestId) as {
     name: string;
     status: JobStatus;
   }[];
@@ -125,17 +147,35 @@ export function settleRequest(db: Db, requestId: string, now: number): Settlemen
       `SELECT status, username, ticket_selector AS selector, ticket_returned_at AS returnedAt, failure_counted AS counted
        FROM requests WHERE id = ?`,
     )
-    .get(requestId) as { status: RequestStatus; username: string; selector: string; returnedAt: number | null; counted: number };
-  const statuses = (db.prepare('SELECT status FROM jobs WHERE request_id = ?').all(requestId) as { status: JobStatus }[]).map((row) => row.status);
+    .get(requestId) as {
+    status: RequestStatus;
+    username: string;
+    selector: string;
+    returnedAt: number | null;
+    counted: number;
+  };
+  const statuses = (
+    db.prepare('SELECT status FROM jobs WHERE request_id = ?').all(requestId) as { status: JobStatus }[]
+  ).map((row) => row.status);
   const next: RequestStatus = statuses.some((s) => s === 'conflict' || s === 'dead' || s === 'failed')
     ? 'failed'
     : statuses.every((s) => s === 'created')
       ? 'created'
       : 'pending';
   if (next === request.status) return { requestId, status: next, changed: false };
-  db.prepare('UPDATE requests SET status = ?, finished_at = ? WHERE id = ?').run(next, next === 'pending' ? null : now, requestId);
+  db.prepare('UPDATE requests SET status = ?, finished_at = ? WHERE id = ?').run(
+    next,
+    next === 'pending' ? null : now,
+    requestId,
+  );
   if (next === 'created') {
-    audit(db, { at: now, event: 'account-created', username: request.username, requestId, ticketSelector: request.selector });
+    audit(db, {
+      at: now,
+      event: 'account-created',
+      username: request.username,
+      requestId,
+      ticketSelector: request.selector,
+    });
   }
   if (next === 'failed') {
     audit(db, { at: now, event: 'request-failed', username: request.username, requestId, detail: statuses.join(' ') });
@@ -146,7 +186,13 @@ export function settleRequest(db: Db, requestId: string, now: number): Settlemen
         db.prepare('UPDATE requests SET ticket_returned_at = ? WHERE id = ?').run(now, requestId);
         audit(db, { at: now, event: 'ticket-use-returned', ticketSelector: request.selector, requestId });
       } else {
-        audit(db, { at: now, event: 'ticket-use-kept', ticketSelector: request.selector, requestId, detail: 'too many failed requests on this ticket' });
+        audit(db, {
+          at: now,
+          event: 'ticket-use-kept',
+          ticketSelector: request.selector,
+          requestId,
+          detail: 'too many failed requests on this ticket',
+        });
       }
     }
   }

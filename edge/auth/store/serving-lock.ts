@@ -38,19 +38,29 @@ function open(dataDir: string, hold: (db: Database.Database) => void, busy: stri
 
 /** meet-auth: a shared lock for as long as it runs (several may hold one); refused while a restore holds the directory. */
 export function holdServingLock(dataDir: string): HeldLock {
-  return open(dataDir, (db) => {
-    db.exec('CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY)');
-    // In EXCLUSIVE locking mode SQLite never gives a lock back: this read takes the shared lock and keeps it.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.prepare('SELECT count(*) FROM holder').get();
-  }, `a restore holds ${dataDir} (${SERVING_LOCK_FILE}): meet-auth starts once it has finished`);
+  return open(
+    dataDir,
+    (db) => {
+      db.exec('CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY)');
+      // In EXCLUSIVE locking mode SQLite never gives a lock back: this read takes the shared lock and keeps it.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.prepare('SELECT count(*) FROM holder').get();
+    },
+    `a restore holds ${dataDir} (${SERVING_LOCK_FILE}): meet-auth starts once it has finished`,
+  );
 }
 
 /** A restore: the exclusive lock, refused at once while any meet-auth serves from the directory. */
 export function takeDataDir(dataDir: string): HeldLock {
-  return open(dataDir, (db) => {
-    db.pragma('locking_mode = EXCLUSIVE');
-    // A written transaction takes the exclusive lock, which EXCLUSIVE locking mode then keeps.
-    db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY); INSERT OR REPLACE INTO holder (id) VALUES (1); COMMIT');
-  }, `meet-auth is running on ${dataDir}, or another restore is (it holds ${join(dataDir, SERVING_LOCK_FILE)}): stop meet-auth (production: docker stop meet-edge; locally: Ctrl-C), restore, then start it again; nothing was changed`);
+  return open(
+    dataDir,
+    (db) => {
+      db.pragma('locking_mode = EXCLUSIVE');
+      // A written transaction takes the exclusive lock, which EXCLUSIVE locking mode then keeps.
+      db.exec(
+        'BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY); INSERT OR REPLACE INTO holder (id) VALUES (1); COMMIT',
+      );
+    },
+    `meet-auth is running on ${dataDir}, or another restore is (it holds ${join(dataDir, SERVING_LOCK_FILE)}): stop meet-auth (production: docker stop meet-edge; locally: Ctrl-C), restore, then start it again; nothing was changed`,
+  );
 }

@@ -20,21 +20,28 @@ export interface RotatableTicketmaster {
 export function findActiveTicketmaster(db: Db, rawName: string): RotatableTicketmaster {
   const name = rawName.trim();
   const row = db.prepare('SELECT id, name, revoked_at AS revokedAt FROM ticketmasters WHERE name = ?').get(name) as
-    | { id: string; name: string; revokedAt: number | null }
-    | undefined;
+    { id: string; name: string; revokedAt: number | null } | undefined;
   if (!row) throw new TicketmasterError(`No ticketmaster is named "${name}".`);
   if (row.revokedAt !== null) throw new TicketmasterError(`Ticketmaster "${name}" is revoked; add a new one instead.`);
   return { id: row.id, name: row.name };
 }
 
 /** Replaces the token's secret; returns the new token. `who` goes into the audit entry. */
-export async function rotateTicketmasterToken(db: Db, rawName: string, who: string, cost = DEFAULT_BCRYPT_COST, now = Date.now()): Promise<string> {
+export async function rotateTicketmasterToken(
+  db: Db,
+  rawName: string,
+  who: string,
+  cost = DEFAULT_BCRYPT_COST,
+  now = Date.now(),
+): Promise<string> {
   const { id, name } = findActiveTicketmaster(db, rawName);
   const secret = randomId(SECRET_BYTES);
   const secretHash = await hash(secret, { cost });
   db.transaction(() => {
     // Revoked while we hashed: keep it revoked.
-    const changed = db.prepare('UPDATE ticketmasters SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL').run(secretHash, id).changes;
+    const changed = db
+      .prepare('UPDATE ticketmasters SET secret_hash = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(secretHash, id).changes;
     if (changed !== 1) throw new TicketmasterError(`Ticketmaster "${name}" was revoked meanwhile; nothing changed.`);
     audit(db, { at: now, event: 'secret-rotated', ticketmaster: name, detail: `ticketmaster token rotated by ${who}` });
   })();

@@ -40,7 +40,12 @@ function hashVerifier(verifier: string): Buffer {
   return createHash('sha256').update(verifier, 'utf8').digest();
 }
 
-export function mintTicket(db: Db, issuer: { id: string; name: string }, options: MintOptions = {}, now = Date.now()): MintedTicket {
+export function mintTicket(
+  db: Db,
+  issuer: { id: string; name: string },
+  options: MintOptions = {},
+  now = Date.now(),
+): MintedTicket {
   const hours = options.expiresInHours ?? DEFAULT_TICKET_HOURS;
   const uses = options.uses ?? 1;
   if (!Number.isInteger(hours) || hours < 1 || hours > MAX_TICKET_HOURS) {
@@ -57,7 +62,13 @@ export function mintTicket(db: Db, issuer: { id: string; name: string }, options
       `INSERT INTO tickets (selector, verifier_hash, issuer_id, created_at, expires_at, uses_allowed)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(selector, hashVerifier(verifier), issuer.id, now, expiresAt, uses);
-    audit(db, { at: now, event: 'ticket-minted', ticketmaster: issuer.name, ticketSelector: selector, detail: `uses ${uses}, ${hours} h` });
+    audit(db, {
+      at: now,
+      event: 'ticket-minted',
+      ticketmaster: issuer.name,
+      ticketSelector: selector,
+      detail: `uses ${uses}, ${hours} h`,
+    });
   })();
   return { ticket: `${selector}.${verifier}`, selector, expiresAt, usesAllowed: uses };
 }
@@ -82,12 +93,21 @@ export function checkTicket(db: Db, ticket: string, now = Date.now()): TicketChe
        FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id WHERE k.selector = ?`,
     )
     .get(selector) as
-    | { verifierHash: Buffer; expiresAt: number; uses: number; usesAllowed: number; revokedAt: number | null; issuer: string; issuerRevokedAt: number | null }
+    | {
+        verifierHash: Buffer;
+        expiresAt: number;
+        uses: number;
+        usesAllowed: number;
+        revokedAt: number | null;
+        issuer: string;
+        issuerRevokedAt: number | null;
+      }
     | undefined;
   // An unknown selector is not a credential: counting it would let a flood of made-up ones fill memory.
   if (!row) return { ok: false, credential: null };
   const genuine = timingSafeEqual(row.verifierHash, hashVerifier(verifier));
-  const usable = row.revokedAt === null && row.issuerRevokedAt === null && row.expiresAt > now && row.uses < row.usesAllowed;
+  const usable =
+    row.revokedAt === null && row.issuerRevokedAt === null && row.expiresAt > now && row.uses < row.usesAllowed;
   if (!genuine || !usable) return { ok: false, credential: selector };
   return { ok: true, selector, issuer: row.issuer };
 }
@@ -118,7 +138,9 @@ export const RETURNS_PER_USE = 3;
  */
 export function returnTicketUse(db: Db, selector: string): boolean {
   const row = db
-    .prepare('UPDATE tickets SET failures = failures + 1 WHERE selector = ? RETURNING failures, uses_allowed AS usesAllowed')
+    .prepare(
+      'UPDATE tickets SET failures = failures + 1 WHERE selector = ? RETURNING failures, uses_allowed AS usesAllowed',
+    )
     .get(selector) as { failures: number; usesAllowed: number } | undefined;
   if (!row || row.failures > RETURNS_PER_USE * row.usesAllowed) return false;
   return db.prepare('UPDATE tickets SET uses = uses - 1 WHERE selector = ? AND uses > 0').run(selector).changes === 1;
@@ -149,16 +171,25 @@ export function listTickets(db: Db, options: { all?: boolean } = {}, now = Date.
   const listed = rows.map((row) => ({
     ...row,
     usernames: row.usernames ? row.usernames.split(' ') : [],
-    state: (row.revokedAt !== null ? 'revoked' : row.uses >= row.usesAllowed ? 'used' : row.expiresAt <= now ? 'expired' : 'active') as TicketListing['state'],
+    state: (row.revokedAt !== null
+      ? 'revoked'
+      : row.uses >= row.usesAllowed
+        ? 'used'
+        : row.expiresAt <= now
+          ? 'expired'
+          : 'active') as TicketListing['state'],
   }));
   return options.all ? listed : listed.filter((ticket) => ticket.state === 'active');
 }
 
 export function revokeTicket(db: Db, selector: string, now = Date.now()): void {
-  if (!SELECTOR_SHAPE.test(selector)) throw new TicketError('That is not a ticket selector (the part of a ticket before the dot).');
+  if (!SELECTOR_SHAPE.test(selector))
+    throw new TicketError('That is not a ticket selector (the part of a ticket before the dot).');
   db.transaction(() => {
     const row = db
-      .prepare('SELECT k.revoked_at AS revokedAt, t.name AS issuer FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id WHERE k.selector = ?')
+      .prepare(
+        'SELECT k.revoked_at AS revokedAt, t.name AS issuer FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id WHERE k.selector = ?',
+      )
       .get(selector) as { revokedAt: number | null; issuer: string } | undefined;
     if (!row) throw new TicketError(`No ticket has the selector ${selector}.`);
     if (row.revokedAt !== null) throw new TicketError(`Ticket ${selector} is already revoked.`);

@@ -29,15 +29,20 @@ export async function startRealAgent(dataDir: string): Promise<Agent> {
   try {
     const flags = process.env.MEET_BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? AGENT_NODE_FLAGS;
     const argv = [...flags, 'dist/edge/agent/main.js'];
-    const service = await startService('agent', argv, {
-      MEET_DATA_DIR: dataDir,
-      MEET_AGENT_PORT: String(await freePort()),
-      MEET_AGENT_SIGNING_SECRETS: signingSecret,
-      MEET_AGENT_SEALING_KEYS: sealing.privateKey,
-      MEET_PROSODY_SOCKET: prosody.socketPath,
-      MEET_XMPP_DOMAIN: prosody.domain,
-      MEET_LOG_LEVEL: 'warn',
-    }, process.env.MEET_BENCH_AGENT_STDOUT);
+    const service = await startService(
+      'agent',
+      argv,
+      {
+        MEET_DATA_DIR: dataDir,
+        MEET_AGENT_PORT: String(await freePort()),
+        MEET_AGENT_SIGNING_SECRETS: signingSecret,
+        MEET_AGENT_SEALING_KEYS: sealing.privateKey,
+        MEET_PROSODY_SOCKET: prosody.socketPath,
+        MEET_XMPP_DOMAIN: prosody.domain,
+        MEET_LOG_LEVEL: 'warn',
+      },
+      process.env.MEET_BENCH_AGENT_STDOUT,
+    );
     return {
       kind: `real agent (node ${argv.join(' ')}) + Prosody 13`,
       url: service.url,
@@ -65,7 +70,14 @@ export async function startLocalReceiver(): Promise<Agent> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const h = (name: string) => req.headers[name] as string | undefined;
-      if (verifyRequest(keys, { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature'), body })) {
+      if (
+        verifyRequest(keys, {
+          id: h('webhook-id'),
+          timestamp: h('webhook-timestamp'),
+          signature: h('webhook-signature'),
+          body,
+        })
+      ) {
         res.writeHead(401).end();
         return;
       }

@@ -85,9 +85,23 @@ export interface HoldResult {
   answered: number;
 }
 
-export function startHolder(port: number, count: number, mode: 'body' | 'headers', spread: number, seconds: number): Promise<HoldResult> {
-  const child = spawn('/bin/sh', unlimited(['-e', HOLDER, String(port), String(count), mode, String(spread), String(seconds)]), { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startHolder(
+  port: number,
+  count: number,
+  mode: 'body' | 'headers',
+  spread: number,
+  seconds: number,
+): Promise<HoldResult> {
+  const child = spawn(
+    '/bin/sh',
+    unlimited(['-e', HOLDER, String(port), String(count), mode, String(spread), String(seconds)]),
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
-  return new Promise((done, fail) => child.once('exit', (code) => (code === 0 ? done(JSON.parse(out) as HoldResult) : fail(new Error(`attacker exited ${code}`)))));
+  return new Promise((done, fail) =>
+    child.once('exit', (code) =>
+      code === 0 ? done(JSON.parse(out) as HoldResult) : fail(new Error(`attacker exited ${code}`)),
+    ),
+  );
 }

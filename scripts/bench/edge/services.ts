@@ -30,10 +30,19 @@ export function memoryKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 /** Starts `node <argv>` and resolves once it prints "listening on <url>" on stderr. */
-export async function startService(name: string, argv: readonly string[], env: Record<string, string>, stdoutFile?: string): Promise<Service> {
+export async function startService(
+  name: string,
+  argv: readonly string[],
+  env: Record<string, string>,
+  stdoutFile?: string,
+): Promise<Service> {
   const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
   // Through sh to raise the file limit to the hard limit (thousands of attack connections; exec keeps the pid).
-  const child = spawn('/bin/sh', unlimited(argv), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', stdout, 'pipe'] });
+  const child = spawn('/bin/sh', unlimited(argv), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', stdout, 'pipe'],
+  });
   if (typeof stdout === 'number') closeSync(stdout);
   let stderr = '';
   child.once('exit', (code, signal) => {

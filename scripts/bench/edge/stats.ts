@@ -12,7 +12,8 @@ export const mb = (kb: number) => round(kb / 1024);
 export function heapSampler(url: string, token: string) {
   let usedPeak = 0;
   let totalPeak = 0;
-  const read = (text: string, name: string) => Number(new RegExp(`^meet_auth_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const read = (text: string, name: string) =>
+    Number(new RegExp(`^meet_auth_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const timer = setInterval(() => {
     fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
       .then((res) => res.text())
@@ -22,5 +23,9 @@ export function heapSampler(url: string, token: string) {
       })
       .catch(() => undefined);
   }, 1000);
-  return { stop: () => clearInterval(timer), usedPeakMb: () => round(usedPeak / 2 ** 20), totalPeakMb: () => round(totalPeak / 2 ** 20) };
+  return {
+    stop: () => clearInterval(timer),
+    usedPeakMb: () => round(usedPeak / 2 ** 20),
+    totalPeakMb: () => round(totalPeak / 2 ** 20),
+  };
 }

@@ -66,9 +66,22 @@ function unpackEntries(bytes: Buffer): Entries {
   return entries;
 }
 
-export function sealArchive(entries: Entries, key: Buffer, environment: string, summary: Record<string, number | string>, now = new Date()): Buffer {
+export function sealArchive(
+  entries: Entries,
+  key: Buffer,
+  environment: string,
+  summary: Record<string, number | string>,
+  now = new Date(),
+): Buffer {
   const salt = randomBytes(16);
-  const header: ArchiveHeader = { format: 1, environment, createdAt: now.toISOString(), keyId: backupKeyId(key), salt: salt.toString('base64url'), summary };
+  const header: ArchiveHeader = {
+    format: 1,
+    environment,
+    createdAt: now.toISOString(),
+    keyId: backupKeyId(key),
+    salt: salt.toString('base64url'),
+    summary,
+  };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(headerBytes.length);
@@ -86,30 +99,48 @@ export function readHeader(archive: Buffer): { header: ArchiveHeader; bodyAt: nu
   }
   const headerLength = archive.readUInt32BE(MAGIC.length);
   const bodyAt = MAGIC.length + 4 + headerLength;
-  if (headerLength > 65_536 || bodyAt + 28 > archive.length) throw new ArchiveError('the archive is corrupt (truncated header)');
+  if (headerLength > 65_536 || bodyAt + 28 > archive.length)
+    throw new ArchiveError('the archive is corrupt (truncated header)');
   let header: ArchiveHeader;
   try {
     header = JSON.parse(archive.subarray(MAGIC.length + 4, bodyAt).toString('utf8')) as ArchiveHeader;
   } catch {
     throw new ArchiveError('the archive is corrupt (unreadable header)');
   }
-  if (header.format !== 1 || typeof header.environment !== 'string' || typeof header.keyId !== 'string' || typeof header.salt !== 'string') {
+  if (
+    header.format !== 1 ||
+    typeof header.environment !== 'string' ||
+    typeof header.keyId !== 'string' ||
+    typeof header.salt !== 'string'
+  ) {
     throw new ArchiveError('the archive is corrupt or of an unknown format');
   }
   return { header, bodyAt };
 }
 
-export function openArchive(archive: Buffer, key: Buffer, environment: string): { header: ArchiveHeader; entries: Entries } {
+export function openArchive(
+  archive: Buffer,
+  key: Buffer,
+  environment: string,
+): { header: ArchiveHeader; entries: Entries } {
   const { header, bodyAt } = readHeader(archive);
   if (header.environment !== environment) {
-    throw new ArchiveError(`the archive is from the environment "${header.environment}", not "${environment}" (MEET_ENVIRONMENT); nothing was changed`);
+    throw new ArchiveError(
+      `the archive is from the environment "${header.environment}", not "${environment}" (MEET_ENVIRONMENT); nothing was changed`,
+    );
   }
   if (header.keyId !== backupKeyId(key)) {
-    throw new ArchiveError(`wrong backup key: the archive was made with key ${header.keyId}, MEET_BACKUP_KEY_FILE holds key ${backupKeyId(key)}`);
+    throw new ArchiveError(
+      `wrong backup key: the archive was made with key ${header.keyId}, MEET_BACKUP_KEY_FILE holds key ${backupKeyId(key)}`,
+    );
   }
   const iv = archive.subarray(bodyAt, bodyAt + 12);
   const tag = archive.subarray(bodyAt + 12, bodyAt + 28);
-  const decipher = createDecipheriv('aes-256-gcm', contentKey(key, Buffer.from(header.salt, 'base64url'), environment), iv);
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    contentKey(key, Buffer.from(header.salt, 'base64url'), environment),
+    iv,
+  );
   decipher.setAAD(archive.subarray(0, bodyAt));
   decipher.setAuthTag(tag);
   let packed: Buffer;

@@ -54,7 +54,8 @@ exit status: 0 done, 1 failed or refused, 2 bad usage.`;
 
 const environmentOf = (io: CliIo) => {
   const name = io.env.MEET_ENVIRONMENT || 'local';
-  if (!ENVIRONMENT_NAME.test(name)) throw new UsageError(`MEET_ENVIRONMENT "${name}" must be lower-case letters, digits and dashes`);
+  if (!ENVIRONMENT_NAME.test(name))
+    throw new UsageError(`MEET_ENVIRONMENT "${name}" must be lower-case letters, digits and dashes`);
   return name;
 };
 
@@ -62,12 +63,14 @@ function count(io: CliIo, name: string, fallback: number): number {
   const raw = io.env[name];
   if (isBlank(raw)) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new UsageError(`${name} must be a whole number from 1 to 1000 (got "${raw}")`);
+  if (!Number.isInteger(value) || value < 1 || value > 1000)
+    throw new UsageError(`${name} must be a whole number from 1 to 1000 (got "${raw}")`);
   return value;
 }
 
 function storeOf(io: CliIo, out: string | undefined, to: string | undefined): ArchiveStore {
-  if ((out === undefined) === (to === undefined)) throw new UsageError('give exactly one of --out DIR or --to s3://bucket/prefix');
+  if ((out === undefined) === (to === undefined))
+    throw new UsageError('give exactly one of --out DIR or --to s3://bucket/prefix');
   if (out !== undefined) return directoryStore(out);
   try {
     parseS3Url(to!);
@@ -96,7 +99,8 @@ export function runBackupCli(args: readonly string[], io: CliIo): Promise<number
     });
     if (argv.help) return io.out(BACKUP_USAGE);
     const [command, ...rest] = positionals;
-    if (rest.length > 0 || (command !== undefined && command !== 'list')) throw new UsageError(`unexpected argument "${rest[0] ?? command}"`);
+    if (rest.length > 0 || (command !== undefined && command !== 'list'))
+      throw new UsageError(`unexpected argument "${rest[0] ?? command}"`);
     const environment = environmentOf(io);
     const store = storeOf(io, argv.out, argv.to);
     if (command === 'list') {
@@ -112,7 +116,12 @@ export function runBackupCli(args: readonly string[], io: CliIo): Promise<number
     const agents = await agentsOf(io, dataDir);
     const key = await backupKeyOf(io.env, true);
     const started = Date.now();
-    const { entries, summary } = await collectBackup({ dataDir, agents, ...(io.env.MEET_CERTS_DIR ? { certsDir: io.env.MEET_CERTS_DIR } : {}), progress: io.err });
+    const { entries, summary } = await collectBackup({
+      dataDir,
+      agents,
+      ...(io.env.MEET_CERTS_DIR ? { certsDir: io.env.MEET_CERTS_DIR } : {}),
+      progress: io.err,
+    });
     const now = new Date();
     const archive = sealArchive(entries, key, environment, summary, now);
     const name = archiveName(environment, now);
@@ -157,10 +166,18 @@ export function runRestoreCli(args: readonly string[], io: CliIo): Promise<numbe
     }
     const started = Date.now();
     const result = await restoreArchive({
-      archive, archiveName: basename(source), key, environment, dataDir, who: actor(io.env), progress: io.err,
-      ...(agents ? { agents } : {}), ...(io.env.MEET_CERTS_DIR ? { certsDir: io.env.MEET_CERTS_DIR } : {}),
+      archive,
+      archiveName: basename(source),
+      key,
+      environment,
+      dataDir,
+      who: actor(io.env),
+      progress: io.err,
+      ...(agents ? { agents } : {}),
+      ...(io.env.MEET_CERTS_DIR ? { certsDir: io.env.MEET_CERTS_DIR } : {}),
     });
-    io.err(`restored ${result.accounts} account record(s) from the backup of ${result.header.createdAt} in ${Date.now() - started} ms`);
+    io.err(
+      `restored ${result.accounts} account record(s) from the backup of ${result.header.createdAt} in ${Date.now() - started} ms`,
+    );
   });
 }
-

@@ -57,7 +57,9 @@ async function addFiles(entries: Entries, dir: string, prefix: string, names?: r
   return added;
 }
 
-export async function collectBackup(options: CollectOptions): Promise<{ entries: Entries; summary: Record<string, number | string> }> {
+export async function collectBackup(
+  options: CollectOptions,
+): Promise<{ entries: Entries; summary: Record<string, number | string> }> {
   const { dataDir, progress } = options;
   const entries: Entries = new Map();
   const summary: Record<string, number | string> = {};
@@ -74,11 +76,17 @@ export async function collectBackup(options: CollectOptions): Promise<{ entries:
       summary[`${agent.name}.${domain}Accounts`] = records.length;
     }
     const files = await hostFiles(agent);
-    for (const [name, data] of Object.entries(files)) entries.set(ENTRY.hostFile(agent.name, name), Buffer.from(data, 'base64'));
+    for (const [name, data] of Object.entries(files))
+      entries.set(ENTRY.hostFile(agent.name, name), Buffer.from(data, 'base64'));
     summary[`${agent.name}.files`] = Object.keys(files).length;
-    progress(`${agent.name}: ${names.xmpp.length} account(s), ${names.auth.length} service account(s), ${Object.keys(files).length} certificate/ACME file(s)`);
+    progress(
+      `${agent.name}: ${names.xmpp.length} account(s), ${names.auth.length} service account(s), ${Object.keys(files).length} certificate/ACME file(s)`,
+    );
   }
-  summary.certificates = await addFiles(entries, options.certsDir ?? join(dataDir, 'certs'), 'certs', ['cert.crt', 'cert.key']);
+  summary.certificates = await addFiles(entries, options.certsDir ?? join(dataDir, 'certs'), 'certs', [
+    'cert.crt',
+    'cert.key',
+  ]);
   summary.acme = await addFiles(entries, join(dataDir, 'acme'), 'acme', ['account.key', 'accounts.json']);
   summary.localKeys = await addFiles(entries, join(dataDir, 'keys'), 'keys', KEY_FILES);
   summary.agents = options.agents.map((agent) => agent.name).join(',');

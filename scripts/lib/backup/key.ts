@@ -16,7 +16,8 @@ export const newBackupKey = () => `${randomBytes(32).toString('base64url')}\n`;
 
 export function parseBackupKey(text: string, path: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64url');
-  if (key.length !== 32 || key.toString('base64url') !== text.trim()) throw new Error(`${path} does not hold a backup key (32 bytes, base64url)`);
+  if (key.length !== 32 || key.toString('base64url') !== text.trim())
+    throw new Error(`${path} does not hold a backup key (32 bytes, base64url)`);
   return key;
 }
 

@@ -46,22 +46,29 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 }
 
 async function checkDatabase(bytes: Buffer): Promise<void> {
-  if (!bytes.subarray(0, 16).equals(Buffer.from('SQLite format 3\0'))) throw new ArchiveError('the archive\'s database is not an SQLite database');
+  if (!bytes.subarray(0, 16).equals(Buffer.from('SQLite format 3\0')))
+    throw new ArchiveError("the archive's database is not an SQLite database");
   const dir = await mkdtemp(join(tmpdir(), 'meet-restore-check-'));
   try {
     await writeFile(join(dir, 'check.sqlite'), bytes);
     const db = new Database(join(dir, 'check.sqlite'), { readonly: true });
     try {
       const result = db.pragma('integrity_check', { simple: true });
-      if (result !== 'ok') throw new ArchiveError(`the archive's database fails its integrity check (${String(result)})`);
+      if (result !== 'ok')
+        throw new ArchiveError(`the archive's database fails its integrity check (${String(result)})`);
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > MIGRATIONS.length) throw new ArchiveError(`the archive's database (schema ${version}) is newer than this meet-auth (${MIGRATIONS.length})`);
+      if (version > MIGRATIONS.length)
+        throw new ArchiveError(
+          `the archive's database (schema ${version}) is newer than this meet-auth (${MIGRATIONS.length})`,
+        );
     } finally {
       db.close();
     }
@@ -100,16 +107,32 @@ export async function restoreArchive(options: RestoreOptions): Promise<{ header:
   const local = options.agents === undefined;
   const targetNames = local ? ['local'] : options.agents!.map((agent) => agent.name);
   const missing = [...new Set([...records.keys(), ...hostFiles.keys()])].filter((name) => !targetNames.includes(name));
-  if (missing.length > 0) throw new ArchiveError(`the archive holds accounts of agent(s) ${missing.join(', ')}, which this stack does not have (${targetNames.join(', ')}); nothing was changed`);
+  if (missing.length > 0)
+    throw new ArchiveError(
+      `the archive holds accounts of agent(s) ${missing.join(', ')}, which this stack does not have (${targetNames.join(', ')}); nothing was changed`,
+    );
   if (local) {
     const pid = runningStackPid(dataDir);
-    if (pid !== null) throw new Error(`a local stack is running on ${dataDir} (pid ${pid}): stop it (Ctrl-C) and run the restore again; nothing was changed`);
+    if (pid !== null)
+      throw new Error(
+        `a local stack is running on ${dataDir} (pid ${pid}): stop it (Ctrl-C) and run the restore again; nothing was changed`,
+      );
   }
   // Any meet-auth serving from dataDir (the local stack's, or meet-edge seen from a one-off container) holds its
   // lock: refused, nothing changed. Held from here on, so none starts while the files are replaced.
   let dirLock: HeldLock | undefined = takeDataDir(dataDir);
   try {
-    return await replaceAndImport(options, { header, entries, records, hostFiles, local, releaseDir: () => { dirLock?.release(); dirLock = undefined; } });
+    return await replaceAndImport(options, {
+      header,
+      entries,
+      records,
+      hostFiles,
+      local,
+      releaseDir: () => {
+        dirLock?.release();
+        dirLock = undefined;
+      },
+    });
   } finally {
     dirLock?.release();
   }
@@ -125,7 +148,10 @@ interface Checked {
   readonly releaseDir: () => void;
 }
 
-async function replaceAndImport(options: RestoreOptions, { header, entries, records, hostFiles, local, releaseDir }: Checked): Promise<{ header: ArchiveHeader; accounts: number }> {
+async function replaceAndImport(
+  options: RestoreOptions,
+  { header, entries, records, hostFiles, local, releaseDir }: Checked,
+): Promise<{ header: ArchiveHeader; accounts: number }> {
   const { dataDir, progress } = options;
   // 2. Move what is there aside, then write the archive's files.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -135,7 +161,8 @@ async function replaceAndImport(options: RestoreOptions, { header, entries, reco
     await mkdir(aside, { recursive: true, mode: 0o700 });
     await rename(join(dataDir, name), join(aside, name.replaceAll('/', '_')));
   };
-  for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, ...(local ? ['prosody'] : [])]) await moveAside(name);
+  for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, ...(local ? ['prosody'] : [])])
+    await moveAside(name);
   for (const [name, data] of entries) {
     const target =
       name === ENTRY.database
@@ -152,7 +179,9 @@ async function replaceAndImport(options: RestoreOptions, { header, entries, reco
     await writeFile(target, data, { mode });
     await chmod(target, mode);
   }
-  progress(`restored the database and ${[...entries.keys()].filter((name) => name !== ENTRY.database && !name.startsWith('prosody/')).length} file(s)${existsSync(aside) ? `; what was there is in ${aside}` : ''}`);
+  progress(
+    `restored the database and ${[...entries.keys()].filter((name) => name !== ENTRY.database && !name.startsWith('prosody/')).length} file(s)${existsSync(aside) ? `; what was there is in ${aside}` : ''}`,
+  );
 
   // 3. Accounts, through the agents.
   let accounts = 0;
@@ -167,13 +196,21 @@ async function replaceAndImport(options: RestoreOptions, { header, entries, reco
       }
       const files = hostFiles.get(agent.name);
       if (files) await restoreHostFiles(agent, files);
-      progress(`${agent.name}: ${mine.xmpp.length} account(s), ${mine.auth.length} service account(s) and ${Object.keys(files ?? {}).length} certificate/ACME file(s) restored`);
+      progress(
+        `${agent.name}: ${mine.xmpp.length} account(s), ${mine.auth.length} service account(s) and ${Object.keys(files ?? {}).length} certificate/ACME file(s) restored`,
+      );
     }
   };
   if (local) {
     progress('starting the local stack of this data directory for the accounts (it stops again afterwards)');
     releaseDir();
-    const stack = await startLocalStack({ dataDir, authPort: await freePort(), agentPort: await freePort(), prosodyPort: await freePort(), logLevel: 'silent' });
+    const stack = await startLocalStack({
+      dataDir,
+      authPort: await freePort(),
+      agentPort: await freePort(),
+      prosodyPort: await freePort(),
+      logLevel: 'silent',
+    });
     try {
       const { adminAgents } = await import('../admin-agents.js');
       await importInto(await adminAgents({ MEET_AGENT_PORT: new URL(stack.agentUrl).port }, dataDir));
@@ -185,7 +222,11 @@ async function replaceAndImport(options: RestoreOptions, { header, entries, reco
   }
   const db = openDatabase(dataDir);
   try {
-    audit(db, { at: Date.now(), event: 'backup-restored', detail: `${options.archiveName} (made ${header.createdAt}) restored by ${options.who}` });
+    audit(db, {
+      at: Date.now(),
+      event: 'backup-restored',
+      detail: `${options.archiveName} (made ${header.createdAt}) restored by ${options.who}`,
+    });
   } finally {
     db.close();
   }

@@ -7,7 +7,13 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 export interface ArchiveStore {
   /** Where an archive of this name ends up, as a person reads it (a path or an s3:// URL). */
@@ -29,7 +35,9 @@ function archiveTime(name: string): Date | null {
   const match = NAME.exec(name);
   if (!match) return null;
   const t = match[2]!;
-  return new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`);
+  return new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`,
+  );
 }
 
 export function directoryStore(dir: string): ArchiveStore {
@@ -80,13 +88,22 @@ export function s3Store(url: string, client: S3Client): ArchiveStore {
   return {
     where: (name) => `s3://${bucket}/${prefix}${name}`,
     async put(name, bytes) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: prefix + name, Body: bytes, ContentType: 'application/octet-stream' }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: prefix + name,
+          Body: bytes,
+          ContentType: 'application/octet-stream',
+        }),
+      );
     },
     async list() {
       const names: string[] = [];
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        );
         for (const object of page.Contents ?? []) {
           const name = object.Key?.slice(prefix.length) ?? '';
           if (NAME.test(name)) names.push(name);
@@ -121,7 +138,10 @@ export function retained(names: readonly string[], daily: number, weekly: number
     .filter((item): item is { name: string; time: Date } => item.time !== null)
     .sort((a, b) => b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : -1));
   const keep = new Set<string>();
-  for (const [bucketOf, count] of [[dayOf, daily], [isoWeekOf, weekly]] as const) {
+  for (const [bucketOf, count] of [
+    [dayOf, daily],
+    [isoWeekOf, weekly],
+  ] as const) {
     const seen = new Set<string>();
     for (const item of dated) {
       const bucket = bucketOf(item.time);

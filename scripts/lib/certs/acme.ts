@@ -55,12 +55,18 @@ async function loadOrCreateAccountKey(accountDir: string, progress: (line: strin
     try {
       createPrivateKey(existing); // fail here, naming the file, rather than deep inside a signed request
     } catch (error) {
-      throw new Error(`the ACME account key ${path} is not a private key (${(error as Error).message}); move it away to create a new account`);
+      throw new Error(
+        `the ACME account key ${path} is not a private key (${(error as Error).message}); move it away to create a new account`,
+      );
     }
     return existing;
   }
   await ensureDirectory(accountDir, 0o700);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   if (await createFileOnce(path, privateKey, 0o600)) {
     progress(`created the ACME account key ${path}`);
     return privateKey;
@@ -79,10 +85,13 @@ async function accountClient(config: CertsConfig, accountKey: string, options: O
   const { progress } = options;
   const polling = options.polling ?? DEFAULT_POLLING;
   const file = join(config.accountDir, ACCOUNTS_FILE);
-  const stored = await readFile(file, 'utf8').then((text) => JSON.parse(text) as StoredAccounts, (error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return {} as StoredAccounts;
-    throw new Error(`cannot read ${file}: ${error.message}`);
-  });
+  const stored = await readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as StoredAccounts,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return {} as StoredAccounts;
+      throw new Error(`cannot read ${file}: ${error.message}`);
+    },
+  );
   const contact = config.email ? [`mailto:${config.email}`] : [];
   const known = stored[config.directoryUrl];
   const client = new acme.Client({
@@ -102,7 +111,9 @@ async function accountClient(config: CertsConfig, accountKey: string, options: O
     progress(`registered the ACME account ${client.getAccountUrl()}`);
   }
   const accounts: StoredAccounts = { ...stored, [config.directoryUrl]: { url: client.getAccountUrl(), contact } };
-  await replaceFiles(config.accountDir, [{ name: ACCOUNTS_FILE, data: `${JSON.stringify(accounts, null, 2)}\n`, mode: 0o600 }]);
+  await replaceFiles(config.accountDir, [
+    { name: ACCOUNTS_FILE, data: `${JSON.stringify(accounts, null, 2)}\n`, mode: 0o600 },
+  ]);
   return client;
 }
 
@@ -140,12 +151,16 @@ async function order(config: CertsConfig, options: ObtainOptions): Promise<Obtai
   const accountKey = await loadOrCreateAccountKey(config.accountDir, progress);
   const client = await accountClient(config, accountKey, options);
   const certificateKey = await acme.crypto.createPrivateEcdsaKey('P-256');
-  const [, csr] = await acme.crypto.createCsr({ commonName: config.domains[0]!, altNames: [...config.domains] }, certificateKey);
+  const [, csr] = await acme.crypto.createCsr(
+    { commonName: config.domains[0]!, altNames: [...config.domains] },
+    certificateKey,
+  );
   await ensureDirectory(config.challengeDir, 0o755);
 
   const written = new Set<string>();
   const tokenFile = (token: string) => {
-    if (!TOKEN.test(token)) throw new Error(`the CA sent a challenge token that is not base64url: ${JSON.stringify(token.slice(0, 80))}`);
+    if (!TOKEN.test(token))
+      throw new Error(`the CA sent a challenge token that is not base64url: ${JSON.stringify(token.slice(0, 80))}`);
     return join(config.challengeDir, token);
   };
   progress(`ordering a certificate for ${config.domains.join(', ')} from ${config.directoryUrl}`);
@@ -156,7 +171,8 @@ async function order(config: CertsConfig, options: ObtainOptions): Promise<Obtai
       challengePriority: ['http-01'],
       skipChallengeVerification: options.selfCheck === false,
       challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-        if (challenge.type !== 'http-01') throw new Error(`${authz.identifier.value}: the CA offers no http-01 challenge`);
+        if (challenge.type !== 'http-01')
+          throw new Error(`${authz.identifier.value}: the CA offers no http-01 challenge`);
         const file = tokenFile(challenge.token);
         written.add(file);
         // World-readable: nginx and meet-auth serve it (same uid in production, but not necessarily locally).

@@ -10,7 +10,15 @@ import type { CertsConfig } from './config.js';
 import { obtainCertificate } from './acme.js';
 import { ensureDirectory, removeTempFiles, replaceFiles } from './files.js';
 import { acquireLock, LOCK_FILE, STALE_AFTER_MS, tryLock, type HeldLock } from './lock.js';
-import { CERT_FILE, describeCertificate, KEY_FILE, readCertificateState, renewalDecision, type CertificateInfo, type RenewalDecision } from './inspect.js';
+import {
+  CERT_FILE,
+  describeCertificate,
+  KEY_FILE,
+  readCertificateState,
+  renewalDecision,
+  type CertificateInfo,
+  type RenewalDecision,
+} from './inspect.js';
 
 export interface CertificateStatus extends RenewalDecision {
   readonly certFile: string;
@@ -53,12 +61,21 @@ function writtenDirectories(config: CertsConfig): string[] {
 
 /** Removes what a run killed mid-write left in `dir`. The lock's own temp names live for moments: only old ones are leftovers. */
 async function removeLeftovers(dir: string, progress: (line: string) => void): Promise<void> {
-  const removed = await removeTempFiles(dir, (target, mtimeMs) => target === LOCK_FILE && Date.now() - mtimeMs < STALE_AFTER_MS);
-  if (removed.length > 0) progress(`removed ${removed.length} temp file(s) an interrupted run left in ${dir}: ${removed.join(', ')}`);
+  const removed = await removeTempFiles(
+    dir,
+    (target, mtimeMs) => target === LOCK_FILE && Date.now() - mtimeMs < STALE_AFTER_MS,
+  );
+  if (removed.length > 0)
+    progress(`removed ${removed.length} temp file(s) an interrupted run left in ${dir}: ${removed.join(', ')}`);
 }
 
 /** Runs `work` holding the lock of every directory it writes in, after clearing leftovers there. */
-async function exclusively<T>(config: CertsConfig, command: string, progress: (line: string) => void, work: (assertHeld: () => Promise<void>) => Promise<T>): Promise<T> {
+async function exclusively<T>(
+  config: CertsConfig,
+  command: string,
+  progress: (line: string) => void,
+  work: (assertHeld: () => Promise<void>) => Promise<T>,
+): Promise<T> {
   await ensureDirectory(config.accountDir, 0o700);
   await ensureDirectory(config.certsDir, 0o750);
   const locks: HeldLock[] = [];
@@ -71,7 +88,10 @@ async function exclusively<T>(config: CertsConfig, command: string, progress: (l
       for (const lock of locks) await lock.assertHeld();
     });
   } finally {
-    for (const lock of locks.reverse()) await lock.release().catch((error: Error) => progress(`could not remove the lock ${lock.path}: ${error.message}`));
+    for (const lock of locks.reverse())
+      await lock
+        .release()
+        .catch((error: Error) => progress(`could not remove the lock ${lock.path}: ${error.message}`));
   }
 }
 
@@ -100,8 +120,15 @@ export async function clearLeftovers(config: CertsConfig, progress: (line: strin
 }
 
 /** Obtains a certificate and puts it in place: key first, then the chain, each written to a temp file and renamed. */
-async function replaceCertificate(config: CertsConfig, options: RunOptions, assertHeld: () => Promise<void>): Promise<CertificateInfo> {
-  const obtained = await obtainCertificate(config, { progress: options.progress, ...(options.selfCheck === undefined ? {} : { selfCheck: options.selfCheck }) });
+async function replaceCertificate(
+  config: CertsConfig,
+  options: RunOptions,
+  assertHeld: () => Promise<void>,
+): Promise<CertificateInfo> {
+  const obtained = await obtainCertificate(config, {
+    progress: options.progress,
+    ...(options.selfCheck === undefined ? {} : { selfCheck: options.selfCheck }),
+  });
   await assertHeld();
   await replaceFiles(config.certsDir, [
     { name: KEY_FILE, data: obtained.keyPem, mode: 0o600 },
@@ -118,15 +145,23 @@ export function renewCertificate(config: CertsConfig, options: RunOptions): Prom
     const status = await certificateStatus(config, options.now);
     if (!status.due) return { action: 'kept', reason: status.reason, certificate: status.certificate };
     options.progress(`renewing: ${status.reason}`);
-    return { action: 'issued', reason: status.reason, certificate: await replaceCertificate(config, options, assertHeld) };
+    return {
+      action: 'issued',
+      reason: status.reason,
+      certificate: await replaceCertificate(config, options, assertHeld),
+    };
   });
 }
 
 /** `issue`: obtains a certificate now unless a fresh one (not due) exists; `force` replaces even that. */
-export function issueCertificate(config: CertsConfig, options: RunOptions & { readonly force?: boolean }): Promise<RunResult> {
+export function issueCertificate(
+  config: CertsConfig,
+  options: RunOptions & { readonly force?: boolean },
+): Promise<RunResult> {
   return exclusively(config, 'issue', options.progress, async (assertHeld) => {
     const status = await certificateStatus(config, options.now);
-    if (!status.due && !options.force) return { action: 'kept', reason: status.reason, certificate: status.certificate };
+    if (!status.due && !options.force)
+      return { action: 'kept', reason: status.reason, certificate: status.certificate };
     const reason = status.due ? status.reason : `forced (${status.reason})`;
     options.progress(`issuing: ${reason}`);
     return { action: 'issued', reason, certificate: await replaceCertificate(config, options, assertHeld) };

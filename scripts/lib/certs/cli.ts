@@ -1,7 +1,20 @@
 /** `npm run certs -- issue|renew|status`: the command line over certificates.ts (scripts/certs.mts only calls this). */
 import { parseCliArgs, UsageError } from '../../../edge/shared/cli.js';
-import { certificateStatus, clearLeftovers, issueCertificate, renewCertificate, type CertificateStatus, type RunResult } from './certificates.js';
-import { ConfigError, DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_RENEW_DAYS, loadCertsConfig, type CertsConfig } from './config.js';
+import {
+  certificateStatus,
+  clearLeftovers,
+  issueCertificate,
+  renewCertificate,
+  type CertificateStatus,
+  type RunResult,
+} from './certificates.js';
+import {
+  ConfigError,
+  DEFAULT_LOCK_WAIT_SECONDS,
+  DEFAULT_RENEW_DAYS,
+  loadCertsConfig,
+  type CertsConfig,
+} from './config.js';
 
 const CERTS_USAGE = `usage: npm run certs -- <command> [options]
 
@@ -45,7 +58,11 @@ export interface CertsCliIo {
   readonly env: Record<string, string | undefined>;
 }
 
-const FLAGS: Record<string, readonly string[]> = { issue: ['force', 'skip-self-check'], renew: ['skip-self-check'], status: ['json'] };
+const FLAGS: Record<string, readonly string[]> = {
+  issue: ['force', 'skip-self-check'],
+  renew: ['skip-self-check'],
+  status: ['json'],
+};
 
 function formatStatus(status: CertificateStatus): string {
   const cert = status.certificate;
@@ -69,7 +86,13 @@ function statusJson(status: CertificateStatus): string {
     {
       configuredNames: status.configuredNames,
       certFile: status.certFile,
-      certificate: cert && { names: cert.names, issuer: cert.issuer, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), chainLength: cert.chainLength },
+      certificate: cert && {
+        names: cert.names,
+        issuer: cert.issuer,
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+        chainLength: cert.chainLength,
+      },
       daysLeft: status.daysLeft,
       renewDays: status.renewDays,
       renewalDue: status.due,
@@ -88,7 +111,12 @@ function formatResult(result: RunResult): string {
 
 export async function runCertsCli(args: readonly string[], io: CertsCliIo): Promise<number> {
   let command: string | undefined;
-  let argv: { readonly help?: boolean; readonly force?: boolean; readonly json?: boolean; readonly 'skip-self-check'?: boolean };
+  let argv: {
+    readonly help?: boolean;
+    readonly force?: boolean;
+    readonly json?: boolean;
+    readonly 'skip-self-check'?: boolean;
+  };
   let config: CertsConfig;
   try {
     const parsed = parseCliArgs(args, {
@@ -126,7 +154,10 @@ export async function runCertsCli(args: readonly string[], io: CertsCliIo): Prom
       return 0;
     }
     const options = { progress, selfCheck: argv['skip-self-check'] ? false : config.selfCheck };
-    const result = command === 'issue' ? await issueCertificate(config, { ...options, force: Boolean(argv.force) }) : await renewCertificate(config, options);
+    const result =
+      command === 'issue'
+        ? await issueCertificate(config, { ...options, force: Boolean(argv.force) })
+        : await renewCertificate(config, options);
     io.out(formatResult(result));
     return 0;
   } catch (error) {

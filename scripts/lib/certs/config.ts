@@ -54,7 +54,8 @@ function domainProblem(name: string): string | null {
   if (name.startsWith('*.')) return `"${name}" is a wildcard name: HTTP-01 cannot prove those (it needs DNS-01)`;
   if (isIP(name) !== 0) return `"${name}" is an IP address, not a DNS name`;
   const labels = name.split('.');
-  if (name.length > 253 || labels.length < 2 || !labels.every((label) => LABEL.test(label))) return `"${name}" is not a DNS name`;
+  if (name.length > 253 || labels.length < 2 || !labels.every((label) => LABEL.test(label)))
+    return `"${name}" is not a DNS name`;
   return null;
 }
 
@@ -68,7 +69,14 @@ const envSchema = z.object({
   MEET_CERT_DOMAINS: env(
     z
       .string({ error: DOMAINS_REQUIRED })
-      .transform((list) => [...new Set(list.split(/[\s,]+/).filter(Boolean).map((name) => name.toLowerCase().replace(/\.$/, '')))])
+      .transform((list) => [
+        ...new Set(
+          list
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map((name) => name.toLowerCase().replace(/\.$/, '')),
+        ),
+      ])
       .superRefine((names, ctx) => {
         if (names.length === 0) ctx.addIssue({ code: 'custom', message: DOMAINS_REQUIRED });
         for (const name of names) {
@@ -76,7 +84,8 @@ const envSchema = z.object({
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }
         // Let's Encrypt's limit of names per certificate.
-        if (names.length > 100) ctx.addIssue({ code: 'custom', message: `lists ${names.length} names; at most 100 fit on one certificate` });
+        if (names.length > 100)
+          ctx.addIssue({ code: 'custom', message: `lists ${names.length} names; at most 100 fit on one certificate` });
       }),
     blank,
   ),
@@ -87,7 +96,10 @@ const envSchema = z.object({
       .transform((value, ctx) => {
         if (value in ACME_DIRECTORIES) return ACME_DIRECTORIES[value as keyof typeof ACME_DIRECTORIES];
         if (URL.canParse(value) && new URL(value).protocol === 'https:') return value;
-        ctx.addIssue({ code: 'custom', message: `"${value}" is neither "production", "staging" nor an https:// URL of an ACME directory` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is neither "production", "staging" nor an https:// URL of an ACME directory`,
+        });
         return z.NEVER;
       }),
     blank,
@@ -95,7 +107,9 @@ const envSchema = z.object({
   MEET_ACME_EMAIL: env(
     z
       .string()
-      .refine((value) => z.email().safeParse(value).success, { error: (issue) => `"${String(issue.input)}" is not an email address` })
+      .refine((value) => z.email().safeParse(value).success, {
+        error: (issue) => `"${String(issue.input)}" is not an email address`,
+      })
       .optional(),
     blank,
   ),
@@ -109,7 +123,10 @@ const envSchema = z.object({
       .default('1')
       .transform((value, ctx) => {
         if (value === '1' || value === '0') return value === '1';
-        ctx.addIssue({ code: 'custom', message: `"${value}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)`,
+        });
         return z.NEVER;
       }),
     blank,

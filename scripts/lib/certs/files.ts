@@ -20,7 +20,10 @@ export function tempTarget(name: string): string | null {
  * Removes the temp files a run killed mid-write left in `dir` (regular files named by tempPath(), except those
  * `keep` spares) and returns their names. Call it only while no other run writes there (under the lock).
  */
-export async function removeTempFiles(dir: string, keep: (target: string, mtimeMs: number) => boolean = () => false): Promise<string[]> {
+export async function removeTempFiles(
+  dir: string,
+  keep: (target: string, mtimeMs: number) => boolean = () => false,
+): Promise<string[]> {
   const removed: string[] = [];
   for (const name of (await readdir(dir)).sort()) {
     const target = tempTarget(name);
@@ -68,7 +71,10 @@ export async function ensureDirectory(dir: string, mode: number): Promise<void> 
  * Replaces several files in one directory: all are written and fsynced as temp files first, then renamed into
  * place in the given order, then the directory is fsynced. If anything fails before the renames, no target changes.
  */
-export async function replaceFiles(dir: string, files: readonly { name: string; data: string | Buffer; mode: number }[]): Promise<void> {
+export async function replaceFiles(
+  dir: string,
+  files: readonly { name: string; data: string | Buffer; mode: number }[],
+): Promise<void> {
   const temps: string[] = [];
   try {
     for (const file of files) temps.push(await writeTemp(join(dir, file.name), file.data, file.mode));

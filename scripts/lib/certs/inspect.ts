@@ -25,7 +25,12 @@ export interface CertificateInfo {
 export type CertificateState =
   | { readonly kind: 'missing'; readonly certFile: string }
   | { readonly kind: 'unreadable'; readonly certFile: string; readonly problem: string }
-  | { readonly kind: 'present'; readonly certFile: string; readonly info: CertificateInfo; readonly keyProblem: string | null };
+  | {
+      readonly kind: 'present';
+      readonly certFile: string;
+      readonly info: CertificateInfo;
+      readonly keyProblem: string | null;
+    };
 
 export interface RenewalDecision {
   readonly due: boolean;
@@ -75,7 +80,9 @@ export function keyMismatch(chainPem: string, keyPem: string): string | null {
 /** True when a certificate name covers `domain` (exactly, or as a one-label wildcard). */
 export function nameCovers(certName: string, domain: string): boolean {
   if (certName === domain) return true;
-  return certName.startsWith('*.') && domain.slice(domain.indexOf('.') + 1) === certName.slice(2) && domain.indexOf('.') > 0;
+  return (
+    certName.startsWith('*.') && domain.slice(domain.indexOf('.') + 1) === certName.slice(2) && domain.indexOf('.') > 0
+  );
 }
 
 /** The configured domains that none of the certificate's names covers. */
@@ -99,7 +106,8 @@ export async function readCertificateState(certsDir: string): Promise<Certificat
     return { kind: 'unreadable', certFile, problem: (error as Error).message };
   }
   const key = await readFile(join(certsDir, KEY_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => error);
-  const keyProblem = typeof key === 'string' ? keyMismatch(chain, key) : `${KEY_FILE} cannot be read: ${key.code ?? key.message}`;
+  const keyProblem =
+    typeof key === 'string' ? keyMismatch(chain, key) : `${KEY_FILE} cannot be read: ${key.code ?? key.message}`;
   return { kind: 'present', certFile, info, keyProblem };
 }
 
@@ -108,16 +116,34 @@ export async function readCertificateState(certsDir: string): Promise<Certificat
  * or it expires within `renewDays`. Otherwise not due: a fresh certificate is never replaced by `renew`
  * (Let's Encrypt limits duplicate certificates per week).
  */
-export function renewalDecision(state: CertificateState, domains: readonly string[], renewDays: number, now = new Date()): RenewalDecision {
-  if (state.kind === 'missing') return { due: true, reason: `there is no certificate at ${state.certFile}`, daysLeft: null };
-  if (state.kind === 'unreadable') return { due: true, reason: `${state.certFile} cannot be used: ${state.problem}`, daysLeft: null };
+export function renewalDecision(
+  state: CertificateState,
+  domains: readonly string[],
+  renewDays: number,
+  now = new Date(),
+): RenewalDecision {
+  if (state.kind === 'missing')
+    return { due: true, reason: `there is no certificate at ${state.certFile}`, daysLeft: null };
+  if (state.kind === 'unreadable')
+    return { due: true, reason: `${state.certFile} cannot be used: ${state.problem}`, daysLeft: null };
   const { info } = state;
   const daysLeft = Math.floor((info.notAfter.getTime() - now.getTime()) / DAY_MS);
   if (state.keyProblem) return { due: true, reason: state.keyProblem, daysLeft };
   const uncovered = uncoveredDomains(info, domains);
-  if (uncovered.length > 0) return { due: true, reason: `the certificate does not cover ${uncovered.join(', ')}`, daysLeft };
-  if (info.notAfter.getTime() <= now.getTime()) return { due: true, reason: `the certificate expired on ${info.notAfter.toISOString()}`, daysLeft };
+  if (uncovered.length > 0)
+    return { due: true, reason: `the certificate does not cover ${uncovered.join(', ')}`, daysLeft };
+  if (info.notAfter.getTime() <= now.getTime())
+    return { due: true, reason: `the certificate expired on ${info.notAfter.toISOString()}`, daysLeft };
   const renewFrom = new Date(info.notAfter.getTime() - renewDays * DAY_MS);
-  if (renewFrom.getTime() <= now.getTime()) return { due: true, reason: `the certificate expires in ${daysLeft} days (renewal window ${renewDays} days)`, daysLeft };
-  return { due: false, reason: `the certificate is valid for ${daysLeft} more days; renewal is due from ${renewFrom.toISOString()}`, daysLeft };
+  if (renewFrom.getTime() <= now.getTime())
+    return {
+      due: true,
+      reason: `the certificate expires in ${daysLeft} days (renewal window ${renewDays} days)`,
+      daysLeft,
+    };
+  return {
+    due: false,
+    reason: `the certificate is valid for ${daysLeft} more days; renewal is due from ${renewFrom.toISOString()}`,
+    daysLeft,
+  };
 }

@@ -67,8 +67,22 @@ function parseOwner(raw: string): LockOwner | null {
   try {
     const value = JSON.parse(raw) as Partial<LockOwner>;
     // pid 0 or below would make kill() address a process group.
-    if (!Number.isInteger(value.pid) || value.pid! <= 0 || typeof value.host !== 'string' || typeof value.token !== 'string' || typeof value.startedAt !== 'string') return null;
-    return { pid: value.pid!, host: value.host, pidNamespace: value.pidNamespace ?? null, command: String(value.command ?? '?'), startedAt: value.startedAt, token: value.token };
+    if (
+      !Number.isInteger(value.pid) ||
+      value.pid! <= 0 ||
+      typeof value.host !== 'string' ||
+      typeof value.token !== 'string' ||
+      typeof value.startedAt !== 'string'
+    )
+      return null;
+    return {
+      pid: value.pid!,
+      host: value.host,
+      pidNamespace: value.pidNamespace ?? null,
+      command: String(value.command ?? '?'),
+      startedAt: value.startedAt,
+      token: value.token,
+    };
   } catch {
     return null;
   }
@@ -97,8 +111,14 @@ function processExists(pid: number): boolean {
 async function staleness(found: Found, now: number): Promise<string | null> {
   const { owner } = found;
   const since = owner && Number.isFinite(Date.parse(owner.startedAt)) ? Date.parse(owner.startedAt) : found.mtimeMs;
-  if (now - since > STALE_AFTER_MS) return `it was taken ${Math.round((now - since) / 60_000)} minutes ago, longer than a run lasts`;
-  if (owner && owner.host === hostname() && owner.pidNamespace === (await pidNamespace()) && !processExists(owner.pid)) {
+  if (now - since > STALE_AFTER_MS)
+    return `it was taken ${Math.round((now - since) / 60_000)} minutes ago, longer than a run lasts`;
+  if (
+    owner &&
+    owner.host === hostname() &&
+    owner.pidNamespace === (await pidNamespace()) &&
+    !processExists(owner.pid)
+  ) {
     return `its process ${owner.pid} on ${owner.host} is gone`;
   }
   return null;
@@ -107,8 +127,15 @@ async function staleness(found: Found, now: number): Promise<string | null> {
 /** Who holds it, for messages: "another certs run (pid 12)" and the details. */
 function holder(found: Found): { who: string; details: string } {
   const { owner } = found;
-  if (!owner) return { who: 'another certs run', details: `unreadable lock file, written ${new Date(found.mtimeMs).toISOString()}` };
-  return { who: `another certs run (pid ${owner.pid})`, details: `${owner.command} on host ${owner.host} since ${owner.startedAt}` };
+  if (!owner)
+    return {
+      who: 'another certs run',
+      details: `unreadable lock file, written ${new Date(found.mtimeMs).toISOString()}`,
+    };
+  return {
+    who: `another certs run (pid ${owner.pid})`,
+    details: `${owner.command} on host ${owner.host} since ${owner.startedAt}`,
+  };
 }
 
 /**
@@ -136,14 +163,20 @@ async function removeIfUnchanged(path: string, expected: string): Promise<void> 
 }
 
 /** Takes the lock in `dir` if it is free or stale; otherwise says who holds it. Never waits. */
-export async function tryLock(dir: string, options: Omit<LockOptions, 'waitMs' | 'pollMs'>): Promise<HeldLock | { readonly heldBy: string }> {
+export async function tryLock(
+  dir: string,
+  options: Omit<LockOptions, 'waitMs' | 'pollMs'>,
+): Promise<HeldLock | { readonly heldBy: string }> {
   const result = await attemptLock(dir, options);
   if (!('held' in result)) return result;
   const { who, details } = holder(result.held);
   return { heldBy: `${who}, ${details},` };
 }
 
-async function attemptLock(dir: string, options: Omit<LockOptions, 'waitMs' | 'pollMs'>): Promise<HeldLock | { held: Found }> {
+async function attemptLock(
+  dir: string,
+  options: Omit<LockOptions, 'waitMs' | 'pollMs'>,
+): Promise<HeldLock | { held: Found }> {
   const path = join(dir, LOCK_FILE);
   const owner: LockOwner = {
     pid: process.pid,
@@ -168,7 +201,8 @@ async function attemptLock(dir: string, options: Omit<LockOptions, 'waitMs' | 'p
       return {
         path,
         assertHeld: async () => {
-          if ((await readFile(path, 'utf8').catch(() => null)) !== raw) throw new Error(`lost the lock ${path}: another run found it stale and took it over`);
+          if ((await readFile(path, 'utf8').catch(() => null)) !== raw)
+            throw new Error(`lost the lock ${path}: another run found it stale and took it over`);
         },
         release: () => removeIfUnchanged(path, raw),
       };
@@ -207,8 +241,11 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<He
           'try again later (a lock is stale once its process is gone or after an hour)',
       );
     }
-    if (!waited) options.progress(`${who} holds the lock ${path} (${details}); waiting up to ${seconds} s for it to finish`);
+    if (!waited)
+      options.progress(`${who} holds the lock ${path} (${details}); waiting up to ${seconds} s for it to finish`);
     waited = true;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(0, deadline - Date.now()))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(0, deadline - Date.now()))),
+    );
   }
 }

@@ -29,7 +29,12 @@ async function accountUrlFor(directoryUrl: string, key: string): Promise<string 
     await client.createAccount({ onlyReturnExisting: true });
     return client.getAccountUrl();
   } catch (error) {
-    if (/accountDoesNotExist|does not exist|no account|unable to find existing account/i.test(String((error as Error).message))) return null;
+    if (
+      /accountDoesNotExist|does not exist|no account|unable to find existing account/i.test(
+        String((error as Error).message),
+      )
+    )
+      return null;
     throw error;
   }
 }
@@ -38,13 +43,22 @@ export async function planAcmeAccountRotation(options: AcmeAccountOptions): Prom
   const { accountDir, directoryUrl, err } = options;
   const keyPath = join(accountDir, ACCOUNT_KEY_FILE);
   const nextPath = `${keyPath}.next`;
-  const stored = JSON.parse(await readFile(join(accountDir, ACCOUNTS_FILE), 'utf8').catch(() => '{}')) as Record<string, { url: string }>;
+  const stored = JSON.parse(await readFile(join(accountDir, ACCOUNTS_FILE), 'utf8').catch(() => '{}')) as Record<
+    string,
+    { url: string }
+  >;
   const accountUrl = stored[directoryUrl]?.url;
-  if (!accountUrl) throw new Error(`there is no ACME account at ${directoryUrl} in ${accountDir} yet (npm run certs -- issue makes one)`);
+  if (!accountUrl)
+    throw new Error(
+      `there is no ACME account at ${directoryUrl} in ${accountDir} yet (npm run certs -- issue makes one)`,
+    );
   await readFile(keyPath, 'utf8').catch(() => {
     throw new Error(`the ACME account key ${keyPath} is missing`);
   });
-  const pending = await readFile(nextPath, 'utf8').then(() => true, () => false);
+  const pending = await readFile(nextPath, 'utf8').then(
+    () => true,
+    () => false,
+  );
 
   return {
     what: `acme-account (${accountUrl})`,
@@ -52,13 +66,19 @@ export async function planAcmeAccountRotation(options: AcmeAccountOptions): Prom
     steps: [
       ...(pending
         ? []
-        : [{
-            title: `generate a new account key (ECDSA P-256) in ${nextPath} (mode 0600)`,
-            async run() {
-              const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-              await writeFile(nextPath, privateKey, { mode: 0o600, flag: 'wx' });
+        : [
+            {
+              title: `generate a new account key (ECDSA P-256) in ${nextPath} (mode 0600)`,
+              async run() {
+                const { privateKey } = generateKeyPairSync('ec', {
+                  namedCurve: 'P-256',
+                  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+                  publicKeyEncoding: { type: 'spki', format: 'pem' },
+                });
+                await writeFile(nextPath, privateKey, { mode: 0o600, flag: 'wx' });
+              },
             },
-          }]),
+          ]),
       {
         title: `ask the CA to roll the account ${accountUrl} over to the new key (RFC 8555 key-change; the URL stays)`,
         async run() {
@@ -70,7 +90,10 @@ export async function planAcmeAccountRotation(options: AcmeAccountOptions): Prom
           const client = new acme.Client({ directoryUrl, accountKey: oldKey, accountUrl, backoffAttempts: 3 });
           await client.updateAccountKey(newKey);
           const confirmed = await accountUrlFor(directoryUrl, newKey);
-          if (confirmed !== accountUrl) throw new Error(`the CA did not confirm the new key for ${accountUrl} (it names ${confirmed ?? 'no account'})`);
+          if (confirmed !== accountUrl)
+            throw new Error(
+              `the CA did not confirm the new key for ${accountUrl} (it names ${confirmed ?? 'no account'})`,
+            );
         },
       },
       {
@@ -81,7 +104,11 @@ export async function planAcmeAccountRotation(options: AcmeAccountOptions): Prom
           await rename(nextPath, keyPath);
           const db = openDatabase(options.dataDir);
           try {
-            audit(db, { at: Date.now(), event: 'secret-rotated', detail: `acme-account key of ${accountUrl} rotated by ${options.who}` });
+            audit(db, {
+              at: Date.now(),
+              event: 'secret-rotated',
+              detail: `acme-account key of ${accountUrl} rotated by ${options.who}`,
+            });
           } finally {
             db.close();
           }

@@ -27,8 +27,11 @@ export interface ProductionAgentKeyOptions {
   readonly deploy?: (command: readonly string[]) => Promise<void>;
 }
 
-
-const VARS = { signing: 'agent_signing_secrets', sealingPrivate: 'agent_sealing_private_keys', sealingPublic: 'agent_sealing_public_key' } as const;
+const VARS = {
+  signing: 'agent_signing_secrets',
+  sealingPrivate: 'agent_sealing_private_keys',
+  sealingPublic: 'agent_sealing_public_key',
+} as const;
 const list = (value: string) => value.split(/[\s,]+/).filter(Boolean);
 
 export async function planProductionAgentKeys(options: ProductionAgentKeyOptions): Promise<Plan> {
@@ -36,7 +39,10 @@ export async function planProductionAgentKeys(options: ProductionAgentKeyOptions
   const command = ['npx', 'cdktf', 'deploy', `${environment}-services`, '--auto-approve'];
   const marker = `${path}.agent-${kind}.rotation`;
   const markDone = (count: number) => writeFile(marker, `${JSON.stringify({ done: count })}\n`, { mode: 0o600 });
-  const already = await readFile(marker, 'utf8').then((text) => Number((JSON.parse(text) as { done?: unknown }).done) || 0, () => 0);
+  const already = await readFile(marker, 'utf8').then(
+    (text) => Number((JSON.parse(text) as { done?: unknown }).done) || 0,
+    () => 0,
+  );
   /** Each step records itself as done; a deploy counts as done once printed (the operator runs it before resuming). */
   const tracked = (steps: Step[]): Step[] =>
     steps.map((step, index) => ({
@@ -60,12 +66,19 @@ export async function planProductionAgentKeys(options: ProductionAgentKeyOptions
     title: `deploy ${environment}-services (${what}): set -a; . ${path}; set +a; ${command.join(' ')}`,
     async run() {
       if (options.deploy) return options.deploy(command);
-      throw new DeployPending(`deploy now: set -a; . ${path}; set +a; ${command.join(' ')}\nthen run the same rotate command again to continue.`);
+      throw new DeployPending(
+        `deploy now: set -a; . ${path}; set +a; ${command.join(' ')}\nthen run the same rotate command again to continue.`,
+      );
     },
   });
   const audit: Step = {
     title: 'write the audit entry (who, what, when)',
-    run: () => appendFile(`${path}.audit`, `${new Date().toISOString()} secret-rotated agent-${kind} (all agents of ${environment}) rotated by ${options.who}\n`, { mode: 0o600 }),
+    run: () =>
+      appendFile(
+        `${path}.audit`,
+        `${new Date().toISOString()} secret-rotated agent-${kind} (all agents of ${environment}) rotated by ${options.who}\n`,
+        { mode: 0o600 },
+      ),
   };
 
   if (kind === 'signing') {
@@ -99,7 +112,8 @@ export async function planProductionAgentKeys(options: ProductionAgentKeyOptions
   const steps = tracked([
     {
       title: `add a new sealing key after the current one in TF_VAR_${VARS.sealingPrivate} (the agents open seals for both)`,
-      run: () => replaceSecretVariable(path, VARS.sealingPrivate, [...privates, generateSealingKeyPair().privateKey].join(' ')),
+      run: () =>
+        replaceSecretVariable(path, VARS.sealingPrivate, [...privates, generateSealingKeyPair().privateKey].join(' ')),
     },
     deployStep('the agents take both keys'),
     {

@@ -62,7 +62,8 @@ async function waitApplied(dataDir: string, timeoutMs: number): Promise<void> {
     const want = JSON.stringify(fingerprintsOf(await readLocalKeys(dataDir)));
     const loaded = readLoaded(dataDir);
     if (loaded && JSON.stringify({ signing: loaded.signing, sealing: loaded.sealing }) === want) return;
-    if (Date.now() > deadline) throw new Error(`the running local stack did not load the changed keys within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`the running local stack did not load the changed keys within ${timeoutMs / 1000} s`);
     await sleep(50);
   }
 }
@@ -72,7 +73,9 @@ function sealedTo(dataDir: string, keyIds: readonly string[]): { pending: number
   const db = openDatabase(dataDir);
   try {
     const rows = db
-      .prepare(`SELECT status, sealed_password AS sealed FROM jobs WHERE server = ? AND sealed_password IS NOT NULL AND status IN ('pending', 'dead')`)
+      .prepare(
+        `SELECT status, sealed_password AS sealed FROM jobs WHERE server = ? AND sealed_password IS NOT NULL AND status IN ('pending', 'dead')`,
+      )
       .all(AGENT_NAME) as { status: string; sealed: string }[];
     const counts = { pending: 0, dead: 0 };
     for (const row of rows) {
@@ -91,7 +94,11 @@ export async function planAgentKeyRotation(options: AgentKeyOptions): Promise<Pl
   const dir = keysDir(dataDir);
   const file = FILES[kind];
   const loadTimeoutMs = options.loadTimeoutMs ?? 20_000;
-  const keysOf = async () => (kind === 'signing' ? (await readLocalKeys(dataDir)).signingSecret : (await readLocalKeys(dataDir)).sealingPrivateKey).split(' ');
+  const keysOf = async () =>
+    (kind === 'signing'
+      ? (await readLocalKeys(dataDir)).signingSecret
+      : (await readLocalKeys(dataDir)).sealingPrivateKey
+    ).split(' ');
   const current = await keysOf(); // validates the files, reads only
   const marker = await readMarker(dir, kind);
   const position = marker === null ? -1 : current.findIndex((key) => fingerprint[kind](key) === marker);
@@ -99,7 +106,11 @@ export async function planAgentKeyRotation(options: AgentKeyOptions): Promise<Pl
   const done = position < 0 ? 0 : position > 0 ? 1 : current.length > 1 ? 2 : 3;
 
   const write = async (keys: readonly string[]) => {
-    parseLocalKeys(dir, kind === 'signing' ? keys.join('\n') : (await readLocalKeys(dataDir)).signingSecret, kind === 'sealing' ? keys.join('\n') : (await readLocalKeys(dataDir)).sealingPrivateKey);
+    parseLocalKeys(
+      dir,
+      kind === 'signing' ? keys.join('\n') : (await readLocalKeys(dataDir)).signingSecret,
+      kind === 'sealing' ? keys.join('\n') : (await readLocalKeys(dataDir)).sealingPrivateKey,
+    );
     await replaceFiles(dir, [{ name: file, data: `${keys.join('\n')}\n`, mode: 0o600 }]);
     await waitApplied(dataDir, loadTimeoutMs);
   };
@@ -116,7 +127,13 @@ export async function planAgentKeyRotation(options: AgentKeyOptions): Promise<Pl
       async run() {
         const keys = await keysOf();
         const fresh = generate[kind]();
-        await replaceFiles(dir, [{ name: markerName(kind), data: `${JSON.stringify({ newKey: fingerprint[kind](fresh), startedAt: new Date().toISOString() })}\n`, mode: 0o600 }]);
+        await replaceFiles(dir, [
+          {
+            name: markerName(kind),
+            data: `${JSON.stringify({ newKey: fingerprint[kind](fresh), startedAt: new Date().toISOString() })}\n`,
+            mode: 0o600,
+          },
+        ]);
         await write([...keys, fresh]);
       },
     },
@@ -142,7 +159,9 @@ export async function planAgentKeyRotation(options: AgentKeyOptions): Promise<Pl
             const deadline = Date.now() + (options.sealedWaitMs ?? 120_000);
             let counts = sealedTo(dataDir, ids);
             while (counts.pending > 0 && Date.now() < deadline) {
-              err(`  ${counts.pending} pending job(s) still hold a password sealed to an old key; waiting for their delivery`);
+              err(
+                `  ${counts.pending} pending job(s) still hold a password sealed to an old key; waiting for their delivery`,
+              );
               await sleep(500);
               counts = sealedTo(dataDir, ids);
             }
@@ -158,7 +177,11 @@ export async function planAgentKeyRotation(options: AgentKeyOptions): Promise<Pl
         await rm(join(dir, markerName(kind)), { force: true });
         const db = openDatabase(dataDir);
         try {
-          audit(db, { at: Date.now(), event: 'secret-rotated', detail: `agent-${kind} of agent ${AGENT_NAME} rotated by ${options.who}` });
+          audit(db, {
+            at: Date.now(),
+            event: 'secret-rotated',
+            detail: `agent-${kind} of agent ${AGENT_NAME} rotated by ${options.who}`,
+          });
         } finally {
           db.close();
         }

@@ -58,7 +58,15 @@ environment:
 
 exit status: 0 done, 1 a step failed (see the message), 2 bad usage or input (nothing changed).`;
 
-const SECRETS = ['agent-signing', 'agent-sealing', 'ticketmaster', 'jicofo', 'jvb', 'acme-account', 'backup-key'] as const;
+const SECRETS = [
+  'agent-signing',
+  'agent-sealing',
+  'ticketmaster',
+  'jicofo',
+  'jvb',
+  'acme-account',
+  'backup-key',
+] as const;
 
 export interface RotateIo extends CliIo {
   /** Tests: fail before step N. */
@@ -92,14 +100,20 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
     }
     const [secret, ...rest] = positionals;
     if (!secret) throw new UsageError('which secret? one of ' + SECRETS.join(', '));
-    if (!(SECRETS as readonly string[]).includes(secret)) throw new UsageError(`"${secret}" is not a secret this rotates; one of ${SECRETS.join(', ')}`);
+    if (!(SECRETS as readonly string[]).includes(secret))
+      throw new UsageError(`"${secret}" is not a secret this rotates; one of ${SECRETS.join(', ')}`);
     const extra = secret === 'ticketmaster' ? rest.slice(1) : rest;
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (argv.agent !== undefined && secret !== 'agent-signing' && secret !== 'agent-sealing') throw new UsageError('--agent applies to agent-signing and agent-sealing only');
-    if ((argv['secrets-file'] !== undefined || argv.env !== undefined || argv.deploy) && !['jicofo', 'jvb', 'agent-signing', 'agent-sealing'].includes(secret)) {
+    if (argv.agent !== undefined && secret !== 'agent-signing' && secret !== 'agent-sealing')
+      throw new UsageError('--agent applies to agent-signing and agent-sealing only');
+    if (
+      (argv['secrets-file'] !== undefined || argv.env !== undefined || argv.deploy) &&
+      !['jicofo', 'jvb', 'agent-signing', 'agent-sealing'].includes(secret)
+    ) {
       throw new UsageError('--secrets-file, --env and --deploy apply to jicofo, jvb, agent-signing and agent-sealing');
     }
-    if (argv['old-seals-drained'] && secret !== 'agent-sealing') throw new UsageError('--old-seals-drained applies to agent-sealing');
+    if (argv['old-seals-drained'] && secret !== 'agent-sealing')
+      throw new UsageError('--old-seals-drained applies to agent-sealing');
     const dataDir = io.env.MEET_DATA_DIR || DEFAULTS.dataDir;
     const who = actor(io.env);
     const dryRun = Boolean(argv['dry-run']);
@@ -123,17 +137,41 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
         case 'agent-sealing': {
           const kind = name === 'agent-signing' ? 'signing' : 'sealing';
           if (argv['secrets-file'] !== undefined) {
-            if (argv.env === undefined || !ENVIRONMENT_NAME.test(argv.env)) throw new UsageError('--secrets-file needs --env NAME (the environment it deploys)');
+            if (argv.env === undefined || !ENVIRONMENT_NAME.test(argv.env))
+              throw new UsageError('--secrets-file needs --env NAME (the environment it deploys)');
             // Production's agents share these variables: --agent can only name all of them.
-            if (argv.agent !== undefined) throw new UsageError(`--agent "${argv.agent}": in production every agent shares the keys of the secrets file; rotate them all (no --agent)`);
+            if (argv.agent !== undefined)
+              throw new UsageError(
+                `--agent "${argv.agent}": in production every agent shares the keys of the secrets file; rotate them all (no --agent)`,
+              );
             return planProductionAgentKeys({
-              kind, path: argv['secrets-file'], environment: argv.env, who, err: io.err, oldSealsDrained: Boolean(argv['old-seals-drained']),
-              ...(argv.deploy ? { deploy: async (command: readonly string[]) => void (await $({ stdio: ['ignore', 2, 2] })`${command}`) } : {}),
+              kind,
+              path: argv['secrets-file'],
+              environment: argv.env,
+              who,
+              err: io.err,
+              oldSealsDrained: Boolean(argv['old-seals-drained']),
+              ...(argv.deploy
+                ? {
+                    deploy: async (command: readonly string[]) =>
+                      void (await $({ stdio: ['ignore', 2, 2] })`${command}`),
+                  }
+                : {}),
             });
           }
-          if (io.env.MEET_AGENTS) throw new UsageError(`${name} with MEET_AGENTS: rotate production's keys in the secrets file with --secrets-file FILE --env NAME`);
-          if (argv.agent !== undefined && argv.agent !== AGENT_NAME) throw new UsageError(`no agent is named "${argv.agent}" (the local stack has one: ${AGENT_NAME})`);
-          return planAgentKeyRotation({ dataDir, kind, who, err: io.err, ...(io.graceMs !== undefined ? { graceMs: io.graceMs } : {}) });
+          if (io.env.MEET_AGENTS)
+            throw new UsageError(
+              `${name} with MEET_AGENTS: rotate production's keys in the secrets file with --secrets-file FILE --env NAME`,
+            );
+          if (argv.agent !== undefined && argv.agent !== AGENT_NAME)
+            throw new UsageError(`no agent is named "${argv.agent}" (the local stack has one: ${AGENT_NAME})`);
+          return planAgentKeyRotation({
+            dataDir,
+            kind,
+            who,
+            err: io.err,
+            ...(io.graceMs !== undefined ? { graceMs: io.graceMs } : {}),
+          });
         }
         case 'ticketmaster': {
           if (!rest[0]) throw new UsageError('ticketmaster needs the name of the ticketmaster');
@@ -143,27 +181,42 @@ export function runRotateCli(args: readonly string[], io: RotateIo): Promise<num
         case 'jicofo':
         case 'jvb': {
           const file = argv['secrets-file'];
-          if ((file === undefined) !== (argv.env === undefined)) throw new UsageError('--secrets-file and --env go together');
-          if (argv.env !== undefined && !ENVIRONMENT_NAME.test(argv.env)) throw new UsageError(`--env "${argv.env}" is not an environment name`);
+          if ((file === undefined) !== (argv.env === undefined))
+            throw new UsageError('--secrets-file and --env go together');
+          if (argv.env !== undefined && !ENVIRONMENT_NAME.test(argv.env))
+            throw new UsageError(`--env "${argv.env}" is not an environment name`);
           return planServicePassword({
             service: name,
             target: file ? { kind: 'secrets-file', path: file, environment: argv.env! } : { kind: 'local', dataDir },
             agents: () => agentsOf(io, dataDir),
             who,
             err: io.err,
-            ...(argv.deploy ? { deploy: async (command: readonly string[]) => void (await $({ stdio: ['ignore', 2, 2] })`${command}`) } : {}),
+            ...(argv.deploy
+              ? {
+                  deploy: async (command: readonly string[]) => void (await $({ stdio: ['ignore', 2, 2] })`${command}`),
+                }
+              : {}),
           });
         }
         case 'acme-account': {
           const raw = io.env.MEET_ACME_DIRECTORY || 'production';
           const directoryUrl = raw in ACME_DIRECTORIES ? ACME_DIRECTORIES[raw as keyof typeof ACME_DIRECTORIES] : raw;
-          if (!URL.canParse(directoryUrl) || new URL(directoryUrl).protocol !== 'https:') throw new UsageError(`MEET_ACME_DIRECTORY "${raw}" is neither production, staging nor an https:// URL`);
-          return planAcmeAccountRotation({ dataDir, accountDir: join(dataDir, 'acme'), directoryUrl, who, err: io.err });
+          if (!URL.canParse(directoryUrl) || new URL(directoryUrl).protocol !== 'https:')
+            throw new UsageError(`MEET_ACME_DIRECTORY "${raw}" is neither production, staging nor an https:// URL`);
+          return planAcmeAccountRotation({
+            dataDir,
+            accountDir: join(dataDir, 'acme'),
+            directoryUrl,
+            who,
+            err: io.err,
+          });
         }
         case 'backup-key':
           // Production's key is meet-edge's MEET_BACKUP_KEY: rotating a key file there would change nothing.
           if (io.env.MEET_BACKUP_KEY) {
-            throw new UsageError('MEET_BACKUP_KEY is set (meet-edge has the key from TF_VAR_backup_key): there is no key file to rotate; put a new key in TF_VAR_backup_key of the secrets file, keep the old one for older archives, and deploy <env>-services');
+            throw new UsageError(
+              'MEET_BACKUP_KEY is set (meet-edge has the key from TF_VAR_backup_key): there is no key file to rotate; put a new key in TF_VAR_backup_key of the secrets file, keep the old one for older archives, and deploy <env>-services',
+            );
           }
           return planBackupKey({ dataDir, path: backupKeyPath(io.env), who });
       }

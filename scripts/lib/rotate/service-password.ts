@@ -14,7 +14,13 @@ import type { AgentConfig } from '../../../edge/auth/config.js';
 import { setServicePassword } from '../../../edge/auth/admin/admin-calls.js';
 import { audit } from '../../../edge/auth/store/audit.js';
 import { openDatabase } from '../../../edge/auth/store/db.js';
-import { AUTH_DOMAIN, newServicePassword, SERVICE_ACCOUNTS, servicePasswordPath, type ServiceName } from '../local-secrets.js';
+import {
+  AUTH_DOMAIN,
+  newServicePassword,
+  SERVICE_ACCOUNTS,
+  servicePasswordPath,
+  type ServiceName,
+} from '../local-secrets.js';
 import type { Plan } from './plan.js';
 import { replaceSecretVariable, readSecretsFile } from './secrets-file-edit.js';
 
@@ -40,21 +46,32 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
   const nextFile = target.kind === 'local' ? `${current}.next` : `${current}.${service}.next`;
   // Validates what is there now (reads only).
   if (target.kind === 'secrets-file') await readSecretsFile(target.path, account.variable);
-  else await readFile(current, 'utf8').catch(() => {
-    throw new Error(`${current} does not exist: start the local stack once (npm start) to create the service accounts`);
-  });
-  const pending = await readFile(nextFile, 'utf8').then((text) => text.trim(), () => null);
+  else
+    await readFile(current, 'utf8').catch(() => {
+      throw new Error(
+        `${current} does not exist: start the local stack once (npm start) to create the service accounts`,
+      );
+    });
+  const pending = await readFile(nextFile, 'utf8').then(
+    (text) => text.trim(),
+    () => null,
+  );
   const next = async () => (await readFile(nextFile, 'utf8')).trim();
-  const deployCommand = target.kind === 'secrets-file' ? ['npx', 'cdktf', 'deploy', `${target.environment}-services`, '--auto-approve'] : [];
+  const deployCommand =
+    target.kind === 'secrets-file'
+      ? ['npx', 'cdktf', 'deploy', `${target.environment}-services`, '--auto-approve']
+      : [];
 
   const steps = [
     ...(pending === null
-      ? [{
-          title: `generate a new password for ${jid} (kept in ${nextFile}, mode 0600, until the rotation is done)`,
-          async run() {
-            await writeFile(nextFile, `${newServicePassword()}\n`, { mode: 0o600, flag: 'wx' });
+      ? [
+          {
+            title: `generate a new password for ${jid} (kept in ${nextFile}, mode 0600, until the rotation is done)`,
+            async run() {
+              await writeFile(nextFile, `${newServicePassword()}\n`, { mode: 0o600, flag: 'wx' });
+            },
           },
-        }]
+        ]
       : []),
     {
       title: `set it on the existing account ${jid} on every Jitsi server, through its agent (the images never update it)`,
@@ -62,7 +79,10 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
         const password = await next();
         for (const agent of await options.agents()) {
           const status = await setServicePassword(agent, account.username, password);
-          if (status === 'absent') throw new Error(`${jid} does not exist on ${agent.name}; its Prosody has not created the service accounts yet`);
+          if (status === 'absent')
+            throw new Error(
+              `${jid} does not exist on ${agent.name}; its Prosody has not created the service accounts yet`,
+            );
           err(`  ${agent.name}: password of ${jid} changed`);
         }
       },
@@ -85,13 +105,15 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
       },
     },
     ...(target.kind === 'secrets-file'
-      ? [{
-          title: `deploy: set -a; . ${target.path}; set +a; ${deployCommand.join(' ')} (replaces prosody, jicofo and every jvb with the new value; conferences may drop while jicofo restarts)`,
-          async run() {
-            if (options.deploy) await options.deploy(deployCommand);
-            else err(`  run it now: set -a; . ${target.path}; set +a; ${deployCommand.join(' ')}`);
+      ? [
+          {
+            title: `deploy: set -a; . ${target.path}; set +a; ${deployCommand.join(' ')} (replaces prosody, jicofo and every jvb with the new value; conferences may drop while jicofo restarts)`,
+            async run() {
+              if (options.deploy) await options.deploy(deployCommand);
+              else err(`  run it now: set -a; . ${target.path}; set +a; ${deployCommand.join(' ')}`);
+            },
           },
-        }]
+        ]
       : []),
     {
       title: 'write the audit entry (who, what, when)',
@@ -105,7 +127,10 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
             db.close();
           }
         } else {
-          await writeFile(`${target.path}.audit`, `${new Date().toISOString()} secret-rotated ${detail}\n`, { mode: 0o600, flag: 'a' });
+          await writeFile(`${target.path}.audit`, `${new Date().toISOString()} secret-rotated ${detail}\n`, {
+            mode: 0o600,
+            flag: 'a',
+          });
         }
       },
     },
@@ -113,7 +138,9 @@ export async function planServicePassword(options: ServicePasswordOptions): Prom
   return {
     what: `${service} (${jid})`,
     steps,
-    ...(pending !== null ? { resumed: `a new password was generated by an earlier run (${nextFile}) and is used again` } : {}),
+    ...(pending !== null
+      ? { resumed: `a new password was generated by an earlier run (${nextFile}) and is used again` }
+      : {}),
     onFailure:
       `${service} still has its previous password (until the step that hands it the new one). If the account's password ` +
       `was already changed on a server, ${service} logs in again only with the new one: resume with the same command ` +

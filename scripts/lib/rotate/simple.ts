@@ -17,12 +17,20 @@ function inMemoryCopy(path: string): Database.Database {
   return new Database(bytes);
 }
 
-export function planTicketmaster(options: { dataDir: string; name: string; who: string; cost: number; out: (line: string) => void }): Plan {
+export function planTicketmaster(options: {
+  dataDir: string;
+  name: string;
+  who: string;
+  cost: number;
+  out: (line: string) => void;
+}): Plan {
   const path = databasePath(options.dataDir);
   if (!existsSync(path)) throw new Error(`there is no meet-auth database at ${path}`);
   // Without creating anything, so a dry run changes no byte: a read-only open of a WAL database would create its
   // -wal and -shm files when they are not there (no meet-auth running), so then read a copy in memory instead.
-  const peek = existsSync(`${path}-wal`) ? new Database(path, { readonly: true, fileMustExist: true }) : inMemoryCopy(path);
+  const peek = existsSync(`${path}-wal`)
+    ? new Database(path, { readonly: true, fileMustExist: true })
+    : inMemoryCopy(path);
   let name: string;
   try {
     name = findActiveTicketmaster(peek, options.name).name;
@@ -31,26 +39,31 @@ export function planTicketmaster(options: { dataDir: string; name: string; who: 
   }
   return {
     what: `ticketmaster "${name}"`,
-    steps: [{
-      title: `replace the token of ticketmaster "${name}" (the old one is refused from this moment; tickets and audit trail stay theirs) and print the new one`,
-      async run() {
-        const db = openDatabase(options.dataDir);
-        try {
-          options.out(await rotateTicketmasterToken(db, name, options.who, options.cost));
-        } finally {
-          db.close();
-        }
+    steps: [
+      {
+        title: `replace the token of ticketmaster "${name}" (the old one is refused from this moment; tickets and audit trail stay theirs) and print the new one`,
+        async run() {
+          const db = openDatabase(options.dataDir);
+          try {
+            options.out(await rotateTicketmasterToken(db, name, options.who, options.cost));
+          } finally {
+            db.close();
+          }
+        },
       },
-    }],
+    ],
     onFailure: 'The old token still works (nothing was committed). Run the same command again.',
   };
 }
 
 export async function planBackupKey(options: { dataDir: string; path: string; who: string }): Promise<Plan> {
   const { path } = options;
-  parseBackupKey(await readFile(path, 'utf8').catch(() => {
-    throw new Error(`there is no backup key at ${path} yet (the first backup makes one)`);
-  }), path);
+  parseBackupKey(
+    await readFile(path, 'utf8').catch(() => {
+      throw new Error(`there is no backup key at ${path} yet (the first backup makes one)`);
+    }),
+    path,
+  );
   const next = `${path}.next`;
   return {
     what: `backup-key (${path})`,

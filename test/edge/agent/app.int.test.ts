@@ -21,7 +21,13 @@ let app: AgentRig['app'];
 
 beforeAll(async () => {
   // Rotation: the agent accepts both the old and the new key.
-  rig = await startAgentRig({ sealingKeys: [sealing.privateKey], signingKeys: [...newKey, ...oldKey], holdMs: 3000, startWorker: true, name: 'agent-app-' });
+  rig = await startAgentRig({
+    sealingKeys: [sealing.privateKey],
+    signingKeys: [...newKey, ...oldKey],
+    holdMs: 3000,
+    startWorker: true,
+    name: 'agent-app-',
+  });
   ({ prosody, inbox, accounts, app } = rig);
 });
 afterAll(() => rig?.dispose());
@@ -41,7 +47,9 @@ describe('POST /jobs', () => {
     const viaOld = makeJob(sealing.publicKey, 'rotold', 'rotation password 1');
     expect(await (await post(signedInit(oldKey, viaOld))).json()).toMatchObject({ status: 'created' });
     const viaBoth = makeJob(sealing.publicKey, 'rotboth', 'rotation password 2');
-    expect(await (await post(signedInit([...stranger, ...newKey], viaBoth))).json()).toMatchObject({ status: 'created' });
+    expect(await (await post(signedInit([...stranger, ...newKey], viaBoth))).json()).toMatchObject({
+      status: 'created',
+    });
   });
 
   it('answers a repeat of a job id with the stored result and creates nothing again', async () => {
@@ -60,22 +68,43 @@ describe('POST /jobs', () => {
     const body = (await (await post(signedInit(newKey, job))).json()) as { detail: string };
     expect(body).toMatchObject({ id: job.id, status: 'conflict' });
     expect(body.detail).not.toContain('intruder');
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'taken', password: 'original password 1', mechanism: 'PLAIN' })).toBe(true);
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'taken', password: 'intruder password 2', mechanism: 'PLAIN' })).toBe(false);
+    expect(
+      await xmppLogin({
+        port: prosody.c2sPort,
+        username: 'taken',
+        password: 'original password 1',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(true);
+    expect(
+      await xmppLogin({
+        port: prosody.c2sPort,
+        username: 'taken',
+        password: 'intruder password 2',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(false);
   });
 
   describe('refuses with 401 and changes nothing', () => {
     const cases: Array<[string, (job: ReturnType<typeof makeJob>) => RequestInit]> = [
       ['unsigned', (job) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: job.body })],
       ['signed with an unknown key', (job) => signedInit(stranger, job)],
-      ['tampered body', (job) => ({ ...signedInit(newKey, job), body: job.body.replace('"username":"', '"username":"x') })],
+      [
+        'tampered body',
+        (job) => ({ ...signedInit(newKey, job), body: job.body.replace('"username":"', '"username":"x') }),
+      ],
       ['stale (6 minutes old)', (job) => signedInit(newKey, job, new Date(Date.now() - 360_000))],
       ['from the future (6 minutes ahead)', (job) => signedInit(newKey, job, new Date(Date.now() + 360_000))],
       [
         'signature of another job id',
         (job) => ({
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...signRequest(newKey, 'other-id', job.body), 'webhook-id': job.id },
+          headers: {
+            'content-type': 'application/json',
+            ...signRequest(newKey, 'other-id', job.body),
+            'webhook-id': job.id,
+          },
           body: job.body,
         }),
       ],
@@ -107,7 +136,9 @@ describe('POST /jobs', () => {
 
   it('accepts a request 4 minutes old (inside the ±300 s window)', async () => {
     const job = makeJob(sealing.publicKey, 'slightlyold', 'slightly old password');
-    expect(await (await post(signedInit(newKey, job, new Date(Date.now() - 240_000)))).json()).toMatchObject({ status: 'created' });
+    expect(await (await post(signedInit(newKey, job, new Date(Date.now() - 240_000)))).json()).toMatchObject({
+      status: 'created',
+    });
   });
 
   describe('refuses a malformed body with 400, stores nothing', () => {
@@ -157,7 +188,11 @@ describe('POST /jobs', () => {
       headers: { 'content-type': 'application/json', ...signRequest(newKey, id, body) },
       body,
     });
-    expect(await response.json()).toMatchObject({ id, status: 'failed', detail: expect.stringContaining('does not open') });
+    expect(await response.json()).toMatchObject({
+      id,
+      status: 'failed',
+      detail: expect.stringContaining('does not open'),
+    });
     expect(await accounts.verify('moved', 'moved password 1').catch(() => false)).toBe(false);
   });
 
@@ -180,12 +215,17 @@ describe('POST /jobs with a delivery of several jobs', () => {
     const response = await post(signedDeliveryInit(newKey, jobs));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ jobs: jobs.map((job) => ({ id: job.id, status: 'created' })) });
-    for (const user of users) expect(await xmppLogin({ port: prosody.c2sPort, username: user, password: `${user} password` })).toBe(true);
+    for (const user of users)
+      expect(await xmppLogin({ port: prosody.c2sPort, username: user, password: `${user} password` })).toBe(true);
   });
 
   it('answers each job on its own: a repeat gets its stored result, an id stored for another name fails alone', async () => {
-    const [done, other] = ['batch-done', 'batch-other'].map((user) => makeJob(sealing.publicKey, user, `${user} password`));
-    expect(await (await post(signedDeliveryInit(newKey, [done!, other!]))).json()).toMatchObject({ jobs: [{ status: 'created' }, { status: 'created' }] });
+    const [done, other] = ['batch-done', 'batch-other'].map((user) =>
+      makeJob(sealing.publicKey, user, `${user} password`),
+    );
+    expect(await (await post(signedDeliveryInit(newKey, [done!, other!]))).json()).toMatchObject({
+      jobs: [{ status: 'created' }, { status: 'created' }],
+    });
     const before = inbox.get(other!.id);
     const fresh = makeJob(sealing.publicKey, 'batch-fresh', 'batch fresh password');
     // Shares the finished job's id but names someone else: it fails alone, and the stored job stays as it was.
@@ -206,24 +246,46 @@ describe('POST /jobs with a delivery of several jobs', () => {
   it('a job it refuses (a name Prosody would fold otherwise, a bad seal) fails alone with its reason; the others are created', async () => {
     const good = makeJob(sealing.publicKey, 'batch-good', 'batch good password');
     // Names that are not folded as Prosody folds them, and a seal that is not base64url.
-    const unfolded = [makeJob(sealing.publicKey, 'Upper', 'batch upper password'), makeJob(sealing.publicKey, 'Batch', 'batch b password')];
-    const badSeal = { id: 'batch-bad-seal', username: 'batch-bad-seal', body: JSON.stringify({ id: 'batch-bad-seal', username: 'batch-bad-seal', sealedPassword: 'not a seal!' }) };
+    const unfolded = [
+      makeJob(sealing.publicKey, 'Upper', 'batch upper password'),
+      makeJob(sealing.publicKey, 'Batch', 'batch b password'),
+    ];
+    const badSeal = {
+      id: 'batch-bad-seal',
+      username: 'batch-bad-seal',
+      body: JSON.stringify({ id: 'batch-bad-seal', username: 'batch-bad-seal', sealedPassword: 'not a seal!' }),
+    };
     const response = await post(signedDeliveryInit(newKey, [unfolded[0]!, good, badSeal, unfolded[1]!]));
     expect(response.status).toBe(200);
     const refused = { status: 'failed', detail: expect.stringMatching(/^malformed job: /) };
     expect(await response.json()).toEqual({
-      jobs: [{ id: unfolded[0]!.id, ...refused }, { id: good.id, status: 'created' }, { id: badSeal.id, ...refused }, { id: unfolded[1]!.id, ...refused }],
+      jobs: [
+        { id: unfolded[0]!.id, ...refused },
+        { id: good.id, status: 'created' },
+        { id: badSeal.id, ...refused },
+        { id: unfolded[1]!.id, ...refused },
+      ],
     });
     for (const job of [...unfolded, badSeal]) expect(inbox.get(job.id)).toBeUndefined();
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'batch-good', password: 'batch good password' })).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'batch-good', password: 'batch good password' })).toBe(
+      true,
+    );
   });
 
   it.each([
-    ['a job id twice', () => {
-      const job = makeJob(sealing.publicKey, 'batch-twice', 'batch twice password');
-      return [job, job];
-    }, 'twice'],
-    ['more than 32 jobs', () => Array.from({ length: 33 }, (_, i) => makeJob(sealing.publicKey, `batch-many${i}`, 'many password')), '1 to 32 jobs'],
+    [
+      'a job id twice',
+      () => {
+        const job = makeJob(sealing.publicKey, 'batch-twice', 'batch twice password');
+        return [job, job];
+      },
+      'twice',
+    ],
+    [
+      'more than 32 jobs',
+      () => Array.from({ length: 33 }, (_, i) => makeJob(sealing.publicKey, `batch-many${i}`, 'many password')),
+      '1 to 32 jobs',
+    ],
     ['no job at all', () => [], '1 to 32 jobs'],
   ])('refuses a delivery with %s (400) and stores none of it', async (_, build, message) => {
     const jobs = build();
@@ -238,7 +300,11 @@ describe('POST /jobs with a delivery of several jobs', () => {
     const signed = signedDeliveryInit(newKey, jobs);
     const tampered = await post({ ...signed, body: String(signed.body).replace('batch-x2', 'batch-x3') });
     expect(tampered.status).toBe(401);
-    const unsigned = await post({ method: 'POST', headers: { 'content-type': 'application/json' }, body: signed.body as string });
+    const unsigned = await post({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: signed.body as string,
+    });
     expect(unsigned.status).toBe(401);
     for (const job of jobs) expect(inbox.get(job.id)).toBeUndefined();
   });
@@ -262,7 +328,11 @@ describe('held answers (long-poll)', () => {
 
   beforeAll(async () => {
     slow = await startAgentRig({
-      sealingKeys: [sealing.privateKey], signingKeys: newKey, startWorker: true, worker: { retryBaseMs: 20, retryMaxMs: 100 }, name: 'agent-hold-',
+      sealingKeys: [sealing.privateKey],
+      signingKeys: newKey,
+      startWorker: true,
+      worker: { retryBaseMs: 20, retryMaxMs: 100 },
+      name: 'agent-hold-',
     });
     ({ prosody: slowProsody, inbox: slowInbox, worker: slowWorker } = slow);
     // Two fronts on one inbox and worker: one answers at once, one holds (far longer than any test needs).
@@ -274,7 +344,10 @@ describe('held answers (long-poll)', () => {
   it('holds a repeat of a pending job and answers created as soon as the job is done', async () => {
     await slowProsody.stop();
     const job = makeJob(sealing.publicKey, 'longpoll', 'long poll password 1');
-    expect(await (await answerAtOnce.request('/jobs', signedInit(newKey, job))).json()).toEqual({ id: job.id, status: 'pending' });
+    expect(await (await answerAtOnce.request('/jobs', signedInit(newKey, job))).json()).toEqual({
+      id: job.id,
+      status: 'pending',
+    });
     let answered = false;
     const repeat = Promise.resolve(holdLong.request('/jobs', signedInit(newKey, job))).then((response) => {
       answered = true;
@@ -289,7 +362,9 @@ describe('held answers (long-poll)', () => {
     const response = await repeat;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ id: job.id, status: 'created' });
-    expect(await xmppLogin({ port: slowProsody.c2sPort, username: 'longpoll', password: 'long poll password 1' })).toBe(true);
+    expect(await xmppLogin({ port: slowProsody.c2sPort, username: 'longpoll', password: 'long poll password 1' })).toBe(
+      true,
+    );
   });
 
   it('holds many requests without adding a listener per request to the worker', async () => {

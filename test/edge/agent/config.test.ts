@@ -5,7 +5,11 @@ import { generateSigningSecret } from '../../../edge/shared/signing.js';
 
 const secret = generateSigningSecret();
 const sealing = generateSealingKeyPair();
-const valid = { MEET_AGENT_SIGNING_SECRETS: secret, MEET_AGENT_SEALING_KEYS: sealing.privateKey, MEET_PROSODY_SOCKET: '/run/prosody.sock' };
+const valid = {
+  MEET_AGENT_SIGNING_SECRETS: secret,
+  MEET_AGENT_SEALING_KEYS: sealing.privateKey,
+  MEET_PROSODY_SOCKET: '/run/prosody.sock',
+};
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -39,7 +43,11 @@ describe('loadAgentConfig', () => {
       MEET_PROSODYCTL_CONFIG: '/etc/prosody/prosody.cfg.lua',
     });
     expect(config.signingKeys).toHaveLength(2);
-    expect(config.prosody).toEqual({ mode: 'prosodyctl', configPath: '/etc/prosody/prosody.cfg.lua', prosodyctl: 'prosodyctl' });
+    expect(config.prosody).toEqual({
+      mode: 'prosodyctl',
+      configPath: '/etc/prosody/prosody.cfg.lua',
+      prosodyctl: 'prosodyctl',
+    });
   });
 
   it('lists every problem at once and never echoes a secret', () => {

@@ -22,7 +22,11 @@ let app: AgentRig['app'];
 
 beforeAll(async () => {
   rig = await startAgentRig({
-    sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 10_000, startWorker: true, name: 'agent-grace-',
+    sealingKeys: [sealing.privateKey],
+    signingKeys: keys,
+    holdMs: 10_000,
+    startWorker: true,
+    name: 'agent-grace-',
     workerAccounts: (real): ProsodyAccounts => ({
       create: async (username, password) => {
         if (username.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, SLOW_MS));

@@ -20,7 +20,11 @@ const job = (n: number, username = `user${n}`) => ({ id: `job-${n}`, username, s
 
 describe('Inbox', () => {
   it('stores a job once; a repeat returns the stored one; another username under the same id is refused', () => {
-    expect(inbox.receive(job(1))).toMatchObject({ kind: 'stored', isNew: true, job: { id: 'job-1', status: 'pending' } });
+    expect(inbox.receive(job(1))).toMatchObject({
+      kind: 'stored',
+      isNew: true,
+      job: { id: 'job-1', status: 'pending' },
+    });
     expect(inbox.receive(job(1))).toMatchObject({ kind: 'stored', isNew: false });
     expect(inbox.receive({ ...job(1), username: 'someone-else' })).toEqual({ kind: 'mismatch' });
     expect(inbox.counts()).toMatchObject({ pending: 1 });
@@ -113,7 +117,14 @@ describe('Inbox', () => {
     const children: ChildProcess[] = [];
     const run = () =>
       new Promise<string[]>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, join(dir, 'agent.sqlite')]);
+        const child = spawn(process.execPath, [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          script,
+          join(dir, 'agent.sqlite'),
+        ]);
         children.push(child);
         let out = '';
         child.stdout.on('data', (chunk: Buffer) => {
@@ -165,11 +176,12 @@ describe('Inbox', () => {
     expect(inbox.finish('job-s', 'worker-a', 'created', null)).toBe(true);
     inbox.close();
     const bytes = Buffer.concat(
-      await Promise.all(['agent.sqlite', 'agent.sqlite-wal'].map((file) => readFile(join(dir, file)).catch(() => Buffer.alloc(0)))),
+      await Promise.all(
+        ['agent.sqlite', 'agent.sqlite-wal'].map((file) => readFile(join(dir, file)).catch(() => Buffer.alloc(0))),
+      ),
     );
     // The first copy (from the insert) lives on in the WAL only until the checkpoint on close; none may remain.
     expect(bytes.includes(Buffer.from(secret))).toBe(false);
     inbox = new Inbox(join(dir, 'agent.sqlite'));
   });
 });
-

@@ -18,7 +18,11 @@ let accounts: RigAccounts;
 let worker: AccountWorker;
 
 beforeAll(async () => {
-  rig = await startAgentRig({ sealingKeys: [newKeys.privateKey, oldKeys.privateKey], worker: { retryBaseMs: 50 }, name: 'worker-' });
+  rig = await startAgentRig({
+    sealingKeys: [newKeys.privateKey, oldKeys.privateKey],
+    worker: { retryBaseMs: 50 },
+    name: 'worker-',
+  });
   ({ prosody, inbox, accounts, worker } = rig);
 });
 afterAll(() => rig?.dispose());
@@ -30,7 +34,9 @@ it('creates accounts, with seals made for the current or the previous key', asyn
   add('w1', 'wone', 'worker password 1');
   add('w2', 'wtwo', 'worker password 2', oldKeys.publicKey);
   expect(await worker.drain()).toEqual({ created: 2, conflict: 0, failed: 0, retry: 0 });
-  expect(await xmppLogin({ port: prosody.c2sPort, username: 'wtwo', password: 'worker password 2', mechanism: 'PLAIN' })).toBe(true);
+  expect(
+    await xmppLogin({ port: prosody.c2sPort, username: 'wtwo', password: 'worker password 2', mechanism: 'PLAIN' }),
+  ).toBe(true);
   expect(inbox.get('w1')).toMatchObject({ status: 'created' });
 });
 
@@ -41,7 +47,10 @@ it('a crash between the create and its record: the same job, claimed again, coun
   expect(inbox.claim(deadOwner, 1, 60_000)).toMatchObject([{ id: 'w3', attemptedBefore: false }]);
   expect(await accounts.create('crashed', 'crash password 1')).toEqual({ kind: 'created' });
   expect(await worker.drain()).toMatchObject({ created: 1, conflict: 0 });
-  expect(inbox.get('w3')).toMatchObject({ status: 'created', detail: 'the account already existed with this password' });
+  expect(inbox.get('w3')).toMatchObject({
+    status: 'created',
+    detail: 'the account already existed with this password',
+  });
 });
 
 it('an account this job did not try to create is a conflict even with the job’s password: the password is never consulted', async () => {
@@ -64,7 +73,10 @@ it('an account this job did not try to create is a conflict even with the job’
   for (const id of ['wh1', 'wh2', 'wh3']) {
     add(id, 'handmade', 'the right password 1');
     expect(await spying.drain()).toEqual({ created: 0, conflict: 1, failed: 0, retry: 0 });
-    expect(inbox.get(id)).toMatchObject({ status: 'conflict', detail: 'the name exists on this server already; left untouched' });
+    expect(inbox.get(id)).toMatchObject({
+      status: 'conflict',
+      detail: 'the name exists on this server already; left untouched',
+    });
   }
   expect(consulted).toEqual([]);
   expect(await accounts.verify('handmade', 'the right password 1')).toBe(true);
@@ -91,13 +103,23 @@ it('while Prosody is down jobs are put back, and created once it is back', async
   await prosody.stop();
   add('w6', 'patient', 'patient password 1');
   expect(await worker.drain()).toMatchObject({ retry: 1, created: 0 });
-  expect(inbox.get('w6')).toMatchObject({ status: 'attempting', attempts: 1, detail: expect.stringContaining('admin socket') });
+  expect(inbox.get('w6')).toMatchObject({
+    status: 'attempting',
+    attempts: 1,
+    detail: expect.stringContaining('admin socket'),
+  });
   await prosody.start();
   // Drains find nothing until the job's retry delay has passed; the first that takes it creates it.
-  const drained = await until('w6 is due again', () => worker.drain(), (counts) => Object.values(counts).some((n) => n > 0));
+  const drained = await until(
+    'w6 is due again',
+    () => worker.drain(),
+    (counts) => Object.values(counts).some((n) => n > 0),
+  );
   expect(drained).toMatchObject({ created: 1 });
   expect(inbox.get('w6')).toMatchObject({ status: 'created', attempts: 2 });
-  expect(await xmppLogin({ port: prosody.c2sPort, username: 'patient', password: 'patient password 1', mechanism: 'PLAIN' })).toBe(true);
+  expect(
+    await xmppLogin({ port: prosody.c2sPort, username: 'patient', password: 'patient password 1', mechanism: 'PLAIN' }),
+  ).toBe(true);
 });
 
 it('at debug level, logs each job’s timeline (claimed, then stored in Prosody) without the password', async () => {
@@ -111,7 +133,9 @@ it('at debug level, logs each job’s timeline (claimed, then stored in Prosody)
   });
   add('wt1', 'wtraced', 'traced password 1');
   expect(await traced.drain()).toMatchObject({ created: 1 });
-  const timeline = lines.filter(({ fields }) => (fields as { job?: string }).job === 'wt1').map(({ message }) => message);
+  const timeline = lines
+    .filter(({ fields }) => (fields as { job?: string }).job === 'wt1')
+    .map(({ message }) => message);
   expect(timeline).toEqual(['job claimed', 'job stored in prosody', 'account created']);
   expect(JSON.stringify(lines)).not.toContain('traced password 1');
 });

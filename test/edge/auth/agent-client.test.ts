@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AgentClient, AgentTimeoutError } from '../../../edge/auth/agent-client.js';
 import { freePort } from '../../support/ports.js';
 
-describe('AgentClient (the dispatcher\'s HTTP client)', () => {
+describe("AgentClient (the dispatcher's HTTP client)", () => {
   let server: Server;
   let url: string;
   const seen: Array<{ method?: string; headers: Record<string, unknown>; body: string }> = [];
@@ -16,7 +16,8 @@ describe('AgentClient (the dispatcher\'s HTTP client)', () => {
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
         seen.push({ method: req.method, headers: req.headers, body });
-        if (req.url === '/json') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: body }));
+        if (req.url === '/json')
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: body }));
         else if (req.url === '/text') res.writeHead(200).end('not json');
         else if (req.url === '/503') res.writeHead(503).end('busy');
         else if (req.url === '/redirect') res.writeHead(302, { location: '/json' }).end();
@@ -34,7 +35,12 @@ describe('AgentClient (the dispatcher\'s HTTP client)', () => {
 
   it('POSTs the exact body with its headers and Content-Length, and parses a JSON answer', async () => {
     const body = JSON.stringify({ id: 'job-1', username: 'ünï' });
-    const reply = await client.post(`${url}/json`, { 'content-type': 'application/json', 'webhook-id': 'job-1' }, body, 5_000);
+    const reply = await client.post(
+      `${url}/json`,
+      { 'content-type': 'application/json', 'webhook-id': 'job-1' },
+      body,
+      5_000,
+    );
     expect(reply).toEqual({ status: 200, json: { echo: body } });
     const request = seen.at(-1)!;
     expect(request.method).toBe('POST');
@@ -52,6 +58,8 @@ describe('AgentClient (the dispatcher\'s HTTP client)', () => {
   it('gives up on a silent agent with AgentTimeoutError, and fails on a closed port', async () => {
     await expect(client.post(`${url}/silent`, {}, '{}', 200)).rejects.toBeInstanceOf(AgentTimeoutError);
     const closed = await freePort();
-    await expect(client.post(`http://127.0.0.1:${closed}/jobs`, {}, '{}', 5_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(client.post(`http://127.0.0.1:${closed}/jobs`, {}, '{}', 5_000)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
   });
 });

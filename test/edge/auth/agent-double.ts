@@ -38,7 +38,10 @@ export interface AgentDouble {
   close(): Promise<void>;
 }
 
-export async function startAgentDouble(name: string, options: { behave?: Behaviour; acceptSecrets?: string[] } = {}): Promise<AgentDouble> {
+export async function startAgentDouble(
+  name: string,
+  options: { behave?: Behaviour; acceptSecrets?: string[] } = {},
+): Promise<AgentDouble> {
   const keys = generateSealingKeyPair();
   const secrets = options.acceptSecrets ?? [generateSigningSecret()];
   const verifyKeys = parseSigningSecrets(secrets.join(' '));
@@ -60,7 +63,12 @@ export async function startAgentDouble(name: string, options: { behave?: Behavio
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = (key: string) => req.headers[key] as string | undefined;
-      const failure = verifyRequest(verifyKeys, { id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), body });
+      const failure = verifyRequest(verifyKeys, {
+        id: header('webhook-id'),
+        timestamp: header('webhook-timestamp'),
+        signature: header('webhook-signature'),
+        body,
+      });
       if (failure || req.url !== '/jobs' || req.method !== 'POST') {
         double.rejected.push(failure ?? 'wrong route');
         res.writeHead(401).end();
@@ -97,7 +105,13 @@ export async function startAgentDouble(name: string, options: { behave?: Behavio
         const answer = answers[index]!;
         return { id: job.id, ...('status' in answer ? answer : { status: 'created' }) };
       });
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(single ? replies[0] : { jobs: replies })), hang);
+      setTimeout(
+        () =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify(single ? replies[0] : { jobs: replies })),
+        hang,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -12,7 +12,9 @@ describe('concurrent redemptions on the real store', () => {
     h = await startHarness({ agents: [{ name: 'a' }, { name: 'b' }] });
     const ticket = await h.ticket();
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => h!.post('/create', { user: `racer${i}`, password: GOOD_PASSWORD, token: ticket }, { from: `192.0.2.${i}` })),
+      Array.from({ length: 50 }, (_, i) =>
+        h!.post('/create', { user: `racer${i}`, password: GOOD_PASSWORD, token: ticket }, { from: `192.0.2.${i}` }),
+      ),
     );
     const statuses = answers.map((res) => res.status);
     expect(statuses.filter((status) => status === 202)).toHaveLength(1);
@@ -26,7 +28,9 @@ describe('concurrent redemptions on the real store', () => {
   it('50 simultaneous redemptions of one name with 50 tickets make exactly one account; 49 tickets stay usable', async () => {
     h = await startHarness();
     const tickets = await Promise.all(Array.from({ length: 50 }, () => h!.ticket()));
-    const answers = await Promise.all(tickets.map((token) => h!.post('/create', { user: 'Samename', password: GOOD_PASSWORD, token })));
+    const answers = await Promise.all(
+      tickets.map((token) => h!.post('/create', { user: 'Samename', password: GOOD_PASSWORD, token })),
+    );
     const statuses = answers.map((res) => res.status);
     expect(statuses.filter((status) => status === 202)).toHaveLength(1);
     expect(statuses.filter((status) => status === 409)).toHaveLength(49);
@@ -36,7 +40,9 @@ describe('concurrent redemptions on the real store', () => {
   it('100 distinct simultaneous redemptions make 100 accounts on every server', async () => {
     h = await startHarness({ agents: [{ name: 'a' }, { name: 'b' }], holdMs: 5000 });
     const tickets = await Promise.all(Array.from({ length: 100 }, () => h!.ticket()));
-    const answers = await Promise.all(tickets.map((token, i) => h!.post('/create', { user: `person${i}`, password: GOOD_PASSWORD, token })));
+    const answers = await Promise.all(
+      tickets.map((token, i) => h!.post('/create', { user: `person${i}`, password: GOOD_PASSWORD, token })),
+    );
     expect(answers.map((res) => res.status)).toEqual(Array(100).fill(202));
     const bodies = (await Promise.all(answers.map((res) => res.json()))) as { request: string; status: string }[];
     expect(new Set(bodies.map((body) => body.request)).size).toBe(100);

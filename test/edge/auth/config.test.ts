@@ -78,8 +78,18 @@ describe('loadAuthConfig', () => {
       MEET_TLS_CERT: '/etc/cert.pem',
     });
     expect(found.length).toBeGreaterThanOrEqual(6);
-    for (const name of ['MEET_AUTH_PORT', 'MEET_PUBLIC_URL', 'MEET_TRUSTED_PROXIES', 'MEET_AGENTS', 'MEET_LOG_LEVEL', 'MEET_HOLD_MS']) {
-      expect(found.some((problem) => problem.startsWith(name)), name).toBe(true);
+    for (const name of [
+      'MEET_AUTH_PORT',
+      'MEET_PUBLIC_URL',
+      'MEET_TRUSTED_PROXIES',
+      'MEET_AGENTS',
+      'MEET_LOG_LEVEL',
+      'MEET_HOLD_MS',
+    ]) {
+      expect(
+        found.some((problem) => problem.startsWith(name)),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -96,39 +106,61 @@ describe('loadAuthConfig', () => {
     const text = found.join('\n');
     expect(text).toContain('agent url');
     expect(text).toContain('sealingPublicKey');
-    const second = problems({ MEET_AGENTS: minimal.MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ jitsi: leaked }) }).join('\n');
+    const second = problems({
+      MEET_AGENTS: minimal.MEET_AGENTS,
+      MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ jitsi: leaked }),
+    }).join('\n');
     expect(second).toContain('at least 32 bytes');
     expect(second).not.toContain(leaked);
     expect(second).not.toContain('c2hvcnQ');
     const missing = problems({ MEET_AGENTS: minimal.MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS: '{}' }).join('\n');
     expect(missing).toContain('no signing secret for agent "jitsi"');
     const duplicate = problems({
-      MEET_AGENTS: JSON.stringify([{ name: 'jitsi', url: 'http://a:4000', sealingPublicKey: publicKey }, { name: 'jitsi', url: 'http://b:4000', sealingPublicKey: publicKey }]),
+      MEET_AGENTS: JSON.stringify([
+        { name: 'jitsi', url: 'http://a:4000', sealingPublicKey: publicKey },
+        { name: 'jitsi', url: 'http://b:4000', sealingPublicKey: publicKey },
+      ]),
       MEET_AGENT_SIGNING_SECRETS: minimal.MEET_AGENT_SIGNING_SECRETS,
     }).join('\n');
     expect(duplicate).toContain('unique');
   });
 
   it('reports malformed JSON without quoting it', () => {
-    const found = problems({ MEET_AGENTS: minimal.MEET_AGENTS, MEET_AGENT_SIGNING_SECRETS: `{"jitsi": ${secret}}` }).join('\n');
+    const found = problems({
+      MEET_AGENTS: minimal.MEET_AGENTS,
+      MEET_AGENT_SIGNING_SECRETS: `{"jitsi": ${secret}}`,
+    }).join('\n');
     expect(found).toContain('MEET_AGENT_SIGNING_SECRETS: is not valid JSON');
     expect(found).not.toContain(secret.slice(6, 20));
   });
 
   it('requires TLS cert and key together', () => {
-    expect(problems({ ...minimal, MEET_TLS_KEY: '/k.pem' }).join('\n')).toContain('MEET_TLS_CERT and MEET_TLS_KEY must be set together');
+    expect(problems({ ...minimal, MEET_TLS_KEY: '/k.pem' }).join('\n')).toContain(
+      'MEET_TLS_CERT and MEET_TLS_KEY must be set together',
+    );
   });
 
-  it('MEET_MEETING_URL: the meeting site, by default the XMPP domain\'s; refused when not an http(s) URL or with credentials', () => {
+  it("MEET_MEETING_URL: the meeting site, by default the XMPP domain's; refused when not an http(s) URL or with credentials", () => {
     expect(loadAuthConfig(minimal).meetingUrl).toBe('https://meet.jitsi/');
-    expect(loadAuthConfig({ ...minimal, MEET_XMPP_DOMAIN: 'video.example.org' }).meetingUrl).toBe('https://video.example.org/');
-    expect(loadAuthConfig({ ...minimal, MEET_MEETING_URL: 'https://meet.wmcloud.org' }).meetingUrl).toBe('https://meet.wmcloud.org/');
-    expect(problems({ ...minimal, MEET_MEETING_URL: 'meet.wmcloud.org' }).join('\n')).toContain('MEET_MEETING_URL: must be the http(s) URL of the meeting site');
+    expect(loadAuthConfig({ ...minimal, MEET_XMPP_DOMAIN: 'video.example.org' }).meetingUrl).toBe(
+      'https://video.example.org/',
+    );
+    expect(loadAuthConfig({ ...minimal, MEET_MEETING_URL: 'https://meet.wmcloud.org' }).meetingUrl).toBe(
+      'https://meet.wmcloud.org/',
+    );
+    expect(problems({ ...minimal, MEET_MEETING_URL: 'meet.wmcloud.org' }).join('\n')).toContain(
+      'MEET_MEETING_URL: must be the http(s) URL of the meeting site',
+    );
     expect(problems({ ...minimal, MEET_MEETING_URL: 'javascript:alert(1)' }).join('\n')).toContain('MEET_MEETING_URL');
-    expect(problems({ ...minimal, MEET_MEETING_URL: 'https://user:pw@meet.example.org/' }).join('\n')).toContain('MEET_MEETING_URL: must not hold a user name or password');
+    expect(problems({ ...minimal, MEET_MEETING_URL: 'https://user:pw@meet.example.org/' }).join('\n')).toContain(
+      'MEET_MEETING_URL: must not hold a user name or password',
+    );
   });
 
   it('treats empty variables as unset', () => {
-    expect(loadAuthConfig({ ...minimal, MEET_AUTH_PORT: '', MEET_LOG_LEVEL: '' })).toMatchObject({ port: 8080, logLevel: 'info' });
+    expect(loadAuthConfig({ ...minimal, MEET_AUTH_PORT: '', MEET_LOG_LEVEL: '' })).toMatchObject({
+      port: 8080,
+      logLevel: 'info',
+    });
   });
 });

@@ -23,7 +23,10 @@ async function redeem(harness: Harness, user: string): Promise<{ request: string
 }
 
 async function statusOf(harness: Harness, request: string) {
-  return (await (await harness.get(`/status/${request}`, { accept: 'application/json' })).json()) as { status: string; servers: { name: string; status: string }[] };
+  return (await (await harness.get(`/status/${request}`, { accept: 'application/json' })).json()) as {
+    status: string;
+    servers: { name: string; status: string }[];
+  };
 }
 
 describe('backoffDelay', () => {
@@ -59,7 +62,10 @@ describe('delivery', () => {
 
   it('retries 500s with backoff until created, and the job keeps its id (idempotency key)', async () => {
     let failures = 3;
-    h = await startHarness({ agents: [{ name: 'flaky', behave: () => (failures-- > 0 ? { http: 500 } : { status: 'created' }) }], holdMs: 3000 });
+    h = await startHarness({
+      agents: [{ name: 'flaky', behave: () => (failures-- > 0 ? { http: 500 } : { status: 'created' }) }],
+      holdMs: 3000,
+    });
     const { request, status } = await redeem(h, 'flaky');
     expect(status).toBe('created');
     const jobs = h.agents[0]!.jobs;
@@ -80,29 +86,56 @@ describe('delivery', () => {
   });
 
   it('asks again after "pending" and takes the later "created"', async () => {
-    h = await startHarness({ agents: [{ name: 'queued', behave: (job) => (job.delivery < 3 ? { status: 'pending' } : { status: 'created' }) }], holdMs: 3000 });
+    h = await startHarness({
+      agents: [{ name: 'queued', behave: (job) => (job.delivery < 3 ? { status: 'pending' } : { status: 'created' }) }],
+      holdMs: 3000,
+    });
     expect((await redeem(h, 'patient')).status).toBe('created');
     expect(h.agents[0]!.jobs.map((job) => job.delivery)).toEqual([1, 2, 3]);
   });
 
   it('answers 202 pending when the servers are slower than MEET_HOLD_MS, then settles', async () => {
-    h = await startHarness({ agents: [{ name: 'late', behave: (job) => (job.delivery < 4 ? { status: 'pending' } : { status: 'created' }) }], holdMs: 10, dispatch: { baseDelayMs: 100 } });
+    h = await startHarness({
+      agents: [{ name: 'late', behave: (job) => (job.delivery < 4 ? { status: 'pending' } : { status: 'created' }) }],
+      holdMs: 10,
+      dispatch: { baseDelayMs: 100 },
+    });
     const { request, status } = await redeem(h, 'later');
     expect(status).toBe('pending');
     expect((await statusOf(h, request)).status).toBe('pending');
     const page = await (await h.get(`/status/${request}`)).text();
     expect(page).toContain('http-equiv="refresh"');
     expect(page).toContain('created on 0 of 1 server so far');
-    expect((await until('the request settles', () => statusOf(h!, request), (s) => s.status !== 'pending')).status).toBe('created');
+    expect(
+      (
+        await until(
+          'the request settles',
+          () => statusOf(h!, request),
+          (s) => s.status !== 'pending',
+        )
+      ).status,
+    ).toBe('created');
   });
 
   it('a conflict on one server fails the request, gives the ticket use back and releases the name', async () => {
-    h = await startHarness({ agents: [{ name: 'one' }, { name: 'two', behave: () => ({ status: 'conflict', detail: 'user exists' }) }] });
+    h = await startHarness({
+      agents: [{ name: 'one' }, { name: 'two', behave: () => ({ status: 'conflict', detail: 'user exists' }) }],
+    });
     const ticket = await h.ticket();
     const res = await h.post('/create', { user: 'handmade', password: GOOD_PASSWORD, token: ticket });
     const { request } = (await res.json()) as { request: string };
-    const status = await until('the request settles', () => statusOf(h!, request), (s) => s.status !== 'pending');
-    expect(status).toEqual({ status: 'failed', servers: [{ name: 'one', status: 'created' }, { name: 'two', status: 'conflict' }] });
+    const status = await until(
+      'the request settles',
+      () => statusOf(h!, request),
+      (s) => s.status !== 'pending',
+    );
+    expect(status).toEqual({
+      status: 'failed',
+      servers: [
+        { name: 'one', status: 'created' },
+        { name: 'two', status: 'conflict' },
+      ],
+    });
     expect(h.db.prepare('SELECT uses FROM tickets WHERE selector = ?').get(ticket.split('.')[0])).toEqual({ uses: 0 });
     expect(h.db.prepare('SELECT count(*) AS n FROM usernames WHERE username = ?').get('handmade')).toEqual({ n: 0 });
     // Finished jobs hold no seal.
@@ -112,14 +145,22 @@ describe('delivery', () => {
     expect(page).toContain('already exists on this server');
     // The same ticket works again, with another name.
     h.agents[1]!.behave = () => ({ status: 'created' });
-    expect((await (await h.post('/create', { user: 'handmade2', password: GOOD_PASSWORD, token: ticket })).json()) as object).toMatchObject({ status: 'created' });
+    expect(
+      (await (await h.post('/create', { user: 'handmade2', password: GOOD_PASSWORD, token: ticket })).json()) as object,
+    ).toMatchObject({ status: 'created' });
   });
 
   it('marks a job dead after maxAttempts; an admin retry delivers it and revives the request', async () => {
     let down = true;
-    h = await startHarness({ agents: [{ name: 'down', behave: () => (down ? { http: 503 } : { status: 'created' }) }], dispatch: { maxAttempts: 3 }, holdMs: 3000 });
+    h = await startHarness({
+      agents: [{ name: 'down', behave: () => (down ? { http: 503 } : { status: 'created' }) }],
+      dispatch: { maxAttempts: 3 },
+      holdMs: 3000,
+    });
     const ticket = await h.ticket();
-    const { request, status } = (await (await h.post('/create', { user: 'outage', password: GOOD_PASSWORD, token: ticket })).json()) as { request: string; status: string };
+    const { request, status } = (await (
+      await h.post('/create', { user: 'outage', password: GOOD_PASSWORD, token: ticket })
+    ).json()) as { request: string; status: string };
     // It failed while held (3 attempts within the hold): the answer says so (`POST /create`'s documented status values).
     expect(status).toBe('failed');
     expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'down', status: 'dead' }] });
@@ -129,15 +170,29 @@ describe('delivery', () => {
     expect(h.db.prepare('SELECT uses FROM tickets WHERE selector = ?').get(ticket.split('.')[0])).toEqual({ uses: 0 });
     down = false;
     retryDeadJob(h.db, dead!.id);
-    expect((await until('the request is created', () => statusOf(h!, request), (s) => s.status === 'created')).status).toBe('created');
-    expect(h.db.prepare('SELECT sealed_password FROM jobs WHERE id = ?').get(dead!.id)).toEqual({ sealed_password: null });
-    expect(h.db.prepare('SELECT request_id FROM usernames WHERE username = ?').get('outage')).toEqual({ request_id: request });
+    expect(
+      (
+        await until(
+          'the request is created',
+          () => statusOf(h!, request),
+          (s) => s.status === 'created',
+        )
+      ).status,
+    ).toBe('created');
+    expect(h.db.prepare('SELECT sealed_password FROM jobs WHERE id = ?').get(dead!.id)).toEqual({
+      sealed_password: null,
+    });
+    expect(h.db.prepare('SELECT request_id FROM usernames WHERE username = ?').get('outage')).toEqual({
+      request_id: request,
+    });
     // The ticket's use was given back on failure and is not taken again: the admin's retry is a grant.
     expect(() => retryDeadJob(h!.db, dead!.id)).toThrow(/not dead/);
   });
 
   it('an agent\'s permanent refusal is "failed" at once (not dead: no retry can fix it)', async () => {
-    h = await startHarness({ agents: [{ name: 'strict', behave: () => ({ status: 'failed', detail: 'prosody refused the name' }) }] });
+    h = await startHarness({
+      agents: [{ name: 'strict', behave: () => ({ status: 'failed', detail: 'prosody refused the name' }) }],
+    });
     const { request } = await redeem(h, 'refused');
     expect(await statusOf(h, request)).toEqual({ status: 'failed', servers: [{ name: 'strict', status: 'failed' }] });
     expect(h.agents[0]!.jobs).toHaveLength(1);
@@ -180,17 +235,38 @@ describe('signing key rotation', () => {
       sealingPublicKey: agent.sealingPublicKey,
       signingKeys: parseSigningSecrets(`${newer} ${older}`),
     }));
-    const dispatcher = new Dispatcher({ db: h.db, agents, config: { ...h.config.dispatch, maxAttempts: 2 }, log: (await import('pino')).pino({ level: 'silent' }) });
+    const dispatcher = new Dispatcher({
+      db: h.db,
+      agents,
+      config: { ...h.config.dispatch, maxAttempts: 2 },
+      log: (await import('pino')).pino({ level: 'silent' }),
+    });
     const { seal } = await import('../../../edge/shared/sealing.js');
     const { redeem: redeemInStore } = await import('../../../edge/auth/store/requests.js');
     const ticket = await h.ticket();
     const [selector] = ticket.split('.');
-    const jobs = agents.map((agent, index) => ({ id: `rotation-job-${index}`, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, GOOD_PASSWORD, `rotation-job-${index}\nrotor`) }));
-    redeemInStore(h.db, { requestId: 'rotation-request-000000', selector: selector!, issuer: 'Ada', username: 'rotor', jobs, now: Date.now() });
+    const jobs = agents.map((agent, index) => ({
+      id: `rotation-job-${index}`,
+      server: agent.name,
+      sealedPassword: seal(agent.sealingPublicKey, GOOD_PASSWORD, `rotation-job-${index}\nrotor`),
+    }));
+    redeemInStore(h.db, {
+      requestId: 'rotation-request-000000',
+      selector: selector!,
+      issuer: 'Ada',
+      username: 'rotor',
+      jobs,
+      now: Date.now(),
+    });
     await h.dispatcher.close();
     dispatcher.kick(jobs.map((job) => job.id));
     dispatcher.start();
-    await until('no job is pending', () => listJobs(h!.db).filter((job) => job.status === 'pending').length, (n) => n === 0, { timeoutMs: 3000 });
+    await until(
+      'no job is pending',
+      () => listJobs(h!.db).filter((job) => job.status === 'pending').length,
+      (n) => n === 0,
+      { timeoutMs: 3000 },
+    );
     await dispatcher.close();
     const byServer = Object.fromEntries(listJobs(h.db).map((job) => [job.server, job.status]));
     expect(byServer).toEqual({ old: 'created', new: 'created', wrong: 'dead' });
@@ -219,8 +295,17 @@ async function seedJobs(harness: Harness, agent: AgentDouble, count: number, pre
     const [selector] = (await harness.ticket()).split('.');
     const id = `${prefix}-job-${String(i).padStart(4, '0')}`;
     const username = `${prefix}${i}`;
-    const jobs = [{ id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, GOOD_PASSWORD, `${id}\n${username}`) }];
-    const outcome = redeemInStore(harness.db, { requestId: `${prefix}-request-${String(i).padStart(8, '0')}`, selector: selector!, issuer: 'Ada', username, jobs, now: Date.now() });
+    const jobs = [
+      { id, server: agent.name, sealedPassword: seal(agent.sealingPublicKey, GOOD_PASSWORD, `${id}\n${username}`) },
+    ];
+    const outcome = redeemInStore(harness.db, {
+      requestId: `${prefix}-request-${String(i).padStart(8, '0')}`,
+      selector: selector!,
+      issuer: 'Ada',
+      username,
+      jobs,
+      now: Date.now(),
+    });
     expect(outcome).toEqual({ ok: true });
     ids.push(id);
   }
@@ -229,8 +314,21 @@ async function seedJobs(harness: Harness, agent: AgentDouble, count: number, pre
 
 /** A dispatcher of its own for `agent`. */
 function ownDispatcher(harness: Harness, agent: AgentDouble, options: Partial<DispatcherOptions> = {}): Dispatcher {
-  const agents = [{ name: agent.name, url: agent.url, sealingPublicKey: agent.sealingPublicKey, signingKeys: parseSigningSecrets(agent.signingSecrets) }];
-  return new Dispatcher({ db: harness.db, agents, config: harness.config.dispatch, log: pino({ level: 'silent' }), ...options });
+  const agents = [
+    {
+      name: agent.name,
+      url: agent.url,
+      sealingPublicKey: agent.sealingPublicKey,
+      signingKeys: parseSigningSecrets(agent.signingSecrets),
+    },
+  ];
+  return new Dispatcher({
+    db: harness.db,
+    agents,
+    config: harness.config.dispatch,
+    log: pino({ level: 'silent' }),
+    ...options,
+  });
 }
 
 describe('"pending" answers', () => {
@@ -249,7 +347,10 @@ describe('"pending" answers', () => {
 
   it('real failures between them still count and back off', async () => {
     const answers = [{ status: 'pending' }, { http: 500 }, { status: 'pending' }, { status: 'created' }] as const;
-    h = await startHarness({ agents: [{ name: 'mixed', behave: (job) => answers[job.delivery - 1] ?? { status: 'created' } }], holdMs: 5000 });
+    h = await startHarness({
+      agents: [{ name: 'mixed', behave: (job) => answers[job.delivery - 1] ?? { status: 'created' } }],
+      holdMs: 5000,
+    });
     expect((await redeem(h, 'mixed')).status).toBe('created');
     // One counted failure (the 500) and the final answer.
     expect(listJobs(h.db)[0]).toMatchObject({ status: 'created', attempts: 2 });
@@ -282,7 +383,11 @@ describe('deliveries of several jobs', () => {
     // As /create does: each redemption kicks its job; all forty in one turn of the event loop.
     for (const id of ids) dispatcher.kick([id]);
     expect(agent.deliveries).toEqual([]);
-    await until('40 jobs are created', () => listJobs(h!.db, { status: 'created' }).length, (n) => n === 40);
+    await until(
+      '40 jobs are created',
+      () => listJobs(h!.db, { status: 'created' }).length,
+      (n) => n === 40,
+    );
     expect(agent.deliveries.map((delivery) => delivery.length)).toEqual([16, 16, 8]);
     expect(agent.deliveries.flat().sort()).toEqual([...ids].sort());
     await dispatcher.close();
@@ -306,7 +411,11 @@ describe('deliveries of several jobs', () => {
     const ids = await seedJobs(h, agent, 3, 'mix');
     const dispatcher = ownDispatcher(h, agent);
     for (const id of ids) dispatcher.kick([id]);
-    await until('no job is pending', () => listJobs(h!.db, { status: 'pending' }).length, (n) => n === 0);
+    await until(
+      'no job is pending',
+      () => listJobs(h!.db, { status: 'pending' }).length,
+      (n) => n === 0,
+    );
     const byId = Object.fromEntries(listJobs(h.db).map((job) => [job.id, job]));
     expect(byId[ids[0]!]).toMatchObject({ status: 'created', attempts: 1 });
     expect(byId[ids[1]!]).toMatchObject({ status: 'conflict', lastError: 'exists here' });
@@ -316,13 +425,19 @@ describe('deliveries of several jobs', () => {
   });
 
   it('a failed delivery is a failed attempt of each of its jobs, retried and delivered again together', async () => {
-    h = await startHarness({ agents: [{ name: 'flaky', behave: (job) => (job.delivery === 1 ? { http: 503 } : { status: 'created' }) }] });
+    h = await startHarness({
+      agents: [{ name: 'flaky', behave: (job) => (job.delivery === 1 ? { http: 503 } : { status: 'created' }) }],
+    });
     const agent = h.agents[0]!;
     const ids = await seedJobs(h, agent, 3, 'flaky');
     const dispatcher = ownDispatcher(h, agent);
     for (const id of ids) dispatcher.kick([id]);
     // The retry comes due after the backoff and leaves from the poll.
-    await until('3 jobs are created', () => dispatcher.poll().then(() => listJobs(h!.db, { status: 'created' }).length), (n) => n === 3);
+    await until(
+      '3 jobs are created',
+      () => dispatcher.poll().then(() => listJobs(h!.db, { status: 'created' }).length),
+      (n) => n === 3,
+    );
     expect(listJobs(h.db).map((job) => job.attempts)).toEqual([2, 2, 2]);
     expect(agent.deliveries[0]).toEqual(ids);
     await dispatcher.close();
@@ -342,7 +457,9 @@ describe('job selection', () => {
   it('keeps more than 200 deliveries in flight, caps them per agent, and fills each freed slot without waiting for a poll', async () => {
     const gates: Array<() => void> = [];
     h = await startHarness({
-      agents: [{ name: 'holder', behave: () => new Promise((resolve) => gates.push(() => resolve({ status: 'created' }))) }],
+      agents: [
+        { name: 'holder', behave: () => new Promise((resolve) => gates.push(() => resolve({ status: 'created' }))) },
+      ],
       dispatch: { requestTimeoutMs: 60_000 },
     });
     const agent = h.agents[0]!;
@@ -350,12 +467,22 @@ describe('job selection', () => {
     // One poll only (at start): everything after it must come from freed slots.
     const dispatcher = ownDispatcher(h, agent, { maxInFlightPerAgent: 250 });
     dispatcher.start();
-    await until('the agent got 250 jobs', () => agent.jobs.length, (n) => n >= 250, { timeoutMs: 20_000 });
+    await until(
+      'the agent got 250 jobs',
+      () => agent.jobs.length,
+      (n) => n >= 250,
+      { timeoutMs: 20_000 },
+    );
     expect(agent.jobs).toHaveLength(250);
     expect(dispatcher.inFlightCount).toBe(250);
     // Release them as they come: the other 50 follow as slots free up.
     const releasing = setInterval(() => gates.splice(0).forEach((open) => open()), 5);
-    await until('300 jobs are created', () => listJobs(h!.db, { status: 'created' }).length, (n) => n === 300, { timeoutMs: 20_000 });
+    await until(
+      '300 jobs are created',
+      () => listJobs(h!.db, { status: 'created' }).length,
+      (n) => n === 300,
+      { timeoutMs: 20_000 },
+    );
     clearInterval(releasing);
     expect(listJobs(h.db, { status: 'created' })).toHaveLength(300);
     expect(new Set(agent.jobs.map((job) => job.id)).size).toBe(300);
@@ -389,7 +516,12 @@ describe('AgentClient on its own thread', () => {
     const client = new AgentClient(4);
     try {
       const port = await new Promise<number>((resolve) => agent.once('message', resolve));
-      const reply = client.post(`http://127.0.0.1:${port}/jobs`, { 'content-type': 'application/json' }, '{"id":"busy-1"}', 20_000);
+      const reply = client.post(
+        `http://127.0.0.1:${port}/jobs`,
+        { 'content-type': 'application/json' },
+        '{"id":"busy-1"}',
+        20_000,
+      );
       // Block this thread outright: a request sent from this thread's event loop could not leave until it ends.
       expect(Atomics.wait(arrived, 0, 0, 15_000)).toBe('ok');
       expect(await reply).toEqual({ status: 200, json: { id: 'busy-1', status: 'created' } });

@@ -12,15 +12,28 @@ import { GOOD_PASSWORD, startHarness, type Harness } from './harness.js';
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
-    agents: [{ name: 'jitsi-1' }, { name: 'jitsi-2', behave: (job) => (job.username === 'handmade' ? { status: 'conflict' } : job.delivery === 1 ? { http: 503 } : { status: 'created' }) }],
+    agents: [
+      { name: 'jitsi-1' },
+      {
+        name: 'jitsi-2',
+        behave: (job) =>
+          job.username === 'handmade'
+            ? { status: 'conflict' }
+            : job.delivery === 1
+              ? { http: 503 }
+              : { status: 'created' },
+      },
+    ],
     rateLimits: { addressFailures: 5, credentialFailures: 5, windowSeconds: 60 },
     holdMs: 3000,
   });
 });
 afterAll(() => h.close());
 
-const mint = async (token: string, extra: Record<string, string> = {}) => h.post('/generate_token', { token, ...extra });
-const create = (user: string, token: string, from?: string) => h.post('/create', { user, password: GOOD_PASSWORD, token }, from ? { from } : {});
+const mint = async (token: string, extra: Record<string, string> = {}) =>
+  h.post('/generate_token', { token, ...extra });
+const create = (user: string, token: string, from?: string) =>
+  h.post('/create', { user, password: GOOD_PASSWORD, token }, from ? { from } : {});
 
 describe('feature table rows', () => {
   it('per-person revocable ticketmaster credentials (original: one shared secret)', async () => {
@@ -54,7 +67,9 @@ describe('feature table rows', () => {
     const ticket = await h.ticket();
     const before = Date.now();
     expect((await create('invitee', ticket)).status).toBe(202);
-    const redeemed = listAudit(h.db).find((entry) => entry.event === 'ticket-redeemed' && entry.username === 'invitee')!;
+    const redeemed = listAudit(h.db).find(
+      (entry) => entry.event === 'ticket-redeemed' && entry.username === 'invitee',
+    )!;
     expect(redeemed).toMatchObject({ ticketmaster: 'Ada', ticketSelector: ticket.split('.')[0] });
     expect(redeemed.at).toBeGreaterThanOrEqual(before);
   });
@@ -64,7 +79,9 @@ describe('feature table rows', () => {
     const [selector, verifier] = ticket.split('.') as [string, string];
     const row = h.db.prepare('SELECT * FROM tickets WHERE selector = ?').get(selector) as Record<string, unknown>;
     expect(JSON.stringify(row)).not.toContain(verifier);
-    const plan = h.db.prepare('EXPLAIN QUERY PLAN SELECT verifier_hash FROM tickets WHERE selector = ?').all(selector) as { detail: string }[];
+    const plan = h.db
+      .prepare('EXPLAIN QUERY PLAN SELECT verifier_hash FROM tickets WHERE selector = ?')
+      .all(selector) as { detail: string }[];
     expect(plan[0]!.detail).toContain('USING INDEX');
   });
 
@@ -75,7 +92,10 @@ describe('feature table rows', () => {
     // A name made by hand on one server: that server reports conflict and is left untouched.
     const res = await create('handmade', await h.ticket());
     const { request } = (await res.json()) as { request: string };
-    const status = (await (await h.get(`/status/${request}`, { accept: 'application/json' })).json()) as { status: string; servers: { status: string }[] };
+    const status = (await (await h.get(`/status/${request}`, { accept: 'application/json' })).json()) as {
+      status: string;
+      servers: { status: string }[];
+    };
     expect(status.status).toBe('failed');
     expect(status.servers.map((server) => server.status)).toContain('conflict');
   });
@@ -86,7 +106,9 @@ describe('feature table rows', () => {
     const res = await h.post('/create', { user: 'ＦＵＬＬ', password: GOOD_PASSWORD, token: ticket });
     expect(res.status).toBe(202);
     expect(h.agents[0]!.jobs.at(-1)!.username).toBe('full');
-    expect((await h.post('/create', { user: 'tabby', password: 'tab\tpassword!', token: await h.ticket() })).status).toBe(400);
+    expect(
+      (await h.post('/create', { user: 'tabby', password: 'tab\tpassword!', token: await h.ticket() })).status,
+    ).toBe(400);
   });
 
   it('signed, retried, idempotent fan-out to every server (original: unauthenticated, fire and forget)', async () => {
@@ -101,7 +123,9 @@ describe('feature table rows', () => {
   it('no plaintext password at rest (original: plaintext JSON queue, password in argv)', async () => {
     const canary = 'feature table canary pw';
     await h.post('/create', { user: 'restful', password: canary, token: await h.ticket() });
-    const dump = JSON.stringify(h.db.prepare('SELECT * FROM jobs').all()) + JSON.stringify(h.db.prepare('SELECT * FROM audit').all());
+    const dump =
+      JSON.stringify(h.db.prepare('SELECT * FROM jobs').all()) +
+      JSON.stringify(h.db.prepare('SELECT * FROM audit').all());
     expect(dump).not.toContain(canary);
     expect(h.logLines.join('')).not.toContain(canary);
   });
@@ -109,7 +133,8 @@ describe('feature table rows', () => {
   it('rate limits that cannot be turned against everyone (original: global sleep)', async () => {
     const shared = '198.51.100.99';
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await create('x', `${'B'.repeat(16)}.${'C'.repeat(43)}`, shared)).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await create('x', `${'B'.repeat(16)}.${'C'.repeat(43)}`, shared)).status);
     expect(statuses.at(-1)).toBe(429);
     // Someone with a valid ticket behind the same address is not limited, and nobody else waits.
     expect((await create('natuser', await h.ticket(), shared)).status).toBe(202);

@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp } from '../../../edge/auth/app.js';
-import { DEFAULT_DISPATCH, DEFAULT_RATE_LIMITS, loadAuthConfig, type AuthConfig, type DispatchConfig, type RateLimitConfig } from '../../../edge/auth/config.js';
+import {
+  DEFAULT_DISPATCH,
+  DEFAULT_RATE_LIMITS,
+  loadAuthConfig,
+  type AuthConfig,
+  type DispatchConfig,
+  type RateLimitConfig,
+} from '../../../edge/auth/config.js';
 import { Dispatcher } from '../../../edge/auth/dispatcher.js';
 import { openFailureLimiter } from '../../../edge/auth/limits.js';
 import { createMetrics } from '../../../edge/auth/metrics.js';
@@ -45,19 +52,29 @@ export interface Harness {
   /** POSTs a JSON body (Accept: application/json) from a client address. */
   post(path: string, body: unknown, options?: { from?: string; headers?: Record<string, string> }): Promise<Response>;
   /** POSTs a form like a browser does (same-origin Origin header). */
-  postForm(path: string, fields: Record<string, string>, options?: { from?: string; headers?: Record<string, string> }): Promise<Response>;
+  postForm(
+    path: string,
+    fields: Record<string, string>,
+    options?: { from?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'meet-auth-test-'));
-  const agents = await Promise.all((options.agents ?? [{ name: 'jitsi' }]).map((agent) => startAgentDouble(agent.name, agent.behave ? { behave: agent.behave } : {})));
+  const agents = await Promise.all(
+    (options.agents ?? [{ name: 'jitsi' }]).map((agent) =>
+      startAgentDouble(agent.name, agent.behave ? { behave: agent.behave } : {}),
+    ),
+  );
   const base = loadAuthConfig({
     MEET_DATA_DIR: dataDir,
     MEET_PUBLIC_URL: ORIGIN,
     MEET_AGENTS: JSON.stringify(agents.map(({ name, url, sealingPublicKey }) => ({ name, url, sealingPublicKey }))),
-    MEET_AGENT_SIGNING_SECRETS: JSON.stringify(Object.fromEntries(agents.map((agent) => [agent.name, agent.signingSecrets]))),
+    MEET_AGENT_SIGNING_SECRETS: JSON.stringify(
+      Object.fromEntries(agents.map((agent) => [agent.name, agent.signingSecrets])),
+    ),
     MEET_HOLD_MS: String(options.holdMs ?? 2000),
     MEET_TRUSTED_PROXIES: (options.trustedProxies ?? []).join(','),
     ...options.env,
@@ -65,7 +82,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config: AuthConfig = {
     ...base,
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
-    dispatch: { ...DEFAULT_DISPATCH, baseDelayMs: 20, maxDelayMs: 200, requestTimeoutMs: 1000, pollIntervalMs: 25, ...options.dispatch },
+    dispatch: {
+      ...DEFAULT_DISPATCH,
+      baseDelayMs: 20,
+      maxDelayMs: 200,
+      requestTimeoutMs: 1000,
+      pollIntervalMs: 25,
+      ...options.dispatch,
+    },
   };
   const logLines: string[] = [];
   const log = createLogger({
@@ -81,7 +105,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const limitsDb = openLimitsDatabase(dataDir);
   const limiter = await openFailureLimiter(config.rateLimits, limitsDb);
   const metrics = createMetrics(db);
-  const dispatcher = new Dispatcher({ db, agents: config.agents, config: config.dispatch, log, metrics, ...(options.now ? { now: options.now } : {}) });
+  const dispatcher = new Dispatcher({
+    db,
+    agents: config.agents,
+    config: config.dispatch,
+    log,
+    metrics,
+    ...(options.now ? { now: options.now } : {}),
+  });
   dispatcher.start();
   const app = createApp({
     config,
@@ -110,14 +141,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async ticket(mint = {}) {
       const token = await harness.ticketmasterToken();
       const id = token.slice(3, token.indexOf('.'));
-      const issuer = db.prepare('SELECT id, name FROM ticketmasters WHERE id = ?').get(id) as { id: string; name: string };
+      const issuer = db.prepare('SELECT id, name FROM ticketmasters WHERE id = ?').get(id) as {
+        id: string;
+        name: string;
+      };
       return mintTicket(db, issuer, mint, options.now?.() ?? Date.now()).ticket;
     },
     post: (path, body, { from, headers } = {}) =>
       Promise.resolve(
         app.request(path, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', ...(from ? { 'x-test-peer': from } : {}), ...headers },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...(from ? { 'x-test-peer': from } : {}),
+            ...headers,
+          },
           body: typeof body === 'string' ? body : JSON.stringify(body),
         }),
       ),
@@ -125,7 +164,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       Promise.resolve(
         app.request(`${ORIGIN}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN, ...(from ? { 'x-test-peer': from } : {}), ...headers },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            origin: ORIGIN,
+            ...(from ? { 'x-test-peer': from } : {}),
+            ...headers,
+          },
           body: new URLSearchParams(fields).toString(),
         }),
       ),
@@ -143,7 +187,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 /** A full, ordered dump of every table: compared before/after to prove a request changed nothing. */
 export function dumpDatabase(db: Db): string {
-  const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((row) => row.name);
+  const tables = (
+    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]
+  ).map((row) => row.name);
   return JSON.stringify(
     tables.map((table) => [table, db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all()]),
     (_key, value: unknown) => (Buffer.isBuffer(value) ? value.toString('hex') : value),

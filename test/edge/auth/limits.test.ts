@@ -25,22 +25,45 @@ describe('failed-verification limits', () => {
   it('gives a flooding address 429 with Retry-After after its budget, and only that address', async () => {
     h = await startHarness({ rateLimits: { addressFailures: 5, credentialFailures: 100, windowSeconds: 60 } });
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) }, { from: '203.0.113.66' })).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (
+          await h.post(
+            '/create',
+            { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) },
+            { from: '203.0.113.66' },
+          )
+        ).status,
+      );
     expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429, 429]);
-    const limited = await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(9) }, { from: '203.0.113.66' });
+    const limited = await h.post(
+      '/create',
+      { user: 'x', password: GOOD_PASSWORD, token: junkTicket(9) },
+      { from: '203.0.113.66' },
+    );
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(await limited.json()).toHaveProperty('error');
-    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '203.0.113.67' })).status).toBe(403);
+    expect(
+      (await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '203.0.113.67' }))
+        .status,
+    ).toBe(403);
   });
 
   it('never limits a valid ticket by address: 50 people behind one NAT all get accounts while it is flooded', async () => {
     h = await startHarness({ rateLimits: { addressFailures: 5, credentialFailures: 100, windowSeconds: 600 } });
     const nat = '198.51.100.200';
-    for (let i = 0; i < 20; i++) await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) }, { from: nat });
-    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(0) }, { from: nat })).status).toBe(429);
+    for (let i = 0; i < 20; i++)
+      await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(i) }, { from: nat });
+    expect(
+      (await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(0) }, { from: nat })).status,
+    ).toBe(429);
     const tickets = await Promise.all(Array.from({ length: 50 }, () => h!.ticket()));
-    const answers = await Promise.all(tickets.map((token, i) => h!.post('/create', { user: `attendee${i}`, password: GOOD_PASSWORD, token }, { from: nat })));
+    const answers = await Promise.all(
+      tickets.map((token, i) =>
+        h!.post('/create', { user: `attendee${i}`, password: GOOD_PASSWORD, token }, { from: nat }),
+      ),
+    );
     expect(answers.map((res) => res.status)).toEqual(Array(50).fill(202));
     expect(h.db.prepare('SELECT count(*) AS n FROM usernames').get()).toEqual({ n: 50 });
   });
@@ -50,22 +73,40 @@ describe('failed-verification limits', () => {
     const ticket = await h.ticket();
     const [selector] = ticket.split('.');
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: `${selector}.${'w'.repeat(43)}` }, { from: `192.0.2.${i + 1}` })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        (
+          await h.post(
+            '/create',
+            { user: 'x', password: GOOD_PASSWORD, token: `${selector}.${'w'.repeat(43)}` },
+            { from: `192.0.2.${i + 1}` },
+          )
+        ).status,
+      );
     expect(statuses).toEqual([403, 403, 403, 429, 429]);
-    expect((await h.post('/create', { user: 'genuine', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.1' })).status).toBe(202);
+    expect(
+      (await h.post('/create', { user: 'genuine', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.1' }))
+        .status,
+    ).toBe(202);
   });
 
-  it('nobody but failures from the owner\'s own address can lock a ticketmaster out', async () => {
+  it("nobody but failures from the owner's own address can lock a ticketmaster out", async () => {
     h = await startHarness({ rateLimits: { addressFailures: 100, credentialFailures: 2, windowSeconds: 60 } });
     const token = await h.ticketmasterToken();
     const wrong = `${token.slice(0, token.indexOf('.') + 1)}${'z'.repeat(43)}`;
     // Strangers who know the id part, from many addresses (IPv4 and IPv6 /64s): each only spends its own budget.
-    const strangers = [...Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 10}`), '2001:db8:1:2::1', '2001:db8:9:9::1'];
-    for (const from of strangers) expect((await h.post('/generate_token', { token: wrong }, { from })).status).toBe(403);
+    const strangers = [
+      ...Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 10}`),
+      '2001:db8:1:2::1',
+      '2001:db8:9:9::1',
+    ];
+    for (const from of strangers)
+      expect((await h.post('/generate_token', { token: wrong }, { from })).status).toBe(403);
     expect((await h.post('/generate_token', { token }, { from: '198.51.100.20' })).status).toBe(200);
     // Failures from one address lock that id out there only, before bcrypt runs; the owner elsewhere goes on.
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await h.post('/generate_token', { token: wrong }, { from: '192.0.2.200' })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await h.post('/generate_token', { token: wrong }, { from: '192.0.2.200' })).status);
     expect(statuses).toEqual([403, 403, 429, 429]);
     expect((await h.post('/generate_token', { token }, { from: '192.0.2.200' })).status).toBe(429);
     expect((await h.post('/generate_token', { token }, { from: '198.51.100.20' })).status).toBe(200);
@@ -73,7 +114,9 @@ describe('failed-verification limits', () => {
     for (let i = 0; i < 2; i++) await h.post('/generate_token', { token: wrong }, { from: `2001:db8:5:5::${i + 1}` });
     expect((await h.post('/generate_token', { token }, { from: '2001:db8:5:5::99' })).status).toBe(429);
     // Another ticketmaster is not affected, even from the locked address.
-    expect((await h.post('/generate_token', { token: await h.ticketmasterToken('Bob') }, { from: '192.0.2.200' })).status).toBe(200);
+    expect(
+      (await h.post('/generate_token', { token: await h.ticketmasterToken('Bob') }, { from: '192.0.2.200' })).status,
+    ).toBe(200);
   });
 
   it('unknown ids are limited and answered exactly like known ones', async () => {
@@ -100,7 +143,9 @@ describe('failed-verification limits', () => {
     const harness = (h = await startHarness());
     const token = await addTicketmaster(harness.db, 'Slow', 11);
     const unknown = `tm_${'u'.repeat(16)}.${'z'.repeat(43)}`;
-    const burst = await Promise.all(Array.from({ length: 5 }, () => harness.post('/generate_token', { token: unknown }, { from: '192.0.2.150' })));
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => harness.post('/generate_token', { token: unknown }, { from: '192.0.2.150' })),
+    );
     const statuses = burst.map((res) => res.status).sort();
     expect(statuses).toEqual([403, 403, 429, 429, 429]);
     expect(burst.find((res) => res.status === 429)!.headers.get('retry-after')).toBe('1');
@@ -115,22 +160,38 @@ describe('failed-verification limits', () => {
     h = await startHarness({ rateLimits: { addressFailures: 2, credentialFailures: 100, windowSeconds: 60 } });
     for (let i = 0; i < 3; i++) await h.post('/generate_token', { token: 'tm_junk' }, { from: '192.0.2.99' });
     expect((await h.post('/generate_token', { token: 'tm_junk' }, { from: '192.0.2.99' })).status).toBe(429);
-    expect((await h.post('/generate_token', { token: await h.ticketmasterToken() }, { from: '192.0.2.99' })).status).toBe(200);
+    expect(
+      (await h.post('/generate_token', { token: await h.ticketmasterToken() }, { from: '192.0.2.99' })).status,
+    ).toBe(200);
   });
 
   it('does not count 400s (bad username with a valid ticket) as failures', async () => {
     h = await startHarness({ rateLimits: { addressFailures: 2, credentialFailures: 2, windowSeconds: 60 } });
     const ticket = await h.ticket();
-    for (let i = 0; i < 6; i++) expect((await h.post('/create', { user: 'bad name', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.77' })).status).toBe(400);
-    expect((await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(3) }, { from: '192.0.2.77' })).status).toBe(403);
+    for (let i = 0; i < 6; i++)
+      expect(
+        (await h.post('/create', { user: 'bad name', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.77' }))
+          .status,
+      ).toBe(400);
+    expect(
+      (await h.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(3) }, { from: '192.0.2.77' }))
+        .status,
+    ).toBe(403);
   });
 });
 
 describe('client address behind trusted proxies', () => {
   it('uses X-Forwarded-For only from a trusted proxy, right-most untrusted hop', async () => {
-    h = await startHarness({ trustedProxies: ['10.0.0.1'], rateLimits: { addressFailures: 1, credentialFailures: 100, windowSeconds: 60 } });
+    h = await startHarness({
+      trustedProxies: ['10.0.0.1'],
+      rateLimits: { addressFailures: 1, credentialFailures: 100, windowSeconds: 60 },
+    });
     const viaProxy = (xff: string) =>
-      h!.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '10.0.0.1', headers: { 'x-forwarded-for': xff } });
+      h!.post(
+        '/create',
+        { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) },
+        { from: '10.0.0.1', headers: { 'x-forwarded-for': xff } },
+      );
     expect((await viaProxy('203.0.113.1')).status).toBe(403);
     expect((await viaProxy('203.0.113.1')).status).toBe(429);
     // A client-written left part of the header does not change its bucket …
@@ -138,7 +199,12 @@ describe('client address behind trusted proxies', () => {
     // … and another client behind the proxy has its own bucket.
     expect((await viaProxy('203.0.113.2')).status).toBe(403);
     // An untrusted peer's X-Forwarded-For is ignored: it is keyed by its own address.
-    const direct = (xff: string) => h!.post('/create', { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) }, { from: '198.51.100.9', headers: { 'x-forwarded-for': xff } });
+    const direct = (xff: string) =>
+      h!.post(
+        '/create',
+        { user: 'x', password: GOOD_PASSWORD, token: junkTicket(1) },
+        { from: '198.51.100.9', headers: { 'x-forwarded-for': xff } },
+      );
     expect((await direct('203.0.113.50')).status).toBe(403);
     expect((await direct('203.0.113.51')).status).toBe(429);
   });

@@ -23,14 +23,20 @@ const redeem = async (user: string, token?: string) => {
 it('refuses a mixed-script name with 400, before anything is reserved, and the ticket stays good', async () => {
   const ticket = await h.ticket();
   const mixed = await redeem('p\u0430ypal', ticket);
-  expect(mixed).toMatchObject({ code: 400, body: { field: 'user', error: expect.stringMatching(/different scripts/) } });
+  expect(mixed).toMatchObject({
+    code: 400,
+    body: { field: 'user', error: expect.stringMatching(/different scripts/) },
+  });
   expect(h.db.prepare('SELECT count(*) AS n FROM usernames').get()).toEqual({ n: 0 });
   expect((await redeem('paypal', ticket)).body.status).toBe('created');
 });
 
 it('refuses, with 409, a name whose skeleton a reserved name has, in one script or another', async () => {
   expect((await redeem('modern')).body.status).toBe('created');
-  expect(await redeem('rnodern')).toMatchObject({ code: 409, body: { field: 'user', error: expect.stringMatching(/looks too much like/) } });
+  expect(await redeem('rnodern')).toMatchObject({
+    code: 409,
+    body: { field: 'user', error: expect.stringMatching(/looks too much like/) },
+  });
   expect((await redeem('a1ex')).body.status).toBe('created');
   expect(await redeem('alex')).toMatchObject({ code: 409 });
   expect((await redeem('op')).body.status).toBe('created');
@@ -38,7 +44,9 @@ it('refuses, with 409, a name whose skeleton a reserved name has, in one script 
   expect(await redeem('\u03BF\u03C1')).toMatchObject({ code: 409 });
   // The name itself is still "taken", as before.
   expect(await redeem('Modern')).toMatchObject({ code: 409, body: { error: expect.stringMatching(/already taken/) } });
-  expect(h.db.prepare('SELECT skeleton FROM usernames WHERE username = ?').get('modern')).toEqual({ skeleton: skeleton('modern') });
+  expect(h.db.prepare('SELECT skeleton FROM usernames WHERE username = ?').get('modern')).toEqual({
+    skeleton: skeleton('modern'),
+  });
 });
 
 it('two lookalikes redeemed at the same moment: the UNIQUE skeleton lets exactly one through', async () => {

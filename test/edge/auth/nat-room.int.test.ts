@@ -19,10 +19,17 @@ afterEach(async () => {
 
 /** `count` people behind `from` redeem at once; resolves when every request has settled. */
 async function roomRedeems(current: TestStack, from: string, count: number, prefix: string) {
-  const people = Array.from({ length: count }, (_, i) => ({ username: `${prefix}${i}`, password: `nat room password ${i}` }));
+  const people = Array.from({ length: count }, (_, i) => ({
+    username: `${prefix}${i}`,
+    password: `nat room password ${i}`,
+  }));
   const tickets = current.tickets(count);
-  const answers = await Promise.all(people.map((person, i) => current.redeemFrom(from, person.username, person.password, tickets[i]!)));
-  const settled = await Promise.all(answers.map((answer) => (answer.body.request ? current.settled(answer.body.request, 60_000) : undefined)));
+  const answers = await Promise.all(
+    people.map((person, i) => current.redeemFrom(from, person.username, person.password, tickets[i]!)),
+  );
+  const settled = await Promise.all(
+    answers.map((answer) => (answer.body.request ? current.settled(answer.body.request, 60_000) : undefined)),
+  );
   return { people, answers, settled };
 }
 
@@ -38,24 +45,42 @@ it('under pressure, a room over its per-address limit waits for slots instead of
   // Scaled down: pressure from 60 connections, 20 per address then; 60 idle connections from elsewhere hold it there.
   stack = await startTestStack({
     authEnv: { MEET_METRICS_TOKEN: METRICS_TOKEN },
-    authConnections: { maxConnections: 120, pressureConnections: 60, maxConnectionsPerAddress: 20, maxQueuedConnections: 100, maxQueuedPerAddress: 100, headersTimeoutMs: 30_000, requestTimeoutMs: 40_000 },
+    authConnections: {
+      maxConnections: 120,
+      pressureConnections: 60,
+      maxConnectionsPerAddress: 20,
+      maxQueuedConnections: 100,
+      maxQueuedPerAddress: 100,
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 40_000,
+    },
   });
   const url = new URL(stack.authUrl);
   await Promise.all(
-    Array.from({ length: 60 }, (_, i) =>
-      new Promise<void>((resolve, reject) => {
-        const socket = connect({ host: url.hostname, port: Number(url.port), localAddress: `127.0.31.${1 + (i % 6)}` }, resolve);
-        socket.once('error', reject);
-        sockets.push(socket);
-      }),
+    Array.from(
+      { length: 60 },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(
+            { host: url.hostname, port: Number(url.port), localAddress: `127.0.31.${1 + (i % 6)}` },
+            resolve,
+          );
+          socket.once('error', reject);
+          sockets.push(socket);
+        }),
     ),
   );
   let queuedPeak = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const metrics = await fetch(`${stack!.authUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((response) => response.text());
-      queuedPeak = Math.max(queuedPeak, Number(/^meet_auth_connections\{state="queued"\} (\d+)$/m.exec(metrics)?.[1] ?? 0));
+      const metrics = await fetch(`${stack!.authUrl}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      }).then((response) => response.text());
+      queuedPeak = Math.max(
+        queuedPeak,
+        Number(/^meet_auth_connections\{state="queued"\} (\d+)$/m.exec(metrics)?.[1] ?? 0),
+      );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();

@@ -20,8 +20,18 @@ describe('/metrics and /healthz', () => {
   });
 
   it('serves /metrics only with the exact bearer token', async () => {
-    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN]) {
-      const res = await guarded.get('/metrics', { accept: 'application/json', ...(authorization ? { authorization } : {}) });
+    for (const authorization of [
+      undefined,
+      'Bearer wrong',
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Basic ${TOKEN}`,
+      TOKEN,
+    ]) {
+      const res = await guarded.get('/metrics', {
+        accept: 'application/json',
+        ...(authorization ? { authorization } : {}),
+      });
       expect([400, 401], String(authorization)).toContain(res.status);
       const body = await res.text();
       expect(body).not.toContain('meet_auth_');
@@ -59,9 +69,10 @@ describe('/metrics and /healthz', () => {
 });
 
 describe('request ids', () => {
-  const requestLines = (h: Harness) => h.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
+  const requestLines = (h: Harness) =>
+    h.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
 
-  it('logs our own id, whatever the client sends, and the client\'s id apart', async () => {
+  it("logs our own id, whatever the client sends, and the client's id apart", async () => {
     const before = requestLines(open).length;
     const res = await open.get('/healthz', { 'x-request-id': 'chosen-by-the-client' });
     const line = requestLines(open).slice(before).at(-1)!;

@@ -32,7 +32,9 @@ describe('a ticketmaster sees their tickets', () => {
     const { tickets } = JSON.parse(text) as { tickets: Record<string, unknown>[] };
     expect(tickets.map((ticket) => ticket.selector)).toEqual([first.split('.')[0]]);
     expect(tickets[0]).toMatchObject({ usesAllowed: 2, usesLeft: 1, state: 'active', redeemedBy: ['lovelace'] });
-    expect(Date.parse(tickets[0]!.expiresAt as string) - Date.parse(tickets[0]!.createdAt as string)).toBe(24 * 3_600_000);
+    expect(Date.parse(tickets[0]!.expiresAt as string) - Date.parse(tickets[0]!.createdAt as string)).toBe(
+      24 * 3_600_000,
+    );
     expect(text).not.toContain(theirs.split('.')[0]!);
   });
 
@@ -53,14 +55,17 @@ describe('a ticketmaster sees their tickets', () => {
     const ada = await h.ticketmasterToken();
     const ticket = await mint(ada);
     const selector = ticket.split('.')[0]!;
-    expect(await (await h.post('/generate_token/revoke', { token: ada, selector })).json()).toEqual({ status: 'revoked', selector });
+    expect(await (await h.post('/generate_token/revoke', { token: ada, selector })).json()).toEqual({
+      status: 'revoked',
+      selector,
+    });
     expect(checkTicket(h.db, ticket)).toMatchObject({ ok: false });
     expect((await h.post('/create', { user: 'toolate', password: GOOD_PASSWORD, token: ticket })).status).toBe(403);
     // Again: already revoked, the same refusal as for a ticket that is not theirs.
     expect(await h.post('/generate_token/revoke', { token: ada, selector }).then((res) => res.status)).toBe(400);
   });
 
-  it('never another ticketmaster\'s ticket, nor one for a bad token; cross-site posts are refused', async () => {
+  it("never another ticketmaster's ticket, nor one for a bad token; cross-site posts are refused", async () => {
     const ada = await h.ticketmasterToken();
     const grace = await h.ticketmasterToken('Hopper');
     const theirs = await mint(grace);
@@ -68,7 +73,9 @@ describe('a ticketmaster sees their tickets', () => {
     const other = await h.post('/generate_token/revoke', { token: ada, selector });
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ field: 'selector', error: 'That is not one of your tickets.' });
-    expect((await h.post('/generate_token/revoke', { token: 'tm_bad.token', selector }, { from: '192.0.2.90' })).status).toBe(403);
+    expect(
+      (await h.post('/generate_token/revoke', { token: 'tm_bad.token', selector }, { from: '192.0.2.90' })).status,
+    ).toBe(403);
     const forged = await h.app.request(`${ORIGIN}/generate_token/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },

@@ -35,7 +35,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'meet-auth-pages-'));
   profileDir = mkdtempSync(join(tmpdir(), 'meet-auth-chromium-'));
   // The first two deliveries of each job are "pending": the status page must show progress, then reload to done.
-  agent = await startAgentDouble('jitsi', { behave: (job) => (job.delivery < 3 ? { status: 'pending' } : { status: 'created' }) });
+  agent = await startAgentDouble('jitsi', {
+    behave: (job) => (job.delivery < 3 ? { status: 'pending' } : { status: 'created' }),
+  });
   const db = openDatabase(dataDir);
   tmToken = await addTicketmaster(db, 'Ada', 4);
   db.close();
@@ -48,11 +50,22 @@ beforeAll(async () => {
     MEET_HOLD_MS: '100',
     MEET_LOG_LEVEL: 'silent',
   });
-  server = await startAuthServer({ ...config, dispatch: { ...config.dispatch, baseDelayMs: 400, pollIntervalMs: 100 } });
+  server = await startAuthServer({
+    ...config,
+    dispatch: { ...config.dispatch, baseDelayMs: 400, pollIntervalMs: 100 },
+  });
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     javaScriptEnabled: false,
   });
 }, 60_000);
@@ -87,7 +100,10 @@ describe('pages in Chromium without JavaScript', () => {
     await page.getByLabel('Your ticketmaster token').fill(tmToken);
     await page.getByLabel('Valid for').selectOption({ label: '1 day' });
     await page.getByLabel('Accounts it may create').fill('1');
-    const [response] = await Promise.all([page.waitForResponse((res) => res.url().endsWith('/generate_token') && res.request().method() === 'POST'), page.getByRole('button', { name: 'Make a ticket' }).click()]);
+    const [response] = await Promise.all([
+      page.waitForResponse((res) => res.url().endsWith('/generate_token') && res.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Make a ticket' }).click(),
+    ]);
     expect(response.status()).toBe(200);
     expect(response.headers()['cache-control']).toBe('no-store');
     ticket = (await page.locator('#ticket').textContent())!.trim();

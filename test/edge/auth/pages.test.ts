@@ -41,25 +41,42 @@ describe('languages', () => {
   });
 
   it('the JSON contract keeps its English messages whatever the language', async () => {
-    const res = await h.post('/create?uselang=ar', { user: 'x y', password: GOOD_PASSWORD, token: await h.ticket() }, { headers: { 'accept-language': 'ar' } });
+    const res = await h.post(
+      '/create?uselang=ar',
+      { user: 'x y', password: GOOD_PASSWORD, token: await h.ticket() },
+      { headers: { 'accept-language': 'ar' } },
+    );
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(/^That username contains characters that are not allowed\./);
+    expect(((await res.json()) as { error: string }).error).toMatch(
+      /^That username contains characters that are not allowed\./,
+    );
   });
 });
 
 describe('forms', () => {
   it('an error is shown next to its field, tied by aria-describedby, focused, and in the reader language', async () => {
-    const res = await h.postForm('/create?uselang=de', { user: 'x y', password: GOOD_PASSWORD, token: await h.ticket() });
+    const res = await h.postForm('/create?uselang=de', {
+      user: 'x y',
+      password: GOOD_PASSWORD,
+      token: await h.ticket(),
+    });
     expect(res.status).toBe(400);
     const text = await res.text();
-    expect(text).toMatch(/<input class="cdx-text-input__input" id="user" name="user" aria-describedby="user-error user-hint" aria-invalid="true" autofocus/);
-    expect(text).toMatch(/id="user-error"><span class="cdx-message__icon" aria-hidden="true">!<\/span><div class="cdx-message__content">Dieser Benutzername enthält Zeichen, die nicht erlaubt sind\./);
+    expect(text).toMatch(
+      /<input class="cdx-text-input__input" id="user" name="user" aria-describedby="user-error user-hint" aria-invalid="true" autofocus/,
+    );
+    expect(text).toMatch(
+      /id="user-error"><span class="cdx-message__icon" aria-hidden="true">!<\/span><div class="cdx-message__content">Dieser Benutzername enthält Zeichen, die nicht erlaubt sind\./,
+    );
     expect(text).toContain('<a href="#user">');
     expect(text.match(/autofocus/g)).toHaveLength(1);
   });
 
   it('the ticketmaster form: an expiry out of range is marked on its field', async () => {
-    const res = await h.postForm('/generate_token?uselang=ar', { token: await h.ticketmasterToken(), expires_in_hours: '999' });
+    const res = await h.postForm('/generate_token?uselang=ar', {
+      token: await h.ticketmasterToken(),
+      expires_in_hours: '999',
+    });
     expect(res.status).toBe(400);
     const text = await res.text();
     expect(text).toContain('id="expires_in_hours-error"');
@@ -69,7 +86,11 @@ describe('forms', () => {
 
 describe('the way to a meeting', () => {
   it('the status page, once created, links to the meeting site and says how to log in there and in the apps', async () => {
-    const res = await h.postForm('/create?uselang=ar', { user: 'hopper', password: GOOD_PASSWORD, token: await h.ticket() });
+    const res = await h.postForm('/create?uselang=ar', {
+      user: 'hopper',
+      password: GOOD_PASSWORD,
+      token: await h.ticket(),
+    });
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;
     expect(location).toMatch(/^\/status\/[A-Za-z0-9_-]{22}\?uselang=ar$/);
@@ -98,7 +119,9 @@ describe('look', () => {
     const defined = [...STYLESHEET.matchAll(/--([a-z0-9-]+): ([^;]+);/g)];
     expect(defined.length).toBeGreaterThan(30);
     for (const [, name, value] of defined) expect(tokens.get(name!), name).toBe(value);
-    expect(STYLESHEET).not.toMatch(/(^|[\s;{])(margin|padding|border)-(left|right)\b|(^|[\s;{])(left|right)\s*:|text-align:\s*(left|right)|float:/m);
+    expect(STYLESHEET).not.toMatch(
+      /(^|[\s;{])(margin|padding|border)-(left|right)\b|(^|[\s;{])(left|right)\s*:|text-align:\s*(left|right)|float:/m,
+    );
   });
 
   it('nothing is loaded from elsewhere: no external fonts, scripts, images or stylesheets', async () => {

@@ -7,7 +7,10 @@ import { GOOD_PASSWORD, ORIGIN, startHarness, type Harness } from './harness.js'
 const METRICS_TOKEN = 'metrics-token-for-the-routes-tests-0123456789';
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ agents: [{ name: 'jitsi-a' }, { name: 'jitsi-b' }], env: { MEET_METRICS_TOKEN: METRICS_TOKEN } });
+  h = await startHarness({
+    agents: [{ name: 'jitsi-a' }, { name: 'jitsi-b' }],
+    env: { MEET_METRICS_TOKEN: METRICS_TOKEN },
+  });
 });
 afterAll(() => h.close());
 
@@ -22,9 +25,15 @@ describe('POST /generate_token', () => {
   });
 
   it('honours uses and expiry within bounds and records the issuer', async () => {
-    const res = await h.post('/generate_token', { token: await h.ticketmasterToken(), uses: '3', expires_in_hours: '2' });
+    const res = await h.post('/generate_token', {
+      token: await h.ticketmasterToken(),
+      uses: '3',
+      expires_in_hours: '2',
+    });
     const { ticket } = (await res.json()) as { ticket: string };
-    const row = h.db.prepare('SELECT uses_allowed AS u, expires_at - created_at AS ttl, issuer_id FROM tickets WHERE selector = ?').get(ticket.split('.')[0]) as {
+    const row = h.db
+      .prepare('SELECT uses_allowed AS u, expires_at - created_at AS ttl, issuer_id FROM tickets WHERE selector = ?')
+      .get(ticket.split('.')[0]) as {
       u: number;
       ttl: number;
     };
@@ -75,16 +84,26 @@ describe('POST /generate_token', () => {
     const page = await form.text();
     expect(page).toContain('<label class="cdx-label" for="token">');
     expect(page).toContain('Wikimedia Meet');
-    const res = await h.postForm('/generate_token', { token: await h.ticketmasterToken(), uses: '1', expires_in_hours: '24' });
+    const res = await h.postForm('/generate_token', {
+      token: await h.ticketmasterToken(),
+      uses: '1',
+      expires_in_hours: '24',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.text()).toMatch(/<code id="ticket" class="ticket"[^>]*>[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}<\/code>/);
+    expect(await res.text()).toMatch(
+      /<code id="ticket" class="ticket"[^>]*>[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}<\/code>/,
+    );
   });
 
   it('accepts multipart form data', async () => {
     const form = new FormData();
     form.set('token', await h.ticketmasterToken());
-    const res = await h.app.request(`${ORIGIN}/generate_token`, { method: 'POST', headers: { origin: ORIGIN, accept: 'application/json' }, body: form });
+    const res = await h.app.request(`${ORIGIN}/generate_token`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, accept: 'application/json' },
+      body: form,
+    });
     expect(res.status).toBe(200);
   });
 
@@ -106,11 +125,18 @@ describe('POST /create', () => {
     expect(Object.keys(body).sort()).toEqual(['request', 'status']);
     expect(body.status).toBe('created');
     expect(body.request).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    for (const agent of h.agents) expect(agent.jobs.find((job) => job.username === 'grace')?.password).toBe(GOOD_PASSWORD);
+    for (const agent of h.agents)
+      expect(agent.jobs.find((job) => job.username === 'grace')?.password).toBe(GOOD_PASSWORD);
     // The request id is not a job id.
     expect(h.agents.flatMap((agent) => agent.jobs.map((job) => job.id))).not.toContain(body.request);
     const status = await h.get(`/status/${body.request}`, { accept: 'application/json' });
-    expect(await status.json()).toEqual({ status: 'created', servers: [{ name: 'jitsi-a', status: 'created' }, { name: 'jitsi-b', status: 'created' }] });
+    expect(await status.json()).toEqual({
+      status: 'created',
+      servers: [
+        { name: 'jitsi-a', status: 'created' },
+        { name: 'jitsi-b', status: 'created' },
+      ],
+    });
   });
 
   it('gives 409 for a name already in the registry (any case) and leaves the ticket usable', async () => {
@@ -124,14 +150,22 @@ describe('POST /create', () => {
   });
 
   it('checks the ticket before anything else: bad ticket + bad name → 403, not 400', async () => {
-    const res = await h.post('/create', { user: 'has space', password: 'x', token: 'not-a-ticket' }, { from: '192.0.2.60' });
+    const res = await h.post(
+      '/create',
+      { user: 'has space', password: 'x', token: 'not-a-ticket' },
+      { from: '192.0.2.60' },
+    );
     expect(res.status).toBe(403);
   });
 
   it('refuses a used ticket with the same generic 403', async () => {
     const ticket = await h.ticket();
     expect((await h.post('/create', { user: 'lovelace', password: GOOD_PASSWORD, token: ticket })).status).toBe(202);
-    const again = await h.post('/create', { user: 'lovelace2', password: GOOD_PASSWORD, token: ticket }, { from: '192.0.2.61' });
+    const again = await h.post(
+      '/create',
+      { user: 'lovelace2', password: GOOD_PASSWORD, token: ticket },
+      { from: '192.0.2.61' },
+    );
     expect(again.status).toBe(403);
     expect(await again.json()).toEqual({ error: BAD_CREDENTIALS_MESSAGE, code: 'bad_credentials', field: 'token' });
   });
@@ -165,7 +199,11 @@ describe('POST /create', () => {
     expect(await res.text()).toContain(`value="${ticket}"`);
     // Another last character (never the same one, or the "bad" ticket would be the good one).
     const wrong = `${ticket.slice(0, -1)}${ticket.endsWith('A') ? 'B' : 'A'}`;
-    const bad = await h.postForm('/create', { user: 'xy', password: GOOD_PASSWORD, token: wrong }, { from: '192.0.2.62' });
+    const bad = await h.postForm(
+      '/create',
+      { user: 'xy', password: GOOD_PASSWORD, token: wrong },
+      { from: '192.0.2.62' },
+    );
     expect(bad.status).toBe(403);
     expect(await bad.text()).not.toContain(ticket.slice(0, -1));
   });
@@ -173,7 +211,11 @@ describe('POST /create', () => {
   it('refuses cross-origin form posts (CSRF) with 403', async () => {
     const res = await h.app.request(`${ORIGIN}/create`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+        accept: 'application/json',
+      },
       body: new URLSearchParams({ user: 'csrf', password: GOOD_PASSWORD, token: await h.ticket() }).toString(),
     });
     expect(res.status).toBe(403);
@@ -188,7 +230,11 @@ describe('POST /create', () => {
 
   it('refuses unsupported content types, non-object JSON and non-string fields with 400', async () => {
     const ticket = await h.ticket();
-    const text = await h.app.request('/create', { method: 'POST', headers: { 'content-type': 'application/xml', accept: 'application/json' }, body: '<x/>' });
+    const text = await h.app.request('/create', {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', accept: 'application/json' },
+      body: '<x/>',
+    });
     expect(text.status).toBe(400);
     expect((await h.post('/create', '[1,2]')).status).toBe(400);
     expect((await h.post('/create', '{"user":')).status).toBe(400);
@@ -245,6 +291,9 @@ describe('operations', () => {
     expect((await h.get('/assets/meet.css')).headers.get('content-type')).toContain('text/css');
     expect(await (await h.get('/')).text()).toContain('Wikimedia Meet');
     expect((await h.get('/nope')).status).toBe(404);
-    expect(await (await h.get('/nope', { accept: 'application/json' })).json()).toEqual({ error: 'Nothing is here.', code: 'not_found' });
+    expect(await (await h.get('/nope', { accept: 'application/json' })).json()).toEqual({
+      error: 'Nothing is here.',
+      code: 'not_found',
+    });
   });
 });

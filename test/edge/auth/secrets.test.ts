@@ -12,7 +12,8 @@ const tickets: string[] = [];
 function haystacks(): Record<string, Buffer> {
   const file = databasePath(h.dataDir);
   const found: Record<string, Buffer> = {};
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) found[`meet-auth.sqlite${suffix}`] = readFileSync(file + suffix);
+  for (const suffix of ['', '-wal', '-shm'])
+    if (existsSync(file + suffix)) found[`meet-auth.sqlite${suffix}`] = readFileSync(file + suffix);
   found.logs = Buffer.from(h.logLines.join(''));
   return found;
 }
@@ -20,16 +21,25 @@ function haystacks(): Record<string, Buffer> {
 function expectAbsent(secret: string) {
   for (const [name, bytes] of Object.entries(haystacks())) {
     for (const encoding of ['utf8', 'utf16le'] as const) {
-      expect(bytes.includes(Buffer.from(secret, encoding)), `${secret.slice(0, 8)}… found in ${name} (${encoding})`).toBe(false);
+      expect(
+        bytes.includes(Buffer.from(secret, encoding)),
+        `${secret.slice(0, 8)}… found in ${name} (${encoding})`,
+      ).toBe(false);
     }
   }
 }
 
 beforeAll(async () => {
   // One healthy server, one that never answers: its job stays in the outbox (dead, seal kept) for inspection.
-  h = await startHarness({ agents: [{ name: 'up' }, { name: 'down', behave: () => ({ http: 500 }) }], dispatch: { maxAttempts: 2 } });
+  h = await startHarness({
+    agents: [{ name: 'up' }, { name: 'down', behave: () => ({ http: 500 }) }],
+    dispatch: { maxAttempts: 2 },
+  });
   ticketmasterToken = await h.ticketmasterToken();
-  for (let i = 0; i < 3; i++) tickets.push(((await (await h.post('/generate_token', { token: ticketmasterToken })).json()) as { ticket: string }).ticket);
+  for (let i = 0; i < 3; i++)
+    tickets.push(
+      ((await (await h.post('/generate_token', { token: ticketmasterToken })).json()) as { ticket: string }).ticket,
+    );
   await h.post('/create', { user: 'canary1', password: CANARY, token: tickets[0] });
   await h.postForm('/create', { user: 'canary2', password: CANARY, token: tickets[1]! });
   // Refused requests carrying the canary too.
@@ -44,7 +54,9 @@ describe('no plaintext secret at rest or in logs', () => {
     expect(h.agents[0]!.jobs.filter((job) => job.password === CANARY).length).toBeGreaterThanOrEqual(2);
     expect(h.logLines.length).toBeGreaterThan(5);
     // The dead jobs keep their seals (for an admin retry): the outbox really holds password material.
-    const sealed = h.db.prepare(`SELECT count(*) AS n FROM jobs WHERE sealed_password IS NOT NULL`).get() as { n: number };
+    const sealed = h.db.prepare(`SELECT count(*) AS n FROM jobs WHERE sealed_password IS NOT NULL`).get() as {
+      n: number;
+    };
     expect(sealed.n).toBeGreaterThanOrEqual(2);
   });
 

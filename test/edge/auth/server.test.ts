@@ -40,24 +40,38 @@ async function setup(behave?: AgentDouble['behave']) {
 }
 
 async function mint(url: string, tmToken: string): Promise<string> {
-  const res = await fetch(`${url}/generate_token`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ token: tmToken }) });
+  const res = await fetch(`${url}/generate_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ token: tmToken }),
+  });
   return ((await res.json()) as { ticket: string }).ticket;
 }
 
 const create = (url: string, ticket: string, user: string) =>
-  fetch(`${url}/create`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ user, password: GOOD_PASSWORD, token: ticket }) });
+  fetch(`${url}/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ user, password: GOOD_PASSWORD, token: ticket }),
+  });
 
 describe('startAuthServer', () => {
   it('serves over HTTP and close() lets a held /create finish before stopping', async () => {
     const { env, tmToken, agent } = await setup(() => ({ hangMs: 400 }));
     const lines: string[] = [];
-    const log = createLogger({ destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
+    const log = createLogger({
+      destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }),
+    });
     const server: AuthServer = await startAuthServer(loadAuthConfig(env), { log });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const ticket = await mint(server.url, tmToken);
     const inFlight = create(server.url, ticket, 'graceful');
-    await until('the agent holds the delivery', () => agent.jobs.length, (n) => n > 0);
+    await until(
+      'the agent holds the delivery',
+      () => agent.jobs.length,
+      (n) => n > 0,
+    );
     const closed = server.close();
     const res = await inFlight;
     expect(res.status).toBe(202);
@@ -72,8 +86,30 @@ describe('startAuthServer', () => {
     const { env, dataDir } = await setup();
     const cert = join(dataDir, 'cert.pem');
     const key = join(dataDir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-days', '1'], { stdio: 'ignore' });
-    const server = await startAuthServer(loadAuthConfig({ ...env, MEET_TLS_CERT: cert, MEET_TLS_KEY: key, MEET_LOG_LEVEL: 'silent' }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = await startAuthServer(
+      loadAuthConfig({ ...env, MEET_TLS_CERT: cert, MEET_TLS_KEY: key, MEET_LOG_LEVEL: 'silent' }),
+    );
     cleanups.push(() => server.close());
     expect(server.url).toMatch(/^https:\/\//);
     const body = await new Promise<string>((done, fail) => {
@@ -90,10 +126,17 @@ describe('startAuthServer', () => {
 
   it('uses the socket peer as client address, and X-Forwarded-For only from a trusted proxy', async () => {
     const { env } = await setup();
-    const server = await startAuthServer({ ...loadAuthConfig({ ...env, MEET_TRUSTED_PROXIES: '127.0.0.1', MEET_LOG_LEVEL: 'silent' }), rateLimits: { addressFailures: 1, credentialFailures: 100, windowSeconds: 60 } });
+    const server = await startAuthServer({
+      ...loadAuthConfig({ ...env, MEET_TRUSTED_PROXIES: '127.0.0.1', MEET_LOG_LEVEL: 'silent' }),
+      rateLimits: { addressFailures: 1, credentialFailures: 100, windowSeconds: 60 },
+    });
     cleanups.push(() => server.close());
     const bad = (xff: string) =>
-      fetch(`${server.url}/create`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': xff }, body: JSON.stringify({ user: 'x', password: GOOD_PASSWORD, token: 'bad' }) });
+      fetch(`${server.url}/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': xff },
+        body: JSON.stringify({ user: 'x', password: GOOD_PASSWORD, token: 'bad' }),
+      });
     expect((await bad('203.0.113.1')).status).toBe(403);
     expect((await bad('203.0.113.1')).status).toBe(429);
     expect((await bad('203.0.113.2')).status).toBe(403);
@@ -102,7 +145,11 @@ describe('startAuthServer', () => {
 
 describe('main.ts', () => {
   function startMain(env: Record<string, string>) {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'edge/auth/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'edge/auth/main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -126,7 +173,11 @@ describe('main.ts', () => {
     const url = await main.url;
     const ticket = await mint(url, tmToken);
     const inFlight = create(url, ticket, 'sigterm');
-    await until('the agent holds the delivery', () => agent.jobs.length, (n) => n > 0);
+    await until(
+      'the agent holds the delivery',
+      () => agent.jobs.length,
+      (n) => n > 0,
+    );
     main.child.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(202);
@@ -141,7 +192,11 @@ describe('main.ts', () => {
   });
 
   it('exits 1 listing configuration problems without echoing secrets', async () => {
-    const main = startMain({ MEET_AGENTS: '[]', MEET_AGENT_SIGNING_SECRETS: '{"x": "whsec_dG9vc2hvcnQ="}', MEET_AUTH_PORT: 'eighty' });
+    const main = startMain({
+      MEET_AGENTS: '[]',
+      MEET_AGENT_SIGNING_SECRETS: '{"x": "whsec_dG9vc2hvcnQ="}',
+      MEET_AUTH_PORT: 'eighty',
+    });
     expect(await main.exited).toBe(1);
     const { stderr } = main.output();
     expect(stderr).toContain('Invalid meet-auth configuration');

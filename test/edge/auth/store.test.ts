@@ -8,8 +8,22 @@ import { migrate, openDatabase, type Db } from '../../../edge/auth/store/db.js';
 import { MIGRATIONS } from '../../../edge/auth/store/migrations.js';
 import { recordJobOutcome } from '../../../edge/auth/store/outbox.js';
 import { getRequest, redeem } from '../../../edge/auth/store/requests.js';
-import { addTicketmaster, listTicketmasters, revokeTicketmaster, TicketmasterError, verifyTicketmasterToken } from '../../../edge/auth/store/ticketmasters.js';
-import { checkTicket, consumeTicketUse, listTickets, mintTicket, revokeTicket, selectorOf, TicketError } from '../../../edge/auth/store/tickets.js';
+import {
+  addTicketmaster,
+  listTicketmasters,
+  revokeTicketmaster,
+  TicketmasterError,
+  verifyTicketmasterToken,
+} from '../../../edge/auth/store/ticketmasters.js';
+import {
+  checkTicket,
+  consumeTicketUse,
+  listTickets,
+  mintTicket,
+  revokeTicket,
+  selectorOf,
+  TicketError,
+} from '../../../edge/auth/store/tickets.js';
 
 let dir: string;
 let db: Db;
@@ -51,8 +65,14 @@ describe('tickets', () => {
     const row = db.prepare('SELECT * FROM tickets WHERE selector = ?').get(selector) as Record<string, unknown>;
     expect(JSON.stringify(row)).not.toContain(verifier);
     expect((row.verifier_hash as Buffer).length).toBe(32);
-    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id WHERE k.selector = ?`).all('x') as { detail: string }[];
-    expect(plan.map((step) => step.detail).join(' ')).toMatch(/SEARCH k USING INDEX sqlite_autoindex_tickets_1 \(selector=\?\)/);
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT * FROM tickets k JOIN ticketmasters t ON t.id = k.issuer_id WHERE k.selector = ?`,
+      )
+      .all('x') as { detail: string }[];
+    expect(plan.map((step) => step.detail).join(' ')).toMatch(
+      /SEARCH k USING INDEX sqlite_autoindex_tickets_1 \(selector=\?\)/,
+    );
     expect(selectorOf(ticket)).toBe(selector);
   });
 
@@ -105,12 +125,19 @@ describe('ticketmasters', () => {
   it('tokens are tm_<id>.<secret>, stored as bcrypt, one verify per check', async () => {
     const token = await addTicketmaster(db, 'Grace', 4);
     expect(token).toMatch(/^tm_[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
-    const row = db.prepare(`SELECT secret_hash FROM ticketmasters WHERE name = 'Grace'`).get() as { secret_hash: string };
+    const row = db.prepare(`SELECT secret_hash FROM ticketmasters WHERE name = 'Grace'`).get() as {
+      secret_hash: string;
+    };
     expect(row.secret_hash).toMatch(/^\$2[aby]\$04\$/);
     expect(row.secret_hash).not.toContain(token.split('.')[1]);
     expect((await verifyTicketmasterToken(db, token)).ok).toBe(true);
     expect((await verifyTicketmasterToken(db, `${token}x`)).ok).toBe(false);
-    expect(await verifyTicketmasterToken(db, token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).toMatchObject({ ok: false, credential: token.slice(3, 19) });
+    expect(
+      await verifyTicketmasterToken(
+        db,
+        token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      ),
+    ).toMatchObject({ ok: false, credential: token.slice(3, 19) });
   });
 
   it('an unknown id costs one bcrypt verify of the current cost, like a known id with a wrong secret', async () => {
@@ -160,14 +187,38 @@ describe('audit trail', () => {
   it('records ticketmaster → ticket → username with timestamps and no secrets', () => {
     const now = Date.now();
     const { ticket, selector } = mintTicket(db, issuer, {}, now);
-    redeem(db, { requestId: 'r1', selector, issuer: 'Ada', username: 'newbie', jobs: [{ id: 'j1', server: 's', sealedPassword: 'seal' }], now });
+    redeem(db, {
+      requestId: 'r1',
+      selector,
+      issuer: 'Ada',
+      username: 'newbie',
+      jobs: [{ id: 'j1', server: 's', sealedPassword: 'seal' }],
+      now,
+    });
     recordJobOutcome(db, 'j1', { status: 'created' }, now + 5);
     const trail = listAudit(db).reverse();
-    expect(trail.map((e) => e.event)).toEqual(['ticketmaster-added', 'ticket-minted', 'ticket-redeemed', 'account-created']);
-    expect(trail[2]).toMatchObject({ ticketmaster: 'Ada', ticketSelector: selector, username: 'newbie', requestId: 'r1', at: now });
+    expect(trail.map((e) => e.event)).toEqual([
+      'ticketmaster-added',
+      'ticket-minted',
+      'ticket-redeemed',
+      'account-created',
+    ]);
+    expect(trail[2]).toMatchObject({
+      ticketmaster: 'Ada',
+      ticketSelector: selector,
+      username: 'newbie',
+      requestId: 'r1',
+      at: now,
+    });
     expect(JSON.stringify(trail)).not.toContain(ticket.split('.')[1]);
     expect(JSON.stringify(trail)).not.toContain('seal');
-    expect(getRequest(db, 'r1')).toEqual({ id: 'r1', username: 'newbie', status: 'created', ticketReturned: false, servers: [{ name: 's', status: 'created' }] });
+    expect(getRequest(db, 'r1')).toEqual({
+      id: 'r1',
+      username: 'newbie',
+      status: 'created',
+      ticketReturned: false,
+      servers: [{ name: 's', status: 'created' }],
+    });
     expect(db.prepare('SELECT sealed_password FROM jobs').get()).toEqual({ sealed_password: null });
   });
 
@@ -175,8 +226,19 @@ describe('audit trail', () => {
     const now = Date.now();
     const first = mintTicket(db, issuer, {}, now);
     const second = mintTicket(db, issuer, {}, now);
-    expect(redeem(db, { requestId: 'r1', selector: first.selector, issuer: 'Ada', username: 'dup', jobs: [], now })).toEqual({ ok: true });
-    expect(redeem(db, { requestId: 'r2', selector: second.selector, issuer: 'Ada', username: 'dup', jobs: [{ id: 'j2', server: 's', sealedPassword: 'x' }], now })).toEqual({ ok: false, reason: 'taken' });
+    expect(
+      redeem(db, { requestId: 'r1', selector: first.selector, issuer: 'Ada', username: 'dup', jobs: [], now }),
+    ).toEqual({ ok: true });
+    expect(
+      redeem(db, {
+        requestId: 'r2',
+        selector: second.selector,
+        issuer: 'Ada',
+        username: 'dup',
+        jobs: [{ id: 'j2', server: 's', sealedPassword: 'x' }],
+        now,
+      }),
+    ).toEqual({ ok: false, reason: 'taken' });
     expect(checkTicket(db, second.ticket, now).ok).toBe(true);
     expect(db.prepare(`SELECT count(*) AS n FROM requests WHERE id = 'r2'`).get()).toEqual({ n: 0 });
     expect(db.prepare(`SELECT count(*) AS n FROM jobs WHERE id = 'j2'`).get()).toEqual({ n: 0 });

@@ -29,7 +29,27 @@ const logLines: string[] = [];
 function makePair(name: string): { crt: string; key: string; fingerprint: string } {
   const crt = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-subj', `/CN=${name}`, '-days', '2'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
   return { crt, key, fingerprint: new X509Certificate(readFileSync(crt)).fingerprint256 };
 }
 
@@ -51,7 +71,12 @@ function served(): Promise<string> {
 }
 
 async function eventuallyServed(fingerprint: string): Promise<void> {
-  await until(`meet-auth serves ${fingerprint}`, () => served().catch((error: Error) => error.message), (last) => last === fingerprint, { timeoutMs: 3000 });
+  await until(
+    `meet-auth serves ${fingerprint}`,
+    () => served().catch((error: Error) => error.message),
+    (last) => last === fingerprint,
+    { timeoutMs: 3000 },
+  );
 }
 
 beforeAll(async () => {
@@ -60,16 +85,21 @@ beforeAll(async () => {
   challengeDir = join(dir, 'challenges');
   mkdirSync(certsDir);
   mkdirSync(challengeDir);
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _e, cb) => (logLines.push(String(chunk)), cb()) }) });
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({ write: (chunk, _e, cb) => (logLines.push(String(chunk)), cb()) }),
+  });
   server = await startAuthServer(
-    loadAuthConfig(idleAuthEnv(join(dir, 'data'), {
-      MEET_AUTH_PORT: '0',
-      MEET_AUTH_HTTP_PORT: String(await freePort()),
-      MEET_PUBLIC_URL: 'https://auth.example.test',
-      MEET_TLS_CERT: join(certsDir, 'cert.crt'),
-      MEET_TLS_KEY: join(certsDir, 'cert.key'),
-      MEET_ACME_CHALLENGE_DIR: challengeDir,
-    })),
+    loadAuthConfig(
+      idleAuthEnv(join(dir, 'data'), {
+        MEET_AUTH_PORT: '0',
+        MEET_AUTH_HTTP_PORT: String(await freePort()),
+        MEET_PUBLIC_URL: 'https://auth.example.test',
+        MEET_TLS_CERT: join(certsDir, 'cert.crt'),
+        MEET_TLS_KEY: join(certsDir, 'cert.key'),
+        MEET_ACME_CHALLENGE_DIR: challengeDir,
+      }),
+    ),
     { log, tlsPollMs: 20 },
   );
 });
@@ -89,7 +119,10 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     expect([challenge.status, await challenge.text()]).toEqual([200, 'tok-1.thumbprint']);
     expect((await fetch(`${server.httpUrl}/.well-known/acme-challenge/nope`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/.well-known/acme-challenge/..%2Fcerts`)).status).toBe(404);
-    for (const [path, location] of [['/', 'https://auth.example.test/'], ['/create?x=1', 'https://auth.example.test/create?x=1']] as const) {
+    for (const [path, location] of [
+      ['/', 'https://auth.example.test/'],
+      ['/create?x=1', 'https://auth.example.test/create?x=1'],
+    ] as const) {
       const res = await fetch(`${server.httpUrl}${path}`, { redirect: 'manual' });
       expect([res.status, res.headers.get('location')]).toEqual([301, location]);
     }
@@ -98,7 +131,9 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     // Never an open redirect: a path that looks protocol-relative stays on our origin.
     const { port } = new URL(server.httpUrl!);
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => socket.end('GET //evil.example/x HTTP/1.0\r\nHost: a\r\n\r\n'));
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () =>
+        socket.end('GET //evil.example/x HTTP/1.0\r\nHost: a\r\n\r\n'),
+      );
       let text = '';
       socket.on('data', (chunk) => (text += chunk));
       socket.on('end', () => resolve(text));
@@ -118,7 +153,12 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     // Between the two renames of a renewal the new key sits beside the old certificate: keep serving the old pair.
     const second = makePair('second');
     install(second.key, join(certsDir, 'cert.key'));
-    await until('meet-auth looked at the new key', () => logLines.join(''), (log) => log.includes('is not the key of'), { timeoutMs: 3000 });
+    await until(
+      'meet-auth looked at the new key',
+      () => logLines.join(''),
+      (log) => log.includes('is not the key of'),
+      { timeoutMs: 3000 },
+    );
     expect(await served()).toBe(first.fingerprint);
     expect(logLines.join('')).toContain('is not the key of');
 
@@ -127,7 +167,9 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
     // Healthy over the reloaded context, as a client sees it.
     const { port } = new URL(server.url);
     const health = await new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }, () => socket.end('GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n'));
+      const socket = connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }, () =>
+        socket.end('GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n'),
+      );
       let text = '';
       socket.on('data', (chunk) => (text += chunk));
       socket.on('end', () => resolve(text));
@@ -140,9 +182,13 @@ describe('meet-auth TLS and its plain-HTTP listener', () => {
 describe('configuration', () => {
   it('MEET_AUTH_HTTP_PORT needs TLS; the challenge directory defaults to $MEET_DATA_DIR/acme-challenge', () => {
     expect(() => loadAuthConfig(idleAuthEnv('/d', { MEET_AUTH_HTTP_PORT: '8081' }))).toThrow(ConfigError);
-    expect(() => loadAuthConfig(idleAuthEnv('/d', { MEET_AUTH_HTTP_PORT: '8081' }))).toThrow('MEET_AUTH_HTTP_PORT: 8081 is set without MEET_TLS_CERT');
+    expect(() => loadAuthConfig(idleAuthEnv('/d', { MEET_AUTH_HTTP_PORT: '8081' }))).toThrow(
+      'MEET_AUTH_HTTP_PORT: 8081 is set without MEET_TLS_CERT',
+    );
     const config = loadAuthConfig(idleAuthEnv('/d'));
     expect([config.acmeChallengeDir, config.httpPort]).toEqual(['/d/acme-challenge', null]);
-    expect(loadAuthConfig(idleAuthEnv('/d', { MEET_ACME_CHALLENGE_DIR: '/acme-challenge' })).acmeChallengeDir).toBe('/acme-challenge');
+    expect(loadAuthConfig(idleAuthEnv('/d', { MEET_ACME_CHALLENGE_DIR: '/acme-challenge' })).acmeChallengeDir).toBe(
+      '/acme-challenge',
+    );
   });
 });

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { html } from 'hono/html';
 import { DEFAULT_MESSAGES } from '../../../edge/auth/errors.js';
 import { translateMessage } from '../../../edge/i18n/errors.js';
-import { acceptedLanguages, i18nFor, LANGUAGES, pickLanguage, type Lang, type MessageKey } from '../../../edge/i18n/index.js';
+import {
+  acceptedLanguages,
+  i18nFor,
+  LANGUAGES,
+  pickLanguage,
+  type Lang,
+  type MessageKey,
+} from '../../../edge/i18n/index.js';
 import en from '../../../edge/i18n/en.json' with { type: 'json' };
 import qqq from '../../../edge/i18n/qqq.json' with { type: 'json' };
 import { checkPassword } from '../../../edge/shared/passwords.js';
@@ -20,13 +27,19 @@ describe('message files', () => {
     expect(documented.sort()).toEqual([...keys].sort());
     for (const key of keys) expect((qqq as unknown as Record<string, string>)[key]!.length, key).toBeGreaterThan(10);
     // Every parameter a message takes is explained.
-    for (const key of keys) for (const param of paramsOf(en[key])) expect((qqq as unknown as Record<string, string>)[key], `${key} ${param}`).toContain(param);
+    for (const key of keys)
+      for (const param of paramsOf(en[key]))
+        expect((qqq as unknown as Record<string, string>)[key], `${key} ${param}`).toContain(param);
   });
 
   for (const lang of langs) {
     it(`${lang} is complete: every message, the same parameters, PLURAL where English has it`, () => {
       const messages = LANGUAGES[lang].messages as unknown as Record<string, string>;
-      expect(Object.keys(messages).filter((key) => key !== '@metadata').sort()).toEqual([...keys].sort());
+      expect(
+        Object.keys(messages)
+          .filter((key) => key !== '@metadata')
+          .sort(),
+      ).toEqual([...keys].sort());
       for (const key of keys) {
         expect(messages[key]!.trim(), key).not.toBe('');
         expect(paramsOf(messages[key]!), key).toEqual(paramsOf(en[key]));
@@ -37,7 +50,9 @@ describe('message files', () => {
 
   it('the translations are translations: most Arabic and German messages differ from English', () => {
     for (const lang of ['ar', 'de'] as const) {
-      const same = keys.filter((key) => (LANGUAGES[lang].messages as unknown as Record<string, string>)[key] === en[key]);
+      const same = keys.filter(
+        (key) => (LANGUAGES[lang].messages as unknown as Record<string, string>)[key] === en[key],
+      );
       expect(same.length, `${lang}: ${same.join(', ')}`).toBeLessThan(8);
     }
   });
@@ -63,8 +78,12 @@ describe('message files', () => {
 describe('rendering', () => {
   it('escapes text parameters and keeps markup parameters whole', () => {
     const en = i18nFor('en');
-    expect(String(en.t('meet-account-deleted', '<script>'))).toBe('The account &lt;script&gt; is deleted on every server.');
-    expect(String(en.t('meet-account-deleted', html`<b>${'a&b'}</b>`))).toBe('The account <b>a&amp;b</b> is deleted on every server.');
+    expect(String(en.t('meet-account-deleted', '<script>'))).toBe(
+      'The account &lt;script&gt; is deleted on every server.',
+    );
+    expect(String(en.t('meet-account-deleted', html`<b>${'a&b'}</b>`))).toBe(
+      'The account <b>a&amp;b</b> is deleted on every server.',
+    );
   });
 
   it('dates in the reader language, in UTC', () => {
@@ -102,18 +121,32 @@ describe('language choice', () => {
 
 describe('errors in every language', () => {
   const usernames = ['', 'a'.repeat(300), 'a'.repeat(65), 'a\u200Bb', 'bad name', 'abc-', 'אabc', '💥'];
-  const passwords = ['', 'x'.repeat(1025), 'short', 'line\nbreak pw', 'nbsp\u00A0space pw', 'ﬁligature pw', 'שלוםabcdefgh', 'abcשלוםשלום', 'has alice in it'];
+  const passwords = [
+    '',
+    'x'.repeat(1025),
+    'short',
+    'line\nbreak pw',
+    'nbsp\u00A0space pw',
+    'ﬁligature pw',
+    'שלוםabcdefgh',
+    'abcשלוםשלום',
+    'has alice in it',
+  ];
   const english = [
     ...Object.values(DEFAULT_MESSAGES),
     ...usernames.map((name) => normaliseUsername(name)).flatMap((result) => (result.ok ? [] : [result.error])),
-    ...passwords.map((password) => checkPassword(password, 'alice')).flatMap((result) => (result.ok ? [] : [result.error])),
+    ...passwords
+      .map((password) => checkPassword(password, 'alice'))
+      .flatMap((result) => (result.ok ? [] : [result.error])),
     'Uses must be a whole number from 1 to 100.',
     'Expiry in hours must be a whole number from 1 to 720.',
     'Enter your ticketmaster token.',
     'Enter the ticket a ticketmaster gave you.',
     'The form data could not be read.',
     'That username looks too much like one that is taken. Choose another; your ticket is still valid.',
-    ...['p\u0430ypal', 'i\u0307x', 'e\u0301\u0301'].map((name) => lookalikeProblem(name)).filter((problem): problem is string => problem !== null),
+    ...['p\u0430ypal', 'i\u0307x', 'e\u0301\u0301']
+      .map((name) => lookalikeProblem(name))
+      .filter((problem): problem is string => problem !== null),
   ];
 
   it('covers every message of the username and password rules and the error codes', () => {

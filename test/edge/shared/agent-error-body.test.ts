@@ -3,11 +3,17 @@ import { agentErrorBody, readAgentError } from '../../../edge/shared/agent-error
 
 it('writes {"error": <message>, "code": <code>} and reads it back', () => {
   expect(agentErrorBody('unavailable', 'Prosody is down')).toEqual({ error: 'Prosody is down', code: 'unavailable' });
-  expect(readAgentError(agentErrorBody('unavailable', 'Prosody is down'))).toEqual({ code: 'unavailable', message: 'Prosody is down' });
+  expect(readAgentError(agentErrorBody('unavailable', 'Prosody is down'))).toEqual({
+    code: 'unavailable',
+    message: 'Prosody is down',
+  });
 });
 
 it('reads the shape of agents before it, {"error": <code>, "message": <message>} (rolling deploy)', () => {
-  expect(readAgentError({ error: 'unavailable', message: 'Prosody is down' })).toEqual({ code: 'unavailable', message: 'Prosody is down' });
+  expect(readAgentError({ error: 'unavailable', message: 'Prosody is down' })).toEqual({
+    code: 'unavailable',
+    message: 'Prosody is down',
+  });
   expect(readAgentError({ error: 'not_found' })).toEqual({ code: 'not_found', message: undefined });
 });
 

@@ -1,7 +1,11 @@
 import { expect, it } from 'vitest';
 import { EXIT, ExitStatus, parseCliArgs, runCli, UsageError, type CliIo } from '../../../edge/shared/cli.js';
 
-const OPTIONS = { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, limit: { type: 'string' } } as const;
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  limit: { type: 'string' },
+} as const;
 
 function capture(): CliIo & { readonly lines: string[] } {
   const lines: string[] = [];
@@ -43,8 +47,10 @@ it('runCli: 0 done (or the status the body returns), 2 with the usage on UsageEr
   expect(await runCli(usage, 'tool', 'usage: tool', () => parseCliArgs(['--bogus'], OPTIONS))).toBe(2);
   expect(usage.lines).toEqual(['err: tool: unknown option --bogus\n\nusage: tool']);
   const failed = capture();
-  expect(await runCli(failed, 'tool', 'usage: tool', async () => {
-    throw new Error('the disk is on fire');
-  })).toBe(1);
+  expect(
+    await runCli(failed, 'tool', 'usage: tool', async () => {
+      throw new Error('the disk is on fire');
+    }),
+  ).toBe(1);
   expect(failed.lines).toEqual(['err: tool: the disk is on fire']);
 });

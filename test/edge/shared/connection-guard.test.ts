@@ -31,7 +31,8 @@ async function authServer(limits: Partial<ConnectionLimits>, env: Record<string,
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const base = loadAuthConfig(idleAuthEnv(dataDir, { MEET_AUTH_PORT: '0', ...env }));
   // Pressure from the start unless a test says otherwise (pressureConnections may not exceed maxConnections).
-  const pressureConnections = limits.pressureConnections ?? Math.min(base.connections.pressureConnections, limits.maxConnections ?? Infinity);
+  const pressureConnections =
+    limits.pressureConnections ?? Math.min(base.connections.pressureConnections, limits.maxConnections ?? Infinity);
   const config: AuthConfig = { ...base, connections: { ...base.connections, ...limits, pressureConnections } };
   const server = await startAuthServer(config, { log: silent });
   cleanups.push(() => server.close());
@@ -64,10 +65,22 @@ function raw(url: URL, from: string, payload: string): Promise<Raw> {
 }
 
 /** A whole HTTP request from `from`; resolves with status, headers and body. */
-function send(url: URL, from: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string; chunked?: boolean } = {}) {
+function send(
+  url: URL,
+  from: string,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string; chunked?: boolean } = {},
+) {
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, localAddress: from, method: options.method ?? 'GET', path: options.path ?? '/healthz', headers: options.headers ?? {}, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        localAddress: from,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/healthz',
+        headers: options.headers ?? {},
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.on('data', (chunk) => (body += chunk));
@@ -84,20 +97,35 @@ function send(url: URL, from: string, options: { method?: string; path?: string;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until the guard closed `count` of `connections` (the tests then check exactly which). */
 const closedAtLeast = (connections: ReadonlyArray<{ isClosed(): boolean }>, count: number) =>
-  until(`${count} of ${connections.length} connections closed`, () => connections.filter((connection) => connection.isClosed()).length, (n) => n >= count, { timeoutMs: 5000, everyMs: 10 });
-const PARTIAL_POST = 'POST /create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"us';
+  until(
+    `${count} of ${connections.length} connections closed`,
+    () => connections.filter((connection) => connection.isClosed()).length,
+    (n) => n >= count,
+    { timeoutMs: 5000, everyMs: 10 },
+  );
+const PARTIAL_POST =
+  'POST /create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"us';
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 const METRICS_TOKEN = 'guard-test-metrics-token-0123456789abcdef';
 
 describe('meet-auth connection limits', () => {
   it('below pressure, one address may hold more than its per-address limit (a room behind one NAT)', async () => {
     const url = await authServer({ maxConnectionsPerAddress: 5, pressureConnections: 20 });
-    const held = await Promise.all(Array.from({ length: 15 }, () => raw(url, '127.0.0.2', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')));
+    const held = await Promise.all(
+      Array.from({ length: 15 }, () =>
+        raw(url, '127.0.0.2', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      ),
+    );
     for (const connection of held) expect(await connection.closed).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('under pressure, connections over the per-address limit wait in its accept queue; beyond it they are closed', async () => {
-    const url = await authServer({ maxConnectionsPerAddress: 3, pressureConnections: 3, maxQueuedPerAddress: 2, queueWaitMs: 1500 });
+    const url = await authServer({
+      maxConnectionsPerAddress: 3,
+      pressureConnections: 3,
+      maxQueuedPerAddress: 2,
+      queueWaitMs: 1500,
+    });
     const idle = await Promise.all(Array.from({ length: 3 }, () => raw(url, '127.0.0.2', '')));
     const request = 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
     // Two wait (one has sent its request, as a browser would, one not yet); a third finds the queue full.
@@ -124,7 +152,12 @@ describe('meet-auth connection limits', () => {
   });
 
   it('an address holding its full share of unfinished bodies is held to its per-address limit even without pressure', async () => {
-    const url = await authServer({ maxConnectionsPerAddress: 4, pressureConnections: 500, maxPendingBodiesPerClient: 2, maxQueuedPerAddress: 1 });
+    const url = await authServer({
+      maxConnectionsPerAddress: 4,
+      pressureConnections: 500,
+      maxPendingBodiesPerClient: 2,
+      maxQueuedPerAddress: 1,
+    });
     await Promise.all(Array.from({ length: 2 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
     await sleep(200);
     const more = await Promise.all(Array.from({ length: 6 }, () => raw(url, '127.0.0.2', '')));
@@ -138,10 +171,14 @@ describe('meet-auth connection limits', () => {
   it('a body sent with its headers never counts as unfinished: many at once from one address all reach the app', async () => {
     const url = await authServer({ maxPendingBodiesPerClient: 1 }, { MEET_METRICS_TOKEN: METRICS_TOKEN });
     const answers = await Promise.all(
-      Array.from({ length: 100 }, () => send(url, '127.0.0.4', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: '{}' })),
+      Array.from({ length: 100 }, () =>
+        send(url, '127.0.0.4', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: '{}' }),
+      ),
     );
     expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 400)); // the app's own answer to every one
-    const metrics = (await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body;
+    const metrics = (
+      await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).body;
     expect(metrics).not.toMatch(/^meet_auth_connections_refused_total\{reason="bodies_per_client"\} [1-9]/m);
   });
 
@@ -152,10 +189,17 @@ describe('meet-auth connection limits', () => {
     const refused = held.filter((connection) => connection.isClosed());
     expect(refused).toHaveLength(3);
     for (const connection of refused) expect(await connection.closed).toMatch(/^HTTP\/1\.1 429 [^]*retry-after: 1/i);
-    const other = await send(url, '127.0.0.3', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: JSON.stringify({ token: 'nope.nope' }) });
+    const other = await send(url, '127.0.0.3', {
+      method: 'POST',
+      path: '/create',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ token: 'nope.nope' }),
+    });
     expect(other.status).toBe(403); // the app's own answer: the request got through
     // What the guard holds and refused is in /metrics.
-    const metrics = (await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body;
+    const metrics = (
+      await send(url, '127.0.0.3', { path: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).body;
     expect(metrics).toMatch(/^meet_auth_connections\{state="unfinished_body"\} 3$/m);
     expect(metrics).toMatch(/^meet_auth_connections\{state="open"\} [45]$/m); // the three held, this one (and maybe the last, closing)
     expect(metrics).toMatch(/^meet_auth_connections_refused_total\{reason="bodies_per_client"\} 3$/m);
@@ -173,7 +217,9 @@ describe('meet-auth connection limits', () => {
     const bodies = await Promise.all(Array.from({ length: 3 }, () => raw(url, '127.0.0.2', PARTIAL_POST)));
     await sleep(200);
     expect(bodies.filter((connection) => connection.isClosed())).toHaveLength(0);
-    expect((await send(url, '127.0.0.3', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: '{}' })).status).toBe(400);
+    expect(
+      (await send(url, '127.0.0.3', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: '{}' })).status,
+    ).toBe(400);
     await sleep(100);
     expect(bodies.filter((connection) => connection.isClosed())).toHaveLength(1);
     for (const connection of bodies) connection.socket.destroy();
@@ -217,16 +263,31 @@ describe('meet-auth connection limits', () => {
 
   it('a chunked body longer than the limit is cut at the limit and answered 413 by the app', async () => {
     const url = await authServer({});
-    const answer = await send(url, '127.0.0.2', { method: 'POST', path: '/create', headers: JSON_HEADERS, body: 'x'.repeat(4096), chunked: true });
+    const answer = await send(url, '127.0.0.2', {
+      method: 'POST',
+      path: '/create',
+      headers: JSON_HEADERS,
+      body: 'x'.repeat(4096),
+      chunked: true,
+    });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: expect.any(String) });
     expect(answer.headers.connection).toBe('close');
   });
 
   it('behind a trusted proxy, connections are counted in all and bodies per forwarded client', async () => {
-    const url = await authServer({ maxConnectionsPerAddress: 2, maxPendingBodiesPerClient: 2 }, { MEET_TRUSTED_PROXIES: '127.0.0.2' });
-    const viaProxy = (client: string) => raw(url, '127.0.0.2', PARTIAL_POST.replace('Host: x\r\n', `Host: x\r\nX-Forwarded-For: ${client}\r\n`));
-    const held = await Promise.all([viaProxy('198.51.100.1'), viaProxy('198.51.100.1'), viaProxy('198.51.100.1'), viaProxy('198.51.100.2')]);
+    const url = await authServer(
+      { maxConnectionsPerAddress: 2, maxPendingBodiesPerClient: 2 },
+      { MEET_TRUSTED_PROXIES: '127.0.0.2' },
+    );
+    const viaProxy = (client: string) =>
+      raw(url, '127.0.0.2', PARTIAL_POST.replace('Host: x\r\n', `Host: x\r\nX-Forwarded-For: ${client}\r\n`));
+    const held = await Promise.all([
+      viaProxy('198.51.100.1'),
+      viaProxy('198.51.100.1'),
+      viaProxy('198.51.100.1'),
+      viaProxy('198.51.100.2'),
+    ]);
     await closedAtLeast(held, 1);
     expect(held.map((connection) => connection.isClosed())).toEqual([false, false, true, false]);
   });
@@ -245,17 +306,37 @@ describe('agent connection limits', () => {
       MEET_LOG_LEVEL: 'silent',
     });
     const agent = await startAgentServer(
-      { ...base, connections: { ...base.connections, maxConnectionsPerAddress: 4, pressureConnections: 4, maxQueuedPerAddress: 1, queueWaitMs: 1000, maxPendingBodiesPerClient: 2, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } },
+      {
+        ...base,
+        connections: {
+          ...base.connections,
+          maxConnectionsPerAddress: 4,
+          pressureConnections: 4,
+          maxQueuedPerAddress: 1,
+          queueWaitMs: 1000,
+          maxPendingBodiesPerClient: 2,
+          headersTimeoutMs: 1000,
+          requestTimeoutMs: 2000,
+        },
+      },
       { log: silent },
     );
     cleanups.push(() => agent.close());
     const url = new URL(agent.url);
-    const partial = 'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"jo';
+    const partial =
+      'POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"jo';
     const idle = await Promise.all(Array.from({ length: 4 }, () => raw(url, '127.0.0.2', '')));
     const over = await Promise.all(Array.from({ length: 2 }, () => raw(url, '127.0.0.2', '')));
     await closedAtLeast([...idle, ...over], 1);
     // Under pressure: four hold slots, one waits in the accept queue, the last is closed.
-    expect([...idle, ...over].map((connection) => connection.isClosed())).toEqual([false, false, false, false, false, true]);
+    expect([...idle, ...over].map((connection) => connection.isClosed())).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect((await send(url, '127.0.0.3')).status).toBe(200);
     for (const connection of [...idle, ...over]) connection.socket.destroy();
     await sleep(100);

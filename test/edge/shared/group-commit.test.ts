@@ -68,7 +68,9 @@ describe('GroupCommit', () => {
     const separate = open('separate.sqlite');
     const alone = new GroupCommit(separate, insert(separate));
     for (let n = 0; n < 50; n++) await alone.submit({ name: `s${n}`, n });
-    const [groupedWal, separateWal] = await Promise.all(['grouped.sqlite-wal', 'separate.sqlite-wal'].map((file) => stat(join(dir, file))));
+    const [groupedWal, separateWal] = await Promise.all(
+      ['grouped.sqlite-wal', 'separate.sqlite-wal'].map((file) => stat(join(dir, file))),
+    );
     // 50 commits write at least 50 frames of 4 KiB; one commit of the same rows writes a handful.
     expect(separateWal!.size).toBeGreaterThan(50 * 4096);
     expect(groupedWal!.size).toBeLessThan(10 * 4096);

@@ -4,7 +4,9 @@ import { createLogger } from '../../../edge/shared/log.js';
 
 function capture() {
   const lines: string[] = [];
-  const log = createLogger({ destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
+  const log = createLogger({
+    destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }),
+  });
   return { log, lines };
 }
 
@@ -23,7 +25,8 @@ describe('createLogger', () => {
       'hello',
     );
     const line = lines.join('');
-    for (const secret of ['p-top', 't-top', 'k-top', 's-nested', 'a-deep', 'c-deep', 'v1,sig', 'whsec_x']) expect(line).not.toContain(secret);
+    for (const secret of ['p-top', 't-top', 'k-top', 's-nested', 'a-deep', 'c-deep', 'v1,sig', 'whsec_x'])
+      expect(line).not.toContain(secret);
     expect(line).toContain('[redacted]');
     expect(line).toContain('alice');
     expect(JSON.parse(line)).toMatchObject({ msg: 'hello', level: 30 });

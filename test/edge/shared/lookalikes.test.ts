@@ -15,7 +15,19 @@ const SWAPS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 describe('mixed scripts (UTS #39 resolved script set)', () => {
-  it.each(['alice', 'jean-luc', 'ωμέγα', 'шоп', '名前', 'ひらがな漢字', 'カタカナ', '한국어漢字', 'שלום', 'user_1.x', 'zoë'])('%s is one script', (name) => {
+  it.each([
+    'alice',
+    'jean-luc',
+    'ωμέγα',
+    'шоп',
+    '名前',
+    'ひらがな漢字',
+    'カタカナ',
+    '한국어漢字',
+    'שלום',
+    'user_1.x',
+    'zoë',
+  ])('%s is one script', (name) => {
     expect(isMixedScript(name)).toBe(false);
     expect(lookalikeProblem(name)).toBeNull();
   });
@@ -58,6 +70,7 @@ describe('skeletons (UTS #39)', () => {
 });
 
 it('refuses marks that hide in their letter', () => {
-  for (const name of ['i\u0307van', '\u0131\u0307van', 'j\u0307ones', 'ba\u0301\u0301r']) expect(lookalikeProblem(name)).toMatch(/cannot be seen/);
+  for (const name of ['i\u0307van', '\u0131\u0307van', 'j\u0307ones', 'ba\u0301\u0301r'])
+    expect(lookalikeProblem(name)).toMatch(/cannot be seen/);
   expect(lookalikeProblem('e\u0307sti')).toBeNull();
 });

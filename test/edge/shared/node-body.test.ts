@@ -7,14 +7,22 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyText, nodeBodyLimit } from '../../../edge/shared/node-body.js';
 
 /** Raw HTTP, so the test controls Content-Length vs chunked exactly. */
-function send(port: number, method: string, body: string | undefined, chunked = false): Promise<{ status: number; text: string }> {
+function send(
+  port: number,
+  method: string,
+  body: string | undefined,
+  chunked = false,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: '/echo', headers: chunked ? { 'transfer-encoding': 'chunked' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path: '/echo', headers: chunked ? { 'transfer-encoding': 'chunked' } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     if (body !== undefined && chunked) {
       // Two chunks, so the body really arrives as a stream without a length.
@@ -32,7 +40,9 @@ describe('node-body under @hono/node-server', () => {
     app.use(nodeBodyLimit({ maxSize: 64 }));
     app.post('/echo', async (c) => c.text(`got:${await bodyText(c)}`));
     app.get('/echo', (c) => c.text('no body'));
-    app.onError((error, c) => (error instanceof HTTPException ? c.text('too large', error.status) : c.text('oops', 500)));
+    app.onError((error, c) =>
+      error instanceof HTTPException ? c.text('too large', error.status) : c.text('oops', 500),
+    );
     server = await new Promise((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
     });

@@ -24,12 +24,21 @@ it('agrees with a real Prosody on every code point in every position, and accept
     const prosody = parseContextLine(line);
     const ours = nodeprep(text);
     const oursStrict = nodeprep(text, { strict: true });
-    if (ours !== prosody.prepared) note(`[${hex(text)}] nodeprep: ours ${ours === null ? 'refused' : hex(ours)}, Prosody ${prosody.prepared === null ? 'refused' : hex(prosody.prepared)}`);
-    if (oursStrict !== prosody.strict) note(`[${hex(text)}] strict: ours ${oursStrict === null ? 'refused' : hex(oursStrict)}, Prosody ${prosody.strict === null ? 'refused' : hex(prosody.strict)}`);
+    if (ours !== prosody.prepared)
+      note(
+        `[${hex(text)}] nodeprep: ours ${ours === null ? 'refused' : hex(ours)}, Prosody ${prosody.prepared === null ? 'refused' : hex(prosody.prepared)}`,
+      );
+    if (oursStrict !== prosody.strict)
+      note(
+        `[${hex(text)}] strict: ours ${oursStrict === null ? 'refused' : hex(oursStrict)}, Prosody ${prosody.strict === null ? 'refused' : hex(prosody.strict)}`,
+      );
     const name = normaliseUsername(text);
     if (name.ok) {
       accepted += 1;
-      if (name.username !== prosody.strict || !prosody.stable) note(`[${hex(text)}] username ${hex(name.username)}, Prosody ${prosody.strict === null ? 'refused' : hex(prosody.strict)}${prosody.stable ? '' : ' (not stable)'}`);
+      if (name.username !== prosody.strict || !prosody.stable)
+        note(
+          `[${hex(text)}] username ${hex(name.username)}, Prosody ${prosody.strict === null ? 'refused' : hex(prosody.strict)}${prosody.stable ? '' : ' (not stable)'}`,
+        );
     }
     compared += 1;
     if (++context === CONTEXTS.length) {

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { generateSealingKeyPair, openSeal, seal, SealError, sealingKeyId, sealingPublicKeyOf, sealContext } from '../../../edge/shared/sealing.js';
+import {
+  generateSealingKeyPair,
+  openSeal,
+  seal,
+  SealError,
+  sealingKeyId,
+  sealingPublicKeyOf,
+  sealContext,
+} from '../../../edge/shared/sealing.js';
 
 describe('sealing', () => {
   const agent = generateSealingKeyPair();
   const context = 'job-1\nalice';
 
   it('round-trips any password, including spaces and every script', () => {
-    for (const password of ['correct horse battery staple', 'пароль очень длинный', '密码密码密码密码密码', 'x'.repeat(1024)]) {
+    for (const password of [
+      'correct horse battery staple',
+      'пароль очень длинный',
+      '密码密码密码密码密码',
+      'x'.repeat(1024),
+    ]) {
       expect(openSeal([agent.privateKey], seal(agent.publicKey, password, context), context)).toBe(password);
     }
   });

@@ -8,7 +8,10 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const SECRET = 'whsec_not-base64-but-secret-canary';
 
 async function runMain(entry: string, env: Record<string, string>) {
-  return promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } }).then(
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  }).then(
     () => ({ code: 0, stderr: '' }),
     (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
   );

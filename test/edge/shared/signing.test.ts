@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSigningSecret, generateSigningSecret, parseSigningSecrets, signRequest, verifyRequest } from '../../../edge/shared/signing.js';
+import {
+  decodeSigningSecret,
+  generateSigningSecret,
+  parseSigningSecrets,
+  signRequest,
+  verifyRequest,
+} from '../../../edge/shared/signing.js';
 
 const body = JSON.stringify({ id: 'job-1', username: 'alice', sealedPassword: 'x' });
 const at = new Date('2026-05-01T12:00:00Z');
 
 function input(headers: Record<string, string>, rawBody = body) {
-  return { id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body: rawBody };
+  return {
+    id: headers['webhook-id'],
+    timestamp: headers['webhook-timestamp'],
+    signature: headers['webhook-signature'],
+    body: rawBody,
+  };
 }
 
 describe('signing secrets', () => {
@@ -46,7 +57,9 @@ describe('signRequest / verifyRequest', () => {
     const headers = signRequest([key!], 'job-1', body, at);
     expect(verifyRequest([key!], input(headers, body.replace('alice', 'mallory')), at)).toBe('bad-signature');
     expect(verifyRequest([key!], { ...input(headers), id: 'job-2' }, at)).toBe('bad-signature');
-    expect(verifyRequest([key!], { ...input(headers), timestamp: String(Number(headers['webhook-timestamp']) + 1) }, at)).toBe('bad-signature');
+    expect(
+      verifyRequest([key!], { ...input(headers), timestamp: String(Number(headers['webhook-timestamp']) + 1) }, at),
+    ).toBe('bad-signature');
   });
 
   it('rejects stale and future requests beyond ±300 s, accepts within', () => {
@@ -62,11 +75,16 @@ describe('signRequest / verifyRequest', () => {
     expect(verifyRequest([key!], { ...input(headers), id: '' }, at)).toBe('missing-headers');
     expect(verifyRequest([key!], { ...input(headers), timestamp: '12ab' }, at)).toBe('missing-headers');
     expect(verifyRequest([key!], { ...input(headers), signature: 'v1,short' }, at)).toBe('bad-signature');
-    expect(verifyRequest([key!], { ...input(headers), signature: 'v2,' + headers['webhook-signature']!.slice(3) }, at)).toBe('bad-signature');
+    expect(
+      verifyRequest([key!], { ...input(headers), signature: 'v2,' + headers['webhook-signature']!.slice(3) }, at),
+    ).toBe('bad-signature');
   });
 
   it('supports rotation: signed with new+old, accepted by a receiver holding either', () => {
-    const [newKey, oldKey] = parseSigningSecrets(`${generateSigningSecret()} ${generateSigningSecret()}`) as [Buffer, Buffer];
+    const [newKey, oldKey] = parseSigningSecrets(`${generateSigningSecret()} ${generateSigningSecret()}`) as [
+      Buffer,
+      Buffer,
+    ];
     const headers = signRequest([newKey, oldKey], 'job-1', body, at);
     expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(verifyRequest([oldKey], input(headers), at)).toBeNull();

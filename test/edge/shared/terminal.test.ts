@@ -25,20 +25,26 @@ describe('terminalSafe', () => {
 
   it('shows the escapes an attack uses, and keeps letters, marks and emoji', () => {
     expect(terminalSafe('\u001b]0;pwned\u0007\u001b[2J\rok')).toBe('\\u001b]0;pwned\\u0007\\u001b[2J\\u000dok');
-    expect(terminalSafe('user\u202etxt.exe \u2066x\u2069 \u200b \ufeff \u{e0041}')).toBe('user\\u202etxt.exe \\u2066x\\u2069 \\u200b \\ufeff \\udb40\\udc41');
+    expect(terminalSafe('user\u202etxt.exe \u2066x\u2069 \u200b \ufeff \u{e0041}')).toBe(
+      'user\\u202etxt.exe \\u2066x\\u2069 \\u200b \\ufeff \\udb40\\udc41',
+    );
     expect(terminalSafe('Zoë 日本語 e\u0301 😀 ٱلعربية')).toBe('Zoë 日本語 e\u0301 😀 ٱلعربية');
     expect(terminalSafe('a\nb\tc')).toBe('a\\u000ab\\u0009c');
   });
 });
 
 describe('terminalLines and terminalIo', () => {
-  it('keep the program\'s own newlines and tabs, escape the rest, and keep JSON valid', () => {
+  it("keep the program's own newlines and tabs, escape the rest, and keep JSON valid", () => {
     const hostile = 'x\u001b[31m\u0085\u2028y';
     expect(terminalLines(`a\t${hostile}\nb`)).toBe('a\tx\\u001b[31m\\u0085\\u2028y\nb');
     const json = JSON.stringify({ name: hostile, bidi: '\u202e' }, null, 2);
     expect(JSON.parse(terminalLines(json))).toEqual({ name: hostile, bidi: '\u202e' });
     const lines: string[] = [];
-    const io = terminalIo({ out: (line: string) => lines.push(`out:${line}`), err: (line: string) => lines.push(`err:${line}`), env: {} });
+    const io = terminalIo({
+      out: (line: string) => lines.push(`out:${line}`),
+      err: (line: string) => lines.push(`err:${line}`),
+      env: {},
+    });
     io.out(hostile);
     io.err(`\r${hostile}`);
     expect(lines).toEqual(['out:x\\u001b[31m\\u0085\\u2028y', 'err:\\u000dx\\u001b[31m\\u0085\\u2028y']);

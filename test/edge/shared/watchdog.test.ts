@@ -11,13 +11,19 @@ import { startWatchdog } from '../../../edge/shared/watchdog.js';
 
 const WATCHDOG = resolve(import.meta.dirname, '../../../edge/shared/watchdog.ts');
 
-function runChild(body: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }> {
+function runChild(
+  body: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }> {
   const script = `import { startWatchdog } from ${JSON.stringify(WATCHDOG)};\nstartWatchdog({ name: 'test-service', stallMs: 1500, beatMs: 200 });\n${body}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((done) => child.once('exit', (code, signal) => done({ code, signal, stderr, ms: performance.now() - started })));
+  return new Promise((done) =>
+    child.once('exit', (code, signal) => done({ code, signal, stderr, ms: performance.now() - started })),
+  );
 }
 
 describe('startWatchdog', () => {
@@ -42,7 +48,9 @@ describe('startWatchdog', () => {
   }, 30_000);
 
   it('refuses a stall limit not longer than the beat', () => {
-    expect(() => startWatchdog({ name: 'x', stallMs: 1000, beatMs: 1000 })).toThrow('watchdog stallMs (1000) must be longer than beatMs (1000)');
+    expect(() => startWatchdog({ name: 'x', stallMs: 1000, beatMs: 1000 })).toThrow(
+      'watchdog stallMs (1000) must be longer than beatMs (1000)',
+    );
   });
 });
 

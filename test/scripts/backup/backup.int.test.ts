@@ -40,10 +40,16 @@ const snapshot = (dataDir: string) => {
   const db = openDatabase(dataDir);
   try {
     return {
-      tickets: db.prepare('SELECT selector, uses, uses_allowed, revoked_at, expires_at FROM tickets ORDER BY selector').all(),
+      tickets: db
+        .prepare('SELECT selector, uses, uses_allowed, revoked_at, expires_at FROM tickets ORDER BY selector')
+        .all(),
       ticketmasters: db.prepare('SELECT id, name, secret_hash, revoked_at FROM ticketmasters ORDER BY id').all(),
       usernames: db.prepare('SELECT username FROM usernames ORDER BY username').all(),
-      audit: db.prepare("SELECT at, event, ticketmaster, ticket_selector, username, detail FROM audit WHERE event <> 'backup-restored' ORDER BY id").all(),
+      audit: db
+        .prepare(
+          "SELECT at, event, ticketmaster, ticket_selector, username, detail FROM audit WHERE event <> 'backup-restored' ORDER BY id",
+        )
+        .all(),
     };
   } finally {
     db.close();
@@ -55,7 +61,13 @@ beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'meet-backup-out-'));
   s3 = await startS3(['meet-backups']);
   const agentPort = await freePort();
-  stack = await startLocalStack({ dataDir: source, authPort: await freePort(), agentPort, prosodyPort: await freePort(), logLevel: 'silent' });
+  stack = await startLocalStack({
+    dataDir: source,
+    authPort: await freePort(),
+    agentPort,
+    prosodyPort: await freePort(),
+    logLevel: 'silent',
+  });
   env = { MEET_DATA_DIR: source, MEET_AGENT_PORT: String(agentPort), MEET_ADMIN: 'backup-test', ...s3.env };
   const db = openDatabase(source);
   const token = await addTicketmaster(db, 'Keeper', 4);
@@ -68,12 +80,17 @@ beforeAll(async () => {
       body: new URLSearchParams({ user: user.username, password: user.password, token: mintTicket(db, issuer).ticket }),
     });
     const answer = (await response.json()) as { status: string };
-    expect(answer.status, JSON.stringify(answer)).toBe("created");
+    expect(answer.status, JSON.stringify(answer)).toBe('created');
   }
   mintTicket(db, issuer); // unused
   await mkdir(join(source, 'certs'), { recursive: true });
   await mkdir(join(source, 'acme'), { recursive: true });
-  for (const [name, mode] of [['certs/cert.crt', 0o644], ['certs/cert.key', 0o600], ['acme/account.key', 0o600], ['acme/accounts.json', 0o600]] as const) {
+  for (const [name, mode] of [
+    ['certs/cert.crt', 0o644],
+    ['certs/cert.key', 0o600],
+    ['acme/account.key', 0o600],
+    ['acme/accounts.json', 0o600],
+  ] as const) {
     await writeFile(join(source, name), `contents of ${name}\n`, { mode });
   }
   revokeTicket(db, mintTicket(db, issuer).ticket.split('.')[0]!); // revoked
@@ -94,7 +111,8 @@ describe('npm run backup', () => {
     expect(archivePath.startsWith(outDir)).toBe(true);
     const bytes = await readFile(archivePath);
     // Nothing readable inside: no name, no password, no SQLite header.
-    for (const needle of ['SQLite format 3', 'stored_key', 'Keeper', 'cleo']) expect(bytes.includes(Buffer.from(needle))).toBe(false);
+    for (const needle of ['SQLite format 3', 'stored_key', 'Keeper', 'cleo'])
+      expect(bytes.includes(Buffer.from(needle))).toBe(false);
     const key = await readFile(join(source, 'keys', 'backup.key'), 'utf8');
     expect(key.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.err.join('\n')).toMatch(/local: 3 account\(s\), 2 service account\(s\)/);
@@ -143,13 +161,20 @@ describe('npm run restore', () => {
       for (const [what, bytes, extra, message] of cases) {
         const file = join(tmpdir(), `meet-bad-${process.pid}.meetbak`);
         await writeFile(file, bytes);
-        const result = await capture((io) => runRestoreCli([file], io), { MEET_DATA_DIR: join(target, 'data'), MEET_BACKUP_KEY_FILE: keyFile, ...extra });
+        const result = await capture((io) => runRestoreCli([file], io), {
+          MEET_DATA_DIR: join(target, 'data'),
+          MEET_BACKUP_KEY_FILE: keyFile,
+          ...extra,
+        });
         await rm(file);
         expect(result.code, what).toBe(1);
         expect(result.err.join('\n'), what).toMatch(message);
       }
       await writeFile(keyFile, `${Buffer.alloc(32, 9).toString('base64url')}\n`, { mode: 0o600 });
-      const wrongKey = await capture((io) => runRestoreCli([archivePath], io), { MEET_DATA_DIR: join(target, 'data'), MEET_BACKUP_KEY_FILE: keyFile });
+      const wrongKey = await capture((io) => runRestoreCli([archivePath], io), {
+        MEET_DATA_DIR: join(target, 'data'),
+        MEET_BACKUP_KEY_FILE: keyFile,
+      });
       expect(wrongKey.code).toBe(1);
       expect(wrongKey.err.join('\n')).toMatch(/wrong backup key/);
       const after = await hashTree(target);
@@ -172,20 +197,49 @@ describe('npm run restore', () => {
       const dataDir = join(fresh, 'data');
       // From object storage, to prove that path too.
       const [url] = (await capture((io) => runBackupCli(['list', '--to', 's3://meet-backups/daily'], io), env)).out;
-      const result = await capture((io) => runRestoreCli([url!], io), { MEET_DATA_DIR: dataDir, MEET_BACKUP_KEY_FILE: keyFile, MEET_ADMIN: 'restorer', ...s3.env });
+      const result = await capture((io) => runRestoreCli([url!], io), {
+        MEET_DATA_DIR: dataDir,
+        MEET_BACKUP_KEY_FILE: keyFile,
+        MEET_ADMIN: 'restorer',
+        ...s3.env,
+      });
       expect(result.code, result.err.join('\n')).toBe(0);
       expect(snapshot(dataDir)).toEqual(expected);
-      restored = await startLocalStack({ dataDir, authPort: await freePort(), agentPort: await freePort(), prosodyPort: await freePort(), logLevel: 'silent' });
-      for (const user of users) expect(await xmppLogin({ port: restored.prosody.c2sPort, ...user }), user.username).toBe(true);
-      expect(await xmppLogin({ port: restored.prosody.c2sPort, username: 'ada', password: 'not her password at all' })).toBe(false);
-      expect(await xmppLogin({ port: restored.prosody.c2sPort, username: 'focus', password: jicofo, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
+      restored = await startLocalStack({
+        dataDir,
+        authPort: await freePort(),
+        agentPort: await freePort(),
+        prosodyPort: await freePort(),
+        logLevel: 'silent',
+      });
+      for (const user of users)
+        expect(await xmppLogin({ port: restored.prosody.c2sPort, ...user }), user.username).toBe(true);
+      expect(
+        await xmppLogin({ port: restored.prosody.c2sPort, username: 'ada', password: 'not her password at all' }),
+      ).toBe(false);
+      expect(
+        await xmppLogin({
+          port: restored.prosody.c2sPort,
+          username: 'focus',
+          password: jicofo,
+          domain: 'auth.meet.jitsi',
+          mechanism: 'PLAIN',
+        }),
+      ).toBe(true);
       const { stat } = await import('node:fs/promises');
-      for (const [name, mode] of [['certs/cert.crt', 0o644], ['certs/cert.key', 0o600], ['acme/account.key', 0o600], ['acme/accounts.json', 0o600]] as const) {
+      for (const [name, mode] of [
+        ['certs/cert.crt', 0o644],
+        ['certs/cert.key', 0o600],
+        ['acme/account.key', 0o600],
+        ['acme/accounts.json', 0o600],
+      ] as const) {
         expect(await readFile(join(dataDir, name), 'utf8')).toBe(`contents of ${name}\n`);
         expect((await stat(join(dataDir, name))).mode & 0o777, name).toBe(mode);
       }
       const db = openDatabase(dataDir);
-      expect(db.prepare("SELECT detail FROM audit WHERE event = 'backup-restored'").all()).toEqual([{ detail: expect.stringContaining('restored by restorer') }]);
+      expect(db.prepare("SELECT detail FROM audit WHERE event = 'backup-restored'").all()).toEqual([
+        { detail: expect.stringContaining('restored by restorer') },
+      ]);
       db.close();
     } finally {
       await restored?.close();
@@ -210,16 +264,37 @@ describe('restore beside a running meet-auth (production: a one-off container ne
       await mkdir(join(dataDir, 'certs'), { recursive: true });
       await writeFile(join(dataDir, 'certs', 'cert.crt'), 'the old certificate\n');
       // meet-auth as meet-edge runs it (its own process, its agents from MEET_AGENTS): here the source stack's agent.
-      const authEnv = localAuthEnv({ dataDir, keys: await readLocalKeys(source), port: await freePort(), agentUrl: stack.agentUrl });
-      const start = () => startNodeService(['--import', 'tsx', 'edge/auth/main.ts'], { cwd: ROOT, env: { ...authEnv, MEET_LOG_LEVEL: 'silent', MEET_WATCHDOG_SECONDS: '0' }, children });
+      const authEnv = localAuthEnv({
+        dataDir,
+        keys: await readLocalKeys(source),
+        port: await freePort(),
+        agentUrl: stack.agentUrl,
+      });
+      const start = () =>
+        startNodeService(['--import', 'tsx', 'edge/auth/main.ts'], {
+          cwd: ROOT,
+          env: { ...authEnv, MEET_LOG_LEVEL: 'silent', MEET_WATCHDOG_SECONDS: '0' },
+          children,
+        });
       const url = await start();
-      const restoreEnv = { MEET_DATA_DIR: dataDir, MEET_BACKUP_KEY_FILE: keyFile, MEET_AGENTS: authEnv.MEET_AGENTS!, MEET_AGENT_SIGNING_SECRETS: authEnv.MEET_AGENT_SIGNING_SECRETS!, MEET_ADMIN: 'restorer' };
+      const restoreEnv = {
+        MEET_DATA_DIR: dataDir,
+        MEET_BACKUP_KEY_FILE: keyFile,
+        MEET_AGENTS: authEnv.MEET_AGENTS!,
+        MEET_AGENT_SIGNING_SECRETS: authEnv.MEET_AGENT_SIGNING_SECRETS!,
+        MEET_ADMIN: 'restorer',
+      };
       // meet-auth writes its own databases as it runs; everything else must stay as it is, byte for byte.
-      const files = async () => Object.fromEntries(Object.entries(await hashTree(dataDir)).filter(([name]) => !/^\/(meet-auth|rate-limits)\.sqlite/.test(name)));
+      const files = async () =>
+        Object.fromEntries(
+          Object.entries(await hashTree(dataDir)).filter(([name]) => !/^\/(meet-auth|rate-limits)\.sqlite/.test(name)),
+        );
       const before = { files: await files(), db: snapshot(dataDir) };
       const refused = await capture((io) => runRestoreCli([archivePath], io), restoreEnv);
       expect(refused.code).toBe(1);
-      expect(refused.err.join('\n')).toContain(`meet-auth is running on ${dataDir}, or another restore is (it holds ${join(dataDir, 'meet-auth.lock')}): stop meet-auth (production: docker stop meet-edge; locally: Ctrl-C), restore, then start it again; nothing was changed`);
+      expect(refused.err.join('\n')).toContain(
+        `meet-auth is running on ${dataDir}, or another restore is (it holds ${join(dataDir, 'meet-auth.lock')}): stop meet-auth (production: docker stop meet-edge; locally: Ctrl-C), restore, then start it again; nothing was changed`,
+      );
       expect({ files: await files(), db: snapshot(dataDir) }).toEqual(before);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
@@ -237,7 +312,11 @@ describe('restore beside a running meet-auth (production: a one-off container ne
       expect((await fetch(`${await start()}/healthz`)).status).toBe(200);
     } finally {
       for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.filter((child) => child.exitCode === null && child.signalCode === null).map((child) => once(child, 'exit')));
+      await Promise.all(
+        children
+          .filter((child) => child.exitCode === null && child.signalCode === null)
+          .map((child) => once(child, 'exit')),
+      );
       await rm(target, { recursive: true, force: true });
     }
   }, 60_000);
@@ -248,7 +327,12 @@ describe("the agent's file routes", () => {
     const { adminAgents } = await import('../../../scripts/lib/admin-agents.js');
     const { hostFiles, restoreHostFiles } = await import('../../../edge/auth/admin/admin-calls.js');
     const [agent] = await adminAgents(env, source);
-    expect(Object.keys(await hostFiles(agent!)).sort()).toEqual(['acme/account.key', 'acme/accounts.json', 'certs/cert.crt', 'certs/cert.key']);
+    expect(Object.keys(await hostFiles(agent!)).sort()).toEqual([
+      'acme/account.key',
+      'acme/accounts.json',
+      'certs/cert.crt',
+      'certs/cert.key',
+    ]);
     for (const name of ['../../etc/evil', 'keys/agent-signing-secret', 'certs/other.pem']) {
       await expect(restoreHostFiles(agent!, { [name]: 'AAAA' })).rejects.toThrow(/HTTP 400/);
     }
@@ -265,7 +349,7 @@ describe('retention', () => {
       }
     }
     const keep = [...retained(names, 7, 4)].sort();
- // Days 2026-11-24..30 at 13:00; the 4 newest ISO weeks are those of Mon 11-30, Sun 11-29 (both kept already),
+    // Days 2026-11-24..30 at 13:00; the 4 newest ISO weeks are those of Mon 11-30, Sun 11-29 (both kept already),
     // Sun 11-22 and Sun 11-15.
     expect(keep).toEqual(
       ['20261115', '20261122', '20261124', '20261125', '20261126', '20261127', '20261128', '20261129', '20261130'].map(

@@ -26,7 +26,9 @@ describe('backupKeyOf', () => {
 
   it('without it: the file, made (0600) by the first backup, and read by a restore', async () => {
     const dir = await dataDir();
-    await expect(backupKeyOf({ MEET_DATA_DIR: dir }, false)).rejects.toThrow(`cannot read the backup key ${join(dir, 'keys', 'backup.key')} (ENOENT)`);
+    await expect(backupKeyOf({ MEET_DATA_DIR: dir }, false)).rejects.toThrow(
+      `cannot read the backup key ${join(dir, 'keys', 'backup.key')} (ENOENT)`,
+    );
     const made = await backupKeyOf({ MEET_DATA_DIR: dir }, true);
     expect((await readFile(join(dir, 'keys', 'backup.key'), 'utf8')).trim()).toBe(made.toString('base64url'));
     expect(await backupKeyOf({ MEET_DATA_DIR: dir }, false)).toEqual(made);
@@ -35,8 +37,12 @@ describe('backupKeyOf', () => {
   it('refuses a bad value without echoing it, and both sources at once', async () => {
     const dir = await dataDir();
     const bad = 'not-a-key-but-a-secret-looking-string';
-    const error = await backupKeyOf({ MEET_DATA_DIR: dir, MEET_BACKUP_KEY: bad }, true).catch((caught: Error) => caught);
+    const error = await backupKeyOf({ MEET_DATA_DIR: dir, MEET_BACKUP_KEY: bad }, true).catch(
+      (caught: Error) => caught,
+    );
     expect((error as Error).message).toBe('MEET_BACKUP_KEY does not hold a backup key (32 bytes, base64url)');
-    await expect(backupKeyOf({ MEET_BACKUP_KEY: newBackupKey().trim(), MEET_BACKUP_KEY_FILE: join(dir, 'k') }, false)).rejects.toThrow('both MEET_BACKUP_KEY and MEET_BACKUP_KEY_FILE are set: give one');
+    await expect(
+      backupKeyOf({ MEET_BACKUP_KEY: newBackupKey().trim(), MEET_BACKUP_KEY_FILE: join(dir, 'k') }, false),
+    ).rejects.toThrow('both MEET_BACKUP_KEY and MEET_BACKUP_KEY_FILE are set: give one');
   });
 });

@@ -32,11 +32,19 @@ beforeAll(async () => {
   pebble = await startPebble({ httpPort });
   acme.axios.defaults.httpsAgent = new Agent({ ca: pebble.caPem });
   dataDir = mkdtempSync(join(tmpdir(), 'meet-acme-rotate-'));
-  env = { MEET_DATA_DIR: dataDir, MEET_CERT_DOMAINS: 'meet.test', MEET_ACME_DIRECTORY: pebble.directoryUrl, MEET_ADMIN: 'acme-test' };
+  env = {
+    MEET_DATA_DIR: dataDir,
+    MEET_CERT_DOMAINS: 'meet.test',
+    MEET_ACME_DIRECTORY: pebble.directoryUrl,
+    MEET_ADMIN: 'acme-test',
+  };
   config = loadCertsConfig(env);
   mkdirSync(config.challengeDir, { recursive: true });
   http = await new Promise((resolve) => {
-    const server = serve({ fetch: plainHttpApp(config.challengeDir, 'https://meet.test').fetch, hostname: '127.0.0.1', port: httpPort }, () => resolve(server));
+    const server = serve(
+      { fetch: plainHttpApp(config.challengeDir, 'https://meet.test').fetch, hostname: '127.0.0.1', port: httpPort },
+      () => resolve(server),
+    );
   });
   await obtainCertificate(config, { progress: () => undefined, selfCheck: false, polling: FAST });
 }, 60_000);
@@ -48,7 +56,10 @@ afterAll(async () => {
 });
 
 const keyFile = () => join(config.accountDir, 'account.key');
-const accountUrl = () => (JSON.parse(readFileSync(join(config.accountDir, 'accounts.json'), 'utf8')) as Record<string, { url: string }>)[pebble.directoryUrl]!.url;
+const accountUrl = () =>
+  (JSON.parse(readFileSync(join(config.accountDir, 'accounts.json'), 'utf8')) as Record<string, { url: string }>)[
+    pebble.directoryUrl
+  ]!.url;
 
 async function urlForKey(key: string): Promise<string | null> {
   const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: key, backoffAttempts: 1 });
@@ -85,7 +96,14 @@ describe('rotate acme-account', () => {
     const issued = await obtainCertificate(config, { progress: () => undefined, selfCheck: false, polling: FAST });
     expect(issued.chainPem).toContain('BEGIN CERTIFICATE');
     const db = openDatabase(dataDir);
-    expect(listAudit(db).some((entry) => entry.event === 'secret-rotated' && entry.detail?.includes('acme-account') && entry.detail.includes('acme-test'))).toBe(true);
+    expect(
+      listAudit(db).some(
+        (entry) =>
+          entry.event === 'secret-rotated' &&
+          entry.detail?.includes('acme-account') &&
+          entry.detail.includes('acme-test'),
+      ),
+    ).toBe(true);
     db.close();
   });
 

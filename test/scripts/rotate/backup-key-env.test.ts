@@ -12,9 +12,14 @@ it('refuses to rotate a key file that the backups do not use, changing nothing',
   try {
     const key = newBackupKey().trim();
     const before = await hashTree(dataDir);
-    const result = await capture((io) => runRotateCli(['backup-key'], io), { MEET_DATA_DIR: dataDir, MEET_BACKUP_KEY: key });
+    const result = await capture((io) => runRotateCli(['backup-key'], io), {
+      MEET_DATA_DIR: dataDir,
+      MEET_BACKUP_KEY: key,
+    });
     expect(result.code).toBe(2);
-    expect(result.err.join('\n')).toContain('MEET_BACKUP_KEY is set (meet-edge has the key from TF_VAR_backup_key): there is no key file to rotate');
+    expect(result.err.join('\n')).toContain(
+      'MEET_BACKUP_KEY is set (meet-edge has the key from TF_VAR_backup_key): there is no key file to rotate',
+    );
     expect(result.err.join('\n')).not.toContain(key);
     expect(await hashTree(dataDir)).toEqual(before);
   } finally {

@@ -16,7 +16,8 @@ import { capture, hashTree } from '../../support/admin-cli.js';
 let dir: string;
 let file: string;
 const env = () => ({ MEET_DATA_DIR: join(dir, 'data'), MEET_ADMIN: 'ops-test' });
-const rotate = (args: string[]) => capture((io) => runRotateCli([...args, '--secrets-file', file, '--env', 'staging'], io), env());
+const rotate = (args: string[]) =>
+  capture((io) => runRotateCli([...args, '--secrets-file', file, '--env', 'staging'], io), env());
 const variable = async (name: string) => readSecretVariable(await readFile(file, 'utf8'), name)!;
 
 beforeEach(async () => {

@@ -33,9 +33,20 @@ const login = (username: string, password: string, domain = 'auth.meet.jitsi') =
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'meet-rotate-'));
   const agentPort = await freePort();
-  stack = await startLocalStack({ dataDir, authPort: await freePort(), agentPort, prosodyPort: await freePort(), logLevel: 'silent' });
+  stack = await startLocalStack({
+    dataDir,
+    authPort: await freePort(),
+    agentPort,
+    prosodyPort: await freePort(),
+    logLevel: 'silent',
+  });
   db = openDatabase(dataDir);
-  env = { MEET_DATA_DIR: dataDir, MEET_AGENT_PORT: String(agentPort), MEET_ADMIN: 'rotation-test', MEET_BCRYPT_COST: '4' };
+  env = {
+    MEET_DATA_DIR: dataDir,
+    MEET_AGENT_PORT: String(agentPort),
+    MEET_ADMIN: 'rotation-test',
+    MEET_BCRYPT_COST: '4',
+  };
 });
 
 afterAll(async () => {
@@ -54,7 +65,11 @@ async function redeemAll(count: number, prefix: string): Promise<{ requests: str
       const response = await fetch(`${stack.authUrl}/create`, {
         method: 'POST',
         headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin },
-        body: new URLSearchParams({ user: `${prefix}${index}`, password: `pw-${prefix}-${index}-long enough`, token: ticket }),
+        body: new URLSearchParams({
+          user: `${prefix}${index}`,
+          password: `pw-${prefix}-${index}-long enough`,
+          token: ticket,
+        }),
       });
       expect(response.status).toBe(202);
       return ((await response.json()) as { request: string }).request;
@@ -66,8 +81,15 @@ async function redeemAll(count: number, prefix: string): Promise<{ requests: str
 /** Waits until none of `requests` is pending (past a minute the assertions after it say which are). */
 async function settledAll(requests: readonly string[]): Promise<void> {
   const placeholders = requests.map(() => '?').join(',');
-  const pending = () => (db.prepare(`SELECT count(*) AS n FROM requests WHERE status = 'pending' AND id IN (${placeholders})`).get(...requests) as { n: number }).n;
-  await until('no request is pending', pending, (n) => n === 0, { timeoutMs: 60_000, everyMs: 100 }).catch(() => undefined);
+  const pending = () =>
+    (
+      db
+        .prepare(`SELECT count(*) AS n FROM requests WHERE status = 'pending' AND id IN (${placeholders})`)
+        .get(...requests) as { n: number }
+    ).n;
+  await until('no request is pending', pending, (n) => n === 0, { timeoutMs: 60_000, everyMs: 100 }).catch(
+    () => undefined,
+  );
 }
 
 describe('the local stack serves the auth domain', () => {
@@ -79,7 +101,10 @@ describe('the local stack serves the auth domain', () => {
 });
 
 describe('rotate jicofo / jvb', () => {
-  for (const [secret, username, file] of [['jicofo', 'focus', 'jicofo-auth-password'], ['jvb', 'jvb', 'jvb-auth-password']] as const) {
+  for (const [secret, username, file] of [
+    ['jicofo', 'focus', 'jicofo-auth-password'],
+    ['jvb', 'jvb', 'jvb-auth-password'],
+  ] as const) {
     it(`${secret}: the new password logs in, the old one no longer; audited without the value`, async () => {
       const old = await servicePassword(file);
       const result = await rotate([secret]);
@@ -128,7 +153,11 @@ describe('rotate ticketmaster', () => {
     const generate = (token: string) =>
       fetch(`${stack.authUrl}/generate_token`, {
         method: 'POST',
-        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', origin: new URL(stack.authUrl).origin },
+        headers: {
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: new URL(stack.authUrl).origin,
+        },
         body: new URLSearchParams({ token }),
       });
     expect((await generate(old)).status).toBe(403);
@@ -157,7 +186,11 @@ describe('rotate agent-signing and agent-sealing', () => {
     expect(signed.code, signed.err.join('\n')).toBe(0);
     expect(sealed.code, sealed.err.join('\n')).toBe(0);
     await settledAll(requests);
-    const jobs = db.prepare(`SELECT j.status, j.attempts FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.username LIKE 'rot%'`).all() as { status: string; attempts: number }[];
+    const jobs = db
+      .prepare(
+        `SELECT j.status, j.attempts FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.username LIKE 'rot%'`,
+      )
+      .all() as { status: string; attempts: number }[];
     expect(jobs).toHaveLength(100);
     expect(jobs.filter((job) => job.status !== 'created' || job.attempts !== 1)).toEqual([]);
     const signingAfter = await keyLines('agent-signing-secret');
@@ -181,7 +214,9 @@ describe('rotate agent-signing and agent-sealing', () => {
         expect(failed.err.join('\n')).toMatch(/still works/);
         const { requests } = await redeemAll(3, `f${secret.slice(6, 9)}${step}x`);
         await settledAll(requests);
-        const statuses = db.prepare(`SELECT status FROM requests WHERE id IN (${requests.map(() => '?').join(',')})`).all(...requests) as { status: string }[];
+        const statuses = db
+          .prepare(`SELECT status FROM requests WHERE id IN (${requests.map(() => '?').join(',')})`)
+          .all(...requests) as { status: string }[];
         expect(statuses.every((row) => row.status === 'created')).toBe(true);
         // Advance one step so the next iteration fails at the next one.
         if (step < 3) {
@@ -191,7 +226,9 @@ describe('rotate agent-signing and agent-sealing', () => {
       }
       const finished = await rotate([secret]);
       expect(finished.code, finished.err.join('\n')).toBe(0);
-      expect(await keyLines(secret === 'agent-signing' ? 'agent-signing-secret' : 'agent-sealing-private-key')).toHaveLength(1);
+      expect(
+        await keyLines(secret === 'agent-signing' ? 'agent-signing-secret' : 'agent-sealing-private-key'),
+      ).toHaveLength(1);
     }
   });
 
@@ -206,7 +243,15 @@ describe('--dry-run and --help', () => {
   it('--help lists every secret', async () => {
     const result = await rotate(['--help']);
     expect(result.code).toBe(0);
-    for (const secret of ['agent-signing', 'agent-sealing', 'ticketmaster <name>', 'jicofo', 'jvb', 'acme-account', 'backup-key']) {
+    for (const secret of [
+      'agent-signing',
+      'agent-sealing',
+      'ticketmaster <name>',
+      'jicofo',
+      'jvb',
+      'acme-account',
+      'backup-key',
+    ]) {
       expect(result.out.join('\n')).toContain(secret);
     }
   });
@@ -214,11 +259,20 @@ describe('--dry-run and --help', () => {
   it('every dry run prints its steps and changes no byte of the data directory', async () => {
     await stack.close();
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(dataDir, 'keys', 'backup.key'), `${Buffer.alloc(32, 7).toString('base64url')}\n`, { mode: 0o600 });
+    await writeFile(join(dataDir, 'keys', 'backup.key'), `${Buffer.alloc(32, 7).toString('base64url')}\n`, {
+      mode: 0o600,
+    });
     await addTicketmaster(db, 'Dry', 4);
     db.close();
     const before = await hashTree(dataDir);
-    for (const args of [['agent-signing'], ['agent-sealing'], ['ticketmaster', 'Dry'], ['jicofo'], ['jvb'], ['backup-key']]) {
+    for (const args of [
+      ['agent-signing'],
+      ['agent-sealing'],
+      ['ticketmaster', 'Dry'],
+      ['jicofo'],
+      ['jvb'],
+      ['backup-key'],
+    ]) {
       const result = await rotate([...args, '--dry-run']);
       expect(result.code, `${args.join(' ')}: ${result.err.join('\n')}`).toBe(0);
       expect(result.err.join('\n')).toMatch(/dry run: .* would take these steps/);
@@ -234,7 +288,13 @@ describe('rotate jicofo in production (--secrets-file)', () => {
     const { createSecretsFile } = await import('../../../scripts/lib/secrets-file.js');
     const { readSecretVariable } = await import('../../../scripts/lib/rotate/secrets-file-edit.js');
     const { stat } = await import('node:fs/promises');
-    const restarted = await startLocalStack({ dataDir, authPort: await freePort(), agentPort: await freePort(), prosodyPort: await freePort(), logLevel: 'silent' });
+    const restarted = await startLocalStack({
+      dataDir,
+      authPort: await freePort(),
+      agentPort: await freePort(),
+      prosodyPort: await freePort(),
+      logLevel: 'silent',
+    });
     try {
       const file = join(dataDir, 'staging.env');
       await createSecretsFile(file, 'staging');
@@ -242,10 +302,15 @@ describe('rotate jicofo in production (--secrets-file)', () => {
       const keys = await import('../../../scripts/lib/local-keys.js').then((m) => m.readLocalKeys(dataDir));
       const prodEnv = {
         ...env,
-        MEET_AGENTS: JSON.stringify([{ name: 'jitsi', url: restarted.agentUrl, sealingPublicKey: keys.sealingPublicKey }]),
+        MEET_AGENTS: JSON.stringify([
+          { name: 'jitsi', url: restarted.agentUrl, sealingPublicKey: keys.sealingPublicKey },
+        ]),
         MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ jitsi: keys.signingSecret }),
       };
-      const result = await capture((io) => runRotateCli(['jicofo', '--secrets-file', file, '--env', 'staging'], io), prodEnv);
+      const result = await capture(
+        (io) => runRotateCli(['jicofo', '--secrets-file', file, '--env', 'staging'], io),
+        prodEnv,
+      );
       expect(result.code, result.err.join('\n')).toBe(0);
       const after = await readFile(file, 'utf8');
       const fresh = readSecretVariable(after, 'jicofo_auth_password')!;
@@ -256,7 +321,15 @@ describe('rotate jicofo in production (--secrets-file)', () => {
       expect((await stat(`${file}.prev`)).mode & 0o777).toBe(0o600);
       expect(result.err.join('\n')).toContain('npx cdktf deploy staging-services');
       expect(await readFile(`${file}.audit`, 'utf8')).toMatch(/secret-rotated jicofo .* by rotation-test/);
-      expect(await xmppLogin({ port: restarted.prosody.c2sPort, username: 'focus', password: fresh, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
+      expect(
+        await xmppLogin({
+          port: restarted.prosody.c2sPort,
+          username: 'focus',
+          password: fresh,
+          domain: 'auth.meet.jitsi',
+          mechanism: 'PLAIN',
+        }),
+      ).toBe(true);
       expect([...result.out, ...result.err].join('\n')).not.toContain(fresh);
     } finally {
       await restarted.close();

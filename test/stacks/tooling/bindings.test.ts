@@ -2,7 +2,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bindingsStamp, ensureBindings, OPENSTACK_CONSTRAINT, readStamp, REPO_ROOT } from '../../../stacks/tooling/bindings.js';
+import {
+  bindingsStamp,
+  ensureBindings,
+  OPENSTACK_CONSTRAINT,
+  readStamp,
+  REPO_ROOT,
+} from '../../../stacks/tooling/bindings.js';
 
 const work = mkdtempSync(join(tmpdir(), 'meet-bindings-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,11 +37,14 @@ describe('OpenStack bindings generation', () => {
     try {
       const first = await ensureBindings({ schemaPath, outdir, root: REPO_ROOT });
       expect(first.generated).toBe(true);
-      expect(readFileSync(join(outdir, 'providers/openstack/networking-floatingip-associate-v2/index.ts'), 'utf8')).toContain('class NetworkingFloatingipAssociateV2');
+      expect(
+        readFileSync(join(outdir, 'providers/openstack/networking-floatingip-associate-v2/index.ts'), 'utf8'),
+      ).toContain('class NetworkingFloatingipAssociateV2');
       expect((await ensureBindings({ schemaPath, outdir, root: REPO_ROOT })).generated).toBe(false);
 
       // Drop one resource type from the schema: the stamp changes and the bindings follow.
-      delete schema.provider_schemas['registry.terraform.io/terraform-provider-openstack/openstack'].resource_schemas.openstack_dns_zone_v2;
+      delete schema.provider_schemas['registry.terraform.io/terraform-provider-openstack/openstack'].resource_schemas
+        .openstack_dns_zone_v2;
       writeFileSync(schemaPath, JSON.stringify(schema));
       const second = await ensureBindings({ schemaPath, outdir, root: REPO_ROOT });
       expect(second.generated).toBe(true);
@@ -50,7 +59,9 @@ describe('OpenStack bindings generation', () => {
   it('refuses a file that is not a provider schema, naming it', async () => {
     const bad = join(work, 'bad.json');
     writeFileSync(bad, '{"format_version":"1.0"}');
-    await expect(ensureBindings({ schemaPath: bad, outdir: join(work, 'bad-gen') })).rejects.toThrow(`${bad} is not a \`terraform providers schema -json\` document for exactly one provider`);
+    await expect(ensureBindings({ schemaPath: bad, outdir: join(work, 'bad-gen') })).rejects.toThrow(
+      `${bad} is not a \`terraform providers schema -json\` document for exactly one provider`,
+    );
   });
 
   it('the stamp covers schema, constraint and generator version', () => {

@@ -15,9 +15,22 @@ interface JsiiTypeRef {
   collection?: { kind: 'array' | 'map'; elementtype: JsiiTypeRef };
   union?: { types: JsiiTypeRef[] };
 }
-interface JsiiProperty { name: string; optional?: boolean; type: JsiiTypeRef; docs?: { summary?: string; remarks?: string } }
-interface JsiiType { kind: string; base?: string; properties?: JsiiProperty[]; docs?: { summary?: string }; initializer?: { parameters?: Array<{ type: JsiiTypeRef }> } }
-interface JsiiAssembly { types: Record<string, JsiiType> }
+interface JsiiProperty {
+  name: string;
+  optional?: boolean;
+  type: JsiiTypeRef;
+  docs?: { summary?: string; remarks?: string };
+}
+interface JsiiType {
+  kind: string;
+  base?: string;
+  properties?: JsiiProperty[];
+  docs?: { summary?: string };
+  initializer?: { parameters?: Array<{ type: JsiiTypeRef }> };
+}
+interface JsiiAssembly {
+  types: Record<string, JsiiType>;
+}
 
 const DOCKER_PROVIDER_FQPN = 'registry.terraform.io/kreuzwerker/docker';
 
@@ -41,7 +54,13 @@ function terraformName(property: JsiiProperty): string {
   return match[1]!;
 }
 
-const PRIMITIVES: Record<string, string> = { string: 'string', number: 'number', boolean: 'bool', any: 'dynamic', json: 'dynamic' };
+const PRIMITIVES: Record<string, string> = {
+  string: 'string',
+  number: 'number',
+  boolean: 'bool',
+  any: 'dynamic',
+  json: 'dynamic',
+};
 
 function toBlock(assembly: JsiiAssembly, fqn: string): SchemaBlock {
   const struct = assembly.types[fqn];
@@ -54,13 +73,25 @@ function toBlock(assembly: JsiiAssembly, fqn: string): SchemaBlock {
     const presence = property.optional ? { optional: true as const } : { required: true as const };
     const element = type.collection ? concrete(type.collection.elementtype) : undefined;
     if (type.fqn?.startsWith('@cdktf/provider-docker.')) {
-      blockTypes[name] = { nesting_mode: 'list', block: toBlock(assembly, type.fqn), max_items: 1, ...(property.optional ? {} : { min_items: 1 }) };
+      blockTypes[name] = {
+        nesting_mode: 'list',
+        block: toBlock(assembly, type.fqn),
+        max_items: 1,
+        ...(property.optional ? {} : { min_items: 1 }),
+      };
     } else if (type.collection?.kind === 'array' && element?.fqn?.startsWith('@cdktf/provider-docker.')) {
-      blockTypes[name] = { nesting_mode: 'list', block: toBlock(assembly, element.fqn), ...(property.optional ? {} : { min_items: 1 }) };
+      blockTypes[name] = {
+        nesting_mode: 'list',
+        block: toBlock(assembly, element.fqn),
+        ...(property.optional ? {} : { min_items: 1 }),
+      };
     } else if (type.primitive && PRIMITIVES[type.primitive]) {
       attributes[name] = { type: PRIMITIVES[type.primitive]!, ...presence };
     } else if (type.collection && element?.primitive && PRIMITIVES[element.primitive]) {
-      attributes[name] = { type: [type.collection.kind === 'array' ? 'list' : 'map', PRIMITIVES[element.primitive]!], ...presence };
+      attributes[name] = {
+        type: [type.collection.kind === 'array' ? 'list' : 'map', PRIMITIVES[element.primitive]!],
+        ...presence,
+      };
     } else {
       attributes[name] = { type: 'dynamic', ...presence };
     }
@@ -84,5 +115,9 @@ export function dockerProviderSchema(assembly: JsiiAssembly = loadAssembly()): P
     else if (type.base === 'cdktf.TerraformResource') resources[link[2]!] = block;
   }
   if (!provider) throw new Error('the docker provider configuration is missing from the jsii assembly');
-  return { provider_schemas: { [DOCKER_PROVIDER_FQPN]: { provider, resource_schemas: resources, data_source_schemas: dataSources } } };
+  return {
+    provider_schemas: {
+      [DOCKER_PROVIDER_FQPN]: { provider, resource_schemas: resources, data_source_schemas: dataSources },
+    },
+  };
 }

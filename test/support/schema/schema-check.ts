@@ -7,7 +7,8 @@
  * for_each / count / each.key / each.value meta-arguments are used where Terraform allows them.
  */
 
-export type SchemaType = string | [string, SchemaType] | ['object', Record<string, SchemaType>] | ['tuple', SchemaType[]];
+export type SchemaType =
+  string | [string, SchemaType] | ['object', Record<string, SchemaType>] | ['tuple', SchemaType[]];
 
 export interface SchemaAttribute {
   readonly type?: SchemaType;
@@ -46,7 +47,16 @@ export interface SchemaProblem {
 }
 
 /** Keys Terraform handles itself on every resource/data block; `//` is cdktf's metadata comment. */
-const META_ARGUMENTS = new Set(['//', 'count', 'for_each', 'depends_on', 'lifecycle', 'provider', 'provisioner', 'connection']);
+const META_ARGUMENTS = new Set([
+  '//',
+  'count',
+  'for_each',
+  'depends_on',
+  'lifecycle',
+  'provider',
+  'provisioner',
+  'connection',
+]);
 const PROVIDER_META = new Set(['alias', '//']);
 /** `type.name`, optionally with one instance key: `type.name["key"]` (for_each) or `type.name[0]` (count). */
 const BARE_ADDRESS = /^((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)(?:\[("(?:[^"\\]|\\.)*"|\d+)\])?$/;
@@ -63,10 +73,22 @@ function typeName(type: SchemaType): string {
 function checkValue(value: unknown, type: SchemaType, path: string, problems: SchemaProblem[]): void {
   if (isExpression(value) || type === 'dynamic') return;
   const fail = (): void => {
-    problems.push({ path, message: `expected ${typeName(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}` });
+    problems.push({
+      path,
+      message: `expected ${typeName(type)}, got ${Array.isArray(value) ? 'array' : typeof value} ${JSON.stringify(value)?.slice(0, 60)}`,
+    });
   };
   if (typeof type === 'string') {
-    if (type === 'string' ? typeof value !== 'string' : type === 'number' ? typeof value !== 'number' : type === 'bool' ? typeof value !== 'boolean' : true) fail();
+    if (
+      type === 'string'
+        ? typeof value !== 'string'
+        : type === 'number'
+          ? typeof value !== 'number'
+          : type === 'bool'
+            ? typeof value !== 'boolean'
+            : true
+    )
+      fail();
     return;
   }
   const [kind, inner] = type;
@@ -94,7 +116,12 @@ function checkValue(value: unknown, type: SchemaType, path: string, problems: Sc
 }
 
 /** Checks one block body (resource, data source, provider or nested block) against its schema. */
-export function checkBlock(body: unknown, block: SchemaBlock, path: string, skip: ReadonlySet<string> = new Set()): SchemaProblem[] {
+export function checkBlock(
+  body: unknown,
+  block: SchemaBlock,
+  path: string,
+  skip: ReadonlySet<string> = new Set(),
+): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   if (!isPlainObject(body)) return [{ path, message: 'expected a block (object)' }];
   const attributes = block.attributes ?? {};
@@ -139,9 +166,13 @@ function checkNestedBlocks(value: unknown, blockType: SchemaBlockType, path: str
   const problems: SchemaProblem[] = [];
   const single = blockType.nesting_mode === 'single' || blockType.nesting_mode === 'group';
   const max = single ? 1 : blockType.max_items;
-  if (max !== undefined && max > 0 && items.length > max) problems.push({ path, message: `at most ${max} block(s) allowed, got ${items.length}` });
-  if (blockType.min_items !== undefined && items.length < blockType.min_items) problems.push({ path, message: `at least ${blockType.min_items} block(s) required, got ${items.length}` });
-  items.forEach((item, index) => problems.push(...checkBlock(item, blockType.block, Array.isArray(value) ? `${path}[${index}]` : path)));
+  if (max !== undefined && max > 0 && items.length > max)
+    problems.push({ path, message: `at most ${max} block(s) allowed, got ${items.length}` });
+  if (blockType.min_items !== undefined && items.length < blockType.min_items)
+    problems.push({ path, message: `at least ${blockType.min_items} block(s) required, got ${items.length}` });
+  items.forEach((item, index) =>
+    problems.push(...checkBlock(item, blockType.block, Array.isArray(value) ? `${path}[${index}]` : path)),
+  );
   return problems;
 }
 
@@ -165,19 +196,27 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
   const byName = schemaByLocalName(schemas);
   const problems: SchemaProblem[] = [];
   const declared = new Map<string, Record<string, unknown>>();
-  for (const [section, prefix] of [['resource', ''], ['data', 'data.']] as const) {
+  for (const [section, prefix] of [
+    ['resource', ''],
+    ['data', 'data.'],
+  ] as const) {
     const types = stack[section];
     if (!isPlainObject(types)) continue;
     for (const [type, instances] of Object.entries(types)) {
       if (!isPlainObject(instances)) continue;
-      for (const [name, body] of Object.entries(instances)) declared.set(`${prefix}${type}.${name}`, isPlainObject(body) ? body : {});
+      for (const [name, body] of Object.entries(instances))
+        declared.set(`${prefix}${type}.${name}`, isPlainObject(body) ? body : {});
       const schema = byName.get(providerOf(type));
       if (!schema) continue;
       const table = section === 'resource' ? schema.resource_schemas : schema.data_source_schemas;
       const typeSchema = table?.[type];
       for (const [name, body] of Object.entries(instances)) {
         const path = `${section}.${type}.${name}`;
-        if (!typeSchema) problems.push({ path, message: `${type} is not a ${section === 'resource' ? 'resource' : 'data source'} type of the provider schema` });
+        if (!typeSchema)
+          problems.push({
+            path,
+            message: `${type} is not a ${section === 'resource' ? 'resource' : 'data source'} type of the provider schema`,
+          });
         else problems.push(...checkBlock(body, typeSchema.block, path, META_ARGUMENTS));
       }
     }
@@ -188,7 +227,8 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
       const schema = byName.get(name);
       if (!schema) continue;
       (Array.isArray(configs) ? configs : [configs]).forEach((config, index) =>
-        problems.push(...checkBlock(config, schema.provider.block, `provider.${name}[${index}]`, PROVIDER_META)));
+        problems.push(...checkBlock(config, schema.provider.block, `provider.${name}[${index}]`, PROVIDER_META)),
+      );
     }
   }
   problems.push(...checkReferences(stack, declared));
@@ -197,7 +237,11 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
 }
 
 /** Every `${...}` expression in a value (the strings Terraform evaluates), with where it sits. */
-function expressions(value: unknown, path: string, found: Array<{ path: string; text: string }> = []): Array<{ path: string; text: string }> {
+function expressions(
+  value: unknown,
+  path: string,
+  found: Array<{ path: string; text: string }> = [],
+): Array<{ path: string; text: string }> {
   if (typeof value === 'string') {
     if (value.includes('${')) found.push({ path, text: value });
   } else if (Array.isArray(value)) {
@@ -216,9 +260,13 @@ function expressions(value: unknown, path: string, found: Array<{ path: string; 
 function checkRepetition(body: Record<string, unknown>, address: string): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const forEach = body.for_each;
-  if (forEach !== undefined && body.count !== undefined) problems.push({ path: `${address}.count`, message: 'count and for_each cannot both be set' });
+  if (forEach !== undefined && body.count !== undefined)
+    problems.push({ path: `${address}.count`, message: 'count and for_each cannot both be set' });
   if (forEach !== undefined && !isPlainObject(forEach) && !isExpression(forEach)) {
-    problems.push({ path: `${address}.for_each`, message: `for_each takes a map or a set of strings, got ${Array.isArray(forEach) ? 'a list' : typeof forEach}` });
+    problems.push({
+      path: `${address}.for_each`,
+      message: `for_each takes a map or a set of strings, got ${Array.isArray(forEach) ? 'a list' : typeof forEach}`,
+    });
   }
   const { for_each: _forEach, ...rest } = body;
   for (const { path, text } of expressions(rest, address)) {
@@ -227,8 +275,14 @@ function checkRepetition(body: Record<string, unknown>, address: string): Schema
         problems.push({ path, message: `uses ${reference} but the block has no for_each` });
       } else if (kind === 'value' && attribute && isPlainObject(forEach)) {
         const name = attribute.slice(1);
-        const missing = Object.entries(forEach).filter(([, value]) => !isPlainObject(value) || !(name in value)).map(([key]) => key);
-        if (missing.length > 0) problems.push({ path, message: `uses ${reference}, which the for_each value(s) of ${missing.join(', ')} lack` });
+        const missing = Object.entries(forEach)
+          .filter(([, value]) => !isPlainObject(value) || !(name in value))
+          .map(([key]) => key);
+        if (missing.length > 0)
+          problems.push({
+            path,
+            message: `uses ${reference}, which the for_each value(s) of ${missing.join(', ')} lack`,
+          });
       }
     }
   }
@@ -239,9 +293,15 @@ function checkRepetition(body: Record<string, unknown>, address: string): Schema
  * lifecycle.replace_triggered_by and depends_on must be bare addresses of declared resources; an instance key
  * needs a for_each (string key) or count (number) on the target, and a literal for_each map must hold the key.
  */
-function checkReferences(stack: Record<string, unknown>, declared: ReadonlyMap<string, Record<string, unknown>>): SchemaProblem[] {
+function checkReferences(
+  stack: Record<string, unknown>,
+  declared: ReadonlyMap<string, Record<string, unknown>>,
+): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  for (const [section, prefix] of [['resource', ''], ['data', 'data.']] as const) {
+  for (const [section, prefix] of [
+    ['resource', ''],
+    ['data', 'data.'],
+  ] as const) {
     const types = stack[section];
     if (!isPlainObject(types)) continue;
     for (const [type, instances] of Object.entries(types)) {
@@ -250,7 +310,10 @@ function checkReferences(stack: Record<string, unknown>, declared: ReadonlyMap<s
         if (!isPlainObject(body)) continue;
         const path = `${prefix}${type}.${name}`;
         const lifecycle = isPlainObject(body.lifecycle) ? body.lifecycle : {};
-        const lists: Array<[string, unknown]> = [['lifecycle.replace_triggered_by', lifecycle.replace_triggered_by], ['depends_on', body.depends_on]];
+        const lists: Array<[string, unknown]> = [
+          ['lifecycle.replace_triggered_by', lifecycle.replace_triggered_by],
+          ['depends_on', body.depends_on],
+        ];
         for (const [key, list] of lists) {
           if (list === undefined) continue;
           if (!Array.isArray(list)) {
@@ -272,9 +335,15 @@ function checkReferences(stack: Record<string, unknown>, declared: ReadonlyMap<s
               const byKey = instanceKey.startsWith('"');
               const repetition = byKey ? targetBody.for_each : targetBody.count;
               if (repetition === undefined) {
-                problems.push({ path: at, message: `indexes ${target} by ${instanceKey}, but it has no ${byKey ? 'for_each' : 'count'}` });
+                problems.push({
+                  path: at,
+                  message: `indexes ${target} by ${instanceKey}, but it has no ${byKey ? 'for_each' : 'count'}`,
+                });
               } else if (byKey && isPlainObject(repetition) && !((JSON.parse(instanceKey) as string) in repetition)) {
-                problems.push({ path: at, message: `refers to key ${instanceKey}, which the for_each of ${target} does not have` });
+                problems.push({
+                  path: at,
+                  message: `refers to key ${instanceKey}, which the for_each of ${target} does not have`,
+                });
               }
             }
           });

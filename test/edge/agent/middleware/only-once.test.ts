@@ -25,16 +25,26 @@ function guarded(path: string, clock: { now: number }) {
   const inbox = new Inbox(path);
   let handled = 0;
   const app = new Hono();
-  app.use('*', signedRequest(keys, () => new Date(clock.now)), onlyOnce(inbox));
+  app.use(
+    '*',
+    signedRequest(keys, () => new Date(clock.now)),
+    onlyOnce(inbox),
+  );
   app.post('/accounts/delete', (c) => ((handled += 1), c.json({ status: 'absent' })));
-  app.onError((error, c) => c.json({ error: error.message, code: (error as AgentError).code }, (error as AgentError).status ?? 500));
+  app.onError((error, c) =>
+    c.json({ error: error.message, code: (error as AgentError).code }, (error as AgentError).status ?? 500),
+  );
   return { inbox, app, handled: () => handled };
 }
 
 /** A signed delete as the signer would make it at `at` (its own clock). */
 function captured(at: number) {
   const body = JSON.stringify({ username: 'someone' });
-  return { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, randomUUID(), body, new Date(at)) }, body };
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signRequest(keys, randomUUID(), body, new Date(at)) },
+    body,
+  };
 }
 
 const send = async (app: Hono, request: RequestInit) => {
@@ -57,7 +67,10 @@ describe('onlyOnce across clock steps', () => {
     // Back to just after the capture, in the signature window of the captured request again.
     for (const back of [t0 + 10_000, t0 - 200_000, t0 + 250_000]) {
       clock.now = back;
-      expect(await send(agent.app, old)).toMatchObject({ status: 401, body: { error: expect.stringContaining('stale') } });
+      expect(await send(agent.app, old)).toMatchObject({
+        status: 401,
+        body: { error: expect.stringContaining('stale') },
+      });
     }
     expect(agent.handled()).toBe(2);
     agent.inbox.close();
@@ -78,9 +91,14 @@ describe('onlyOnce across clock steps', () => {
     // The clock steps far forward (the old code dropped every id whose expiry passed) and back.
     clock.now = t0 + 30 * DAY;
     clock.now = t0;
-    for (const request of requests) expect(await send(agent.app, request)).toMatchObject({ status: 401, body: { error: expect.stringContaining('replayed') } });
+    for (const request of requests)
+      expect(await send(agent.app, request)).toMatchObject({
+        status: 401,
+        body: { error: expect.stringContaining('replayed') },
+      });
     // New requests from a signer within ±300 s of the agent are still accepted.
-    for (const skew of [-299_000, 0, 299_000]) expect(await send(agent.app, captured(t0 + skew))).toMatchObject({ status: 200 });
+    for (const skew of [-299_000, 0, 299_000])
+      expect(await send(agent.app, captured(t0 + skew))).toMatchObject({ status: 200 });
     agent.inbox.close();
   });
 

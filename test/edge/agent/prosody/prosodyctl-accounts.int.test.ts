@@ -34,7 +34,9 @@ describe('ProsodyctlAccounts against Prosody 0.12 (the fallback)', () => {
   it('handles every tricky password', async () => {
     for (const [index, password] of TRICKY.entries()) {
       expect(await accounts.create(`old${index}`, password)).toEqual({ kind: 'created' });
-      expect(await xmppLogin({ port: prosody.c2sPort, username: `old${index}`, password, mechanism: 'PLAIN' })).toBe(true);
+      expect(await xmppLogin({ port: prosody.c2sPort, username: `old${index}`, password, mechanism: 'PLAIN' })).toBe(
+        true,
+      );
     }
   });
 });

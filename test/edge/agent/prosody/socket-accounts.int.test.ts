@@ -28,7 +28,9 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     const result = await connection.run(`user:create(${luaLiteral('prompted@meet.jitsi')})`, 'prompted password 1');
     connection.close();
     expect(result).toMatchObject({ ok: true, text: "OK: Created prompted@meet.jitsi with role 'prosody:member'" });
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'prompted', password: 'prompted password 1' })).toBe(true);
+    expect(await xmppLogin({ port: prosody.c2sPort, username: 'prompted', password: 'prompted password 1' })).toBe(
+      true,
+    );
   });
 
   it('cancels a password request when it has no password, and nothing is created', async () => {
@@ -42,7 +44,9 @@ describe('AdminSocketAccounts against Prosody 13', () => {
   it('creates accounts whose tricky passwords log in unchanged', async () => {
     for (const [index, password] of TRICKY.entries()) {
       expect(await accounts.create(`tricky${index}`, password)).toEqual({ kind: 'created' });
-      expect(await xmppLogin({ port: prosody.c2sPort, username: `tricky${index}`, password, mechanism: 'PLAIN' })).toBe(true);
+      expect(await xmppLogin({ port: prosody.c2sPort, username: `tricky${index}`, password, mechanism: 'PLAIN' })).toBe(
+        true,
+      );
       expect(await accounts.verify(`tricky${index}`, password)).toBe(true);
       expect(await accounts.verify(`tricky${index}`, `${password}x`)).toBe(false);
     }
@@ -104,8 +108,12 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     ] as const) {
       expect(await accounts.create(name, password)).toEqual({ kind: 'created' });
       const connection = new AdminSocketConnection({ socketPath: prosody.socketPath });
-      const account = await connection.run(`>require"core.storagemanager".open("meet.jitsi", "accounts"):get(${luaLiteral(name)})`);
-      const role = await connection.run(`>require"core.usermanager".get_user_role(${luaLiteral(name)}, "meet.jitsi").name`);
+      const account = await connection.run(
+        `>require"core.storagemanager".open("meet.jitsi", "accounts"):get(${luaLiteral(name)})`,
+      );
+      const role = await connection.run(
+        `>require"core.usermanager".get_user_role(${luaLiteral(name)}, "meet.jitsi").name`,
+      );
       connection.close();
       expect(account.text).toMatch(/iteration_count = 10000/);
       expect(account.text).toMatch(/salt = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"/);
@@ -140,7 +148,10 @@ describe('AdminSocketAccounts against Prosody 13', () => {
   });
 
   it('refuses a name made beforehand with prosodyctl and never touches its password', async () => {
-    const made = await prosody.prosodyctl(['shell', 'user', 'create', 'byhand@meet.jitsi'], 'hand made password 1\nhand made password 1\n');
+    const made = await prosody.prosodyctl(
+      ['shell', 'user', 'create', 'byhand@meet.jitsi'],
+      'hand made password 1\nhand made password 1\n',
+    );
     expect(made.code).toBe(0);
     expect(await accounts.create('byhand', 'redeemed password 2')).toEqual({ kind: 'exists' });
     expect(await xmppLogin({ port: prosody.c2sPort, username: 'byhand', password: 'hand made password 1' })).toBe(true);
@@ -174,9 +185,14 @@ describe('AdminSocketAccounts against Prosody 13', () => {
     const names = Array.from({ length: 40 }, (_, i) => `parallel${i}`);
     const outcomes = await Promise.all(names.map((name) => accounts.create(name, `${name} password`)));
     expect(outcomes.every((outcome) => outcome.kind === 'created')).toBe(true);
-    expect(await xmppLogin({ port: prosody.c2sPort, username: 'parallel39', password: 'parallel39 password', mechanism: 'PLAIN' })).toBe(
-      true,
-    );
+    expect(
+      await xmppLogin({
+        port: prosody.c2sPort,
+        username: 'parallel39',
+        password: 'parallel39 password',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(true);
   });
 
   it('says Prosody is unavailable while it is down, and reconnects after a restart', async () => {

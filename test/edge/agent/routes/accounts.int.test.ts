@@ -56,11 +56,15 @@ async function startAgent(version: '13' | '0.12'): Promise<Agent> {
     }),
   });
   const rig = await startAgentRig({
-    sealingKeys: [sealing.privateKey], signingKeys: keys, log, name: 'agent-accounts-',
+    sealingKeys: [sealing.privateKey],
+    signingKeys: keys,
+    log,
+    name: 'agent-accounts-',
     ...(p012
       ? {
           prosody: { prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl },
-          accounts: (prosody: TestProsody) => new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl }),
+          accounts: (prosody: TestProsody) =>
+            new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl }),
         }
       : {}),
   });
@@ -78,7 +82,11 @@ function signed(path: string, body: object, options: { id?: string; now?: Date; 
   const text = JSON.stringify(body);
   return {
     path,
-    init: { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(options.signWith ?? keys, id, text, options.now) }, body: text },
+    init: {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(options.signWith ?? keys, id, text, options.now) },
+      body: text,
+    },
   };
 }
 
@@ -124,7 +132,10 @@ describe('with Prosody 13 (admin socket)', () => {
 
   it('sets a new password on an existing account: the new one logs in, the old one no longer', async () => {
     await agent.accounts.create('resetme', 'the old password 1');
-    expect(await send(agent.app, resetRequest('resetme', 'the new password 2'))).toEqual({ status: 200, body: { status: 'changed' } });
+    expect(await send(agent.app, resetRequest('resetme', 'the new password 2'))).toEqual({
+      status: 200,
+      body: { status: 'changed' },
+    });
     expect(await login('resetme', 'the new password 2')).toBe(true);
     expect(await login('resetme', 'the old password 1')).toBe(false);
     expect(agent.logLines.join('')).not.toContain('the new password 2');
@@ -134,7 +145,9 @@ describe('with Prosody 13 (admin socket)', () => {
     await agent.accounts.create('online', 'first secret 1');
     const session = await openSession(agent.prosody.c2sPort, 'online', 'first secret 1');
     try {
-      expect(await send(agent.app, resetRequest('online', 'second secret 2'))).toMatchObject({ body: { status: 'changed' } });
+      expect(await send(agent.app, resetRequest('online', 'second secret 2'))).toMatchObject({
+        body: { status: 'changed' },
+      });
       await session.ended;
     } finally {
       await session.stop();
@@ -142,12 +155,15 @@ describe('with Prosody 13 (admin socket)', () => {
   });
 
   it('a reset of a name that does not exist answers absent and creates nothing', async () => {
-    expect(await send(agent.app, resetRequest('ghost', 'spooky secret 1'))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect(await send(agent.app, resetRequest('ghost', 'spooky secret 1'))).toEqual({
+      status: 200,
+      body: { status: 'absent' },
+    });
     expect(await list()).not.toContain('ghost');
     expect(await login('ghost', 'spooky secret 1')).toBe(false);
   });
 
-  it('checks an owner\'s password against Prosody\'s stored credentials: valid, invalid, or invalid for no such account; no login, no log of it', async () => {
+  it("checks an owner's password against Prosody's stored credentials: valid, invalid, or invalid for no such account; no login, no log of it", async () => {
     const verify = (username: string, password: string, context?: string) => {
       const id = randomUUID();
       const sealedPassword = seal(sealing.publicKey, password, context ?? verifySealContext(id, username));
@@ -164,7 +180,14 @@ describe('with Prosody 13 (admin socket)', () => {
     expect((await verify('owner', 'owner password 1 ü', verifySealContext(randomUUID(), 'other'))).status).toBe(400);
     // A captured check cannot be sent again.
     const id = randomUUID();
-    const once = signed(ACCOUNTS_PATHS.verifyPassword, { username: 'owner', sealedPassword: seal(sealing.publicKey, 'owner password 1 ü', verifySealContext(id, 'owner')) }, { id });
+    const once = signed(
+      ACCOUNTS_PATHS.verifyPassword,
+      {
+        username: 'owner',
+        sealedPassword: seal(sealing.publicKey, 'owner password 1 ü', verifySealContext(id, 'owner')),
+      },
+      { id },
+    );
     expect((await send(agent.app, once)).status).toBe(200);
     expect((await send(agent.app, once)).status).not.toBe(200);
     expect(agent.logLines.join('')).not.toContain('owner password');
@@ -176,14 +199,20 @@ describe('with Prosody 13 (admin socket)', () => {
     await agent.accounts.create('deleteme', 'delete password 1');
     const session = await openSession(agent.prosody.c2sPort, 'deleteme', 'delete password 1');
     try {
-      expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({ status: 200, body: { status: 'deleted' } });
+      expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({
+        status: 200,
+        body: { status: 'deleted' },
+      });
       await session.ended;
     } finally {
       await session.stop();
     }
     expect(await login('deleteme', 'delete password 1')).toBe(false);
     expect(await list()).not.toContain('deleteme');
-    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'deleteme' }))).toEqual({
+      status: 200,
+      body: { status: 'absent' },
+    });
   });
 
   it('passwords with spaces, quotes, < & >, $(...), backticks and non-ASCII work, and reach no process argv', async () => {
@@ -213,15 +242,27 @@ describe('with Prosody 13 (admin socket)', () => {
     it('unsigned, signed with an unknown key, tampered or stale: 401', async () => {
       const request = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' });
       const { 'webhook-signature': _signature, ...unsignedHeaders } = request.init.headers;
-      expect(await send(agent.app, { ...request, init: { ...request.init, headers: unsignedHeaders } })).toMatchObject({ status: 401 });
-      expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { signWith: stranger }))).toMatchObject({ status: 401 });
+      expect(await send(agent.app, { ...request, init: { ...request.init, headers: unsignedHeaders } })).toMatchObject({
+        status: 401,
+      });
+      expect(
+        await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { signWith: stranger })),
+      ).toMatchObject({ status: 401 });
       const tampered = signed(ACCOUNTS_PATHS.delete, { username: 'someone' });
-      expect(await send(agent.app, { ...tampered, init: { ...tampered.init, body: JSON.stringify({ username: 'guarded' }) } })).toMatchObject({
+      expect(
+        await send(agent.app, {
+          ...tampered,
+          init: { ...tampered.init, body: JSON.stringify({ username: 'guarded' }) },
+        }),
+      ).toMatchObject({
         status: 401,
         body: { code: 'unauthorized' },
       });
       const stale = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { now: new Date(Date.now() - 400_000) });
-      expect(await send(agent.app, stale)).toMatchObject({ status: 401, body: { error: expect.stringContaining('stale') } });
+      expect(await send(agent.app, stale)).toMatchObject({
+        status: 401,
+        body: { error: expect.stringContaining('stale') },
+      });
       expect(await list()).toContain('guarded');
     });
 
@@ -230,14 +271,23 @@ describe('with Prosody 13 (admin socket)', () => {
       expect(await send(agent.app, first)).toMatchObject({ status: 200, body: { status: 'absent' } });
       // The captured request, sent again inside its signature window.
       const replay = await send(agent.app, first);
-      expect(replay).toMatchObject({ status: 401, body: { error: expect.stringContaining('replayed'), code: 'unauthorized' } });
+      expect(replay).toMatchObject({
+        status: 401,
+        body: { error: expect.stringContaining('replayed'), code: 'unauthorized' },
+      });
       // A same id re-signed for another body is still a replay.
-      const sameId = signed(ACCOUNTS_PATHS.delete, { username: 'guarded' }, { id: (first.init.headers['webhook-id'] as string) });
+      const sameId = signed(
+        ACCOUNTS_PATHS.delete,
+        { username: 'guarded' },
+        { id: first.init.headers['webhook-id'] as string },
+      );
       expect(await send(agent.app, sameId)).toMatchObject({ status: 401 });
       const reset = resetRequest('guarded', 'watchful secret 2');
       expect(await send(agent.app, reset)).toMatchObject({ status: 200, body: { status: 'changed' } });
       // Put the old password back, then replay the captured reset: refused, the password stays.
-      expect(await send(agent.app, resetRequest('guarded', 'watchful secret 1'))).toMatchObject({ body: { status: 'changed' } });
+      expect(await send(agent.app, resetRequest('guarded', 'watchful secret 1'))).toMatchObject({
+        body: { status: 'changed' },
+      });
       expect(await send(agent.app, reset)).toMatchObject({ status: 401 });
       expect(await list()).toContain('guarded');
     });
@@ -245,15 +295,30 @@ describe('with Prosody 13 (admin socket)', () => {
     it('bad bodies: 400 naming the problem', async () => {
       const bad = async (path: string, body: string) => {
         const id = randomUUID();
-        return send(agent.app, { path, init: { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(keys, id, body) }, body } });
+        return send(agent.app, {
+          path,
+          init: {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...signRequest(keys, id, body) },
+            body,
+          },
+        });
       };
-      expect(await bad(ACCOUNTS_PATHS.delete, 'not json')).toMatchObject({ status: 400, body: { error: 'the body is not JSON', code: 'bad_request' } });
-      expect(await bad(ACCOUNTS_PATHS.delete, '{}')).toMatchObject({ status: 400, body: { error: expect.stringContaining('username') } });
+      expect(await bad(ACCOUNTS_PATHS.delete, 'not json')).toMatchObject({
+        status: 400,
+        body: { error: 'the body is not JSON', code: 'bad_request' },
+      });
+      expect(await bad(ACCOUNTS_PATHS.delete, '{}')).toMatchObject({
+        status: 400,
+        body: { error: expect.stringContaining('username') },
+      });
       expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'Guarded' }))).toMatchObject({
         status: 400,
         body: { error: expect.stringContaining('folded') },
       });
-      expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'guarded', extra: 1 }))).toMatchObject({ status: 400 });
+      expect(await bad(ACCOUNTS_PATHS.delete, JSON.stringify({ username: 'guarded', extra: 1 }))).toMatchObject({
+        status: 400,
+      });
       expect(await bad(ACCOUNTS_PATHS.list, JSON.stringify({ all: true }))).toMatchObject({ status: 400 });
       expect(await bad(ACCOUNTS_PATHS.resetPassword, JSON.stringify({ username: 'guarded' }))).toMatchObject({
         status: 400,
@@ -262,10 +327,16 @@ describe('with Prosody 13 (admin socket)', () => {
     });
 
     it('a seal made for another request, another name or a job does not open: 400', async () => {
-      const wrongContexts = [() => resetSealContext(randomUUID(), 'guarded'), (id: string) => resetSealContext(id, 'other'), (id: string) => sealContext(id, 'guarded')];
+      const wrongContexts = [
+        () => resetSealContext(randomUUID(), 'guarded'),
+        (id: string) => resetSealContext(id, 'other'),
+        (id: string) => sealContext(id, 'guarded'),
+      ];
       for (const contextFor of wrongContexts) {
         const id = randomUUID();
-        expect(await send(agent.app, resetRequest('guarded', 'hijack password 1', { id, context: contextFor(id) }))).toMatchObject({
+        expect(
+          await send(agent.app, resetRequest('guarded', 'hijack password 1', { id, context: contextFor(id) })),
+        ).toMatchObject({
           status: 400,
           body: { error: expect.stringContaining('does not open') },
         });
@@ -287,9 +358,20 @@ describe('with Prosody 13 (admin socket)', () => {
     const down = new AdminSocketAccounts({ socketPath: join(dir, 'none.sock') });
     const log = createLogger({ level: 'silent' });
     const worker = new AccountWorker({ inbox, accounts: down, sealingKeys: [sealing.privateKey], log });
-    const app = createAgentApp({ inbox, worker, admin: down, sealingKeys: [sealing.privateKey], signingKeys: keys, holdMs: 0, log });
+    const app = createAgentApp({
+      inbox,
+      worker,
+      admin: down,
+      sealingKeys: [sealing.privateKey],
+      signingKeys: keys,
+      holdMs: 0,
+      log,
+    });
     try {
-      expect(await send(app, signed(ACCOUNTS_PATHS.list, {}))).toMatchObject({ status: 503, body: { code: 'unavailable' } });
+      expect(await send(app, signed(ACCOUNTS_PATHS.list, {}))).toMatchObject({
+        status: 503,
+        body: { code: 'unavailable' },
+      });
       expect(await send(app, signed(ACCOUNTS_PATHS.delete, { username: 'x' }))).toMatchObject({ status: 503 });
     } finally {
       await down.close();
@@ -316,17 +398,29 @@ describe('with Prosody 0.12 (prosodyctl fallback)', () => {
     const password = TRICKY[3]!;
     const watch = watchArgv(password);
     try {
-      expect(await send(agent.app, resetRequest('old12', password))).toEqual({ status: 200, body: { status: 'changed' } });
+      expect(await send(agent.app, resetRequest('old12', password))).toEqual({
+        status: 200,
+        body: { status: 'changed' },
+      });
     } finally {
       await watch.stop();
     }
     expect(watch.hits).toEqual([]);
     expect(await login('old12', password)).toBe(true);
     expect(await login('old12', 'old12 password 1')).toBe(false);
-    expect(await send(agent.app, resetRequest('ghost12', 'spooky secret 1'))).toEqual({ status: 200, body: { status: 'absent' } });
-    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({ status: 200, body: { status: 'deleted' } });
+    expect(await send(agent.app, resetRequest('ghost12', 'spooky secret 1'))).toEqual({
+      status: 200,
+      body: { status: 'absent' },
+    });
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({
+      status: 200,
+      body: { status: 'deleted' },
+    });
     expect(await login('old12', password)).toBe(false);
-    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({ status: 200, body: { status: 'absent' } });
+    expect(await send(agent.app, signed(ACCOUNTS_PATHS.delete, { username: 'old12' }))).toEqual({
+      status: 200,
+      body: { status: 'absent' },
+    });
     expect((await send(agent.app, signed(ACCOUNTS_PATHS.list, {}))).body).toEqual({ accounts: [] });
   });
 });

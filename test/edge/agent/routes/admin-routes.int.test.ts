@@ -20,7 +20,9 @@ type Host = AgentRig & { readonly users: RigAccounts; readonly service: RigAccou
 
 async function startHost(): Promise<Host> {
   const rig = await startAgentRig({
-    sealingKeys: [sealing.privateKey], signingKeys: keys, name: 'agent-admin-',
+    sealingKeys: [sealing.privateKey],
+    signingKeys: keys,
+    name: 'agent-admin-',
     serviceAdmin: (prosody) => new AdminSocketAccounts({ socketPath: prosody.socketPath, domain: 'auth.meet.jitsi' }),
     records: (prosody) => new AccountRecords(prosody.socketPath),
   });
@@ -30,12 +32,24 @@ async function startHost(): Promise<Host> {
 async function post(host: Host, path: string, makeBody: (id: string) => object, signWith = keys) {
   const id = randomUUID();
   const body = JSON.stringify(makeBody(id));
-  const response = await host.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(signWith, id, body) }, body });
+  const response = await host.app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signRequest(signWith, id, body) },
+    body,
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
 const setService = (host: Host, account: string, password: string, signWith = keys) =>
-  post(host, ADMIN_PATHS.servicePassword, (id) => ({ account, sealedPassword: seal(sealing.publicKey, password, servicePasswordSealContext(id, account as 'focus')) }), signWith);
+  post(
+    host,
+    ADMIN_PATHS.servicePassword,
+    (id) => ({
+      account,
+      sealedPassword: seal(sealing.publicKey, password, servicePasswordSealContext(id, account as 'focus')),
+    }),
+    signWith,
+  );
 
 let a: Host;
 let b: Host;
@@ -55,13 +69,31 @@ describe('POST /service-accounts/password', () => {
     const result = await setService(a, 'focus', fresh);
     expect(result).toEqual({ status: 200, json: { status: 'changed' } });
     const port = a.prosody.c2sPort;
-    expect(await xmppLogin({ port, username: 'focus', password: fresh, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
-    expect(await xmppLogin({ port, username: 'focus', password: 'a'.repeat(32), domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(false);
+    expect(
+      await xmppLogin({ port, username: 'focus', password: fresh, domain: 'auth.meet.jitsi', mechanism: 'PLAIN' }),
+    ).toBe(true);
+    expect(
+      await xmppLogin({
+        port,
+        username: 'focus',
+        password: 'a'.repeat(32),
+        domain: 'auth.meet.jitsi',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(false);
   });
 
   it('answers "absent" for a service account not created yet, and never creates it', async () => {
     expect((await setService(a, 'jvb', 'c1'.repeat(24))).json).toEqual({ status: 'absent' });
-    expect(await xmppLogin({ port: a.prosody.c2sPort, username: 'jvb', password: 'c1'.repeat(24), domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(false);
+    expect(
+      await xmppLogin({
+        port: a.prosody.c2sPort,
+        username: 'jvb',
+        password: 'c1'.repeat(24),
+        domain: 'auth.meet.jitsi',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(false);
   });
 
   it('refuses any other account (a user of the XMPP domain included), unsigned requests and non-hex-safe passwords', async () => {
@@ -69,8 +101,12 @@ describe('POST /service-accounts/password', () => {
       const result = await setService(a, account, 'd2'.repeat(24));
       expect(result.status, account).toBe(400);
     }
-    expect(await xmppLogin({ port: a.prosody.c2sPort, username: 'alice', password: 'alice password 1', mechanism: 'PLAIN' })).toBe(true);
-    expect((await setService(a, 'focus', 'e3'.repeat(24), parseSigningSecrets(generateSigningSecret()))).status).toBe(401);
+    expect(
+      await xmppLogin({ port: a.prosody.c2sPort, username: 'alice', password: 'alice password 1', mechanism: 'PLAIN' }),
+    ).toBe(true);
+    expect((await setService(a, 'focus', 'e3'.repeat(24), parseSigningSecrets(generateSigningSecret()))).status).toBe(
+      401,
+    );
     expect((await setService(a, 'focus', 'has spaces and $(shell) in it!')).status).toBe(400);
   });
 });
@@ -86,11 +122,25 @@ describe('POST /backup/list, /backup/export, /backup/import', () => {
     expect(JSON.stringify(records)).not.toContain('alice password 1');
     expect(records[0]!.account.stored_key).toMatch(/^[0-9a-f]{40,64}$/);
 
-    expect((await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'xmpp', accounts: records }))).json).toEqual({ imported: 1 });
-    expect((await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'auth', accounts: service.json.accounts }))).json).toEqual({ imported: 1 });
+    expect((await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'xmpp', accounts: records }))).json).toEqual({
+      imported: 1,
+    });
+    expect(
+      (await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'auth', accounts: service.json.accounts }))).json,
+    ).toEqual({ imported: 1 });
     expect(await xmppLogin({ port: b.prosody.c2sPort, username: 'alice', password: 'alice password 1' })).toBe(true);
-    expect(await xmppLogin({ port: b.prosody.c2sPort, username: 'focus', password: 'b0'.repeat(24), domain: 'auth.meet.jitsi', mechanism: 'PLAIN' })).toBe(true);
-    expect(await xmppLogin({ port: b.prosody.c2sPort, username: 'alice', password: 'wrong password here' })).toBe(false);
+    expect(
+      await xmppLogin({
+        port: b.prosody.c2sPort,
+        username: 'focus',
+        password: 'b0'.repeat(24),
+        domain: 'auth.meet.jitsi',
+        mechanism: 'PLAIN',
+      }),
+    ).toBe(true);
+    expect(await xmppLogin({ port: b.prosody.c2sPort, username: 'alice', password: 'wrong password here' })).toBe(
+      false,
+    );
   });
 
   it('refuses records whose fields could break out of the Lua string, and unknown domains', async () => {
@@ -98,8 +148,18 @@ describe('POST /backup/list, /backup/export, /backup/import', () => {
     const result = await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'xmpp', accounts: evil }));
     expect(result.json).toEqual({ imported: 1 });
     // Stored as data, and Prosody still answers.
-    expect((await post(b, ADMIN_PATHS.backupList, () => ({}))).json.domains).toEqual({ xmpp: ['alice', 'mallory'], auth: ['focus'] });
+    expect((await post(b, ADMIN_PATHS.backupList, () => ({}))).json.domains).toEqual({
+      xmpp: ['alice', 'mallory'],
+      auth: ['focus'],
+    });
     expect((await post(b, ADMIN_PATHS.backupExport, () => ({ domain: 'localhost', usernames: [] }))).status).toBe(400);
-    expect((await post(b, ADMIN_PATHS.backupImport, () => ({ domain: 'xmpp', accounts: [{ username: 'x@y', account: {} }] }))).status).toBe(400);
+    expect(
+      (
+        await post(b, ADMIN_PATHS.backupImport, () => ({
+          domain: 'xmpp',
+          accounts: [{ username: 'x@y', account: {} }],
+        }))
+      ).status,
+    ).toBe(400);
   });
 });

@@ -22,7 +22,11 @@ let base: string;
 beforeAll(async () => {
   server = createServer((request, response) => {
     const prefix = Object.keys(ANSWERS).find((path) => request.url!.startsWith(`${path}/`)) as keyof typeof ANSWERS;
-    request.resume().on('end', () => response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(ANSWERS[prefix])));
+    request
+      .resume()
+      .on('end', () =>
+        response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(ANSWERS[prefix])),
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -37,14 +41,25 @@ const agent = (path: string): AgentConfig => ({
 });
 
 it('accounts: the same reason from a new and an old agent', async () => {
-  expect(await listAccounts(agent('/new'))).toEqual({ ok: false, reason: 'HTTP 503 unavailable: Prosody did not answer' });
-  expect(await listAccounts(agent('/old'))).toEqual({ ok: false, reason: 'HTTP 503 unavailable: Prosody did not answer' });
+  expect(await listAccounts(agent('/new'))).toEqual({
+    ok: false,
+    reason: 'HTTP 503 unavailable: Prosody did not answer',
+  });
+  expect(await listAccounts(agent('/old'))).toEqual({
+    ok: false,
+    reason: 'HTTP 503 unavailable: Prosody did not answer',
+  });
 });
 
 it('admin calls (backup, rotate): the same error from a new and an old agent', async () => {
   for (const path of ['/new', '/old']) {
-    const failure = await hostFiles(agent(path)).then(() => null, (error: unknown) => error);
+    const failure = await hostFiles(agent(path)).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toBe(`agent agent-${path.slice(1)} answered HTTP 503 unavailable: Prosody did not answer`);
+    expect((failure as Error).message).toBe(
+      `agent agent-${path.slice(1)} answered HTTP 503 unavailable: Prosody did not answer`,
+    );
   }
 });

@@ -14,10 +14,11 @@ const ROOT = new URL('../../../../', import.meta.url).pathname;
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 const dataDir = async () => {
@@ -31,7 +32,10 @@ async function holder(kind: 'serve' | 'restore', dir: string): Promise<{ child: 
   const code = `import { holdServingLock, takeDataDir } from ${JSON.stringify(join(ROOT, 'edge/auth/store/serving-lock.ts'))};
 try { (${JSON.stringify(kind)} === 'serve' ? holdServingLock : takeDataDir)(process.argv[1]); console.log('held'); setInterval(() => {}, 1000); }
 catch (error) { console.log(error.message); process.exit(3); }`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, said: chunk.toString().trim() };
@@ -44,7 +48,9 @@ describe('the serving lock', () => {
     const second = await holder('serve', dir);
     expect([first.said, second.said]).toEqual(['held', 'held']);
     expect(() => takeDataDir(dir)).toThrow(DataDirBusyError);
-    expect(() => takeDataDir(dir)).toThrow(`meet-auth is running on ${dir}, or another restore is (it holds ${join(dir, 'meet-auth.lock')})`);
+    expect(() => takeDataDir(dir)).toThrow(
+      `meet-auth is running on ${dir}, or another restore is (it holds ${join(dir, 'meet-auth.lock')})`,
+    );
     first.child.kill('SIGTERM');
     await once(first.child, 'exit');
     expect(() => takeDataDir(dir)).toThrow(DataDirBusyError);
@@ -59,7 +65,9 @@ describe('the serving lock', () => {
     const dir = await dataDir();
     const restore = await holder('restore', dir);
     expect(restore.said).toBe('held');
-    expect(() => holdServingLock(dir)).toThrow(`a restore holds ${dir} (meet-auth.lock): meet-auth starts once it has finished`);
+    expect(() => holdServingLock(dir)).toThrow(
+      `a restore holds ${dir} (meet-auth.lock): meet-auth starts once it has finished`,
+    );
     expect((await holder('restore', dir)).said).toMatch(/^meet-auth is running on .*, or another restore is/);
     restore.child.kill('SIGKILL');
     await once(restore.child, 'exit');

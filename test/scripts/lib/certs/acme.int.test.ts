@@ -29,10 +29,17 @@ beforeAll(async () => {
   // acme-client talks through its own axios instance; in this process it must trust Pebble's listener.
   acme.axios.defaults.httpsAgent = new Agent({ ca: pebble.caPem });
   dataDir = mkdtempSync(join(tmpdir(), 'meet-acme-'));
-  config = loadCertsConfig({ MEET_DATA_DIR: dataDir, MEET_CERT_DOMAINS: 'meet.test,www.meet.test', MEET_ACME_DIRECTORY: pebble.directoryUrl });
+  config = loadCertsConfig({
+    MEET_DATA_DIR: dataDir,
+    MEET_CERT_DOMAINS: 'meet.test,www.meet.test',
+    MEET_ACME_DIRECTORY: pebble.directoryUrl,
+  });
   mkdirSync(config.challengeDir, { recursive: true });
   http = await new Promise((resolve) => {
-    const server = serve({ fetch: plainHttpApp(config.challengeDir, 'https://meet.test').fetch, hostname: '127.0.0.1', port: httpPort }, () => resolve(server));
+    const server = serve(
+      { fetch: plainHttpApp(config.challengeDir, 'https://meet.test').fetch, hostname: '127.0.0.1', port: httpPort },
+      () => resolve(server),
+    );
   });
 }, 60_000);
 
@@ -43,9 +50,13 @@ afterAll(async () => {
 });
 
 describe('obtainCertificate', () => {
-  it('returns a chain from Pebble\'s intermediate for every name with its own key; creates the account key once', async () => {
+  it("returns a chain from Pebble's intermediate for every name with its own key; creates the account key once", async () => {
     const lines: string[] = [];
-    const first = await obtainCertificate(config, { progress: (line) => lines.push(line), selfCheck: false, polling: FAST });
+    const first = await obtainCertificate(config, {
+      progress: (line) => lines.push(line),
+      selfCheck: false,
+      polling: FAST,
+    });
     const [leafPem, ...rest] = first.chainPem.split(/(?<=-----END CERTIFICATE-----\n?)/);
     const leaf = new X509Certificate(leafPem!);
     const intermediate = new X509Certificate(await pebble.intermediatePem());
@@ -67,7 +78,11 @@ describe('obtainCertificate', () => {
 
     const keyBefore = readFileSync(accountKey, 'utf8');
     const again: string[] = [];
-    const second = await obtainCertificate(config, { progress: (line) => again.push(line), selfCheck: false, polling: FAST });
+    const second = await obtainCertificate(config, {
+      progress: (line) => again.push(line),
+      selfCheck: false,
+      polling: FAST,
+    });
     expect(readFileSync(accountKey, 'utf8')).toBe(keyBefore);
     expect(again.some((line) => line.startsWith('created'))).toBe(false);
     expect(second.keyPem).not.toBe(first.keyPem);
@@ -78,12 +93,18 @@ describe('obtainCertificate', () => {
     const file = join(config.accountDir, 'accounts.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(readFileSync(file, 'utf8'));
-    expect(stored[pebble.directoryUrl]).toEqual({ url: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\//), contact: [] });
+    expect(stored[pebble.directoryUrl]).toEqual({
+      url: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\//),
+      contact: [],
+    });
     const withEmail = { ...config, email: 'ops@meet.test' };
     const lines: string[] = [];
     await obtainCertificate(withEmail, { progress: (line) => lines.push(line), selfCheck: false, polling: FAST });
-    expect(lines).toContain('updated the account\'s contact to mailto:ops@meet.test');
-    expect(JSON.parse(readFileSync(file, 'utf8'))[pebble.directoryUrl]).toEqual({ url: stored[pebble.directoryUrl].url, contact: ['mailto:ops@meet.test'] });
+    expect(lines).toContain("updated the account's contact to mailto:ops@meet.test");
+    expect(JSON.parse(readFileSync(file, 'utf8'))[pebble.directoryUrl]).toEqual({
+      url: stored[pebble.directoryUrl].url,
+      contact: ['mailto:ops@meet.test'],
+    });
     const later: string[] = [];
     await obtainCertificate(withEmail, { progress: (line) => later.push(line), selfCheck: false, polling: FAST });
     expect(later.some((line) => line.startsWith('updated') || line.startsWith('registered'))).toBe(false);
@@ -92,11 +113,15 @@ describe('obtainCertificate', () => {
   it('checks the challenge URL itself by default, and removes the token file when that fails', async () => {
     // The name does not resolve outside Pebble: fail after one quick retry instead of minutes of backoff.
     // acme-client keeps its retry settings on its axios instance, outside axios's types.
-    const settings = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+    const settings = (
+      acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }
+    ).acmeSettings;
     const saved = { ...settings };
     Object.assign(settings, { retryMaxAttempts: 1, retryDefaultDelay: 0 });
     try {
-      await expect(obtainCertificate(config, { progress: () => undefined, polling: { attempts: 1, minMs: 0, maxMs: 0 } })).rejects.toThrow(
+      await expect(
+        obtainCertificate(config, { progress: () => undefined, polling: { attempts: 1, minMs: 0, maxMs: 0 } }),
+      ).rejects.toThrow(
         /^network error: (ENOTFOUND|EAI_AGAIN) from http:\/\/(www\.)?meet\.test:80\/\.well-known\/acme-challenge\/[\w-]+$/,
       );
     } finally {
@@ -106,13 +131,21 @@ describe('obtainCertificate', () => {
   });
 
   it('refuses a broken account key naming the file, before contacting the CA', async () => {
-    const broken = loadCertsConfig({ MEET_DATA_DIR: join(dataDir, 'broken'), MEET_CERT_DOMAINS: 'meet.test', MEET_ACME_DIRECTORY: 'https://127.0.0.1:9/dir' });
+    const broken = loadCertsConfig({
+      MEET_DATA_DIR: join(dataDir, 'broken'),
+      MEET_CERT_DOMAINS: 'meet.test',
+      MEET_ACME_DIRECTORY: 'https://127.0.0.1:9/dir',
+    });
     mkdirSync(broken.accountDir, { recursive: true });
     writeFileSync(join(broken.accountDir, 'account.key'), 'garbage');
-    await expect(obtainCertificate(broken, { progress: () => undefined })).rejects.toThrow(`ACME account key ${join(broken.accountDir, 'account.key')}`);
+    await expect(obtainCertificate(broken, { progress: () => undefined })).rejects.toThrow(
+      `ACME account key ${join(broken.accountDir, 'account.key')}`,
+    );
   });
 });
 
 it('requirePebble says what is missing and how to install it', () => {
-  expect(() => requirePebble(['/nonexistent/pebble'])).toThrow('/nonexistent/pebble not found: the ACME tests need Debian\'s pebble package (bash .ci/setup, or apt-get install pebble)');
+  expect(() => requirePebble(['/nonexistent/pebble'])).toThrow(
+    "/nonexistent/pebble not found: the ACME tests need Debian's pebble package (bash .ci/setup, or apt-get install pebble)",
+  );
 });

@@ -13,7 +13,7 @@ const problems = (env: Record<string, string>) => {
 };
 
 describe('loadCertsConfig', () => {
-  it('defaults: Let\'s Encrypt production, 30 days, lock wait 600 s, self-check on, directories under MEET_DATA_DIR (where meet-auth serves challenges)', () => {
+  it("defaults: Let's Encrypt production, 30 days, lock wait 600 s, self-check on, directories under MEET_DATA_DIR (where meet-auth serves challenges)", () => {
     expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'Meet.Example.org., auth.example.org meet.example.org' })).toEqual({
       domains: ['meet.example.org', 'auth.example.org'],
       directoryUrl: ACME_DIRECTORIES.production,
@@ -28,10 +28,13 @@ describe('loadCertsConfig', () => {
   });
 
   it('MEET_ACME_SELF_CHECK: 1 or 0, empty means the default (on)', () => {
-    const selfCheck = (value: string) => loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: value }).selfCheck;
+    const selfCheck = (value: string) =>
+      loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: value }).selfCheck;
     expect([selfCheck('1'), selfCheck('0'), selfCheck(''), selfCheck(' ')]).toEqual([true, false, true, true]);
     for (const bad of ['false', 'true', 'no', '00', ' 0']) {
-      expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: bad })).toEqual([`MEET_ACME_SELF_CHECK: "${bad}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)`]);
+      expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_SELF_CHECK: bad })).toEqual([
+        `MEET_ACME_SELF_CHECK: "${bad}" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)`,
+      ]);
     }
   });
 
@@ -47,16 +50,36 @@ describe('loadCertsConfig', () => {
       MEET_CERT_LOCK_WAIT_SECONDS: '0',
       MEET_ACME_SELF_CHECK: '0',
     });
-    expect(config).toMatchObject({ directoryUrl: ACME_DIRECTORIES.staging, email: 'ops@example.org', certsDir: '/certs', challengeDir: '/acme-challenge', accountDir: '/data/acme', renewDays: 20, lockWaitSeconds: 0, selfCheck: false });
-    expect(loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_DIRECTORY: 'https://127.0.0.1:14000/dir' }).directoryUrl).toBe('https://127.0.0.1:14000/dir');
+    expect(config).toMatchObject({
+      directoryUrl: ACME_DIRECTORIES.staging,
+      email: 'ops@example.org',
+      certsDir: '/certs',
+      challengeDir: '/acme-challenge',
+      accountDir: '/data/acme',
+      renewDays: 20,
+      lockWaitSeconds: 0,
+      selfCheck: false,
+    });
+    expect(
+      loadCertsConfig({ MEET_CERT_DOMAINS: 'a.example', MEET_ACME_DIRECTORY: 'https://127.0.0.1:14000/dir' })
+        .directoryUrl,
+    ).toBe('https://127.0.0.1:14000/dir');
   });
 
-  it('the shorthands are acme-client\'s Let\'s Encrypt directories', () => {
+  it("the shorthands are acme-client's Let's Encrypt directories", () => {
     expect(ACME_DIRECTORIES).toEqual(acme.directory.letsencrypt);
   });
 
   it('lists every problem at once, naming the variable and the bad value', () => {
-    expect(problems({ MEET_CERT_DOMAINS: 'ok.example, *.example.org 192.0.2.1 under_score.example -lead.example single', MEET_ACME_DIRECTORY: 'ftp://ca', MEET_ACME_EMAIL: 'ops', MEET_CERT_RENEW_DAYS: '0', MEET_ACME_SELF_CHECK: 'off' })).toEqual([
+    expect(
+      problems({
+        MEET_CERT_DOMAINS: 'ok.example, *.example.org 192.0.2.1 under_score.example -lead.example single',
+        MEET_ACME_DIRECTORY: 'ftp://ca',
+        MEET_ACME_EMAIL: 'ops',
+        MEET_CERT_RENEW_DAYS: '0',
+        MEET_ACME_SELF_CHECK: 'off',
+      }),
+    ).toEqual([
       'MEET_CERT_DOMAINS: "*.example.org" is a wildcard name: HTTP-01 cannot prove those (it needs DNS-01)',
       'MEET_CERT_DOMAINS: "192.0.2.1" is an IP address, not a DNS name',
       'MEET_CERT_DOMAINS: "under_score.example" is not a DNS name',
@@ -67,15 +90,27 @@ describe('loadCertsConfig', () => {
       'MEET_CERT_RENEW_DAYS: "0" must be a whole number of days from 1 to 365',
       'MEET_ACME_SELF_CHECK: "off" must be 1 (fetch each challenge URL before the CA validates it, the default) or 0 (do not)',
     ]);
-    expect(problems({})).toEqual(['MEET_CERT_DOMAINS: is required: the names the certificate covers, comma-separated (e.g. meet.example.org)']);
+    expect(problems({})).toEqual([
+      'MEET_CERT_DOMAINS: is required: the names the certificate covers, comma-separated (e.g. meet.example.org)',
+    ]);
     expect(problems({ MEET_CERT_DOMAINS: ' , ' })[0]).toContain('MEET_CERT_DOMAINS: is required');
-    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_RENEW_DAYS: '1.5' })).toEqual(['MEET_CERT_RENEW_DAYS: "1.5" must be a whole number of days from 1 to 365']);
-    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '3601' })).toEqual(['MEET_CERT_LOCK_WAIT_SECONDS: "3601" must be a whole number of seconds from 0 to 3600']);
-    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '-1' })).toEqual(['MEET_CERT_LOCK_WAIT_SECONDS: "-1" must be a whole number of seconds from 0 to 3600']);
-    expect(problems({ MEET_CERT_DOMAINS: Array.from({ length: 101 }, (_, i) => `n${i}.example`).join(',') })).toEqual(['MEET_CERT_DOMAINS: lists 101 names; at most 100 fit on one certificate']);
+    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_RENEW_DAYS: '1.5' })).toEqual([
+      'MEET_CERT_RENEW_DAYS: "1.5" must be a whole number of days from 1 to 365',
+    ]);
+    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '3601' })).toEqual([
+      'MEET_CERT_LOCK_WAIT_SECONDS: "3601" must be a whole number of seconds from 0 to 3600',
+    ]);
+    expect(problems({ MEET_CERT_DOMAINS: 'a.example', MEET_CERT_LOCK_WAIT_SECONDS: '-1' })).toEqual([
+      'MEET_CERT_LOCK_WAIT_SECONDS: "-1" must be a whole number of seconds from 0 to 3600',
+    ]);
+    expect(problems({ MEET_CERT_DOMAINS: Array.from({ length: 101 }, (_, i) => `n${i}.example`).join(',') })).toEqual([
+      'MEET_CERT_DOMAINS: lists 101 names; at most 100 fit on one certificate',
+    ]);
   });
 
   it('the error message lists the problems under one heading', () => {
-    expect(() => loadCertsConfig({ MEET_CERT_DOMAINS: 'x' })).toThrow('invalid certificate configuration:\n  - MEET_CERT_DOMAINS: "x" is not a DNS name');
+    expect(() => loadCertsConfig({ MEET_CERT_DOMAINS: 'x' })).toThrow(
+      'invalid certificate configuration:\n  - MEET_CERT_DOMAINS: "x" is not a DNS name',
+    );
   });
 });

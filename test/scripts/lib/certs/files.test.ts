@@ -16,7 +16,10 @@ const mode = (name: string) => statSync(join(dir, name)).mode & 0o777;
 it('replaceFiles writes every file with exactly its mode, whatever the umask, and leaves no temp file', async () => {
   const umask = process.umask(0o077);
   try {
-    await replaceFiles(dir, [{ name: 'cert.key', data: 'KEY', mode: 0o600 }, { name: 'cert.crt', data: 'CHAIN', mode: 0o644 }]);
+    await replaceFiles(dir, [
+      { name: 'cert.key', data: 'KEY', mode: 0o600 },
+      { name: 'cert.crt', data: 'CHAIN', mode: 0o644 },
+    ]);
   } finally {
     process.umask(umask);
   }
@@ -28,14 +31,22 @@ it('replaceFiles writes every file with exactly its mode, whatever the umask, an
 it('replaceFiles changes no target when one file cannot be written, and removes its temp files', async () => {
   writeFileSync(join(dir, 'cert.key'), 'OLD KEY', { mode: 0o600 });
   writeFileSync(join(dir, 'cert.crt'), 'OLD CHAIN');
-  await expect(replaceFiles(dir, [{ name: 'cert.key', data: 'NEW KEY', mode: 0o600 }, { name: 'missing-dir/cert.crt', data: 'NEW', mode: 0o644 }])).rejects.toThrow(/ENOENT/);
+  await expect(
+    replaceFiles(dir, [
+      { name: 'cert.key', data: 'NEW KEY', mode: 0o600 },
+      { name: 'missing-dir/cert.crt', data: 'NEW', mode: 0o644 },
+    ]),
+  ).rejects.toThrow(/ENOENT/);
   expect(readdirSync(dir).sort()).toEqual(['cert.crt', 'cert.key']);
   expect(readFileSync(join(dir, 'cert.key'), 'utf8')).toBe('OLD KEY');
   expect(readFileSync(join(dir, 'cert.crt'), 'utf8')).toBe('OLD CHAIN');
 });
 
-it('createFileOnce creates with the mode, and the second of two racing creators keeps the first one\'s content', async () => {
-  const [first, second] = await Promise.all([createFileOnce(join(dir, 'account.key'), 'A', 0o600), createFileOnce(join(dir, 'account.key'), 'B', 0o600)]);
+it("createFileOnce creates with the mode, and the second of two racing creators keeps the first one's content", async () => {
+  const [first, second] = await Promise.all([
+    createFileOnce(join(dir, 'account.key'), 'A', 0o600),
+    createFileOnce(join(dir, 'account.key'), 'B', 0o600),
+  ]);
   expect([first, second].sort()).toEqual([false, true]);
   const content = readFileSync(join(dir, 'account.key'), 'utf8');
   expect(content).toBe(first ? 'A' : 'B');

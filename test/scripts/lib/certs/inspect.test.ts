@@ -4,7 +4,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeCertificate, nameCovers, readCertificateState, renewalDecision, type CertificateState } from '../../../../scripts/lib/certs/inspect.js';
+import {
+  describeCertificate,
+  nameCovers,
+  readCertificateState,
+  renewalDecision,
+  type CertificateState,
+} from '../../../../scripts/lib/certs/inspect.js';
 
 const DAY = 86_400_000;
 let root: string;
@@ -13,10 +19,29 @@ let root: string;
 function makeCertsDir(name: string, names: readonly string[], days: number): string {
   const dir = join(root, name);
   mkdirSync(dir);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'cert.key'), '-out', join(dir, 'cert.crt'),
-    '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-days', String(days),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'cert.key'),
+      '-out',
+      join(dir, 'cert.crt'),
+      '-subj',
+      `/CN=${names[0]}`,
+      '-addext',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      '-days',
+      String(days),
+    ],
+    { stdio: 'ignore' },
+  );
   return dir;
 }
 
@@ -33,22 +58,38 @@ describe('readCertificateState', () => {
   it('reads names, issuer and validity, and checks the key', () => {
     expect(goodState.kind).toBe('present');
     expect(goodState.keyProblem).toBeNull();
-    expect(goodState.info).toMatchObject({ names: ['meet.example.test', 'auth.example.test'], issuer: 'meet.example.test', chainLength: 1 });
+    expect(goodState.info).toMatchObject({
+      names: ['meet.example.test', 'auth.example.test'],
+      issuer: 'meet.example.test',
+      chainLength: 1,
+    });
     const lifetime = goodState.info.notAfter.getTime() - goodState.info.notBefore.getTime();
     expect(Math.round(lifetime / DAY)).toBe(60);
   });
 
   it('missing, unreadable, missing key, key of another certificate', async () => {
-    expect(await readCertificateState(join(root, 'nowhere'))).toEqual({ kind: 'missing', certFile: join(root, 'nowhere', 'cert.crt') });
+    expect(await readCertificateState(join(root, 'nowhere'))).toEqual({
+      kind: 'missing',
+      certFile: join(root, 'nowhere', 'cert.crt'),
+    });
     mkdirSync(join(root, 'garbage'));
     writeFileSync(join(root, 'garbage', 'cert.crt'), 'not a certificate');
-    expect(await readCertificateState(join(root, 'garbage'))).toMatchObject({ kind: 'unreadable', problem: 'holds no PEM certificate' });
+    expect(await readCertificateState(join(root, 'garbage'))).toMatchObject({
+      kind: 'unreadable',
+      problem: 'holds no PEM certificate',
+    });
     mkdirSync(join(root, 'nokey'));
     copyFileSync(join(good, 'cert.crt'), join(root, 'nokey', 'cert.crt'));
-    expect(await readCertificateState(join(root, 'nokey'))).toMatchObject({ kind: 'present', keyProblem: 'cert.key cannot be read: ENOENT' });
+    expect(await readCertificateState(join(root, 'nokey'))).toMatchObject({
+      kind: 'present',
+      keyProblem: 'cert.key cannot be read: ENOENT',
+    });
     const other = makeCertsDir('other', ['meet.example.test'], 60);
     copyFileSync(join(good, 'cert.key'), join(other, 'cert.key'));
-    expect(await readCertificateState(other)).toMatchObject({ kind: 'present', keyProblem: 'cert.key is not the key of cert.crt' });
+    expect(await readCertificateState(other)).toMatchObject({
+      kind: 'present',
+      keyProblem: 'cert.key is not the key of cert.crt',
+    });
   });
 
   it('describeCertificate counts the chain and takes the issuer from the leaf', () => {
@@ -72,16 +113,36 @@ describe('renewalDecision', () => {
   });
 
   it('due from the first moment inside the window, and once expired', () => {
-    expect(renewalDecision(goodState, names, 30, new Date(notAfter() - 30 * DAY))).toEqual({ due: true, daysLeft: 30, reason: 'the certificate expires in 30 days (renewal window 30 days)' });
-    expect(renewalDecision(goodState, names, 30, new Date(notAfter() + DAY))).toMatchObject({ due: true, reason: `the certificate expired on ${goodState.info.notAfter.toISOString()}` });
+    expect(renewalDecision(goodState, names, 30, new Date(notAfter() - 30 * DAY))).toEqual({
+      due: true,
+      daysLeft: 30,
+      reason: 'the certificate expires in 30 days (renewal window 30 days)',
+    });
+    expect(renewalDecision(goodState, names, 30, new Date(notAfter() + DAY))).toMatchObject({
+      due: true,
+      reason: `the certificate expired on ${goodState.info.notAfter.toISOString()}`,
+    });
     expect(renewalDecision(goodState, names, 90, new Date())).toMatchObject({ due: true, daysLeft: 59 });
   });
 
   it('due when a configured name is not covered, the key is wrong, or there is no certificate', async () => {
-    expect(renewalDecision(goodState, [...names, 'www.example.test'], 30)).toMatchObject({ due: true, reason: 'the certificate does not cover www.example.test' });
-    expect(renewalDecision({ ...goodState, keyProblem: 'cert.key is not the key of cert.crt' }, names, 30)).toMatchObject({ due: true, reason: 'cert.key is not the key of cert.crt' });
-    expect(renewalDecision(await readCertificateState(join(root, 'nowhere')), names, 30)).toEqual({ due: true, daysLeft: null, reason: `there is no certificate at ${join(root, 'nowhere', 'cert.crt')}` });
-    expect(renewalDecision({ kind: 'unreadable', certFile: '/c/cert.crt', problem: 'EACCES' }, names, 30)).toEqual({ due: true, daysLeft: null, reason: '/c/cert.crt cannot be used: EACCES' });
+    expect(renewalDecision(goodState, [...names, 'www.example.test'], 30)).toMatchObject({
+      due: true,
+      reason: 'the certificate does not cover www.example.test',
+    });
+    expect(
+      renewalDecision({ ...goodState, keyProblem: 'cert.key is not the key of cert.crt' }, names, 30),
+    ).toMatchObject({ due: true, reason: 'cert.key is not the key of cert.crt' });
+    expect(renewalDecision(await readCertificateState(join(root, 'nowhere')), names, 30)).toEqual({
+      due: true,
+      daysLeft: null,
+      reason: `there is no certificate at ${join(root, 'nowhere', 'cert.crt')}`,
+    });
+    expect(renewalDecision({ kind: 'unreadable', certFile: '/c/cert.crt', problem: 'EACCES' }, names, 30)).toEqual({
+      due: true,
+      daysLeft: null,
+      reason: '/c/cert.crt cannot be used: EACCES',
+    });
   });
 
   it('a wildcard covers exactly one label', () => {
