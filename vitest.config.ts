@@ -25,9 +25,11 @@ export default defineConfig({
           // Unit tests mostly wait (child CLIs, timers), so two per core (vitest's default is one fewer than the
           // cores: a single worker on two).
           maxWorkers: 2 * availableParallelism(),
+          // Projects with different worker counts run as separate groups: the unit tests first.
+          sequence: { groupOrder: 0 },
         },
       },
-      { extends: true, test: { name: 'integration', include: [INTEGRATION] } },
+      { extends: true, test: { name: 'integration', include: [INTEGRATION], sequence: { groupOrder: 1 } } },
     ],
   },
 });
