@@ -140,7 +140,13 @@ function httpJson(
       });
       response.on('error', fail);
     });
-    request.on('error', fail);
+    // A browser sends a request again when a kept-alive connection it reused was closed before any answer (the
+    // server had not read it: meet-auth closes only idle connections); Node's client leaves that to the caller.
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (request.reusedSocket && error.code === 'ECONNRESET')
+        httpJson(url, method, headers, body, localAddress).then(done, fail);
+      else fail(error);
+    });
     request.end(body);
   });
 }
