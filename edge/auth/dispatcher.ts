@@ -11,14 +11,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../shared/log.js';
-import { deliveryBody, MAX_JOBS_PER_DELIVERY, parseDeliveryAnswer, type JobAnswer } from '../shared/job-protocol.js';
-import { signRequest } from '../shared/signing.js';
+import { MAX_JOBS_PER_DELIVERY } from '../shared/job-protocol.js';
 import { isStorageFull, StorageHealth } from '../shared/storage-health.js';
-import { AgentClient, AgentTimeoutError, type AgentReply } from './agent-client.js';
+import { AgentClient } from './agent-client.js';
 import type { AgentConfig, DispatchConfig } from './config.js';
+import { attemptDelivery, outcomeOf, type AttemptResult } from './delivery.js';
 import type { AuthMetrics } from './metrics.js';
 import { probeStorage, type Db } from './store/db.js';
-import { randomId } from './store/ids.js';
 import {
   dueJobs,
   getJob,
@@ -62,40 +61,7 @@ export interface DispatcherOptions {
   readonly storage?: StorageHealth;
 }
 
-/** Exponential backoff with equal jitter: half the step fixed, half random, capped. */
-export function backoffDelay(
-  attempt: number,
-  config: Pick<DispatchConfig, 'baseDelayMs' | 'maxDelayMs'>,
-  random: () => number,
-): number {
-  const step = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step / 2 + (step / 2) * random());
-}
-
-type AttemptResult = { kind: 'final'; outcome: JobOutcome } | { kind: 'pending' } | { kind: 'retry'; detail: string };
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** What an agent's answer for one job means for that job's delivery. */
-function resultOf(answer: JobAnswer): AttemptResult {
-  switch (answer.status) {
-    case 'created':
-      return { kind: 'final', outcome: { status: 'created' } };
-    case 'conflict':
-      return {
-        kind: 'final',
-        outcome: { status: 'conflict', detail: answer.detail ?? 'the name exists on this server already' },
-      };
-    case 'failed':
-      // A refusal for good (bad name, seal that does not open, Prosody refusing): no retry can fix it.
-      return {
-        kind: 'final',
-        outcome: { status: 'failed', detail: `agent refused: ${answer.detail ?? 'no reason given'}` },
-      };
-    case 'pending':
-      return { kind: 'pending' };
-  }
-}
 
 export class Dispatcher {
   private readonly agents: Map<string, AgentConfig>;
@@ -319,7 +285,11 @@ export class Dispatcher {
     for (;;) {
       const asked = this.now();
       const results: Map<string, AttemptResult> = agent
-        ? await this.attempt(agent, open)
+        ? await attemptDelivery(
+            { client: this.client, timeoutMs: config.requestTimeoutMs, log: this.options.log },
+            agent,
+            open,
+          )
         : new Map(open.map((job) => [job.id, { kind: 'retry', detail: 'no agent of that name is configured' }]));
       const pending = open.filter((job) => results.get(job.id)!.kind === 'pending');
       this.recordAll(
@@ -327,17 +297,7 @@ export class Dispatcher {
           const outcome = results.get(job.id)!;
           if (outcome.kind === 'pending') return [];
           const attempt = job.attempts + 1;
-          let recorded: JobOutcome;
-          if (outcome.kind === 'final') recorded = outcome.outcome;
-          else if (attempt >= config.maxAttempts)
-            recorded = { status: 'dead', detail: `gave up after ${attempt} attempts: ${outcome.detail}` };
-          else
-            recorded = {
-              status: 'retry',
-              nextAttemptAt: this.now() + backoffDelay(attempt, config, this.random),
-              detail: outcome.detail,
-            };
-          return [{ job, attempt, recorded }];
+          return [{ job, attempt, recorded: outcomeOf(outcome, attempt, config, this.now(), this.random) }];
         }),
       );
       if (pending.length === 0) return;
@@ -396,35 +356,5 @@ export class Dispatcher {
       const settlement = settlements[index];
       if (settlement?.changed) this.settled.emit(settlement.requestId, settlement.status);
     });
-  }
-
-  /** One delivery of `jobs` to `agent`: each job's result (a failure of the delivery is every job's failure). */
-  private async attempt(agent: AgentConfig, jobs: readonly DueJob[]): Promise<Map<string, AttemptResult>> {
-    const all = (result: AttemptResult) => new Map(jobs.map((job) => [job.id, result]));
-    const body = deliveryBody(jobs);
-    const deliveryId = `delivery_${randomId(12)}`;
-    let response: AgentReply;
-    this.options.log.debug({ delivery: deliveryId, jobs: jobs.map((job) => job.id) }, 'jobs sent');
-    try {
-      response = await this.client.post(
-        `${agent.url}/jobs`,
-        { 'content-type': 'application/json', ...signRequest(agent.signingKeys, deliveryId, body) },
-        body,
-        this.options.config.requestTimeoutMs,
-      );
-    } catch (error) {
-      return all({
-        kind: 'retry',
-        detail: error instanceof AgentTimeoutError ? 'agent did not answer in time' : 'agent unreachable',
-      });
-    }
-    // Redirects are not followed: any status but 200 is a failed attempt.
-    if (response.status !== 200) return all({ kind: 'retry', detail: `agent answered HTTP ${response.status}` });
-    const answers = parseDeliveryAnswer(
-      response.json,
-      jobs.map((job) => job.id),
-    );
-    if (!answers) return all({ kind: 'retry', detail: 'agent answered with an unexpected body' });
-    return new Map(jobs.map((job) => [job.id, resultOf(answers.get(job.id)!)]));
   }
 }

@@ -2,28 +2,24 @@
  * `npm run bench -- accounts`: account creation through the whole path (real meet-auth, agent and Prosody 13, each
  * its own process with the production flags). What each figure means: docs/development.md#bench-accounts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { AdminSocketConnection } from '../../edge/agent/prosody/admin-socket.js';
-import { createUserLine, luaLiteral, storeHashedUserLine } from '../../edge/agent/prosody/lua.js';
-import { scramCredentials } from '../../edge/agent/prosody/scram.js';
+import { join } from 'node:path';
 import { AdminSocketAccounts } from '../../edge/agent/prosody/socket-accounts.js';
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { addTicketmaster, ticketmasterIdOf } from '../../edge/auth/store/ticketmasters.js';
 import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { ensureLocalKeys } from '../lib/local-keys.js';
 import { freePort } from '../lib/free-port.js';
-import { failedLogins, xmppLogin } from '../lib/xmpp-login.js';
+import { failedLogins } from '../lib/xmpp-login.js';
 import { startLocalProsody } from '../lib/local-prosody.js';
 import { localAgentEnv, localAuthEnv } from '../lib/local-stack.js';
 import { AGENT_NODE_FLAGS, build, EDGE_NODE_FLAGS } from './edge.mts';
 import type { BenchFigures } from './parts.mts';
+import { closeClient, httpJson } from './accounts/client.js';
+import { measureProsody } from './accounts/prosody.js';
+import { cpuSecondsOf, startService } from './accounts/services.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SEQUENTIAL = Number(process.env.MEET_BENCH_ACCOUNTS_SEQUENTIAL ?? 200);
 const BURST = Number(process.env.MEET_BENCH_ACCOUNTS_BURST ?? 1000);
 const BASELINE = Number(process.env.MEET_BENCH_ACCOUNTS_BASELINE ?? 30);
@@ -36,22 +32,12 @@ const NAT_BURST = Number(process.env.MEET_BENCH_ACCOUNTS_NAT_BURST ?? 200);
 const NAT_ADDRESS = '127.0.2.1';
 /** Log level of meet-auth and the agent (their lines go to /dev/null, or to MEET_BENCH_ACCOUNTS_LOG_DIR). */
 const LOG_LEVEL = process.env.MEET_BENCH_ACCOUNTS_LOG_LEVEL ?? 'silent';
-/** Extra node flags for both services, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (space separated). */
-const EXTRA_NODE_FLAGS = (process.env.MEET_BENCH_ACCOUNTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const PROSODY_SAMPLES = 100;
 const XMPP_DOMAIN = 'meet.jitsi';
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
 };
-
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
@@ -62,93 +48,6 @@ interface BurstRun {
   readonly answeredMs: number;
   readonly createdAtOnce: number;
   readonly cpu: Record<string, number>;
-}
-
-/** meet-auth or the agent as its own node process (as deployed: separate processes, production heap flags). */
-interface Service {
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-async function startService(
-  name: string,
-  entry: string,
-  flags: readonly string[],
-  env: Record<string, string>,
-  healthUrl: string,
-): Promise<Service> {
-  const logDir = process.env.MEET_BENCH_ACCOUNTS_LOG_DIR;
-  const stdout = logDir ? openSync(join(logDir, `${name}.log`), 'w') : 'ignore';
-  const child: ChildProcess = spawn(process.execPath, [...flags, ...EXTRA_NODE_FLAGS, entry], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', stdout, 'pipe'],
-  });
-  if (typeof stdout === 'number') closeSync(stdout);
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  for (let tries = 0; ; tries++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr.slice(-2000)}`);
-    const up = await fetch(healthUrl).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (up) break;
-    if (tries > 300) throw new Error(`${name} did not come up: ${stderr.slice(-2000)}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  return {
-    pid: child.pid!,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/**
- * The measuring client: plain node:http with keep-alive and no socket limit (one connection per client that is
- * waiting, as a thousand browsers would have), far lighter per request than fetch, so it is not what is measured.
- */
-const clientAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
-
-function httpJson(
-  url: string,
-  method: 'GET' | 'POST',
-  headers: Record<string, string>,
-  body?: string,
-  localAddress?: string,
-): Promise<{ status: number; json: unknown }> {
-  return new Promise((done, fail) => {
-    const options = {
-      method,
-      headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
-      agent: clientAgent,
-      ...(localAddress ? { localAddress } : {}),
-    };
-    const request = httpRequest(url, options, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => {
-        try {
-          done({ status: response.statusCode ?? 0, json: JSON.parse(text) });
-        } catch (error) {
-          fail(error);
-        }
-      });
-      response.on('error', fail);
-    });
-    // A browser sends a request again when a kept-alive connection it reused was closed before any answer (the
-    // server had not read it: meet-auth closes only idle connections); Node's client leaves that to the caller.
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      if (request.reusedSocket && error.code === 'ECONNRESET')
-        httpJson(url, method, headers, body, localAddress).then(done, fail);
-      else fail(error);
-    });
-    request.end(body);
-  });
 }
 
 export async function run(): Promise<BenchFigures> {
@@ -334,76 +233,12 @@ export async function run(): Promise<BenchFigures> {
     const nat = await runBurst('nat', NAT_BURST, () => NAT_ADDRESS);
     console.error(`bench accounts: ${NAT_BURST} at once from one address: all created in ${nat.allCreatedMs} ms`);
 
-    // Baseline: one synchronous `prosodyctl shell user create` per account, password on stdin.
-    const baseline: number[] = [];
-    for (let i = 0; i < BASELINE; i++) {
-      const started = performance.now();
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(
-          'prosodyctl',
-          ['--config', prosody.configPath, 'shell', 'user', 'create', `base${i}@meet.jitsi`],
-          {
-            stdio: ['pipe', 'ignore', 'ignore'],
-          },
-        );
-        child.stdin.end(`baseline password ${i}\nbaseline password ${i}\n`);
-        child.once('exit', resolve);
-      });
-      baseline.push(performance.now() - started);
-      if (code !== 0) throw new Error(`prosodyctl shell user create exited ${code}`);
-    }
-
-    // Where Prosody's own time goes, per account, one at a time on one admin connection: Prosody 13's
-    // `user:create` (create disabled, set role, set password, enable: four writes, and a yield for the password)
-    // vs the agent's single call (one write of the hashed account plus the role), vs the PBKDF2 alone.
-    const prosodyTimes = {
-      userCreate: [] as number[],
-      singleCall: [] as number[],
-      storeHashed: [] as number[],
-      pbkdf2: [] as number[],
-    };
-    const direct = new AdminSocketConnection({ socketPath: prosody.socketPath });
-    const iterations = Number(
-      (
-        await direct.run('>require"core.configmanager".get("meet.jitsi", "default_iteration_count") or 10000')
-      ).text.replace('Result: ', ''),
+    const { baseline, iterations, viaSocket, viaScram, ...prosodyTimes } = await measureProsody(
+      prosody,
+      accounts,
+      port,
+      BASELINE,
     );
-    for (let i = 0; i < PROSODY_SAMPLES; i++) {
-      const password = `prosody split password ${i}`;
-      let started = performance.now();
-      if (!(await direct.run(`user:create(${luaLiteral(`split${i}@meet.jitsi`)})`, password)).ok)
-        throw new Error('user:create failed');
-      prosodyTimes.userCreate.push(performance.now() - started);
-      started = performance.now();
-      if (!(await direct.run(createUserLine(`single${i}`, 'meet.jitsi', password))).ok)
-        throw new Error('single-call create failed');
-      prosodyTimes.singleCall.push(performance.now() - started);
-      // What the agent sends now: credentials computed outside Prosody, which only stores them.
-      const credentials = await scramCredentials(password, { hash: 'SHA-1', iterations });
-      started = performance.now();
-      if (!(await direct.run(storeHashedUserLine(`stored${i}`, 'meet.jitsi', credentials))).ok)
-        throw new Error('stored-hashed create failed');
-      prosodyTimes.storeHashed.push(performance.now() - started);
-      started = performance.now();
-      await direct.run(
-        `>require"util.hashes".pbkdf2_hmac_sha1(${luaLiteral(password)}, "bench salt", ${iterations}) ~= nil`,
-      );
-      prosodyTimes.pbkdf2.push(performance.now() - started);
-    }
-    direct.close();
-
-    // Checking an existing account's password: admin socket test_password vs a real SCRAM login.
-    const viaSocket: number[] = [];
-    const viaScram: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      let started = performance.now();
-      if (!(await accounts.verify('warm1', 'warm up password 1'))) throw new Error('verify failed');
-      viaSocket.push(performance.now() - started);
-      started = performance.now();
-      if (!(await xmppLogin({ port, username: 'warm1', password: 'warm up password 1' })))
-        throw new Error('login failed');
-      viaScram.push(performance.now() - started);
-    }
 
     const createP99 = percentile(latencies, 99);
     const burstCpu = medianRun.cpu;
@@ -449,7 +284,7 @@ export async function run(): Promise<BenchFigures> {
   } finally {
     for (const stop of started.reverse())
       await stop().catch((error: unknown) => console.error('bench accounts: stopping failed:', error));
-    clientAgent.destroy();
+    closeClient();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

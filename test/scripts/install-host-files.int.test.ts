@@ -22,7 +22,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostFiles, hostFileSet, hostFilesProps, renderHostFiles } from '../../stacks/host-files.js';
+import { hostFileSet, renderHostFiles } from '../../stacks/host-file-set.js';
+import { hostFiles, hostFilesProps } from '../../stacks/host-files.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts/install-host-files.sh');

@@ -34,6 +34,19 @@ export function readStacks(outdir: string): Record<string, TfJson> {
   );
 }
 
+/** Temporary directories for one test file: `make()` makes one, `removeAll` (for afterAll) removes them all. */
+export function tempDirs(prefix: string): { make(): string; removeAll(): void } {
+  const dirs: string[] = [];
+  return {
+    make() {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    removeAll: () => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
 /** Every file under a directory with its bytes, for byte-for-byte comparisons. */
 export function readTree(dir: string, prefix = ''): Map<string, Buffer> {
   const files = new Map<string, Buffer>();

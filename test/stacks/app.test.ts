@@ -1,15 +1,9 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnvironment } from '../../stacks/config.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { checkStack } from '../support/schema/schema-check.js';
-import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import { dockerProviderSchema } from '../support/schema/docker-schema.js';
-import { readStacks, readTree, synthStacks, synthTo } from './app-helpers.js';
+import { readTree, synthStacks, synthTo, tempDirs } from './app-helpers.js';
 import { container, openstackSchema, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
 
 const production = synthStacks([productionConfig()]);
@@ -17,13 +11,8 @@ const cloud = production['production-cloud']!;
 const services = production['production-services']!;
 const JITSI = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb'];
 const ALL_CONTAINERS = [...JITSI, 'meet-agent', 'meet-edge'];
-const tmpDirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'meet-app-'));
-  tmpDirs.push(dir);
-  return dir;
-};
-afterAll(() => tmpDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const temp = tempDirs('meet-app-');
+afterAll(temp.removeAll);
 
 describe('the production app', () => {
   it('has the two stacks, the services stack depending on the cloud stack', () => {
@@ -231,7 +220,7 @@ describe('the production app', () => {
   });
 
   it('synthesizes byte-identical output twice', () => {
-    const outdir = tempDir();
+    const outdir = temp.make();
     synthTo(outdir, [productionConfig()]);
     const first = readTree(outdir);
     synthTo(outdir, [productionConfig()]);
@@ -290,219 +279,5 @@ describe('changing one setting replaces exactly the containers it concerns', () 
     expect(users('jicofo_auth_password')).toEqual(['jitsi-prosody', 'jitsi-jicofo']);
     expect(users('agent_signing_secrets')).toEqual(['meet-agent', 'meet-edge']);
     expect(users('metrics_token')).toEqual(['meet-edge']);
-  });
-});
-
-describe('extra JVB hosts (staging example)', () => {
-  const stacks = synthStacks([parseEnvironment(staging)]);
-  const servicesStack = stacks['staging-services']!;
-  it("each runs its own jvb with a unique nickname against the Jitsi host's private address; Prosody publishes 5222 there", () => {
-    const jvbs = resourcesOf(servicesStack, 'docker_container').filter(
-      (item) => item.name === 'jitsi-jvb' && (item.provider as string).startsWith('docker.jvb-'),
-    );
-    expect(jvbs.map((item) => item.provider)).toEqual(['docker.jvb-1', 'docker.jvb-2']);
-    const nicknames = jvbs.map((item) => (item.env as string[]).find((entry) => entry.startsWith('JVB_MUC_NICKNAME=')));
-    expect(nicknames).toEqual(['JVB_MUC_NICKNAME=jvb-1', 'JVB_MUC_NICKNAME=jvb-2']);
-    const prosody = container(servicesStack, 'jitsi-prosody');
-    expect(prosody.ports).toEqual([
-      { internal: 5222, external: 5222, ip: '${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}' },
-    ]);
-    // The floating IPv4, then the host's global IPv6 (both from the cloud stack's state).
-    expect(container(servicesStack, 'jitsi-jvb').env).toContain(
-      'JVB_ADVERTISE_IPS=${data.terraform_remote_state.cloud.outputs.jitsi_public_ip},${data.terraform_remote_state.cloud.outputs.jitsi_ipv6}',
-    );
-    const providers = servicesStack.provider?.docker ?? [];
-    expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', 'jvb-1', 'jvb-2', 'meet-auth']);
-    for (const provider of providers)
-      expect(provider.ssh_opts).toEqual(expect.arrayContaining(['-o', 'ProxyJump=bastion.wmcloud.org']));
-  });
-});
-
-describe('npm run synth (stacks/main.ts)', () => {
-  it('works offline without credentials or terraform, and no secret set through the variables reaches cdktf.out/', async () => {
-    const outdir = tempDir();
-    // A terraform first on PATH that records any call: synth must make none (cdktf's DataResource would).
-    const bin = tempDir();
-    const calls = join(bin, 'calls.log');
-    writeFileSync(join(bin, 'terraform'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`);
-    chmodSync(join(bin, 'terraform'), 0o755);
-    const canary = 'CANARY-7f3a9c1e-secret-value';
-    const env: NodeJS.ProcessEnv = {
-      PATH: `${bin}:${process.env.PATH}`,
-      HOME: process.env.HOME,
-      CHECKPOINT_DISABLE: '1',
-      CDKTF_OUTDIR: outdir,
-      TF_VAR_jicofo_auth_password: `${canary}-jicofo`,
-      TF_VAR_jvb_auth_password: `${canary}-jvb`,
-      TF_VAR_agent_signing_secrets: `whsec_${canary}`,
-      TF_VAR_agent_sealing_private_keys: `${canary}-sealing`,
-      TF_VAR_metrics_token: `${canary}-metrics-0123456789abcdef`,
-      TF_VAR_backup_key: `${canary}-backup-key`,
-      TF_VAR_backup_s3_access_key_id: `${canary}-backup-id`,
-      TF_VAR_backup_s3_secret_access_key: `${canary}-backup-secret`,
-      AWS_SECRET_ACCESS_KEY: `${canary}-aws`,
-      OS_APPLICATION_CREDENTIAL_SECRET: `${canary}-os`,
-    };
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], { cwd: REPO_ROOT, env });
-    const stacks = readStacks(outdir);
-    expect(Object.keys(stacks).sort()).toEqual([
-      'production-cloud',
-      'production-services',
-      'staging-cloud',
-      'staging-services',
-    ]);
-    expect(existsSync(calls)).toBe(false);
-    const tree = readTree(outdir);
-    expect(tree.size).toBeGreaterThan(4);
-    for (const [path, bytes] of tree) expect(bytes.includes(Buffer.from('CANARY')), path).toBe(false);
-    const secretVariables = Object.entries(stacks['production-services']!.variable ?? {})
-      .filter(([, variable]) => variable.sensitive)
-      .map(([name]) => name);
-    expect(secretVariables.sort()).toEqual([
-      'agent_sealing_private_keys',
-      'agent_signing_secrets',
-      'backup_key',
-      'backup_s3_access_key_id',
-      'backup_s3_secret_access_key',
-      'jicofo_auth_password',
-      'jvb_auth_password',
-      'metrics_token',
-    ]);
-    // Staging has no `backup`: no backup secrets to give.
-    expect(Object.keys(stacks['staging-services']!.variable ?? {}).filter((name) => name.startsWith('backup'))).toEqual(
-      [],
-    );
-  });
-
-  it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {
-    const outdir = tempDir();
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir };
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...env, MEET_ENVIRONMENTS: 'staging' },
-    });
-    expect(Object.keys(readStacks(outdir)).sort()).toEqual(['staging-cloud', 'staging-services']);
-    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...env, MEET_ENVIRONMENTS: 'nope' },
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure?.code).toBe(2);
-    expect(failure?.stderr).toContain(
-      'MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging',
-    );
-  });
-});
-
-describe('extra JVB hosts as for_each groups: N = 0, 1, 3', () => {
-  const withJvbs = (count: number) =>
-    synthStacks([
-      productionConfig((env) => ({
-        ...env,
-        hosts: { ...env.hosts, jvb: { count, flavor: 'g4.cores8.ram16.disk20' } },
-      })),
-    ]);
-  const names = (count: number) => Array.from({ length: count }, (_, index) => `jvb-${index + 1}`);
-
-  it('N = 0: no JVB group, no JVB outputs, no JVB security group, no extra providers', () => {
-    const stacks = withJvbs(0);
-    const cloudStack = stacks['production-cloud']!;
-    expect(Object.keys(cloudStack.output ?? {}).filter((name) => name.startsWith('jvb'))).toEqual([]);
-    expect(resourcesOf(cloudStack, 'openstack_compute_instance_v2').map((item) => item.name)).toEqual([
-      'jitsi',
-      'meet-auth',
-    ]);
-    expect(resourcesOf(cloudStack, 'openstack_networking_secgroup_v2').map((group) => group.name)).toEqual([
-      'production-jitsi',
-      'production-meet-auth',
-    ]);
-    expect(stacks['production-services']!.provider?.docker?.map((provider) => provider.alias)).toEqual([
-      'jitsi',
-      'meet-auth',
-    ]);
-  });
-
-  it.each([1, 3])(
-    'N = %i: one for_each resource per kind, per-host providers, nicknames and advertised IPs from the map outputs',
-    (count) => {
-      const stacks = withJvbs(count);
-      const cloudStack = stacks['production-cloud']!;
-      const servicesStack = stacks['production-services']!;
-      const keys = Object.fromEntries(names(count).map((name) => [name, name]));
-      const instances = resourcesOf(cloudStack, 'openstack_compute_instance_v2');
-      expect(instances.map((item) => item.name).sort()).toEqual(['${each.key}', 'jitsi', 'meet-auth']);
-      const ports = resourcesOf(cloudStack, 'openstack_networking_port_v2');
-      const jvbPort = ports.find((port) => port.for_each)!;
-      expect(jvbPort.for_each).toEqual(keys);
-      expect(jvbPort.security_group_ids).toEqual([
-        expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.network-security_jvb_[A-F0-9]+\.id\}$/),
-        expect.stringMatching(/^\$\{data\.openstack_networking_secgroup_v2\.default-group\.id\}$/),
-      ]);
-      expect(
-        resourcesOf(cloudStack, 'openstack_networking_floatingip_v2')
-          .filter((ip) => ip.for_each)
-          .map((ip) => ip.for_each),
-      ).toEqual([keys]);
-      expect(resourcesOf(cloudStack, 'openstack_networking_floatingip_associate_v2')).toHaveLength(3);
-      expect(Object.keys(cloudStack.output ?? {})).toEqual(
-        expect.arrayContaining(['jvb_private_ips', 'jvb_public_ips']),
-      );
-      // The JVB group: media from the world, ssh from the admins, nothing else; Prosody's 5222 opens to it.
-      const rules = resourcesOf(cloudStack, 'openstack_networking_secgroup_rule_v2');
-      const jvbRules = rules
-        .filter((rule) => /network-security_jvb_/.test(rule.security_group_id as string))
-        .map((rule) => `${rule.port_range_min}/${rule.protocol} ${rule.remote_ip_prefix}`);
-      expect(jvbRules.sort()).toEqual([
-        '10000/udp 0.0.0.0/0',
-        '10000/udp ::/0',
-        '22/tcp 172.16.0.0/17',
-        '22/tcp 2a02:ec80:a000::/56',
-      ]);
-      expect(rules.filter((rule) => rule.port_range_min === 5222).map((rule) => rule.remote_group_id)).toEqual([
-        expect.stringMatching(/network-security_jvb_/),
-      ]);
-
-      const providers = servicesStack.provider?.docker ?? [];
-      expect(providers.map((provider) => provider.alias)).toEqual(['jitsi', ...names(count), 'meet-auth']);
-      for (const name of names(count)) {
-        expect(providers.find((provider) => provider.alias === name)!.host).toBe(
-          `ssh://\${var.ssh_user}@\${data.terraform_remote_state.cloud.outputs.jvb_private_ips["${name}"]}`,
-        );
-      }
-      const jvbs = resourcesOf(servicesStack, 'docker_container').filter((item) =>
-        (item.provider as string).startsWith('docker.jvb-'),
-      );
-      expect(
-        jvbs.map((item) => [
-          item.provider,
-          ...(item.env as string[]).filter((entry) => /^(JVB_MUC_NICKNAME|JVB_ADVERTISE_IPS|XMPP_SERVER)=/.test(entry)),
-        ]),
-      ).toEqual(
-        names(count).map((name) => [
-          `docker.${name}`,
-          'XMPP_SERVER=${data.terraform_remote_state.cloud.outputs.jitsi_private_ip}',
-          `JVB_MUC_NICKNAME=${name}`,
-          `JVB_ADVERTISE_IPS=\${data.terraform_remote_state.cloud.outputs.jvb_public_ips["${name}"]},\${data.terraform_remote_state.cloud.outputs.jvb_ipv6s["${name}"]}`,
-        ]),
-      );
-      const triggers = Object.entries(servicesStack.resource?.terraform_data ?? {}).filter(([, body]) => body.for_each);
-      expect(triggers.map(([, body]) => Object.keys(body.for_each as object))).toEqual([names(count)]);
-      expect(jvbs.map((item) => (item.lifecycle as { replace_triggered_by: string[] }).replace_triggered_by)).toEqual(
-        names(count).map((name) => [`terraform_data.${triggers[0]![0]}["${name}"]`]),
-      );
-      for (const [name, stack] of Object.entries(stacks)) {
-        for (const schema of [openstackSchema(), dockerProviderSchema()])
-          expect(checkStack(stack, schema), name).toEqual([]);
-      }
-    },
-  );
-
-  it('the production stacks (N = 0) are the same as before the host groups existed: no for_each anywhere', () => {
-    for (const stack of [cloud, services]) {
-      for (const instances of Object.values(stack.resource ?? {}))
-        for (const body of Object.values(instances)) expect(body).not.toHaveProperty('for_each');
-    }
   });
 });

@@ -1,27 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STALE_AFTER_MS } from '../../scripts/lib/certs/lock.js';
 import { hostCloudInit, type HostRole } from '../../stacks/cloud-init.js';
+import { CONTAINER_RUNNING_SCRIPT } from '../../stacks/host-file-set.js';
 import {
   ACCOUNT_WORKER_LIMITS,
   BACKUP_LIMITS,
   backupTimer,
   CERT_RENEWAL_LIMITS,
-  CONTAINER_RUNNING_SCRIPT,
   hostFiles,
-  hostFileSet,
-  renderHostFiles,
   WEB_CERT_RELOAD,
   type HostFilesOptions,
-  type HostFilesProps,
 } from '../../stacks/host-files.js';
-import { HOST_FILES_LIMIT, HostFilesStep, hostFilesHash, INSTALLER_SCRIPTS } from '../../stacks/host-files-step.js';
 import { Jitsi } from '../../stacks/jitsi.js';
-import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, userDataFiles } from './helpers.js';
 
@@ -30,7 +24,6 @@ const parse = (declarations: string) => ({ write_files: hostFilesOf(declarations
 const host = (role: HostRole, options: HostFilesOptions = {}) => hostFiles(role, options);
 /** The meet-auth host's backup settings as production has them (stacks/environments/production.ts). */
 const BACKUP = { bucket: 'meet:backups', prefix: 'production', schedule: 'daily', keepDaily: 7, keepWeekly: 4 };
-const render = (props: HostFilesProps = {}) => renderHostFiles(hostFileSet(props));
 
 /**
  * The host's systemd units as `systemd-analyze verify` (systemd 252, as on the Debian 12 hosts) reads them: its
@@ -345,104 +338,6 @@ describe('host files', () => {
     );
     expect(() => backupTimer({ ...BACKUP, keepWeekly: 2.5 })).toThrow(
       'backup keepWeekly 2.5 must be a whole number from 1 to 1000',
-    );
-  });
-
-  it('the condition script comes with any unit or script that uses it', () => {
-    expect(parse(render({ scripts: [WEB_CERT_RELOAD] })).write_files.map((file) => file.path)).toContain(
-      CONTAINER_RUNNING_SCRIPT.path,
-    );
-    expect(
-      parse(render({ scripts: [{ path: '/usr/local/bin/x', content: '#!/bin/sh\n' }] })).write_files.map(
-        (file) => file.path,
-      ),
-    ).not.toContain(CONTAINER_RUNNING_SCRIPT.path);
-  });
-
-  it('defaults: only the (empty) tmpfiles list, no units, no condition script', () => {
-    expect(render()).toBe(
-      "meet_file '/etc/tmpfiles.d/meet.conf' 0644 <<'MEET_EOF'\n# Installed by scripts/install-host-files.sh (Wikimedia Meet): directories the containers mount, owned by their uid.\nMEET_EOF\nmeet_units\nmeet_tmpfiles '/etc/tmpfiles.d/meet.conf'\n",
-    );
-  });
-
-  it('quotes timer arguments for systemd and is deterministic', () => {
-    const timers = [
-      {
-        name: 'x',
-        description: 'd',
-        onCalendar: 'daily',
-        command: ['/bin/echo', 'a b', 'say "hi"'],
-        after: [['/bin/true', 'c d']],
-      },
-    ];
-    const out = render({ timers });
-    expect(parse(out).write_files.find((file) => file.path === '/etc/systemd/system/x.service')!.content).toContain(
-      'ExecStart=/bin/echo "a b" "say \\"hi\\""\nExecStartPost=/bin/true "c d"\n',
-    );
-    expect(render({ timers })).toBe(out);
-  });
-
-  it('a content line equal to the delimiter cannot end its file early', () => {
-    const content = '#!/bin/sh\necho "${HOME}" %{x}\nMEET_EOF\n';
-    const out = render({ scripts: [{ path: '/usr/local/bin/x', content }] });
-    expect(out).toContain("<<'MEET_EOF_1'\n");
-    expect(parse(out).write_files.find((file) => file.path === '/usr/local/bin/x')!.content).toBe(content);
-  });
-
-  it("the step's hash covers the files and both installer scripts; every role's files fit the installer's environment", () => {
-    const files = host('jitsi');
-    const expected = createHash('sha256').update(files);
-    for (const script of INSTALLER_SCRIPTS) expected.update('\0').update(readFileSync(join(REPO_ROOT, script)));
-    expect(hostFilesHash(files)).toBe(expected.digest('hex'));
-    expect(hostFilesHash(`${files}#`)).not.toBe(hostFilesHash(files));
-    for (const role of ['jitsi', 'meet-auth', 'jvb'] as const)
-      expect(Buffer.byteLength(host(role))).toBeLessThan(HOST_FILES_LIMIT / 4);
-    const { stack } = dockerStack();
-    const big = `meet_units\nmeet_tmpfiles x\n${'#'.repeat(HOST_FILES_LIMIT)}`;
-    expect(
-      () =>
-        new HostFilesStep(stack, 'big', {
-          hostName: 'jitsi',
-          instanceId: 'i',
-          address: 'a',
-          user: 'u',
-          bastion: 'b',
-          files: big,
-          script: 's',
-          dependsOn: [],
-        }),
-    ).toThrow(
-      `host files of jitsi are ${Buffer.byteLength(big)} bytes; at most ${HOST_FILES_LIMIT} fit in the installer's environment`,
-    );
-  });
-
-  it('validation errors', () => {
-    expect(() => render({ directories: ['srv/x'] })).toThrow(
-      'directory "srv/x" must be an absolute path without "..", spaces or quotes',
-    );
-    expect(() => render({ directories: ["/srv/it's"] })).toThrow('directory "/srv/it\'s" must be an absolute path');
-    expect(() => render({ timers: [{ name: 'Bad', description: '', onCalendar: 'daily', command: ['x'] }] })).toThrow(
-      'timer name "Bad" must match',
-    );
-    expect(() => render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: [] }] })).toThrow(
-      'timer "x" has an empty command',
-    );
-    expect(() =>
-      render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], after: [[]] }] }),
-    ).toThrow('timer "x" has an empty command');
-    for (const timeoutSec of [0, 1.5, -60]) {
-      expect(() =>
-        render({ timers: [{ name: 'x', description: '', onCalendar: 'daily', command: ['a'], timeoutSec }] }),
-      ).toThrow(`timer "x": timeoutSec ${timeoutSec} must be a whole number of seconds above 0`);
-    }
-    expect(() => render({ scripts: [{ path: 'bin/x', content: '' }] })).toThrow(
-      'script "bin/x" must be an absolute path without ".."',
-    );
-    expect(() => render({ scripts: [{ path: '/x y', content: '' }] })).toThrow(
-      'script "/x y" must be an absolute path',
-    );
-    expect(() => render({ scripts: [{ path: '/etc/tmpfiles.d/meet.conf', content: '' }] })).toThrow(
-      'host file "/etc/tmpfiles.d/meet.conf" is given twice',
     );
   });
 });

@@ -63,3 +63,52 @@ describe("AgentClient (the dispatcher's HTTP client)", () => {
     });
   });
 });
+
+describe('AgentClient on its own thread', () => {
+  it('sends a job while meet-auth’s main thread is busy (its event loop blocked), and returns the reply afterwards', async () => {
+    const { AgentClient } = await import('../../../edge/auth/agent-client.js');
+    const { Worker } = await import('node:worker_threads');
+    // The agent here runs on another thread and raises a shared flag when a job arrives.
+    const arrived = new Int32Array(new SharedArrayBuffer(4));
+    const agent = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const flag = new Int32Array(workerData.flag);
+       const server = require('node:http').createServer((req, res) => {
+         req.resume();
+         req.on('end', () => {
+           Atomics.store(flag, 0, 1);
+           Atomics.notify(flag, 0);
+           res.setHeader('content-type', 'application/json');
+           res.end(JSON.stringify({ id: 'busy-1', status: 'created' }));
+         });
+       });
+       server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+       parentPort.on('message', () => server.close(() => parentPort.close()));`,
+      { eval: true, workerData: { flag: arrived.buffer } },
+    );
+    const client = new AgentClient(4);
+    try {
+      const port = await new Promise<number>((resolve) => agent.once('message', resolve));
+      const reply = client.post(
+        `http://127.0.0.1:${port}/jobs`,
+        { 'content-type': 'application/json' },
+        '{"id":"busy-1"}',
+        20_000,
+      );
+      // Block this thread outright: a request sent from this thread's event loop could not leave until it ends.
+      expect(Atomics.wait(arrived, 0, 0, 15_000)).toBe('ok');
+      expect(await reply).toEqual({ status: 200, json: { id: 'busy-1', status: 'created' } });
+    } finally {
+      client.close();
+      agent.postMessage('stop');
+      await agent.terminate();
+    }
+  });
+
+  it('rejects posts after close', async () => {
+    const { AgentClient } = await import('../../../edge/auth/agent-client.js');
+    const client = new AgentClient(1);
+    client.close();
+    await expect(client.post('http://127.0.0.1:9/jobs', {}, '{}', 1_000)).rejects.toThrow('closed');
+  });
+});

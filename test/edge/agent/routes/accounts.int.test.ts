@@ -6,27 +6,28 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { client } from '@xmpp/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  keys,
+  openSession,
+  resetRequest,
+  sealing,
+  send,
+  signed,
+  startAgent,
+  stranger,
+  type Agent,
+} from './accounts-rig.js';
 import { createAgentApp } from '../../../../edge/agent/app.js';
 import { Inbox } from '../../../../edge/agent/inbox.js';
-import { ProsodyctlAccounts } from '../../../../edge/agent/prosody/prosodyctl-accounts.js';
 import { AdminSocketAccounts } from '../../../../edge/agent/prosody/socket-accounts.js';
 import { AccountWorker } from '../../../../edge/agent/worker.js';
 import { ACCOUNTS_PATHS, resetSealContext, verifySealContext } from '../../../../edge/shared/accounts-protocol.js';
 import { createLogger } from '../../../../edge/shared/log.js';
-import { generateSealingKeyPair, seal, sealContext } from '../../../../edge/shared/sealing.js';
-import { generateSigningSecret, parseSigningSecrets, signRequest } from '../../../../edge/shared/signing.js';
-import { startAgentRig, type AgentRig } from '../../../support/agent-rig.js';
+import { seal, sealContext } from '../../../../edge/shared/sealing.js';
+import { signRequest } from '../../../../edge/shared/signing.js';
 import { watchArgv } from '../../../support/argv-watch.js';
-import { ensureProsody012 } from '../../../support/prosody012.js';
-import type { TestProsody } from '../../../support/prosody.js';
 import { xmppLogin } from '../../../support/xmpp.js';
-
-const sealing = generateSealingKeyPair();
-const keys = parseSigningSecrets(generateSigningSecret());
-const stranger = parseSigningSecrets(generateSigningSecret());
 
 const TRICKY = [
   'has spaces in it',
@@ -36,80 +37,6 @@ const TRICKY = [
   'tick `id` tock',
   'Ünïcödé пароль 密码',
 ];
-
-type App = ReturnType<typeof createAgentApp>;
-
-interface Agent extends AgentRig {
-  readonly logLines: string[];
-}
-
-async function startAgent(version: '13' | '0.12'): Promise<Agent> {
-  const p012 = version === '0.12' ? await ensureProsody012() : undefined;
-  const logLines: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    }),
-  });
-  const rig = await startAgentRig({
-    sealingKeys: [sealing.privateKey],
-    signingKeys: keys,
-    log,
-    name: 'agent-accounts-',
-    ...(p012
-      ? {
-          prosody: { prosodyBinary: p012.prosody, prosodyctlBinary: p012.prosodyctl },
-          accounts: (prosody: TestProsody) =>
-            new ProsodyctlAccounts({ configPath: prosody.configPath, prosodyctl: p012.prosodyctl }),
-        }
-      : {}),
-  });
-  return { ...rig, logLines };
-}
-
-interface Signed {
-  readonly path: string;
-  readonly init: RequestInit & { headers: Record<string, string>; body: string };
-}
-
-/** A signed request as `npm run accounts` sends it: a fresh id, the password (if any) sealed under that id. */
-function signed(path: string, body: object, options: { id?: string; now?: Date; signWith?: Buffer[] } = {}): Signed {
-  const id = options.id ?? randomUUID();
-  const text = JSON.stringify(body);
-  return {
-    path,
-    init: {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signRequest(options.signWith ?? keys, id, text, options.now) },
-      body: text,
-    },
-  };
-}
-
-function resetRequest(username: string, password: string, options: { id?: string; context?: string } = {}): Signed {
-  const id = options.id ?? randomUUID();
-  const sealedPassword = seal(sealing.publicKey, password, options.context ?? resetSealContext(id, username));
-  return signed(ACCOUNTS_PATHS.resetPassword, { username, sealedPassword }, { id });
-}
-
-async function send(app: App, request: Signed): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await app.request(request.path, request.init);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Opens an XMPP session and resolves `ended` when the server closes it. */
-async function openSession(port: number, username: string, password: string) {
-  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain: 'meet.jitsi', username, password });
-  xmpp.reconnect.stop();
-  xmpp.on('error', () => undefined);
-  const ended = new Promise<void>((resolve) => xmpp.once('disconnect', () => resolve()));
-  await xmpp.start();
-  return { ended, stop: () => xmpp.stop().catch(() => undefined) };
-}
 
 describe('with Prosody 13 (admin socket)', () => {
   let agent: Agent;
