@@ -10,6 +10,13 @@ export const HEAP_FLAGS = {
   agent: ['--max-semi-space-size=2', '--max-old-space-size=64'],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * The image's environment for both services (edge/Dockerfile's ENV, held to this by a test; the bench sets it too).
+ * glibc gives each thread that mallocs its own arena (up to 8 per core); meet-auth's libuv pool threads (bcrypt,
+ * SQLite) then spread native memory over many: two arenas kept it ~4 MB lower resident under the bench's attacks.
+ */
+export const RUNTIME_ENV = { MALLOC_ARENA_MAX: '2' } as const satisfies Record<string, string>;
+
 /** The services run compiled (npm run build → dist/) with plain node. */
 export const MEET_AUTH_COMMAND = ['node', ...HEAP_FLAGS.meetAuth, 'dist/edge/auth/main.js'] as const;
 export const AGENT_COMMAND = ['node', ...HEAP_FLAGS.agent, 'dist/edge/agent/main.js'] as const;

@@ -33,6 +33,7 @@ import type {
 import type { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { addressKey, normaliseAddress } from './addresses.js';
+import { answerRefused } from './refusal.js';
 
 export interface ConnectionLimits {
   readonly maxConnections: number;
@@ -88,8 +89,6 @@ interface Connection {
 const peerOf = (socket: Socket) => normaliseAddress(socket.remoteAddress ?? 'unknown');
 /** Over TLS, requests arrive on a TLSSocket whose `_parent` is the TCP socket the 'connection' event counted. */
 const tcpOf = (socket: Socket) => (socket as Socket & { _parent?: Socket })._parent ?? socket;
-/** How long a refused client is asked to wait before sending again. */
-const RETRY_AFTER_SECONDS = 1;
 /** The accept queue of trusted proxies' connections (they are exempt from the per-address limit, not the total). */
 const PROXIES = '(trusted proxies)';
 
@@ -354,7 +353,7 @@ export class ConnectionGuard {
     request.on('error', () => undefined);
   }
 
-  /** 503 when everyone together is over a limit, 429 when one client is; with Retry-After, in the form asked for. */
+  /** 503 when everyone together is over a limit, 429 when one client is (edge/shared/refusal.ts). */
   #refuse(
     request: IncomingMessage,
     response: ServerResponse,
@@ -364,27 +363,7 @@ export class ConnectionGuard {
     this.#options.onRefused?.(kind, client);
     const busy =
       kind === 'bodies_total' || (kind === 'queue_timeout' && this.#connections >= this.#options.maxConnections);
-    const message = busy
-      ? 'The service is busy. Try again in a moment.'
-      : 'Too many requests from your address at once. Try again in a moment.';
-    const accept = request.headers.accept ?? '';
-    const [type, body] =
-      /\bapplication\/json\b/.test(accept) && !/\btext\/html\b/.test(accept)
-        ? ['application/json', JSON.stringify({ error: busy ? 'unavailable' : 'rate_limited', message })]
-        : /\btext\/html\b/.test(accept)
-          ? [
-              'text/html',
-              `<!doctype html><meta charset="utf-8"><title>${message}</title><p>${message}</p><p><a href="javascript:history.back()">Back</a></p>`,
-            ]
-          : ['text/plain', message];
-    if (response.headersSent) return void request.socket.destroy();
-    response.writeHead(busy ? 503 : 429, {
-      'content-type': `${type}; charset=utf-8`,
-      'retry-after': String(RETRY_AFTER_SECONDS),
-      'cache-control': 'no-store',
-      connection: 'close',
-    });
-    response.end(`${body}\n`);
+    answerRefused(request, response, busy ? 'busy' : 'rate_limited');
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_COMMAND, HEAP_FLAGS, MEET_AUTH_COMMAND } from '../../stacks/heap-flags.js';
+import { AGENT_COMMAND, HEAP_FLAGS, MEET_AUTH_COMMAND, RUNTIME_ENV } from '../../stacks/heap-flags.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 
 const dockerfile = readFileSync(join(REPO_ROOT, 'edge/Dockerfile'), 'utf8');
@@ -30,5 +30,14 @@ describe('the production heap flags', () => {
       ]);
       expect(existsSync(join(REPO_ROOT, script.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
     }
+  });
+
+  it("set the runtime environment in the image's final stage (both services inherit it)", () => {
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env = new Map<string, string>();
+    // ENV lines with backslash continuations, as Docker reads them.
+    for (const match of finalStage.replace(/\\\n\s*/g, ' ').matchAll(/^ENV (.+)$/gm))
+      for (const pair of match[1]!.trim().split(/\s+/)) env.set(pair.split('=')[0]!, pair.slice(pair.indexOf('=') + 1));
+    for (const [name, value] of Object.entries(RUNTIME_ENV)) expect(env.get(name), name).toBe(value);
   });
 });

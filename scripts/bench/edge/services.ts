@@ -2,6 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { RUNTIME_ENV } from '../../../stacks/heap-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -40,7 +41,7 @@ export async function startService(
   // Through sh to raise the file limit to the hard limit (thousands of attack connections; exec keeps the pid).
   const child = spawn('/bin/sh', unlimited(argv), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...RUNTIME_ENV, ...env },
     stdio: ['ignore', stdout, 'pipe'],
   });
   if (typeof stdout === 'number') closeSync(stdout);
