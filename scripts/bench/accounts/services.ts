@@ -1,7 +1,8 @@
-/** meet-auth and the agent as the accounts bench runs them: their own node processes from dist/, sampled for CPU. */
+/** meet-auth and the agent as the accounts bench runs them: their own node processes from dist/ with the image's environment, sampled for CPU. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RUNTIME_ENV } from '../../../stacks/heap-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 /** Extra node flags for both services, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (space separated). */
@@ -31,7 +32,7 @@ export async function startService(
   const stdout = logDir ? openSync(join(logDir, `${name}.log`), 'w') : 'ignore';
   const child: ChildProcess = spawn(process.execPath, [...flags, ...EXTRA_NODE_FLAGS, entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...RUNTIME_ENV, ...env },
     stdio: ['ignore', stdout, 'pipe'],
   });
   if (typeof stdout === 'number') closeSync(stdout);
