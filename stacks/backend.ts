@@ -65,3 +65,16 @@ export function remoteState(scope: Construct, id: string, stackName: string, sta
     ? new DataTerraformRemoteStateLocal(scope, id, { path: localPath(stackName) })
     : new DataTerraformRemoteStateS3(scope, id, s3Config(stackName, state));
 }
+
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/**
+ * `${data.terraform_remote_state.<id>.outputs.<output>["<key>"]}` as a plain string: the same JSON as
+ * `state.getString(...)`, without a token per read (each captures a full stack trace and is resolved again on every
+ * synth pass, per extra JVB host: docs/decisions/plain-docker-resources.md). Same stack only: cdktf does not see it.
+ */
+export function remoteStateOutput(state: TerraformRemoteState, output: string, key?: string): string {
+  if (!OUTPUT_NAME.test(output)) throw new Error(`remote state output name "${output}" is not a Terraform identifier`);
+  const index = key === undefined ? '' : `[${JSON.stringify(key)}]`;
+  return `\${data.terraform_remote_state.${state.friendlyUniqueId}.outputs.${output}${index}}`;
+}

@@ -2,8 +2,8 @@
  * The image built from this repository (edge/Dockerfile) that runs meet-auth and the agent, on the host that runs
  * them, unless a digest-pinned registry image is configured; and the container settings both services share.
  */
+import type { TerraformProvider } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { CONTAINER_UID } from './layout.js';
 import { PlainImage } from './plain-docker.js';
 
@@ -25,7 +25,7 @@ export interface EdgeImageRef {
 export function edgeImage(
   scope: Construct,
   id: string,
-  provider: DockerProvider,
+  provider: TerraformProvider,
   source: EdgeImageSource,
 ): EdgeImageRef {
   if (source.kind === 'registry') {

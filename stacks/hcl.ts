@@ -3,7 +3,8 @@
  * Terraform function call such as jsonencode(). These helpers turn such strings into join("", [...]) calls,
  * which render correctly; plain strings and pure tokens pass through unchanged.
  */
-import { Fn, Token, Tokenization } from 'cdktf';
+import { DefaultTokenResolver, Fn, StringConcat, Token, Tokenization } from 'cdktf';
+import type { IConstruct } from 'constructs';
 
 function functionSafe(value: string): string {
   const fragments = Tokenization.reverseString(value);
@@ -26,4 +27,20 @@ export function deepFunctionSafe<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deepFunctionSafe(item)])) as T;
   }
   return value;
+}
+
+/**
+ * Renders the tokens of a string now, as synth would in `scope`'s stack ("X=${var.y}"), so a value repeated per
+ * extra host is one plain string instead of tokens resolved again on each synth pass. Same-stack references only:
+ * a cross-stack one would not get its output (cdktf adds those while preparing the synth).
+ */
+export function renderedNow(scope: IConstruct, value: string): string {
+  if (!Token.isUnresolved(value)) return value;
+  const rendered: unknown = Tokenization.resolve(value, {
+    scope,
+    preparing: false,
+    resolver: new DefaultTokenResolver(new StringConcat()),
+  });
+  if (typeof rendered !== 'string') throw new Error(`"${value}" does not render to a string`);
+  return rendered;
 }

@@ -1,7 +1,6 @@
 /** What every Jitsi container shares: pinned images from the Jitsi registry and the rootless runtime settings. */
-import { Token } from 'cdktf';
+import { type TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { PlainImage } from './plain-docker.js';
 import { jitsiTagProblem } from './config.js';
 import { servicePasswordProblem } from './service-passwords.js';
@@ -24,7 +23,7 @@ export function checkJitsiTag(tag: string): string {
 
 export function jitsiImage(
   scope: Construct,
-  provider: DockerProvider,
+  provider: TerraformProvider,
   repository: string,
   service: JitsiService,
   tag: string,

@@ -5,9 +5,9 @@
  * variables its image reads at the tag: ENABLE_AUTH (web, prosody, jicofo), AUTH_TYPE (prosody, jicofo),
  * ENABLE_GUESTS (web, prosody), PUBLIC_URL (web, prosody); an unread one would still replace its container.
  */
+import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Network } from '@cdktf/provider-docker/lib/network/index.js';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import {
   advertiseIps,
   bind,
@@ -21,7 +21,7 @@ import { containerNames, containerPaths, JITSI_NETWORK, paths, ports, XMPP_SERVE
 import { ReplacedContainer } from './replaced-container.js';
 
 export interface JitsiProps {
-  readonly provider: DockerProvider;
+  readonly provider: TerraformProvider;
   /** Pinned release, e.g. "stable-11146-2". */
   readonly imageTag: string;
   /** @default "ghcr.io/jitsi" */

@@ -5,9 +5,8 @@
  * shared is: the replace triggers are one for_each `terraform_data` keyed by nickname, whose input hashes the
  * same settings the containers get (nickname = each.key, advertised addresses = each.value.advertise_ips).
  */
-import { ref, TerraformIterator, Token } from 'cdktf';
+import { ref, TerraformIterator, type TerraformProvider, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import {
   advertiseIps,
   bind,
@@ -17,6 +16,7 @@ import {
   publishedEverywhere,
   rootlessRuntime,
 } from './jitsi-images.js';
+import { renderedNow } from './hcl.js';
 import { containerNames, paths, ports } from './layout.js';
 import {
   containerSettings,
@@ -30,7 +30,7 @@ export interface ExtraJvbHost {
   /** Unique name of the bridge in the brewery room, e.g. "jvb-1" (the host's name). */
   readonly nickname: string;
   /** The docker provider of that host. */
-  readonly provider: DockerProvider;
+  readonly provider: TerraformProvider;
   /** That host's public (floating) IPv4 address. */
   readonly advertiseIp: string;
   /** That host's global IPv6 address, advertised too. @default none */
@@ -77,7 +77,7 @@ export class ExtraJvbs extends Construct {
     const imageName = `${props.imageRepository ?? 'ghcr.io/jitsi'}/jvb:${checkJitsiTag(props.imageTag)}`;
 
     // Everything but the provider and the image id: what the container runs, and what its trigger hashes.
-    const settings = (nickname: string, advertised: string) =>
+    const settings = (nickname: string, advertised: string, xmppServer: string, password: string) =>
       ({
         ...rootlessRuntime,
         name: containerNames.jvb,
@@ -85,9 +85,9 @@ export class ExtraJvbs extends Construct {
         env: [
           // No PUBLIC_URL: the jvb image never reads it at stable-11146-2.
           `TZ=${props.timezone ?? 'UTC'}`,
-          `XMPP_SERVER=${props.xmppServer}`,
+          `XMPP_SERVER=${xmppServer}`,
           `XMPP_PORT=${ports.xmppClient}`,
-          `JVB_AUTH_PASSWORD=${props.jvbAuthPassword}`,
+          `JVB_AUTH_PASSWORD=${password}`,
           `JVB_MUC_NICKNAME=${nickname}`,
           `JVB_ADVERTISE_IPS=${advertised}`,
           `JVB_PORT=${mediaPort}`,
@@ -106,7 +106,12 @@ export class ExtraJvbs extends Construct {
     );
     // Plain references rather than the iterator's key/getString(): those are lazies that make a new token (and
     // capture a deep stack trace) each time cdktf re-resolves the nested hash expression, dozens of times per synth.
-    const template = settings(Token.asString(ref('each.key')), Token.asString(ref('each.value.advertise_ips')));
+    const template = settings(
+      Token.asString(ref('each.key')),
+      Token.asString(ref('each.value.advertise_ips')),
+      props.xmppServer,
+      props.jvbAuthPassword,
+    );
     this.trigger = new SettingsTrigger(
       this,
       'settings',
@@ -114,6 +119,9 @@ export class ExtraJvbs extends Construct {
       perHost,
     );
 
+    // The containers repeat these per host: rendered once (the hash above keeps the tokens, as its function needs).
+    const xmppServer = renderedNow(this, props.xmppServer);
+    const password = renderedNow(this, props.jvbAuthPassword);
     this.jvbs = props.hosts.map((host) => {
       const image = jitsiImage(
         this,
@@ -126,7 +134,7 @@ export class ExtraJvbs extends Construct {
       return new ReplacedContainer(this, host.nickname, {
         provider: host.provider,
         image: image.id,
-        ...settings(host.nickname, advertiseIps(host.advertiseIp, host.advertiseIpv6)),
+        ...settings(host.nickname, advertiseIps(host.advertiseIp, host.advertiseIpv6), xmppServer, password),
         replacedBy: this.trigger.address(host.nickname),
       });
     });

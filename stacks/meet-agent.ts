@@ -3,8 +3,8 @@
  * so it reaches Prosody's admin socket without the Docker socket (the account worker timer runs
  * `docker exec meet-agent node dist/scripts/create-accounts.mjs`). It also renews the Jitsi host's certificate.
  */
+import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { certificateEnv, type CertificateSettings } from './certificate-env.js';
 import { EDGE_CONTAINER_RUNTIME, type EdgeImageRef } from './edge-image.js';
 import { AGENT_COMMAND } from './heap-flags.js';
@@ -13,7 +13,7 @@ import { containerNames, containerPaths, paths, ports, XMPP_DOMAIN } from './lay
 import { ReplacedContainer } from './replaced-container.js';
 
 export interface MeetAgentProps {
-  readonly provider: DockerProvider;
+  readonly provider: TerraformProvider;
   readonly image: EdgeImageRef;
   /** The Jitsi host's private address; the agent port is published there only. */
   readonly privateIp: string;

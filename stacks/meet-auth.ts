@@ -2,9 +2,8 @@
  * meet-auth on its host: the public web service that redeems tickets and sends account requests to the agents.
  * It also renews the meet-auth host's certificate and, with TLS, serves it.
  */
-import { Fn } from 'cdktf';
+import { Fn, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { certificateEnv, type CertificateSettings } from './certificate-env.js';
 import { EDGE_CONTAINER_RUNTIME, type EdgeImageRef } from './edge-image.js';
 import { deepFunctionSafe } from './hcl.js';
@@ -37,7 +36,7 @@ export interface EdgeBackupSettings {
 }
 
 export interface MeetAuthProps {
-  readonly provider: DockerProvider;
+  readonly provider: TerraformProvider;
   readonly image: EdgeImageRef;
   /** Public origin, e.g. https://auth.meet.wmcloud.org */
   readonly publicUrl: string;

@@ -5,15 +5,16 @@
  */
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { configureBackend, remoteState } from './backend.js';
+import { configureBackend, remoteState, remoteStateOutput } from './backend.js';
 import { hostOutputNames, JVB_OUTPUTS, type CloudStack, type HostAddresses } from './cloud-stack.js';
 import type { EnvironmentConfig } from './config.js';
 import { edgeImage, type EdgeImageSource } from './edge-image.js';
+import { renderedNow } from './hcl.js';
 import { Jitsi } from './jitsi.js';
 import { ExtraJvbs } from './jvb.js';
 import { MeetAgent } from './meet-agent.js';
 import { MeetAuth } from './meet-auth.js';
+import { PlainDockerProvider } from './plain-docker.js';
 import { declareBackupSecrets, declareSecrets } from './secrets.js';
 import { sshUserVariable } from './ssh.js';
 
@@ -38,12 +39,12 @@ export class ServicesStack extends TerraformStack {
         ipv6: cloudState.getString(outputs.ipv6),
       };
     };
-    // The extra JVB hosts come as two maps keyed by host name.
+    // The extra JVB hosts come as maps keyed by host name; plain references, as they are read once per host.
     const jvbAddresses = (name: string): HostAddresses => ({
       name,
-      privateIp: cloudState.getString(`${JVB_OUTPUTS.privateIps}[${JSON.stringify(name)}]`),
-      publicIp: cloudState.getString(`${JVB_OUTPUTS.publicIps}[${JSON.stringify(name)}]`),
-      ipv6: cloudState.getString(`${JVB_OUTPUTS.ipv6s}[${JSON.stringify(name)}]`),
+      privateIp: remoteStateOutput(cloudState, JVB_OUTPUTS.privateIps, name),
+      publicIp: remoteStateOutput(cloudState, JVB_OUTPUTS.publicIps, name),
+      ipv6: remoteStateOutput(cloudState, JVB_OUTPUTS.ipv6s, name),
     });
     const [jitsiName, meetAuthName, ...jvbNames] = cloudStack.hostNames;
     const cloud = {
@@ -54,10 +55,10 @@ export class ServicesStack extends TerraformStack {
     const secrets = declareSecrets(this);
     const sshUser = sshUserVariable(this, env);
     const docker = (host: HostAddresses) =>
-      new DockerProvider(this, `docker-${host.name}`, {
+      new PlainDockerProvider(this, `docker-${host.name}`, {
         alias: host.name,
         // The operator's shell name (LDAP key; the hosts' docker group follows the project's LDAP group).
-        host: `ssh://${sshUser}@${host.privateIp}`,
+        host: renderedNow(this, `ssh://${sshUser}@${host.privateIp}`),
         // kreuzwerker/docker v3.6.2 internal/provider/config.go:122 hands these to the docker CLI's ssh connection
         // helper, which runs the ssh binary. Cloud VPS instances take ssh only from the bastions (whose user, key and host key ssh reads from
         // ~/.ssh/config: -o options do not reach a ProxyJump hop). The host key was learned by the cloud stack's

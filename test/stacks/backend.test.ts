@@ -1,6 +1,6 @@
-import { Testing, TerraformStack } from 'cdktf';
+import { TerraformOutput, Testing, TerraformStack } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { configureBackend, type StateConfig } from '../../stacks/backend.js';
+import { configureBackend, remoteState, remoteStateOutput, type StateConfig } from '../../stacks/backend.js';
 import { synthJson } from './helpers.js';
 
 const backendOf = (state: StateConfig) => {
@@ -39,5 +39,30 @@ describe('configureBackend', () => {
 
   it('local state for an environment without S3, beside the repository root', () => {
     expect(backendOf({ kind: 'local' })).toEqual({ local: { path: '../../../terraform.prod-cloud.tfstate' } });
+  });
+});
+
+describe('remoteStateOutput', () => {
+  it("renders what the remote state's getString renders, as a plain string (no token), with or without a key", () => {
+    const stack = new TerraformStack(Testing.app(), 'prod-services');
+    const state = remoteState(stack, 'cloud', 'prod-cloud', { kind: 'local' });
+    const plain = [remoteStateOutput(state, 'jvb_private_ips', 'jvb-1'), remoteStateOutput(state, 'jitsi_private_ip')];
+    const tokens = [state.getString('jvb_private_ips["jvb-1"]'), state.getString('jitsi_private_ip')];
+    plain.forEach((value, index) => {
+      new TerraformOutput(stack, `plain-${index}`, { value });
+      new TerraformOutput(stack, `token-${index}`, { value: tokens[index] });
+    });
+    const outputs = synthJson(stack).output!;
+    expect(plain[0]).toBe('${data.terraform_remote_state.cloud.outputs.jvb_private_ips["jvb-1"]}');
+    expect(outputs['plain-0']!.value).toBe(outputs['token-0']!.value);
+    expect(outputs['plain-1']!.value).toBe(outputs['token-1']!.value);
+  });
+
+  it('refuses an output name that is not a Terraform identifier', () => {
+    const stack = new TerraformStack(Testing.app(), 'prod-services');
+    const state = remoteState(stack, 'cloud', 'prod-cloud', { kind: 'local' });
+    expect(() => remoteStateOutput(state, 'jvb_ips}["x"]')).toThrow(
+      'remote state output name "jvb_ips}["x"]" is not a Terraform identifier',
+    );
   });
 });
