@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TerraformResource, type ITerraformDependable, type ITerraformIterator } from 'cdktf';
 import type { Construct } from 'constructs';
 import { terraformLiteral } from './cloud-init.js';
+import { SshStep, type SshStepProps } from './ssh-step.js';
 import { REPO_ROOT } from './tooling/bindings.js';
 
 /** The installer's two halves: what runs here, and what it sends to the host's shell. */
@@ -19,24 +19,13 @@ export const INSTALLER_SCRIPTS = ['scripts/install-host-files.sh', 'scripts/host
 /** Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN); stay well below it. */
 export const HOST_FILES_LIMIT = 65_536;
 
-export interface HostFilesStepProps {
-  /** Host name for messages (an expression such as `${each.key}` with forEach). */
-  readonly hostName: string;
+export interface HostFilesStepProps extends SshStepProps {
   /** Instance id: a new instance gets its files again. */
   readonly instanceId: string;
-  /** The IPv4 the readiness gate and the docker providers use. */
-  readonly address: string;
-  /** Deploy account (an expression: var.ssh_user). */
-  readonly user: string;
-  /** ProxyJump target. */
-  readonly bastion: string;
   /** The rendered declarations (stacks/host-files.ts hostFiles). */
   readonly files: string;
-  /** scripts/install-host-files.sh, relative to the synthesized stack's directory (where Terraform runs). */
-  readonly script: string;
   /** The host's readiness gate: the step runs once sshd and dockerd answer. */
-  readonly dependsOn: ITerraformDependable[];
-  readonly forEach?: ITerraformIterator;
+  readonly dependsOn: NonNullable<SshStepProps['dependsOn']>;
 }
 
 /** sha256 of the files and of the installer's two scripts, as read now. */
@@ -46,43 +35,18 @@ export function hostFilesHash(files: string): string {
   return hash.digest('hex');
 }
 
-export class HostFilesStep extends TerraformResource {
-  static readonly tfResourceType = 'terraform_data';
-  private readonly triggers: string[];
-
+/** Runs scripts/install-host-files.sh (`script`) with the host's files, again whenever they or the instance change. */
+export class HostFilesStep extends SshStep {
   constructor(scope: Construct, id: string, props: HostFilesStepProps) {
     const size = Buffer.byteLength(props.files);
     if (size > HOST_FILES_LIMIT)
       throw new Error(
         `host files of ${props.hostName} are ${size} bytes; at most ${HOST_FILES_LIMIT} fit in the installer's environment`,
       );
-    super(scope, id, {
-      terraformResourceType: HostFilesStep.tfResourceType,
-      forEach: props.forEach,
-      dependsOn: props.dependsOn,
-      provisioners: [
-        {
-          type: 'local-exec',
-          interpreter: ['/bin/sh', props.script],
-          command: props.hostName,
-          environment: {
-            MEET_SSH_USER: props.user,
-            MEET_SSH_ADDRESS: props.address,
-            MEET_SSH_BASTION: props.bastion,
-            // Terraform reads ${ and %{ in it as template syntax: kept literal.
-            MEET_HOST_FILES: terraformLiteral(props.files),
-          },
-        },
-      ],
+    super(scope, id, props, {
+      // Terraform reads ${ and %{ in it as template syntax: kept literal.
+      environment: { MEET_HOST_FILES: terraformLiteral(props.files) },
+      triggers: [props.instanceId, hostFilesHash(props.files)],
     });
-    this.triggers = [props.instanceId, hostFilesHash(props.files)];
-  }
-
-  protected override synthesizeAttributes(): Record<string, unknown> {
-    return { triggers_replace: this.triggers };
-  }
-
-  protected override synthesizeHclAttributes(): Record<string, unknown> {
-    return { triggers_replace: { value: this.triggers, isBlock: false, type: 'list', storageClassType: 'stringList' } };
   }
 }

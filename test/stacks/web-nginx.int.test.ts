@@ -32,6 +32,7 @@ import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
 import { container, dockerStack, synthJson } from './helpers.js';
 import { webNginxFiles } from './web-nginx-config.js';
+import { writeSelfSigned } from '../support/self-signed.js';
 
 const run = promisify(execFile);
 /** Debian bookworm's nginx, unpacked by .ci/setup (never started as a service); MEET_NGINX overrides. */
@@ -107,23 +108,12 @@ async function startWeb(options: { withEntrypoint: boolean; env?: Record<string,
   mkdirSync(join(dir, 'var/lib'), { recursive: true });
   symlinkSync(`${dir}/run/web/tmp`, join(dir, 'var/lib/nginx'));
   mkdirSync(join(dir, 'storage/keys'), { recursive: true });
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=meet.example.org',
-    '-keyout',
-    join(dir, 'storage/keys/cert.key'),
-    '-out',
-    join(dir, 'storage/keys/cert.crt'),
-  ]);
+  writeSelfSigned({
+    cert: join(dir, 'storage/keys/cert.crt'),
+    key: join(dir, 'storage/keys/cert.key'),
+    commonName: 'meet.example.org',
+    days: 1,
+  });
   chmodSync(join(dir, 'storage/keys/cert.key'), 0o644);
 
   // /config as the host holds it; the entrypoint script (paths moved, /init not run) writes the snippet there.

@@ -7,15 +7,15 @@
  *   const pebble = await startPebble({ httpPort });
  *   afterAll(() => pebble.stop());
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { requireInstalled } from './installed.js';
 import { freePort } from './ports.js';
+import { writeSelfSigned } from './self-signed.js';
 import { waitForLine } from './until.js';
 
 requireInstalled('Pebble', 'test/support/pebble.ts');
@@ -67,25 +67,14 @@ export async function startPebble(options: PebbleOptions): Promise<TestPebble> {
   const dir = await mkdtemp(join(tmpdir(), 'pebble-'));
   const caFile = join(dir, 'listener.crt');
   const keyFile = join(dir, 'listener.key');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    caFile,
-    '-subj',
-    '/CN=pebble listener',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-days',
-    '2',
-  ]);
+  writeSelfSigned({
+    cert: caFile,
+    key: keyFile,
+    commonName: 'pebble listener',
+    altNames: ['IP:127.0.0.1', 'DNS:localhost'],
+    days: 2,
+  });
+
   const [acmePort, managementPort, dnsPort, challtestsrvPort] = await Promise.all([
     freePort(),
     freePort(),

@@ -3,48 +3,31 @@
  * POSTs, each with a fresh random webhook-id (accepted once). Failures throw one line naming the agent and why,
  * never a secret.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ADMIN_PATHS,
   servicePasswordSealContext,
   type BackupDomain,
   type ServiceUsername,
 } from '../../shared/admin-protocol.js';
-import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
-import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
+import { describeRefusal, signedPost } from './signed-post.js';
 
 class AgentCallError extends Error {}
 
 const TIMEOUT_MS = 60_000;
 
 async function post(agent: AgentConfig, path: string, makeBody: (id: string) => object): Promise<unknown> {
-  const id = randomUUID();
-  const body = JSON.stringify(makeBody(id));
-  let response: Response;
-  try {
-    response = await fetch(`${agent.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signRequest(agent.signingKeys, id, body) },
-      body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
+  const answer = await signedPost(agent, path, makeBody, TIMEOUT_MS);
+  if (!answer.reached) {
+    const cause = (answer.error as { cause?: { code?: string } }).cause;
     throw new AgentCallError(
-      `agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (error as Error).name})`,
+      `agent ${agent.name} unreachable at ${agent.url} (${cause?.code ?? (answer.error as Error).name})`,
     );
   }
-  const json = (await response.json().catch(() => null)) as unknown;
-  if (response.status !== 200) {
-    const { code, message } = readAgentError(json);
-    const said = message !== undefined ? `: ${message.slice(0, 300)}` : '';
-    throw new AgentCallError(
-      `agent ${agent.name} answered HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}`,
-    );
-  }
-  return json;
+  if (answer.status !== 200)
+    throw new AgentCallError(`agent ${agent.name} answered ${describeRefusal(answer.status, answer.json)}`);
+  return answer.json;
 }
 
 export async function setServicePassword(

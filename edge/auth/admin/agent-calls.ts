@@ -3,7 +3,6 @@
  * each with a fresh random webhook-id (the agent accepts an id only once). Answers are checked against the protocol;
  * any other outcome is one line saying why, for the per-server report.
  */
-import { randomUUID } from 'node:crypto';
 import {
   ACCOUNTS_PATHS,
   resetSealContext,
@@ -12,10 +11,9 @@ import {
   type ResetStatus,
   type VerifyStatus,
 } from '../../shared/accounts-protocol.js';
-import { readAgentError } from '../../shared/agent-error-body.js';
 import { seal } from '../../shared/sealing.js';
-import { signRequest } from '../../shared/signing.js';
 import type { AgentConfig } from '../config.js';
+import { describeRefusal, signedPost } from './signed-post.js';
 
 export type AgentAnswer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -28,31 +26,17 @@ async function call<T>(
   makeBody: (id: string) => object,
   read: (json: unknown) => T | undefined,
 ): Promise<AgentAnswer<T>> {
-  const id = randomUUID();
-  const body = JSON.stringify(makeBody(id));
-  let response: Response;
-  try {
-    response = await fetch(`${agent.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...signRequest(agent.signingKeys, id, body) },
-      body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const answer = await signedPost(agent, path, makeBody, TIMEOUT_MS);
+  if (!answer.reached) {
+    const error = answer.error as Error & { cause?: { code?: string; message?: string } };
     const why =
-      (error as Error).name === 'TimeoutError'
+      error.name === 'TimeoutError'
         ? `no answer within ${TIMEOUT_MS / 1000} s`
-        : (cause?.code ?? cause?.message ?? (error as Error).message);
+        : (error.cause?.code ?? error.cause?.message ?? error.message);
     return { ok: false, reason: `unreachable at ${agent.url} (${why})` };
   }
-  const json: unknown = await response.json().catch(() => null);
-  if (response.status !== 200) {
-    const { code, message } = readAgentError(json);
-    const said = message !== undefined ? `: ${message.slice(0, 300)}` : '';
-    return { ok: false, reason: `HTTP ${response.status}${code !== undefined ? ` ${code}` : ''}${said}` };
-  }
-  const value = read(json);
+  if (answer.status !== 200) return { ok: false, reason: describeRefusal(answer.status, answer.json) };
+  const value = read(answer.json);
   return value === undefined
     ? { ok: false, reason: 'answered something other than the account protocol' }
     : { ok: true, value };

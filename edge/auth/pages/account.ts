@@ -2,16 +2,8 @@
 import { html } from 'hono/html';
 import type { I18n } from '../../i18n/index.js';
 import { PASSWORD_MIN_CHARS } from '../../shared/passwords.js';
-import {
-  errorSummary,
-  field,
-  fieldError,
-  layout,
-  message,
-  primaryButton,
-  type FormError,
-  type Html,
-} from './layout.js';
+import { formField, postForm, textInput } from './form.js';
+import { errorSummary, fieldError, layout, message, primaryButton, type FormError, type Html } from './layout.js';
 
 export type AccountForm = 'password' | 'delete';
 
@@ -28,31 +20,25 @@ const ACCOUNT_FIELD_IDS: Record<AccountForm, Record<string, string>> = {
   delete: { user: 'del-user', password: 'del-password', confirm: 'confirm' },
 };
 
-const text = (a: unknown, rest: Html | string) =>
-  html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} ${rest}></div>`;
-
 export function accountPage(i18n: I18n, state: AccountPageState = {}): Html {
-  const errorOf = (form: AccountForm, name: string) => (state.form === form ? fieldError(state.error, name) : {});
+  /** The error, when it is of this form. */
+  const errorIn = (form: AccountForm) => (state.form === form ? state.error : undefined);
   const userOf = (form: AccountForm) => (state.form === form ? (state.user ?? '') : '');
   const userField = (form: AccountForm) =>
-    field({
+    formField(errorIn(form), 'user', {
       id: ACCOUNT_FIELD_IDS[form].user!,
-      name: 'user',
       label: i18n.t('meet-field-username'),
-      ...errorOf(form, 'user'),
       control: (a) =>
-        text(
+        textInput(
           a,
           html`type="text" required autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${userOf(form)}"`,
         ),
     });
   const passwordField = (form: AccountForm) =>
-    field({
+    formField(errorIn(form), 'password', {
       id: ACCOUNT_FIELD_IDS[form].password!,
-      name: 'password',
       label: i18n.t('meet-field-current-password'),
-      ...errorOf(form, 'password'),
-      control: (a) => text(a, html`type="password" required autocomplete="current-password" dir="auto"`),
+      control: (a) => textInput(a, html`type="password" required autocomplete="current-password" dir="auto"`),
     });
   return layout(
     i18n,
@@ -62,31 +48,35 @@ export function accountPage(i18n: I18n, state: AccountPageState = {}): Html {
 <section aria-labelledby="password-heading">
 <h2 id="password-heading">${i18n.t('meet-account-password-heading')}</h2>
 ${state.form === 'password' ? errorSummary(i18n, state.error, ACCOUNT_FIELD_IDS.password) : ''}
-<form method="post" action="${i18n.href('/account/password')}" novalidate>
-${userField('password')}
+${postForm(
+  i18n,
+  '/account/password',
+  html`${userField('password')}
 ${passwordField('password')}
-${field({
-  id: 'new_password',
-  name: 'new_password',
+${formField(errorIn('password'), 'new_password', {
   label: i18n.t('meet-field-new-password'),
   hint: i18n.t('meet-field-password-hint', PASSWORD_MIN_CHARS),
-  ...errorOf('password', 'new_password'),
   control: (a) =>
-    text(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
+    textInput(
+      a,
+      html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`,
+    ),
 })}
-<div class="actions">${primaryButton(i18n.t('meet-account-password-submit'))}</div>
-</form>
+<div class="actions">${primaryButton(i18n.t('meet-account-password-submit'))}</div>`,
+)}
 </section>
 <section aria-labelledby="delete-heading">
 <h2 id="delete-heading">${i18n.t('meet-account-delete-heading')}</h2>
 <p>${i18n.t('meet-account-delete-warning')}</p>
 ${state.form === 'delete' ? errorSummary(i18n, state.error, ACCOUNT_FIELD_IDS.delete) : ''}
-<form method="post" action="${i18n.href('/account/delete')}" novalidate>
-${userField('delete')}
+${postForm(
+  i18n,
+  '/account/delete',
+  html`${userField('delete')}
 ${passwordField('delete')}
-${confirmField(i18n, errorOf('delete', 'confirm'))}
-<div class="actions"><button type="submit" class="cdx-button cdx-button--action-destructive cdx-button--weight-primary">${i18n.t('meet-account-delete-submit')}</button></div>
-</form>
+${confirmField(i18n, fieldError(errorIn('delete'), 'confirm'))}
+<div class="actions"><button type="submit" class="cdx-button cdx-button--action-destructive cdx-button--weight-primary">${i18n.t('meet-account-delete-submit')}</button></div>`,
+)}
 </section>`,
   );
 }

@@ -4,16 +4,8 @@ import type { I18n } from '../../i18n/index.js';
 import { PASSWORD_MIN_CHARS } from '../../shared/passwords.js';
 import { USERNAME_MAX_CHARS } from '../../shared/usernames.js';
 import type { RequestView } from '../store/requests.js';
-import {
-  errorSummary,
-  field,
-  fieldError,
-  layout,
-  message,
-  primaryButton,
-  type FormError,
-  type Html,
-} from './layout.js';
+import { formField, formPage, textInput } from './form.js';
+import { layout, message, primaryButton, type FormError, type Html } from './layout.js';
 
 export interface CreateFormState {
   readonly error?: FormError;
@@ -22,50 +14,41 @@ export interface CreateFormState {
   readonly token?: string;
 }
 
-const input = (attributes: unknown, rest: Html | string) =>
-  html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${attributes} ${rest}></div>`;
-
 export function createPage(i18n: I18n, state: CreateFormState = {}): Html {
   const ids = { user: 'user', password: 'password', token: 'token' };
-  return layout(
+  return formPage(
     i18n,
-    { title: 'meet-create-title', path: '/create' },
-    html`<h1>${i18n.t('meet-create-heading')}</h1>
-<p>${i18n.t('meet-create-intro')}</p>
-${errorSummary(i18n, state.error, ids)}
-<form method="post" action="${i18n.href('/create')}" novalidate>
-${field({
-  id: 'user',
-  name: 'user',
-  label: i18n.t('meet-field-username'),
-  hint: html`${i18n.t('meet-username-rules', USERNAME_MAX_CHARS)} ${i18n.t('meet-field-username-hint')}`,
-  ...fieldError(state.error, 'user'),
-  control: (a) =>
-    input(
-      a,
-      html`type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${state.user ?? ''}"`,
-    ),
-})}
-${field({
-  id: 'password',
-  name: 'password',
+    { title: 'meet-create-title', heading: 'meet-create-heading', intro: 'meet-create-intro', path: '/create' },
+    state.error,
+    ids,
+    html`${formField(state.error, 'user', {
+      label: i18n.t('meet-field-username'),
+      hint: html`${i18n.t('meet-username-rules', USERNAME_MAX_CHARS)} ${i18n.t('meet-field-username-hint')}`,
+      control: (a) =>
+        textInput(
+          a,
+          html`type="text" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" dir="auto" value="${state.user ?? ''}"`,
+        ),
+    })}
+${formField(state.error, 'password', {
   label: i18n.t('meet-field-password'),
   hint: i18n.t('meet-field-password-hint', PASSWORD_MIN_CHARS),
-  ...fieldError(state.error, 'password'),
   control: (a) =>
-    input(a, html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`),
+    textInput(
+      a,
+      html`type="password" required minlength="${PASSWORD_MIN_CHARS}" autocomplete="new-password" dir="auto"`,
+    ),
 })}
-${field({
-  id: 'token',
-  name: 'token',
+${formField(state.error, 'token', {
   label: i18n.t('meet-field-ticket'),
   hint: i18n.t('meet-field-ticket-hint'),
-  ...fieldError(state.error, 'token'),
   control: (a) =>
-    input(a, html`type="text" required autocomplete="off" spellcheck="false" dir="ltr" value="${state.token ?? ''}"`),
+    textInput(
+      a,
+      html`type="text" required autocomplete="off" spellcheck="false" dir="ltr" value="${state.token ?? ''}"`,
+    ),
 })}
-<div class="actions">${primaryButton(i18n.t('meet-create-submit'))}</div>
-</form>`,
+<div class="actions">${primaryButton(i18n.t('meet-create-submit'))}</div>`,
   );
 }
 

@@ -6,16 +6,8 @@
 import { html } from 'hono/html';
 import type { I18n } from '../../i18n/index.js';
 import { DEFAULT_TICKET_HOURS, MAX_TICKET_USES, type TicketListing } from '../store/tickets.js';
-import {
-  errorSummary,
-  field,
-  fieldError,
-  layout,
-  message,
-  primaryButton,
-  type FormError,
-  type Html,
-} from './layout.js';
+import { formField, formPage, textInput } from './form.js';
+import { errorSummary, layout, message, primaryButton, type FormError, type Html } from './layout.js';
 
 const EXPIRY_CHOICES: readonly number[] = [1, 24, DEFAULT_TICKET_HOURS, 30 * 24];
 
@@ -31,44 +23,36 @@ const expiryLabel = (i18n: I18n, hours: number) =>
 export function generateTokenPage(i18n: I18n, state: GenerateFormState = {}): Html {
   const hours = state.hours ?? DEFAULT_TICKET_HOURS;
   const ids = { token: 'token', uses: 'uses', expires_in_hours: 'expires_in_hours' };
-  return layout(
+  return formPage(
     i18n,
-    { title: 'meet-ticketmaster-title', path: '/generate_token' },
-    html`<h1>${i18n.t('meet-ticketmaster-heading')}</h1>
-<p>${i18n.t('meet-ticketmaster-intro')}</p>
-${errorSummary(i18n, state.error, ids)}
-<form method="post" action="${i18n.href('/generate_token')}" novalidate>
-${field({
-  id: 'token',
-  name: 'token',
-  label: i18n.t('meet-field-tm-token'),
-  hint: i18n.t('meet-field-tm-token-hint', html`<code>tm_</code>`),
-  ...fieldError(state.error, 'token'),
-  control: (a) =>
-    html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="password" required autocomplete="off" spellcheck="false" dir="ltr"></div>`,
-})}
+    {
+      title: 'meet-ticketmaster-title',
+      heading: 'meet-ticketmaster-heading',
+      intro: 'meet-ticketmaster-intro',
+      path: '/generate_token',
+    },
+    state.error,
+    ids,
+    html`${formField(state.error, 'token', {
+      label: i18n.t('meet-field-tm-token'),
+      hint: i18n.t('meet-field-tm-token-hint', html`<code>tm_</code>`),
+      control: (a) => textInput(a, html`type="password" required autocomplete="off" spellcheck="false" dir="ltr"`),
+    })}
 <div class="row">
-${field({
-  id: 'expires_in_hours',
-  name: 'expires_in_hours',
+${formField(state.error, 'expires_in_hours', {
   label: i18n.t('meet-field-valid-for'),
-  ...fieldError(state.error, 'expires_in_hours'),
   control: (a) => html`<select class="cdx-select" ${a}>
 ${EXPIRY_CHOICES.map((choice) => html`<option value="${choice}"${choice === hours ? ' selected' : ''}>${expiryLabel(i18n, choice)}</option>`)}
 </select>`,
 })}
-${field({
-  id: 'uses',
-  name: 'uses',
+${formField(state.error, 'uses', {
   label: i18n.t('meet-field-uses'),
-  ...fieldError(state.error, 'uses'),
   control: (a) =>
-    html`<div class="cdx-text-input"><input class="cdx-text-input__input" ${a} type="number" min="1" max="${MAX_TICKET_USES}" value="${state.uses ?? 1}" required></div>`,
+    textInput(a, html`type="number" min="1" max="${MAX_TICKET_USES}" value="${state.uses ?? 1}" required`),
 })}
 </div>
 <div class="actions">${primaryButton(i18n.t('meet-ticketmaster-submit'))}
-<button type="submit" class="cdx-button" formaction="${i18n.href('/generate_token/tickets')}">${i18n.t('meet-ticketmaster-list-submit')}</button></div>
-</form>`,
+<button type="submit" class="cdx-button" formaction="${i18n.href('/generate_token/tickets')}">${i18n.t('meet-ticketmaster-list-submit')}</button></div>`,
   );
 }
 

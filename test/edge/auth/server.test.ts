@@ -1,5 +1,5 @@
 /** The real server: HTTP and HTTPS via @hono/node-server, graceful close, and main.ts under SIGTERM. */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { createLogger } from '../../../edge/shared/log.js';
 import { until } from '../../support/until.js';
 import { startAgentDouble, type AgentDouble } from './agent-double.js';
 import { GOOD_PASSWORD } from './harness.js';
+import { writeSelfSigned } from '../../support/self-signed.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -86,27 +87,7 @@ describe('startAuthServer', () => {
     const { env, dataDir } = await setup();
     const cert = join(dataDir, 'cert.pem');
     const key = join(dataDir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=127.0.0.1',
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSigned({ cert, key, commonName: '127.0.0.1', days: 1 });
     const server = await startAuthServer(
       loadAuthConfig({ ...env, MEET_TLS_CERT: cert, MEET_TLS_KEY: key, MEET_LOG_LEVEL: 'silent' }),
     );

@@ -3,7 +3,6 @@
  * starts before the first certificate exists, and its plain-HTTP listener answers ACME challenges and redirects
  * everything else. Real TLS clients, real certificates from openssl.
  */
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { createLogger } from '../../../edge/shared/log.js';
 import { idleAuthEnv } from '../../support/auth-env.js';
 import { freePort } from '../../support/ports.js';
 import { until } from '../../support/until.js';
+import { writeSelfSigned } from '../../support/self-signed.js';
 
 let dir: string;
 let certsDir: string;
@@ -29,27 +29,7 @@ const logLines: string[] = [];
 function makePair(name: string): { crt: string; key: string; fingerprint: string } {
   const crt = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      crt,
-      '-subj',
-      `/CN=${name}`,
-      '-days',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSigned({ cert: crt, key, commonName: name, days: 2 });
   return { crt, key, fingerprint: new X509Certificate(readFileSync(crt)).fingerprint256 };
 }
 

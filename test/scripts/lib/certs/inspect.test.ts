@@ -1,5 +1,4 @@
 /** Reading the certificate on disk and deciding whether it is due, with real certificates made by openssl. */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import {
   renewalDecision,
   type CertificateState,
 } from '../../../../scripts/lib/certs/inspect.js';
+import { writeSelfSigned } from '../../../support/self-signed.js';
 
 const DAY = 86_400_000;
 let root: string;
@@ -19,29 +19,13 @@ let root: string;
 function makeCertsDir(name: string, names: readonly string[], days: number): string {
   const dir = join(root, name);
   mkdirSync(dir);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'cert.key'),
-      '-out',
-      join(dir, 'cert.crt'),
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '-days',
-      String(days),
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSigned({
+    cert: join(dir, 'cert.crt'),
+    key: join(dir, 'cert.key'),
+    commonName: names[0]!,
+    altNames: names.map((n) => `DNS:${n}`),
+    days,
+  });
   return dir;
 }
 
