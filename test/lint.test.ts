@@ -1,11 +1,13 @@
 // The boundary rules in eslint.config.js actually fire: each forbidden import, linted at a path inside the tree it
 // guards, is reported by its rule, and an allowed import beside it is not (a rule that cannot fail proves nothing).
 import { ESLint } from 'eslint';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OWN_MODULE_GRAPH } from './support/test-projects.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = join(root, 'eslint.config.js');
@@ -148,5 +150,21 @@ describe('file length', () => {
     expect(files).toContain('test/lint.test.ts');
     const long = files.filter((path) => lineCount(path) > LIMIT);
     expect(long.map((path) => `${path}: ${lineCount(path)} lines`)).toEqual([]);
+  });
+});
+
+describe('unit projects', () => {
+  it('every unit test file that mocks modules runs with a module graph of its own (unit-isolated)', () => {
+    const unitTests = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'test'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((path) => path.endsWith('.test.ts') && !path.endsWith('.int.test.ts') && existsSync(join(root, path)));
+    expect(unitTests).toContain('test/lint.test.ts');
+    const mocking = unitTests.filter((path) =>
+      /\bvi\.(mock|doMock|unmock|doUnmock)\(/.test(readFileSync(join(root, path), 'utf8')),
+    );
+    expect(mocking).toEqual([...OWN_MODULE_GRAPH].sort());
   });
 });

@@ -73,20 +73,27 @@ describe('npm run ticketmaster', () => {
   });
 
   it('refuses a duplicate name, a bad name and a missing name with a clear message and non-zero exit', async () => {
-    const duplicate = await tm('add', 'Ada');
+    // Independent refusals: run at once (each is a node process of its own).
+    const [duplicate, bad, missing, unknown, none, badOption, badCost] = await Promise.all([
+      tm('add', 'Ada'),
+      tm('add', '<script>'),
+      tm('add'),
+      tm('frobnicate'),
+      tm(),
+      tm('list', '--colour'),
+      runScript('ticketmaster.mts', ['add', 'Zed'], { ...env, MEET_BCRYPT_COST: '99' }),
+    ]);
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('already exists');
     expect(duplicate.stdout).toBe('');
-    const bad = await tm('add', '<script>');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('ticketmaster name');
-    const missing = await tm('add');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('usage:');
-    expect((await tm('frobnicate')).code).toBe(2);
-    expect((await tm()).code).toBe(2);
-    expect((await tm('list', '--colour')).code).toBe(2);
-    expect((await runScript('ticketmaster.mts', ['add', 'Zed'], { ...env, MEET_BCRYPT_COST: '99' })).code).toBe(2);
+    expect(unknown.code).toBe(2);
+    expect(none.code).toBe(2);
+    expect(badOption.code).toBe(2);
+    expect(badCost.code).toBe(2);
   });
 
   it('list shows ticketmasters without secrets', async () => {

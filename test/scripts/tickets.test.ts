@@ -45,14 +45,18 @@ afterAll(() => {
 
 describe('npm run tickets', () => {
   it('--help prints usage and exits 0; bad commands exit 2', async () => {
-    const help = await tickets('--help');
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('revoke <selector>');
-    expect((await tickets()).code).toBe(2);
-    expect((await tickets('explode')).code).toBe(2);
-    expect((await tickets('revoke')).code).toBe(2);
-    expect((await tickets('retry')).code).toBe(2);
-    expect((await tickets('list', '--bogus')).code).toBe(2);
+    // Independent calls: run at once (each is a node process of its own).
+    const [help, ...usageErrors] = await Promise.all([
+      tickets('--help'),
+      tickets(),
+      tickets('explode'),
+      tickets('revoke'),
+      tickets('retry'),
+      tickets('list', '--bogus'),
+    ]);
+    expect(help!.code).toBe(0);
+    expect(help!.stdout).toContain('revoke <selector>');
+    expect(usageErrors.map((result) => result.code)).toEqual([2, 2, 2, 2, 2]);
   });
 
   it('list shows usable tickets with issuer and uses, never verifiers; --all --json also names who redeemed them', async () => {
@@ -75,11 +79,15 @@ describe('npm run tickets', () => {
     const result = await tickets('revoke', selector);
     expect(result.code).toBe(0);
     expect(checkTicket(db, active).ok).toBe(false);
-    expect((await tickets('list', '--all')).stdout).toMatch(new RegExp(`${selector}\\s+Grace\\s+revoked`));
-    const unknown = await tickets('revoke', 'AAAAAAAAAAAAAAAA');
+    // Neither refusal changes anything: they and the listing run at once.
+    const [list, unknown, malformed] = await Promise.all([
+      tickets('list', '--all'),
+      tickets('revoke', 'AAAAAAAAAAAAAAAA'),
+      tickets('revoke', 'x'),
+    ]);
+    expect(list.stdout).toMatch(new RegExp(`${selector}\\s+Grace\\s+revoked`));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No ticket has the selector');
-    const malformed = await tickets('revoke', 'x');
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toContain('not a ticket selector');
   });

@@ -9,7 +9,7 @@ import { parseEnvironment } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import { staging } from '../../stacks/environments/staging.js';
 import { certificateEnv } from '../../stacks/certificate-env.js';
-import { synthStacks } from './app-helpers.js';
+import { sharedStacks, synthStacks } from './app-helpers.js';
 import {
   container,
   hostFilesStep,
@@ -71,12 +71,12 @@ describe('acme settings in the environment config', () => {
 });
 
 describe('acme settings in the synthesized stacks', () => {
-  const base = synthStacks([productionConfig()]);
+  const base = sharedStacks('production');
   const changed = synthStacks([
     productionConfig((env) => ({ ...env, acme: { directory: 'staging', email: 'ops@example.org' } })),
   ]);
   const noSelfCheck = synthStacks([productionConfig((env) => ({ ...env, acme: { selfCheck: false } }))]);
-  const stagingStacks = synthStacks([parseEnvironment(staging)]);
+  const stagingStacks = sharedStacks('staging');
   const all = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb', 'meet-agent', 'meet-edge'];
   const replacedBy = (other: typeof base) =>
     all.filter(

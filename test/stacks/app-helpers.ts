@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
 import { addEnvironment } from '../../stacks/app.js';
-import type { EnvironmentConfig } from '../../stacks/config.js';
+import { parseEnvironment, type EnvironmentConfig } from '../../stacks/config.js';
+import { staging } from '../../stacks/environments/staging.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
-import type { TfJson } from './helpers.js';
+import { productionConfig, type TfJson } from './helpers.js';
 
 const SOURCE_HASH = '0123456789abcdef'.repeat(4);
 
@@ -25,6 +26,29 @@ export function synthStacks(envs: readonly EnvironmentConfig[]): Record<string, 
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+const shared = new Map<'production' | 'staging', Record<string, TfJson>>();
+
+/**
+ * The stacks of production (productionConfig()) or of the staging example, synthesized once per module graph (the
+ * unit tests share one per worker) and frozen: read them; a test that needs a variant synthesizes its own.
+ */
+export function sharedStacks(environment: 'production' | 'staging'): Record<string, TfJson> {
+  let stacks = shared.get(environment);
+  if (!stacks) {
+    stacks = deepFreeze(synthStacks([environment === 'production' ? productionConfig() : parseEnvironment(staging)]));
+    shared.set(environment, stacks);
+  }
+  return stacks;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export function readStacks(outdir: string): Record<string, TfJson> {

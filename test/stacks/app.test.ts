@@ -1,12 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEnvironment } from '../../stacks/config.js';
-import { staging } from '../../stacks/environments/staging.js';
 import { checkStack } from '../support/schema/schema-check.js';
 import { dockerProviderSchema } from '../support/schema/docker-schema.js';
-import { readTree, synthStacks, synthTo, tempDirs } from './app-helpers.js';
+import { readTree, sharedStacks, synthStacks, synthTo, tempDirs } from './app-helpers.js';
 import { container, openstackSchema, productionConfig, resourcesOf, triggerInput, type TfJson } from './helpers.js';
 
-const production = synthStacks([productionConfig()]);
+const production = sharedStacks('production');
 const cloud = production['production-cloud']!;
 const services = production['production-services']!;
 const JITSI = ['jitsi-web', 'jitsi-prosody', 'jitsi-jicofo', 'jitsi-jvb'];
@@ -98,7 +96,7 @@ describe('the production app', () => {
 
   it('every openstack_* and docker_* block conforms to the provider schemas', () => {
     const schemas = [openstackSchema(), dockerProviderSchema()];
-    const all = { ...production, ...synthStacks([parseEnvironment(staging)]) };
+    const all = { ...production, ...sharedStacks('staging') };
     for (const [name, stack] of Object.entries(all)) {
       for (const schema of schemas) expect(checkStack(stack, schema), name).toEqual([]);
     }
@@ -114,7 +112,7 @@ describe('the production app', () => {
   });
 
   it('takes every address from a port by family, never by position (dual-stack all_fixed_ips come in no set order)', () => {
-    const staged = synthStacks([parseEnvironment(staging)]);
+    const staged = sharedStacks('staging');
     for (const [name, stack] of Object.entries({ ...production, ...staged })) {
       const text = JSON.stringify(stack);
       expect(text, name).not.toMatch(/element\([^)]*all_fixed_ips/);
@@ -198,7 +196,7 @@ describe('the production app', () => {
         },
       },
     ]);
-    const stagingCloud = synthStacks([parseEnvironment(staging)])['staging-cloud']!;
+    const stagingCloud = sharedStacks('staging')['staging-cloud']!;
     expect(JSON.stringify(stagingCloud.data?.openstack_identity_auth_scope_v3)).toContain(
       'self.project_name == \\"meet-staging\\"',
     );

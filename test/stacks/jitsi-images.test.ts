@@ -4,8 +4,6 @@
  * no variable an image never reads (each one still replaces its container when it changes).
  */
 import { describe, expect, it } from 'vitest';
-import { parseEnvironment } from '../../stacks/config.js';
-import { staging } from '../../stacks/environments/staging.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { DEBIAN_SYMLINKS, IMAGE_SYMLINKS, mountTargetProblem, type JitsiService } from '../../stacks/jitsi-images.js';
 import { ReplacedContainer } from '../../stacks/replaced-container.js';
@@ -17,8 +15,8 @@ import {
   PROCESS_WIDE_VARIABLES,
   READ_BY_IMAGE,
 } from '../fixtures/jitsi-images-facts.js';
-import { synthStacks } from './app-helpers.js';
-import { dockerStack, productionConfig, resourcesOf } from './helpers.js';
+import { sharedStacks } from './app-helpers.js';
+import { dockerStack, resourcesOf } from './helpers.js';
 
 const SERVICE_OF: Record<string, JitsiService> = {
   'jitsi-web': 'web',
@@ -52,7 +50,7 @@ function unreadVariables(items: ReadonlyArray<{ stack: string; item: Record<stri
     });
 }
 
-const stacks = { ...synthStacks([productionConfig()]), ...synthStacks([parseEnvironment(staging)]) };
+const stacks = { ...sharedStacks('production'), ...sharedStacks('staging') };
 const containers = Object.entries(stacks).flatMap(([stack, json]) =>
   resourcesOf(json, 'docker_container').map((item) => ({ stack, item })),
 );

@@ -1,18 +1,16 @@
 // Extra JVB hosts across both stacks: the staging example's two, and the for_each host groups for N = 0, 1 and 3.
 import { describe, expect, it } from 'vitest';
-import { parseEnvironment } from '../../stacks/config.js';
-import { staging } from '../../stacks/environments/staging.js';
 import { checkStack } from '../support/schema/schema-check.js';
 import { dockerProviderSchema } from '../support/schema/docker-schema.js';
-import { synthStacks } from './app-helpers.js';
+import { sharedStacks, synthStacks } from './app-helpers.js';
 import { container, openstackSchema, productionConfig, resourcesOf } from './helpers.js';
 
-const production = synthStacks([productionConfig()]);
+const production = sharedStacks('production');
 const cloud = production['production-cloud']!;
 const services = production['production-services']!;
 
 describe('extra JVB hosts (staging example)', () => {
-  const stacks = synthStacks([parseEnvironment(staging)]);
+  const stacks = sharedStacks('staging');
   const servicesStack = stacks['staging-services']!;
   it("each runs its own jvb with a unique nickname against the Jitsi host's private address; Prosody publishes 5222 there", () => {
     const jvbs = resourcesOf(servicesStack, 'docker_container').filter(

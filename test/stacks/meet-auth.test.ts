@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MEET_AUTH_COMMAND } from '../../stacks/heap-flags.js';
 import { s3Client } from '../../scripts/lib/backup/store.js';
 import { backupEnv } from '../../stacks/meet-auth.js';
-import { synthStacks } from './app-helpers.js';
+import { sharedStacks, synthStacks } from './app-helpers.js';
 import { synthMeetAuth } from './edge-containers.js';
 import { container, productionConfig } from './helpers.js';
 
@@ -78,7 +78,7 @@ describe('MeetAuth', () => {
 });
 
 describe('MeetAuth with backups (production)', () => {
-  const stacks = synthStacks([productionConfig()]);
+  const stacks = sharedStacks('production');
   const edge = container(stacks['production-services']!, 'meet-edge');
   const envOf = (entries: readonly string[]) =>
     Object.fromEntries(
