@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openDatabase } from '../../edge/auth/store/db.js';
 import { recordJobOutcome } from '../../edge/auth/store/outbox.js';
 import { redeem } from '../../edge/auth/store/requests.js';
@@ -71,8 +71,9 @@ describe('human output of every CLI', () => {
     ['accounts.mts', ['list']],
     ['ticketmaster.mts', ['revoke', `Grace${HOSTILE}x`]],
   ];
+  // Each reads the store (the revoke names no ticketmaster there): they run at once, each a node process.
   for (const [script, args] of cases) {
-    it(`${script} ${args[0]}: escapes, never sends them`, async () => {
+    it.concurrent(`${script} ${args[0]}: escapes, never sends them`, async ({ expect }) => {
       const result = await cli(script, ...args);
       const output = result.stdout + result.stderr;
       for (const line of output.split('\n'))
@@ -81,7 +82,7 @@ describe('human output of every CLI', () => {
     });
   }
 
-  it('--json keeps the exact values (JSON escapes, parsed back)', async () => {
+  it.concurrent('--json keeps the exact values (JSON escapes, parsed back)', async ({ expect }) => {
     const result = await cli('tickets.mts', 'jobs', '--json');
     expect(FORBIDDEN.test(result.stdout.replaceAll('\n', ''))).toBe(false);
     const jobs = JSON.parse(result.stdout) as { username: string; lastError: string }[];

@@ -68,18 +68,21 @@ describe('npm run synth (stacks/main.ts)', () => {
   it('MEET_ENVIRONMENTS limits the environments and rejects unknown names', async () => {
     const outdir = temp.make();
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir };
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...env, MEET_ENVIRONMENTS: 'staging' },
-    });
+    // The two runs at once: the refused one must leave the other's output alone.
+    const [, failure] = await Promise.all([
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
+        cwd: REPO_ROOT,
+        env: { ...env, MEET_ENVIRONMENTS: 'staging' },
+      }),
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
+        cwd: REPO_ROOT,
+        env: { ...env, MEET_ENVIRONMENTS: 'nope' },
+      }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      ),
+    ]);
     expect(Object.keys(readStacks(outdir)).sort()).toEqual(['staging-cloud', 'staging-services']);
-    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stacks/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...env, MEET_ENVIRONMENTS: 'nope' },
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
     expect(failure?.code).toBe(2);
     expect(failure?.stderr).toContain(
       'MEET_ENVIRONMENTS names unknown environment(s) nope; known: production, staging',
