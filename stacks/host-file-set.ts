@@ -86,6 +86,24 @@ export const CONTAINER_RUNNING_SCRIPT: Script = {
 const condition = (container: string | undefined) =>
   container === undefined ? [] : [`ExecCondition=${CONTAINER_RUNNING_SCRIPT.path} ${container}`];
 
+/** The oneshot service a timer or a path unit starts, after docker; `service` are its [Service] lines. */
+function oneshotService(name: string, description: string, service: readonly string[]): HostFile {
+  return {
+    path: `/etc/systemd/system/${name}.service`,
+    permissions: '0644',
+    content: unit([
+      '[Unit]',
+      `Description=${description}`,
+      'After=docker.service',
+      'Requires=docker.service',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      ...service,
+    ]),
+  };
+}
+
 function timerFiles(timer: Timer): HostFile[] {
   if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
   const commands = [timer.command, ...(timer.after ?? [])];
@@ -95,23 +113,12 @@ function timerFiles(timer: Timer): HostFile[] {
   }
   const exec = (command: readonly string[]) => command.map(systemdQuote).join(' ');
   return [
-    {
-      path: `/etc/systemd/system/${timer.name}.service`,
-      permissions: '0644',
-      content: unit([
-        '[Unit]',
-        `Description=${timer.description}`,
-        'After=docker.service',
-        'Requires=docker.service',
-        '',
-        '[Service]',
-        'Type=oneshot',
-        ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []),
-        ...condition(timer.whenRunning),
-        `ExecStart=${exec(timer.command)}`,
-        ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
-      ]),
-    },
+    oneshotService(timer.name, timer.description, [
+      ...(timer.timeoutSec ? [`TimeoutStartSec=${timer.timeoutSec}`] : []),
+      ...condition(timer.whenRunning),
+      `ExecStart=${exec(timer.command)}`,
+      ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
+    ]),
     {
       path: `/etc/systemd/system/${timer.name}.timer`,
       permissions: '0644',
@@ -135,21 +142,10 @@ function pathFiles(trigger: PathTrigger): HostFile[] {
   if (!UNIT_NAME.test(trigger.name)) throw new Error(`path unit name "${trigger.name}" must match ${UNIT_NAME}`);
   if (trigger.command.length === 0) throw new Error(`path unit "${trigger.name}" has an empty command`);
   return [
-    {
-      path: `/etc/systemd/system/${trigger.name}.service`,
-      permissions: '0644',
-      content: unit([
-        '[Unit]',
-        `Description=${trigger.description}`,
-        'After=docker.service',
-        'Requires=docker.service',
-        '',
-        '[Service]',
-        'Type=oneshot',
-        ...condition(trigger.whenRunning),
-        `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
-      ]),
-    },
+    oneshotService(trigger.name, trigger.description, [
+      ...condition(trigger.whenRunning),
+      `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
+    ]),
     {
       path: `/etc/systemd/system/${trigger.name}.path`,
       permissions: '0644',
