@@ -87,16 +87,15 @@ export const DEFAULT_DISPATCH: DispatchConfig = {
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
- * Sized for the production heap and the bench's resident-memory goal (docs/decisions/connection-limits.md). One
- * address (a conference behind one NAT) may open as many as it needs until 512 are open in all; only then is it
- * held to 128, the rest queued.
+ * Sized for the production heap (docs/decisions/connection-limits.md). One address (a conference behind one NAT)
+ * may open as many as it needs until 768 are open in all; only then is it held to 128, the rest queued.
  */
 const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  maxConnections: 768,
+  maxConnections: 1024,
   maxConnectionsPerAddress: 128,
-  pressureConnections: 512,
-  maxQueuedConnections: 128,
-  maxQueuedPerAddress: 64,
+  pressureConnections: 768,
+  maxQueuedConnections: 256,
+  maxQueuedPerAddress: 128,
   queueWaitMs: 8000,
   maxPendingBodies: 256,
   maxPendingBodiesPerClient: 16,

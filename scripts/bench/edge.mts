@@ -218,6 +218,8 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
       goal_legit_p99_le_500ms: attacks.every((attack) => attack.p99 <= 500),
       goal_flooder_gets_429: flood.limited > 0,
       goal_peak_rss_le_120mb: peakKb / 1024 <= 120,
+      // Heap headroom and connection totals: every one of a burst of 1000 at once is answered, meet-auth still up.
+      goal_burst_all_answered: burst.every((result) => result.status === 202) && edge.child.exitCode === null,
     };
   } finally {
     heap.stop();

@@ -21,6 +21,15 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('loadAuthConfig', () => {
+  it('admits a burst of 1000 people from as many addresses at once, and 200 behind one NAT (connection limits)', () => {
+    const { connections } = loadAuthConfig(minimal);
+    // npm run bench -- edge: 1000 redemptions at once must all be answered (docs/decisions/connection-limits.md).
+    expect(connections.maxConnections).toBeGreaterThanOrEqual(1000);
+    // npm run bench -- accounts: a room of 200 behind one address comes in without the per-address limit.
+    expect(connections.pressureConnections).toBeGreaterThanOrEqual(200);
+    expect(connections.maxConnectionsPerAddress).toBeLessThan(connections.pressureConnections);
+  });
+
   it('applies the documented defaults', () => {
     const config = loadAuthConfig(minimal);
     expect(config).toMatchObject({
