@@ -143,6 +143,7 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
     await sleep(2000); // let the attacker's connections pile up first
     const duringBodies = await legitDuring(ATTACK_SECONDS);
     const bodies = await bodiesHeld;
+    const bodiesPeakKb = edge.peakKb();
     await sleep(1000);
     const headersHeld = startHolder(port, ATTACK_CONNECTIONS, 'headers', ATTACK_ADDRESSES, ATTACK_SECONDS + 2);
     await sleep(2000);
@@ -181,6 +182,8 @@ async function measure(context: Context, argv: readonly string[]): Promise<Bench
       legit_during_flood_p50_ms: duringFlood.p50,
       legit_during_flood_p99_ms: duringFlood.p99,
       flood_peak_rss_mb: mb(floodPeakKb),
+      // Resident peaks so far after each attack (the flood's, then with the held bodies, then with slow headers).
+      bodies_peak_rss_mb: mb(bodiesPeakKb),
       bodies_attack_connections: ATTACK_CONNECTIONS,
       bodies_attack_connected: bodies.connected,
       bodies_attack_closed_by_edge: bodies.closedByServer,
