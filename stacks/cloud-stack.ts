@@ -4,7 +4,7 @@
  * outputs (a docker provider cannot be configured from values unknown at plan time within one stack).
  */
 import { relative, resolve } from 'node:path';
-import { App, TerraformIterator, TerraformOutput, TerraformStack } from 'cdktf';
+import { App, TerraformIterator, TerraformOutput, TerraformStack, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DataOpenstackComputeFlavorV2 } from '../.gen/providers/openstack/data-openstack-compute-flavor-v2/index.js';
 import { DataOpenstackIdentityAuthScopeV3 } from '../.gen/providers/openstack/data-openstack-identity-auth-scope-v3/index.js';
@@ -20,7 +20,7 @@ import { MeetHostGroup, type MeetHostGroupProps } from './host-group.js';
 import { HostFilesStep } from './host-files-step.js';
 import { hostFiles } from './host-files.js';
 import { MeetHost } from './hosts.js';
-import { ReadinessGate } from './readiness.js';
+import { ReadinessGate, type ReadinessGateProps } from './readiness.js';
 import { MeetSecurityGroups } from './security-groups.js';
 import { sshUserVariable } from './ssh.js';
 import { StateVolume } from './state-volume.js';
@@ -44,6 +44,9 @@ export function hostOutputNames(host: string): Record<AddressKind, string> {
   const base = host.replace(/-/g, '_');
   return { privateIp: `${base}_private_ip`, publicIp: `${base}_public_ip`, ipv6: `${base}_ipv6` };
 }
+
+/** Which host a gate and its host-files step reach (one host, or each extra bridge with forEach). */
+type HostTarget = Pick<ReadinessGateProps, 'hostName' | 'instanceId' | 'address' | 'forEach'>;
 
 /** The state outputs that carry the extra JVB hosts' addresses: maps keyed by host name ("jvb-1" …). */
 export const JVB_OUTPUTS = { privateIps: 'jvb_private_ips', publicIps: 'jvb_public_ips', ipv6s: 'jvb_ipv6s' } as const;
@@ -122,23 +125,17 @@ export class CloudStack extends TerraformStack {
     // Per host: the gate (sshd and dockerd answer), then its host files (timers, scripts, directories); the services
     // stack's containers come after both, since `cdktf deploy` applies this stack first.
     const hostOptions = env.backup ? { backup: { ...env.backup, prefix: env.backup.prefix ?? env.name } } : {};
-    const gate = (hostId: string, role: HostRole, created: MeetHost) => {
-      const ready = new ReadinessGate(this, `${hostId}-ready`, {
-        hostName: hostId,
-        instanceId: created.instance.id,
-        address: created.privateIp,
-        user: sshUser,
-        bastion: env.ssh.bastion,
+    // `target` is one host, or each extra bridge with forEach; both steps take the same ssh path.
+    const prepare = (id: string, role: HostRole, target: HostTarget, readyAfter?: ITerraformDependable[]) => {
+      const ssh = { ...target, user: sshUser, bastion: env.ssh.bastion };
+      const ready = new ReadinessGate(this, `${id}-ready`, {
+        ...ssh,
         waitSeconds: env.ssh.readySeconds,
         script: gateScript,
-        dependsOn: created.volumeAttachment ? [created.volumeAttachment] : [],
+        dependsOn: readyAfter,
       });
-      new HostFilesStep(this, `${hostId}-host-files`, {
-        hostName: hostId,
-        instanceId: created.instance.id,
-        address: created.privateIp,
-        user: sshUser,
-        bastion: env.ssh.bastion,
+      new HostFilesStep(this, `${id}-host-files`, {
+        ...ssh,
         files: hostFiles(role, hostOptions),
         script: filesScript,
         dependsOn: [ready],
@@ -168,7 +165,12 @@ export class CloudStack extends TerraformStack {
         metadata: { environment: env.name, role },
         stateVolume: state.volume,
       });
-      gate(id, role, created);
+      prepare(
+        id,
+        role,
+        { hostName: id, instanceId: created.instance.id, address: created.privateIp },
+        created.volumeAttachment ? [created.volumeAttachment] : [],
+      );
       const outputs = hostOutputNames(id);
       new TerraformOutput(this, outputs.publicIp, { value: created.publicIp, description: `public address of ${id}` });
       new TerraformOutput(this, outputs.privateIp, { value: created.privateIp, description: `private IPv4 of ${id}` });
@@ -198,28 +200,12 @@ export class CloudStack extends TerraformStack {
           })
         : undefined;
     if (this.jvbGroup) {
-      // One gate per extra bridge, keyed like the instances.
-      const instances = TerraformIterator.fromResources(this.jvbGroup.instances);
-      const ready = new ReadinessGate(this, 'jvb-ready', {
-        forEach: instances,
+      // One gate and one host-files step per extra bridge, keyed like the instances.
+      prepare('jvb', 'jvb', {
+        forEach: TerraformIterator.fromResources(this.jvbGroup.instances),
         hostName: '${each.key}',
         instanceId: '${each.value.id}',
-        user: sshUser,
-        bastion: env.ssh.bastion,
         address: this.jvbGroup.privateIpOf('each.key'),
-        waitSeconds: env.ssh.readySeconds,
-        script: gateScript,
-      });
-      new HostFilesStep(this, 'jvb-host-files', {
-        forEach: instances,
-        hostName: '${each.key}',
-        instanceId: '${each.value.id}',
-        user: sshUser,
-        bastion: env.ssh.bastion,
-        address: this.jvbGroup.privateIpOf('each.key'),
-        files: hostFiles('jvb'),
-        script: filesScript,
-        dependsOn: [ready],
       });
     }
     this.hostNames = [this.jitsi.name, this.meetAuth.name, ...this.jvbHostNames];
