@@ -1,4 +1,4 @@
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it); for the tests and the benchmarks. */
+/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it): for the tests, the benchmarks and a local restore. */
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -8,7 +8,7 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
       );
     });
   });

@@ -9,7 +9,6 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +21,7 @@ import { DB_FILE, openDatabase } from '../../../edge/auth/store/db.js';
 import { MIGRATIONS } from '../../../edge/auth/store/migrations.js';
 import { takeDataDir, type HeldLock } from '../../../edge/auth/store/serving-lock.js';
 import { RECORDS_PER_REQUEST } from '../../../edge/shared/admin-protocol.js';
+import { freePort } from '../free-port.js';
 import { runningStackPid } from '../local-secrets.js';
 import { startLocalStack } from '../local-stack.js';
 import { ArchiveError, openArchive, type ArchiveHeader, type Entries } from './archive.js';
@@ -38,19 +38,6 @@ export interface RestoreOptions {
   readonly certsDir?: string;
   readonly who: string;
   readonly progress: (line: string) => void;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
 }
 
 async function checkDatabase(bytes: Buffer): Promise<void> {
