@@ -187,15 +187,16 @@ function schemaByLocalName(schemas: ProviderSchemas): Map<string, ProviderSchema
   return byName;
 }
 
-/**
- * Checks every resource, data source and provider block of the providers in `schemas` found in one stack's
- * synthesized JSON (cdk.tf.json). Types of other providers are left alone, built-ins (terraform_*) too.
- */
-export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProblem[] {
-  if (!isPlainObject(stack)) return [{ path: '(root)', message: 'not a Terraform JSON document' }];
-  const byName = schemaByLocalName(schemas);
-  const problems: SchemaProblem[] = [];
-  const declared = new Map<string, Record<string, unknown>>();
+/** One resource or data block of a stack's JSON, with its Terraform address (`data.` for data sources). */
+interface DeclaredBlock {
+  readonly section: 'resource' | 'data';
+  readonly type: string;
+  readonly name: string;
+  readonly body: unknown;
+  readonly address: string;
+}
+
+function* declaredBlocks(stack: Record<string, unknown>): Generator<DeclaredBlock> {
   for (const [section, prefix] of [
     ['resource', ''],
     ['data', 'data.'],
@@ -205,21 +206,33 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
     for (const [type, instances] of Object.entries(types)) {
       if (!isPlainObject(instances)) continue;
       for (const [name, body] of Object.entries(instances))
-        declared.set(`${prefix}${type}.${name}`, isPlainObject(body) ? body : {});
-      const schema = byName.get(providerOf(type));
-      if (!schema) continue;
-      const table = section === 'resource' ? schema.resource_schemas : schema.data_source_schemas;
-      const typeSchema = table?.[type];
-      for (const [name, body] of Object.entries(instances)) {
-        const path = `${section}.${type}.${name}`;
-        if (!typeSchema)
-          problems.push({
-            path,
-            message: `${type} is not a ${section === 'resource' ? 'resource' : 'data source'} type of the provider schema`,
-          });
-        else problems.push(...checkBlock(body, typeSchema.block, path, META_ARGUMENTS));
-      }
+        yield { section, type, name, body, address: `${prefix}${type}.${name}` };
     }
+  }
+}
+
+/**
+ * Checks every resource, data source and provider block of the providers in `schemas` found in one stack's
+ * synthesized JSON (cdk.tf.json). Types of other providers are left alone, built-ins (terraform_*) too.
+ */
+export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProblem[] {
+  if (!isPlainObject(stack)) return [{ path: '(root)', message: 'not a Terraform JSON document' }];
+  const byName = schemaByLocalName(schemas);
+  const problems: SchemaProblem[] = [];
+  const blocks = [...declaredBlocks(stack)];
+  const declared = new Map(blocks.map((block) => [block.address, isPlainObject(block.body) ? block.body : {}]));
+  for (const { section, type, name, body } of blocks) {
+    const schema = byName.get(providerOf(type));
+    if (!schema) continue;
+    const table = section === 'resource' ? schema.resource_schemas : schema.data_source_schemas;
+    const typeSchema = table?.[type];
+    const path = `${section}.${type}.${name}`;
+    if (!typeSchema)
+      problems.push({
+        path,
+        message: `${type} is not a ${section === 'resource' ? 'resource' : 'data source'} type of the provider schema`,
+      });
+    else problems.push(...checkBlock(body, typeSchema.block, path, META_ARGUMENTS));
   }
   const providers = stack.provider;
   if (isPlainObject(providers)) {
@@ -231,7 +244,7 @@ export function checkStack(stack: unknown, schemas: ProviderSchemas): SchemaProb
       );
     }
   }
-  problems.push(...checkReferences(stack, declared));
+  problems.push(...checkReferences(blocks, declared));
   for (const [address, body] of declared) problems.push(...checkRepetition(body, address));
   return problems;
 }
@@ -294,61 +307,50 @@ function checkRepetition(body: Record<string, unknown>, address: string): Schema
  * needs a for_each (string key) or count (number) on the target, and a literal for_each map must hold the key.
  */
 function checkReferences(
-  stack: Record<string, unknown>,
+  blocks: readonly DeclaredBlock[],
   declared: ReadonlyMap<string, Record<string, unknown>>,
 ): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  for (const [section, prefix] of [
-    ['resource', ''],
-    ['data', 'data.'],
-  ] as const) {
-    const types = stack[section];
-    if (!isPlainObject(types)) continue;
-    for (const [type, instances] of Object.entries(types)) {
-      if (!isPlainObject(instances)) continue;
-      for (const [name, body] of Object.entries(instances)) {
-        if (!isPlainObject(body)) continue;
-        const path = `${prefix}${type}.${name}`;
-        const lifecycle = isPlainObject(body.lifecycle) ? body.lifecycle : {};
-        const lists: Array<[string, unknown]> = [
-          ['lifecycle.replace_triggered_by', lifecycle.replace_triggered_by],
-          ['depends_on', body.depends_on],
-        ];
-        for (const [key, list] of lists) {
-          if (list === undefined) continue;
-          if (!Array.isArray(list)) {
-            problems.push({ path: `${path}.${key}`, message: 'must be a list' });
-            continue;
-          }
-          list.forEach((entry, index) => {
-            const at = `${path}.${key}[${index}]`;
-            const match = typeof entry === 'string' ? BARE_ADDRESS.exec(entry) : null;
-            if (!match) {
-              problems.push({ path: at, message: `must be a bare resource address, got ${JSON.stringify(entry)}` });
-              return;
-            }
-            const [, target, instanceKey] = match;
-            const targetBody = declared.get(target!);
-            if (!targetBody) {
-              problems.push({ path: at, message: `refers to ${target}, which this stack does not declare` });
-            } else if (instanceKey !== undefined) {
-              const byKey = instanceKey.startsWith('"');
-              const repetition = byKey ? targetBody.for_each : targetBody.count;
-              if (repetition === undefined) {
-                problems.push({
-                  path: at,
-                  message: `indexes ${target} by ${instanceKey}, but it has no ${byKey ? 'for_each' : 'count'}`,
-                });
-              } else if (byKey && isPlainObject(repetition) && !((JSON.parse(instanceKey) as string) in repetition)) {
-                problems.push({
-                  path: at,
-                  message: `refers to key ${instanceKey}, which the for_each of ${target} does not have`,
-                });
-              }
-            }
-          });
-        }
+  for (const { address: path, body } of blocks) {
+    if (!isPlainObject(body)) continue;
+    const lifecycle = isPlainObject(body.lifecycle) ? body.lifecycle : {};
+    const lists: Array<[string, unknown]> = [
+      ['lifecycle.replace_triggered_by', lifecycle.replace_triggered_by],
+      ['depends_on', body.depends_on],
+    ];
+    for (const [key, list] of lists) {
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) {
+        problems.push({ path: `${path}.${key}`, message: 'must be a list' });
+        continue;
       }
+      list.forEach((entry, index) => {
+        const at = `${path}.${key}[${index}]`;
+        const match = typeof entry === 'string' ? BARE_ADDRESS.exec(entry) : null;
+        if (!match) {
+          problems.push({ path: at, message: `must be a bare resource address, got ${JSON.stringify(entry)}` });
+          return;
+        }
+        const [, target, instanceKey] = match;
+        const targetBody = declared.get(target!);
+        if (!targetBody) {
+          problems.push({ path: at, message: `refers to ${target}, which this stack does not declare` });
+        } else if (instanceKey !== undefined) {
+          const byKey = instanceKey.startsWith('"');
+          const repetition = byKey ? targetBody.for_each : targetBody.count;
+          if (repetition === undefined) {
+            problems.push({
+              path: at,
+              message: `indexes ${target} by ${instanceKey}, but it has no ${byKey ? 'for_each' : 'count'}`,
+            });
+          } else if (byKey && isPlainObject(repetition) && !((JSON.parse(instanceKey) as string) in repetition)) {
+            problems.push({
+              path: at,
+              message: `refers to key ${instanceKey}, which the for_each of ${target} does not have`,
+            });
+          }
+        }
+      });
     }
   }
   return problems;
