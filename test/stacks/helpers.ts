@@ -12,6 +12,7 @@ import {
   type EnvironmentInput,
 } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
+import { Jitsi, type JitsiProps } from '../../stacks/jitsi.js';
 import type { ProviderSchemas } from '../support/schema/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 
@@ -40,6 +41,22 @@ export function dockerStack(): { stack: TerraformStack; provider: DockerProvider
   const stack = new TerraformStack(Testing.app(), 'test');
   const provider = new DockerProvider(stack, 'docker', { host: 'ssh://debian@10.0.0.1' });
   return { stack, provider };
+}
+
+/** The Jitsi host's containers on their own (one docker provider), with test addresses and secrets, as JSON. */
+export function synthJitsi(props: Partial<JitsiProps> = {}): TfJson {
+  const { stack, provider } = dockerStack();
+  new Jitsi(stack, 'jitsi', {
+    provider,
+    imageTag: 'stable-11146-2',
+    publicUrl: 'https://meet.example.org',
+    advertiseIp: '185.15.56.10',
+    privateIp: '172.16.1.2',
+    jicofoAuthPassword: 'jicofo-secret',
+    jvbAuthPassword: 'jvb-secret',
+    ...props,
+  });
+  return synthJson(stack);
 }
 
 export function resourcesOf(json: TfJson, type: string): Array<Record<string, unknown>> {

@@ -15,9 +15,8 @@ import {
   WEB_CERT_RELOAD,
   type HostFilesOptions,
 } from '../../stacks/host-files.js';
-import { Jitsi } from '../../stacks/jitsi.js';
 import { jitsiDirectories } from '../../stacks/layout.js';
-import { cloudInitOptions, container, dockerStack, hostFilesOf, synthJson, userDataFiles } from './helpers.js';
+import { cloudInitOptions, container, hostFilesOf, synthJitsi, userDataFiles } from './helpers.js';
 
 /** The files the host-files step installs, as a cloud-config-like view for the checks below. */
 const parse = (declarations: string) => ({ write_files: hostFilesOf(declarations) });
@@ -174,18 +173,8 @@ describe('host files', () => {
   });
 
   it('the reload script names the paths jitsi-web really mounts', () => {
-    const { stack, provider } = dockerStack();
-    new Jitsi(stack, 'jitsi', {
-      provider,
-      imageTag: 'stable-11146-2',
-      publicUrl: 'https://meet.example.org',
-      advertiseIp: '185.15.56.10',
-      privateIp: '172.16.1.2',
-      jicofoAuthPassword: 'a',
-      jvbAuthPassword: 'b',
-    });
     const mounts = Object.fromEntries(
-      (container(synthJson(stack), 'jitsi-web').mounts as { source: string; target: string }[]).map((m) => [
+      (container(synthJitsi(), 'jitsi-web').mounts as { source: string; target: string }[]).map((m) => [
         m.target,
         m.source,
       ]),

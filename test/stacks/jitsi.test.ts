@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Jitsi, type JitsiProps } from '../../stacks/jitsi.js';
 import { ACME_CHALLENGE_LOCATION, WEB_ACME_SNIPPET_FILE } from '../../stacks/jitsi-web.js';
-import { container, dockerStack, resourcesOf, synthJson } from './helpers.js';
-
-function synth(props: Partial<JitsiProps> = {}) {
-  const { stack, provider } = dockerStack();
-  new Jitsi(stack, 'jitsi', {
-    provider,
-    imageTag: 'stable-11146-2',
-    publicUrl: 'https://meet.example.org',
-    advertiseIp: '185.15.56.10',
-    privateIp: '172.16.1.2',
-    jicofoAuthPassword: 'jicofo-secret',
-    jvbAuthPassword: 'jvb-secret',
-    ...props,
-  });
-  return synthJson(stack);
-}
+import { container, resourcesOf, synthJitsi } from './helpers.js';
 
 const envMap = (env: string[]) =>
   Object.fromEntries(env.map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string]));
@@ -24,7 +8,7 @@ const envMap = (env: string[]) =>
 describe('Jitsi', () => {
   it('pulls the four services at the pinned tag from ghcr.io/jitsi', () => {
     expect(
-      resourcesOf(synth(), 'docker_image')
+      resourcesOf(synthJitsi(), 'docker_image')
         .map((image) => image.name)
         .sort(),
     ).toEqual([
@@ -36,7 +20,7 @@ describe('Jitsi', () => {
   });
 
   it('sets internal auth on each container that reads it, with the same values', () => {
-    const json = synth();
+    const json = synthJitsi();
     const auth = (name: string) =>
       Object.entries(envMap(container(json, name).env)).filter(([key]) =>
         /^(ENABLE_AUTH|AUTH_TYPE|ENABLE_GUESTS)$/.test(key),
@@ -48,7 +32,7 @@ describe('Jitsi', () => {
     });
     expect(Object.fromEntries(auth('jitsi-web'))).toEqual({ ENABLE_AUTH: '1', ENABLE_GUESTS: '1' });
     expect(Object.fromEntries(auth('jitsi-jicofo'))).toEqual({ ENABLE_AUTH: '1', AUTH_TYPE: 'internal' });
-    const noGuests = synth({ enableGuests: false });
+    const noGuests = synthJitsi({ enableGuests: false });
     expect([
       envMap(container(noGuests, 'jitsi-web').env).ENABLE_GUESTS,
       envMap(container(noGuests, 'jitsi-prosody').env).ENABLE_GUESTS,
@@ -56,7 +40,7 @@ describe('Jitsi', () => {
   });
 
   it('web: redirect, public URL, our certificate, 80/443 → 8000/8443 on IPv4 and IPv6', () => {
-    const web = container(synth(), 'jitsi-web');
+    const web = container(synthJitsi(), 'jitsi-web');
     expect(envMap(web.env)).toMatchObject({
       ENABLE_HTTP_REDIRECT: '1',
       PUBLIC_URL: 'https://meet.example.org',
@@ -83,7 +67,7 @@ describe('Jitsi', () => {
   });
 
   it('prosody: the service passwords, its data on the host, the xmpp alias; 5222 published only when asked, on the private address', () => {
-    const json = synth();
+    const json = synthJitsi();
     const prosody = container(json, 'jitsi-prosody');
     expect(envMap(prosody.env)).toMatchObject({
       JICOFO_AUTH_PASSWORD: 'jicofo-secret',
@@ -98,13 +82,13 @@ describe('Jitsi', () => {
       { name: expect.stringContaining('docker_network'), aliases: ['xmpp.meet.jitsi'] },
     ]);
     expect(prosody).not.toHaveProperty('ports');
-    expect(container(synth({ publishXmpp: true }), 'jitsi-prosody').ports).toEqual([
+    expect(container(synthJitsi({ publishXmpp: true }), 'jitsi-prosody').ports).toEqual([
       { internal: 5222, external: 5222, ip: '172.16.1.2' },
     ]);
   });
 
   it("web: the challenge directory read-only at /acme-challenge, served through the image's nginx-custom hook", () => {
-    const web = container(synth(), 'jitsi-web');
+    const web = container(synthJitsi(), 'jitsi-web');
     expect(web.mounts).toEqual(
       expect.arrayContaining([
         { type: 'bind', source: '/srv/meet/acme-challenge', target: '/acme-challenge', read_only: true },
@@ -124,46 +108,46 @@ describe('Jitsi', () => {
   });
 
   it("web: nginx re-resolves Prosody every 10 s instead of trusting Docker DNS's 600 s TTL", () => {
-    expect(envMap(container(synth(), 'jitsi-web').env).NGINX_RESOLVER).toBe('127.0.0.11 valid=10s');
+    expect(envMap(container(synthJitsi(), 'jitsi-web').env).NGINX_RESOLVER).toBe('127.0.0.11 valid=10s');
   });
 
   it('jvb: advertises the floating IPv4 and the global IPv6 on 10000/udp of both (default port, overridable)', () => {
-    const jvb = container(synth({ advertiseIpv6: '2a02:ec80:a000:1::10' }), 'jitsi-jvb');
+    const jvb = container(synthJitsi({ advertiseIpv6: '2a02:ec80:a000:1::10' }), 'jitsi-jvb');
     expect(envMap(jvb.env)).toMatchObject({
       JVB_ADVERTISE_IPS: '185.15.56.10,2a02:ec80:a000:1::10',
       JVB_PORT: '10000',
       JVB_AUTH_PASSWORD: 'jvb-secret',
     });
-    expect(envMap(container(synth(), 'jitsi-jvb').env).JVB_ADVERTISE_IPS).toBe('185.15.56.10');
+    expect(envMap(container(synthJitsi(), 'jitsi-jvb').env).JVB_ADVERTISE_IPS).toBe('185.15.56.10');
     expect(jvb.ports).toEqual([
       { internal: 10000, external: 10000, ip: '0.0.0.0', protocol: 'udp' },
       { internal: 10000, external: 10000, ip: '::', protocol: 'udp' },
     ]);
-    expect(container(synth({ jvbMediaPort: 10001 }), 'jitsi-jvb').ports).toEqual([
+    expect(container(synthJitsi({ jvbMediaPort: 10001 }), 'jitsi-jvb').ports).toEqual([
       { internal: 10001, external: 10001, ip: '0.0.0.0', protocol: 'udp' },
       { internal: 10001, external: 10001, ip: '::', protocol: 'udp' },
     ]);
   });
 
   it('defaults: ghcr.io/jitsi, guests on, UTC, no published 5222', () => {
-    const json = synth();
+    const json = synthJitsi();
     expect(envMap(container(json, 'jitsi-web').env)).toMatchObject({ ENABLE_GUESTS: '1', TZ: 'UTC' });
-    expect(envMap(container(synth({ timezone: 'Europe/Berlin' }), 'jitsi-web').env).TZ).toBe('Europe/Berlin');
-    expect(resourcesOf(synth({ imageRepository: 'registry.example.org/jitsi' }), 'docker_image')[0]!.name).toMatch(
+    expect(envMap(container(synthJitsi({ timezone: 'Europe/Berlin' }), 'jitsi-web').env).TZ).toBe('Europe/Berlin');
+    expect(resourcesOf(synthJitsi({ imageRepository: 'registry.example.org/jitsi' }), 'docker_image')[0]!.name).toMatch(
       /^registry\.example\.org\/jitsi\//,
     );
   });
 
   it('validation errors', () => {
-    expect(() => synth({ imageTag: 'stable' })).toThrow(
+    expect(() => synthJitsi({ imageTag: 'stable' })).toThrow(
       'Jitsi image tag "stable" is not a pinned release like "stable-11146-2" (floating tags are refused)',
     );
-    expect(() => synth({ imageTag: 'stable-10741' })).toThrow(
+    expect(() => synthJitsi({ imageTag: 'stable-10741' })).toThrow(
       'Jitsi image tag "stable-10741" is older than stable-11146-2, the first release with the rootless layout',
     );
-    expect(() => synth({ publicUrl: 'http://meet.example.org/x' })).toThrow(
+    expect(() => synthJitsi({ publicUrl: 'http://meet.example.org/x' })).toThrow(
       'publicUrl "http://meet.example.org/x" must be an https:// origin without a path',
     );
-    expect(() => synth({ jvbMediaPort: 80 })).toThrow('jvbMediaPort 80 must be a port between 1024 and 65535');
+    expect(() => synthJitsi({ jvbMediaPort: 80 })).toThrow('jvbMediaPort 80 must be a port between 1024 and 65535');
   });
 });

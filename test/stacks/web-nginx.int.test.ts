@@ -25,12 +25,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Jitsi } from '../../stacks/jitsi.js';
 import { WEB_NGINX_RESOLVER_ENV } from '../../stacks/jitsi-web.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
-import { container, dockerStack, synthJson } from './helpers.js';
+import { container, synthJitsi } from './helpers.js';
 import { webNginxFiles } from './web-nginx-config.js';
 import { writeSelfSigned } from '../support/self-signed.js';
 
@@ -42,17 +41,7 @@ const TOKEN = 'n2X_5o3bG0kZ1bX8q7w-TeSt';
 
 /** The web container as the stacks synthesize it: its env and entrypoint. */
 function synthWeb(): { env: Record<string, string>; entrypoint: string[] } {
-  const { stack, provider } = dockerStack();
-  new Jitsi(stack, 'jitsi', {
-    provider,
-    imageTag: 'stable-11146-2',
-    publicUrl: 'https://meet.example.org',
-    advertiseIp: '185.15.56.10',
-    privateIp: '172.16.1.2',
-    jicofoAuthPassword: 'x'.repeat(24),
-    jvbAuthPassword: 'y'.repeat(24),
-  });
-  const web = container(synthJson(stack), 'jitsi-web');
+  const web = container(synthJitsi(), 'jitsi-web');
   return {
     env: Object.fromEntries(web.env.map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string])),
     entrypoint: web.entrypoint as string[],
