@@ -12,8 +12,9 @@ export const HEAP_FLAGS = {
 
 /**
  * The image's environment for both services (edge/Dockerfile's ENV, held to this by a test; the bench sets it too).
- * glibc gives each thread that mallocs its own arena (up to 8 per core); meet-auth's libuv pool threads (bcrypt,
- * SQLite) then spread native memory over many: two arenas kept it ~4 MB lower resident under the bench's attacks.
+ * glibc (the image is node:…-bookworm-slim) gives each thread that mallocs its own arena, up to 8 per core
+ * (mallopt(3), M_ARENA_MAX, which this variable sets); meet-auth's libuv pool threads (bcrypt, SQLite) then spread
+ * native memory over many: two arenas kept it 2-4 MB lower resident under the bench's attacks.
  */
 export const RUNTIME_ENV = { MALLOC_ARENA_MAX: '2' } as const satisfies Record<string, string>;
 
