@@ -97,7 +97,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       logLevel: 'silent',
       port: await freePort(),
       agentUrl: `http://127.0.0.1:${agentPort}`,
-      holdMs: options.authHoldMs ?? 2000,
+      // Long by default: the hold ends when the job is done, and a loaded CI machine still answers "created".
+      holdMs: options.authHoldMs ?? 10_000,
     }),
     ...options.authEnv,
   });

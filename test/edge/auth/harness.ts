@@ -26,9 +26,15 @@ import { startAgentDouble, type AgentDouble, type Behaviour } from './agent-doub
 
 export const ORIGIN = 'http://meet-auth.test';
 const TEST_BCRYPT_COST = 4;
+/**
+ * How long /create holds its answer by default. The hold ends as soon as the job is done, so a long one costs a
+ * test nothing, and a loaded CI machine still sees "created" rather than "pending" (once failed at 2000 ms).
+ */
+const HOLD_MS = 15_000;
 
 export interface HarnessOptions {
   readonly agents?: readonly { name: string; behave?: Behaviour }[];
+  /** Default 15 s; a test that wants the "pending" answer sets its own, short one. */
   readonly holdMs?: number;
   readonly rateLimits?: Partial<RateLimitConfig>;
   readonly dispatch?: Partial<DispatchConfig>;
@@ -75,7 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify(
       Object.fromEntries(agents.map((agent) => [agent.name, agent.signingSecrets])),
     ),
-    MEET_HOLD_MS: String(options.holdMs ?? 2000),
+    MEET_HOLD_MS: String(options.holdMs ?? HOLD_MS),
     MEET_TRUSTED_PROXIES: (options.trustedProxies ?? []).join(','),
     ...options.env,
   });
