@@ -32,7 +32,8 @@ async function setup(behave?: AgentDouble['behave']) {
     MEET_AUTH_PORT: '0',
     MEET_AGENTS: JSON.stringify([{ name: agent.name, url: agent.url, sealingPublicKey: agent.sealingPublicKey }]),
     MEET_AGENT_SIGNING_SECRETS: JSON.stringify({ [agent.name]: agent.signingSecrets }),
-    MEET_HOLD_MS: '3000',
+    // Long: the hold ends when the job is done, and a loaded CI machine still answers "created".
+    MEET_HOLD_MS: '15000',
   };
   const db = openDatabase(dataDir);
   const tmToken = await addTicketmaster(db, 'Ada', 4);
