@@ -24,7 +24,8 @@ beforeAll(async () => {
   rig = await startAgentRig({
     sealingKeys: [sealing.privateKey],
     signingKeys: [...newKey, ...oldKey],
-    holdMs: 3000,
+    // Long: the hold ends when the jobs are done, and a loaded CI machine still answers "created".
+    holdMs: 15_000,
     startWorker: true,
     name: 'agent-app-',
   });
