@@ -7,23 +7,39 @@
  * lookup and two lookalikes cannot be reserved at once.
  */
 import scriptAliases from 'unicode-property-value-aliases';
-import unhomoglyph from 'unhomoglyph';
+import prototypes from 'unhomoglyph/data.json' with { type: 'json' };
 
-/** UTS #39 §4 skeleton of `name`. */
+const PROTOTYPES: Readonly<Record<string, string>> = prototypes;
+
+/**
+ * UTS #39 §4 skeleton of `name`. The data's every key is one code point, so a lookup per code point gives what the
+ * library's function gives; that function's one regular expression of 6,311 alternatives costs meet-auth ~8 MB of
+ * resident memory (test/edge/shared/lookalikes.test.ts compares the two over every code point).
+ */
 export function skeleton(name: string): string {
-  return unhomoglyph(name.normalize('NFD')).normalize('NFD');
+  let replaced = '';
+  for (const char of name.normalize('NFD')) replaced += PROTOTYPES[char] ?? char;
+  return replaced.normalize('NFD');
 }
 
-/** Every script this JavaScript engine knows (by Script_Extensions), Common and Inherited left out (they go with any). */
-const SCRIPTS: ReadonlyArray<readonly [string, RegExp]> = [...new Set(scriptAliases.get('Script')?.values() ?? [])]
-  .filter((name) => !['Common', 'Inherited', 'Unknown'].includes(name))
-  .flatMap((name) => {
-    try {
-      return [[name, new RegExp(`\\p{Script_Extensions=${name}}`, 'u')] as const];
-    } catch {
-      return []; // a script newer than this engine's Unicode
-    }
-  });
+let scripts: ReadonlyArray<readonly [string, RegExp]> | undefined;
+
+/**
+ * Every script this JavaScript engine knows (by Script_Extensions), Common and Inherited left out (they go with any).
+ * Built on the first name that is not all Latin: the 170-odd patterns hold ~3.5 MB that most processes never need.
+ */
+function knownScripts(): ReadonlyArray<readonly [string, RegExp]> {
+  scripts ??= [...new Set(scriptAliases.get('Script')?.values() ?? [])]
+    .filter((name) => !['Common', 'Inherited', 'Unknown'].includes(name))
+    .flatMap((name) => {
+      try {
+        return [[name, new RegExp(`\\p{Script_Extensions=${name}}`, 'u')] as const];
+      } catch {
+        return []; // a script newer than this engine's Unicode
+      }
+    });
+  return scripts;
+}
 
 /** UTS #39 §5.1: Han goes with Japanese, Korean and Bopomofo ("augmented" script sets). */
 const AUGMENT: Readonly<Record<string, readonly string[]>> = {
@@ -40,11 +56,10 @@ const cache = new Map<string, ReadonlySet<string> | null>();
 function scriptSet(char: string): ReadonlySet<string> | null {
   let set = cache.get(char);
   if (set === undefined) {
-    const scripts = SCRIPTS.filter(([, pattern]) => pattern.test(char)).flatMap(([name]) => [
-      name,
-      ...(AUGMENT[name] ?? []),
-    ]);
-    set = scripts.length === 0 ? null : new Set(scripts);
+    const found = knownScripts()
+      .filter(([, pattern]) => pattern.test(char))
+      .flatMap(([name]) => [name, ...(AUGMENT[name] ?? [])]);
+    set = found.length === 0 ? null : new Set(found);
     if (cache.size < 10_000) cache.set(char, set);
   }
   return set;

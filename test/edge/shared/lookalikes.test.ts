@@ -1,3 +1,4 @@
+import unhomoglyph from 'unhomoglyph';
 import { describe, expect, it } from 'vitest';
 import { isMixedScript, lookalikeProblem, skeleton } from '../../../edge/shared/lookalikes.js';
 
@@ -67,6 +68,23 @@ describe('skeletons (UTS #39)', () => {
     ['alice', 'alicia'],
     ['bob', 'rob'],
   ])('%s does not look like %s', (a, b) => expect(skeleton(a)).not.toBe(skeleton(b)));
+
+  it("gives the library's own skeleton for every code point, alone and between letters", () => {
+    const library = (name: string) => unhomoglyph(name.normalize('NFD')).normalize('NFD');
+    let differing = 0;
+    let compared = 0;
+    for (let start = 0; start <= 0x10ffff; start += 0x100) {
+      let chunk = '';
+      for (let codePoint = start; codePoint < start + 0x100; codePoint++)
+        if (codePoint < 0xd800 || codePoint > 0xdfff) chunk += `${String.fromCodePoint(codePoint)}a`;
+      compared += 1;
+      if (skeleton(chunk) !== library(chunk)) differing += 1;
+    }
+    expect(compared).toBe(0x1100);
+    expect(differing).toBe(0);
+    for (const char of ['\u0430', '\u{1D5BA}', '\u01C4', 'l', 'rn'])
+      expect(skeleton(`x${char}y`)).toBe(library(`x${char}y`));
+  });
 });
 
 it('refuses marks that hide in their letter', () => {
