@@ -26,7 +26,9 @@ export interface HostFile {
 export interface CloudInitProps {
   /**
    * Group (from NSS, i.e. LDAP on Cloud VPS) whose members get the Docker daemon: the deploy accounts. On Cloud VPS
-   * every project member is in LDAP group `project-<project>`.
+   * every project member is in LDAP group `project-<project>` (the entry `cn=project-{project},ou=groups,dc=wikimedia,
+   * dc=org` is what operations/puppet's metricsinfra karma.pp checks membership against; that NSS on the instances
+   * lists its members is inferred: if it does not, the readiness gate times out naming the host's Docker daemon).
    */
   readonly dockerGroupSource: string;
   /**
