@@ -13,8 +13,8 @@ const PROTOTYPES: Readonly<Record<string, string>> = prototypes;
 
 /**
  * UTS #39 §4 skeleton of `name`. The data's every key is one code point, so a lookup per code point gives what the
- * library's function gives; that function's one regular expression of 6,311 alternatives costs meet-auth ~8 MB of
- * resident memory (test/edge/shared/lookalikes.test.ts compares the two over every code point).
+ * library's function gives, without the one regular expression of 6,311 alternatives that it builds at import
+ * (test/edge/shared/lookalikes.test.ts compares the two over every code point).
  */
 export function skeleton(name: string): string {
   let replaced = '';
@@ -26,7 +26,7 @@ let scripts: ReadonlyArray<readonly [string, RegExp]> | undefined;
 
 /**
  * Every script this JavaScript engine knows (by Script_Extensions), Common and Inherited left out (they go with any).
- * Built on the first name that is not all Latin: the 170-odd patterns hold ~3.5 MB that most processes never need.
+ * Built on the first name that is not all Latin, so a process that never sees one never builds the 170-odd patterns.
  */
 function knownScripts(): ReadonlyArray<readonly [string, RegExp]> {
   scripts ??= [...new Set(scriptAliases.get('Script')?.values() ?? [])]
