@@ -13,6 +13,7 @@ import {
 } from '../../stacks/config.js';
 import { production } from '../../stacks/environments/production.js';
 import { Jitsi, type JitsiProps } from '../../stacks/jitsi.js';
+import { ReplacedContainer, type ReplacedContainerProps } from '../../stacks/replaced-container.js';
 import type { ProviderSchemas } from '../support/schema/schema-check.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
 
@@ -41,6 +42,20 @@ export function dockerStack(): { stack: TerraformStack; provider: DockerProvider
   const stack = new TerraformStack(Testing.app(), 'test');
   const provider = new DockerProvider(stack, 'docker', { host: 'ssh://debian@10.0.0.1' });
   return { stack, provider };
+}
+
+/** One ReplacedContainer (name "app", a pinned image, one env entry unless given) on its own, as JSON. */
+export function synthReplacedContainer(props: Partial<ReplacedContainerProps> = {}): TfJson {
+  const { stack, provider } = dockerStack();
+  new ReplacedContainer(stack, 'c', {
+    provider,
+    name: 'app',
+    image: 'sha256:abc',
+    imageName: 'example.org/app:1.2.3',
+    env: ['A=1'],
+    ...props,
+  });
+  return synthJson(stack);
 }
 
 /** The Jitsi host's containers on their own (one docker provider), with test addresses and secrets, as JSON. */

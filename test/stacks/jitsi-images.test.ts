@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { jitsiDirectories } from '../../stacks/layout.js';
 import { DEBIAN_SYMLINKS, IMAGE_SYMLINKS, mountTargetProblem, type JitsiService } from '../../stacks/jitsi-images.js';
-import { ReplacedContainer } from '../../stacks/replaced-container.js';
 import {
   IMAGE_LAYERS,
   LAYER_SYMLINKS,
@@ -16,7 +15,7 @@ import {
   READ_BY_IMAGE,
 } from '../fixtures/jitsi-images-facts.js';
 import { sharedStacks } from './app-helpers.js';
-import { dockerStack, resourcesOf } from './helpers.js';
+import { resourcesOf, synthReplacedContainer } from './helpers.js';
 
 const SERVICE_OF: Record<string, JitsiService> = {
   'jitsi-web': 'web',
@@ -90,16 +89,8 @@ describe("the images' symlinks (recorded from their Dockerfiles at stable-11146-
   });
 
   it('a container is refused when a mount target is under /run or goes through such a symlink', () => {
-    const attempt = (target: string) => () => {
-      const { stack, provider } = dockerStack();
-      new ReplacedContainer(stack, 'c', {
-        provider,
-        name: 'x',
-        image: 'i',
-        imageName: 'example.org/x:1',
-        mounts: [{ type: 'bind', source: '/srv/x', target }],
-      });
-    };
+    const attempt = (target: string) => () =>
+      synthReplacedContainer({ name: 'x', mounts: [{ type: 'bind', source: '/srv/x', target }] });
     expect(attempt('/usr/share/jitsi-meet/.well-known/acme-challenge')).toThrow(
       'container "x": mount target "/usr/share/jitsi-meet/.well-known/acme-challenge" goes through "/usr/share/jitsi-meet/.well-known", a symlink in the image',
     );

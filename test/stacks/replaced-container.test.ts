@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containerSettings, ReplacedContainer, type ReplacedContainerProps } from '../../stacks/replaced-container.js';
-import { dockerStack, resourcesOf, synthJson, triggerInput } from './helpers.js';
-
-function synth(props: Partial<ReplacedContainerProps> = {}) {
-  const { stack, provider } = dockerStack();
-  new ReplacedContainer(stack, 'c', {
-    provider,
-    name: 'app',
-    image: 'sha256:abc',
-    imageName: 'example.org/app:1.2.3',
-    env: ['A=1'],
-    ...props,
-  });
-  return synthJson(stack);
-}
+import { containerSettings } from '../../stacks/replaced-container.js';
+import { resourcesOf, synthReplacedContainer as synth, triggerInput } from './helpers.js';
 
 describe('ReplacedContainer', () => {
   it('points replace_triggered_by at a terraform_data holding sha256(jsonencode(settings))', () => {

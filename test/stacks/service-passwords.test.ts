@@ -19,7 +19,7 @@ import {
   servicePasswordProblem,
 } from '../../stacks/service-passwords.js';
 import { REPO_ROOT } from '../../stacks/tooling/bindings.js';
-import { dockerStack, synthJson } from './helpers.js';
+import { dockerStack, synthJitsi, synthJson } from './helpers.js';
 
 const GOOD = ['0123456789abcdef0123456789abcdef', 'Abc_def.ghi-jkl_0123456789', 'a'.repeat(24)];
 const BAD_CHARACTERS = [
@@ -120,18 +120,7 @@ describe('where the passwords are declared and used', () => {
   });
 
   it('a literal password given to the Jitsi constructs is refused when the images would break it; a variable passes', () => {
-    const jitsi = (jicofoAuthPassword: string) => () => {
-      const { stack, provider } = dockerStack();
-      new Jitsi(stack, 'jitsi', {
-        provider,
-        imageTag: 'stable-11146-2',
-        publicUrl: 'https://meet.example.org',
-        advertiseIp: '1.2.3.4',
-        privateIp: '10.0.0.2',
-        jicofoAuthPassword,
-        jvbAuthPassword: 'jvb-secret',
-      });
-    };
+    const jitsi = (jicofoAuthPassword: string) => () => synthJitsi({ jicofoAuthPassword });
     expect(jitsi('two words')).toThrow('jicofoAuthPassword must use letters, digits, "_", "." and "-" only');
     expect(jitsi('fine-value')).not.toThrow();
     expect(() => {
