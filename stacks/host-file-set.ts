@@ -104,6 +104,29 @@ function oneshotService(name: string, description: string, service: readonly str
   };
 }
 
+/** The .timer or .path unit that starts `name`.service, enabled under timers.target or paths.target. */
+function startingUnit(
+  name: string,
+  kind: 'timer' | 'path',
+  description: string,
+  settings: readonly string[],
+): HostFile {
+  return {
+    path: `/etc/systemd/system/${name}.${kind}`,
+    permissions: '0644',
+    content: unit([
+      '[Unit]',
+      `Description=${description}`,
+      '',
+      kind === 'timer' ? '[Timer]' : '[Path]',
+      ...settings,
+      '',
+      '[Install]',
+      `WantedBy=${kind}s.target`,
+    ]),
+  };
+}
+
 function timerFiles(timer: Timer): HostFile[] {
   if (!UNIT_NAME.test(timer.name)) throw new Error(`timer name "${timer.name}" must match ${UNIT_NAME}`);
   const commands = [timer.command, ...(timer.after ?? [])];
@@ -119,22 +142,11 @@ function timerFiles(timer: Timer): HostFile[] {
       `ExecStart=${exec(timer.command)}`,
       ...(timer.after ?? []).map((command) => `ExecStartPost=${exec(command)}`),
     ]),
-    {
-      path: `/etc/systemd/system/${timer.name}.timer`,
-      permissions: '0644',
-      content: unit([
-        '[Unit]',
-        `Description=${timer.description} (schedule)`,
-        '',
-        '[Timer]',
-        `OnCalendar=${timer.onCalendar}`,
-        'Persistent=true',
-        ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []),
-        '',
-        '[Install]',
-        'WantedBy=timers.target',
-      ]),
-    },
+    startingUnit(timer.name, 'timer', `${timer.description} (schedule)`, [
+      `OnCalendar=${timer.onCalendar}`,
+      'Persistent=true',
+      ...(timer.randomizedDelaySec ? [`RandomizedDelaySec=${timer.randomizedDelaySec}`] : []),
+    ]),
   ];
 }
 
@@ -146,20 +158,7 @@ function pathFiles(trigger: PathTrigger): HostFile[] {
       ...condition(trigger.whenRunning),
       `ExecStart=${trigger.command.map(systemdQuote).join(' ')}`,
     ]),
-    {
-      path: `/etc/systemd/system/${trigger.name}.path`,
-      permissions: '0644',
-      content: unit([
-        '[Unit]',
-        `Description=${trigger.description} (trigger)`,
-        '',
-        '[Path]',
-        `PathChanged=${trigger.watch}`,
-        '',
-        '[Install]',
-        'WantedBy=paths.target',
-      ]),
-    },
+    startingUnit(trigger.name, 'path', `${trigger.description} (trigger)`, [`PathChanged=${trigger.watch}`]),
   ];
 }
 
