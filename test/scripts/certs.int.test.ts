@@ -58,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await auth?.close();
   await pebble?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of [dataDir, ...accounts]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 // The names resolve only inside Pebble (through challtestsrv), so acme-client's own pre-check could not reach them.
@@ -66,6 +66,23 @@ const SKIP = '--skip-self-check';
 const certs = (args: string[], env: Record<string, string> = {}) =>
   runScript('scripts/certs.mts', args, { cleanEnv: true, env: { ...baseEnv, ...env } });
 const read = (name: string) => readFileSync(join(certsDir, name), 'utf8');
+
+/**
+ * Settings for a run under a new ACME account, with the same certificate and challenge directories. Pebble may hand
+ * an account its earlier valid authorization for a name instead of a new challenge: PEBBLE_AUTHZREUSE=0 still leaves
+ * a 1 in 100 chance (pebble v2.4.0 wfe/wfe.go reuses unless `rand.Intn(100) > authzReusePercent`). A new account has
+ * no valid authorization, so a test that needs a challenge for every name gets one.
+ */
+const accounts: string[] = [];
+function newAccount(): Record<string, string> {
+  const accountDataDir = mkdtempSync(join(tmpdir(), 'meet-certs-account-'));
+  accounts.push(accountDataDir);
+  return {
+    MEET_DATA_DIR: accountDataDir,
+    MEET_CERTS_DIR: certsDir,
+    MEET_ACME_CHALLENGE_DIR: join(dataDir, 'acme-challenge'),
+  };
+}
 const leafOf = (chain: string) => new X509Certificate(chain.split(/(?<=-----END CERTIFICATE-----)/)[0]!);
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -284,7 +301,7 @@ describe('npm run certs', () => {
     try {
       for (const env of [{}, { MEET_ACME_SELF_CHECK: '1' }] as Record<string, string>[]) {
         const before = proxy.fetched().length;
-        const result = await certs(['renew'], { ...due, ...env });
+        const result = await certs(['renew'], { ...due, ...newAccount(), ...env });
         expect(result.code, result.stderr).toBe(0);
         const fetched = proxy.fetched().slice(before);
         expect(checked(fetched)).toEqual([...DOMAINS].sort());
@@ -317,7 +334,8 @@ describe('npm run certs', () => {
     // Tokens go where nothing serves them: Pebble gets 404 and the authorization fails.
     const unserved = mkdtempSync(join(tmpdir(), 'meet-certs-unserved-'));
     try {
-      const result = await certs(['issue', '--force', SKIP], { MEET_ACME_CHALLENGE_DIR: unserved });
+      // A new account, so that every name gets a challenge (see newAccount) and the order cannot succeed.
+      const result = await certs(['issue', '--force', SKIP], { ...newAccount(), MEET_ACME_CHALLENGE_DIR: unserved });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('challenge file removed');
       expect(result.stderr).toMatch(/issue failed, .*\/\.well-known\/acme-challenge\/[\w-]+ returned 404/);
