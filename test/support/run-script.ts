@@ -1,6 +1,7 @@
 /** Runs one of the repository's scripts as `npm run` does (node with tsx), and collects its exit code and output. */
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { PORT_CLAIMS_ENV } from '../../scripts/lib/free-port.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -13,7 +14,7 @@ export interface ScriptResult {
 export interface RunScriptOptions {
   /** Added to the environment. */
   readonly env?: Record<string, string>;
-  /** Start from an empty environment (plus PATH) instead of this process's. @default false */
+  /** Start from an empty environment (plus PATH and the run's port claims) instead of this process's. @default false */
   readonly cleanEnv?: boolean;
 }
 
@@ -23,7 +24,10 @@ export function runScript(
   args: readonly string[],
   options: RunScriptOptions = {},
 ): Promise<ScriptResult> {
-  const base = options.cleanEnv ? { PATH: process.env.PATH ?? '' } : process.env;
+  const claims = process.env[PORT_CLAIMS_ENV];
+  const base = options.cleanEnv
+    ? { PATH: process.env.PATH ?? '', ...(claims ? { [PORT_CLAIMS_ENV]: claims } : {}) }
+    : process.env;
   return new Promise((done) => {
     execFile(
       process.execPath,
