@@ -14,25 +14,14 @@ import { mintTicket } from '../../edge/auth/store/tickets.js';
 import { RECORDS_PER_REQUEST } from '../../edge/shared/admin-protocol.js';
 import { adminAgents } from '../lib/admin-agents.js';
 import { runBackupCli, runRestoreCli } from '../lib/backup/cli.js';
+import { freePort } from '../lib/free-port.js';
 import { startLocalStack } from '../lib/local-stack.js';
 import type { BenchFigures } from './parts.mts';
 
 const quiet = { out: (_line: string) => undefined, err: (_line: string) => undefined };
 
-async function freePorts(count: number): Promise<number[]> {
-  const { createServer } = await import('node:net');
-  return Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<number>((resolve) => {
-          const server = createServer().listen(0, '127.0.0.1', () => {
-            const port = (server.address() as { port: number }).port;
-            server.close(() => resolve(port));
-          });
-        }),
-    ),
-  );
+function freePorts(count: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: count }, () => freePort()));
 }
 
 export async function run(): Promise<BenchFigures> {
