@@ -27,7 +27,7 @@ export type PortRange = readonly [first: number, last: number];
 export interface PickPortOptions {
   /** Where ports are picked from. @default the larger of the spans below and above the ephemeral range */
   readonly range?: PortRange;
-  /** Where ports are claimed; none, no claims. @default process.env.MEET_PORT_CLAIMS_DIR */
+  /** Where ports are claimed; empty or unset in the environment, no claims. @default process.env.MEET_PORT_CLAIMS_DIR */
   readonly claimsDir?: string;
   /** @default Math.random */
   readonly random?: () => number;
@@ -44,7 +44,7 @@ export async function freePort(options: PickPortOptions = {}): Promise<number> {
     if (tried.has(port)) continue;
     tried.add(port);
     // A claim stays even when the port is busy: nobody else in the run need try it again.
-    if (claimsDir && !claim(claimsDir, port)) continue;
+    if (claimsDir && !claimPort(claimsDir, port)) continue;
     if (await bindable(port)) return port;
   }
   throw new Error(`no free port on 127.0.0.1 in ${first}-${last} after ${tried.size} tries`);
@@ -74,7 +74,8 @@ export function nonEphemeralRange([low, high]: PortRange): PortRange {
   return larger;
 }
 
-function claim(dir: string, port: number): boolean {
+/** Claims `port` in `dir` (an exclusive create naming this process); false when someone claimed it first. */
+export function claimPort(dir: string, port: number): boolean {
   try {
     writeFileSync(join(dir, String(port)), `${process.pid}\n`, { flag: 'wx' });
     return true;

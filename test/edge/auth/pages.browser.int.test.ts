@@ -3,7 +3,6 @@
  * A ticketmaster makes a ticket, a new user redeems it, and the status page reloads itself until done.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -12,6 +11,7 @@ import { loadAuthConfig } from '../../../edge/auth/config.js';
 import { startAuthServer, type AuthServer } from '../../../edge/auth/server.js';
 import { openDatabase } from '../../../edge/auth/store/db.js';
 import { addTicketmaster } from '../../../edge/auth/store/ticketmasters.js';
+import { freePort } from '../../support/ports.js';
 import { startAgentDouble, type AgentDouble } from './agent-double.js';
 import { GOOD_PASSWORD } from './harness.js';
 
@@ -21,15 +21,6 @@ let agent: AgentDouble;
 let server: AuthServer;
 let context: BrowserContext;
 let tmToken: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'meet-auth-pages-'));

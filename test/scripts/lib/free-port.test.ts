@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  claimPort,
   ephemeralRange,
   freePort,
   nonEphemeralRange,
@@ -24,12 +25,11 @@ const claimsDir = () => {
   dirs.push(dir);
   return dir;
 };
-/** A listener on 127.0.0.1 at some port the OS picks (in its ephemeral range, so outside any range we pick from). */
-async function listening(port = 0): Promise<number> {
+/** A listener on 127.0.0.1 at `port`, closed after the test. */
+async function listenOn(port: number): Promise<void> {
   const server = createServer();
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
 }
 /**
  * A block of `size` ports outside the ephemeral range, none of them listening now, claimed for this test in the run's
@@ -40,18 +40,10 @@ async function quietBlock(size: number): Promise<PortRange> {
   const [first, last] = nonEphemeralRange(ephemeralRange());
   for (let start = last - size + 1; start >= first; start -= size) {
     const ports = Array.from({ length: size }, (_, i) => start + i);
-    if (runClaims && !ports.every((port) => claimed(runClaims, port))) continue;
+    if (runClaims && !ports.every((port) => claimPort(runClaims, port))) continue;
     if ((await Promise.all(ports.map(canListen))).every(Boolean)) return [start, start + size - 1];
   }
   throw new Error(`no quiet block of ${size} ports`);
-}
-function claimed(dir: string, port: number): boolean {
-  try {
-    writeFileSync(join(dir, String(port)), `${process.pid}\n`, { flag: 'wx' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 const canListen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -88,7 +80,7 @@ describe('freePort', () => {
 
   it('skips a port something listens on', async () => {
     const [first] = await quietBlock(2);
-    await listening(first);
+    await listenOn(first);
     // A "random" that always lands on the busy port first, then on the other one.
     const rolls = [0, 0, 0.99];
     const port = await freePort({ range: [first, first + 1], claimsDir: '', random: () => rolls.shift() ?? 0.99 });
@@ -133,7 +125,7 @@ describe('freePort', () => {
 
   it('without a claims directory still hands out a bindable port', async () => {
     const [first, last] = await quietBlock(3);
-    await listening(first + 1);
+    await listenOn(first + 1);
     const port = await freePort({ range: [first, last], claimsDir: '' });
     expect([first, last]).toContain(port);
     expect(await canListen(port)).toBe(true);
